@@ -1,0 +1,50 @@
+# Two commands do everything: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test install install-dev translations bench serve-prod clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d market/translations >/dev/null
+
+## Serve the demo on 127.0.0.1:$(PORT): migrate, load demo data into an empty database, run.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## The whole suite on SQLite, then the database tests again on $$TEST_DATABASE_URL when it is set.
+test: install-dev
+	$(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on $$TEST_DATABASE_URL =="; \
+		$(BIN)/pytest tests/market --db-url "$$TEST_DATABASE_URL"; \
+	fi
+
+bench: install-dev
+	$(BIN)/python -m matching.bench
+
+serve-prod: install
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:$(PORT)} --access-logfile - wsgi:app
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

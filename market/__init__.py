@@ -1,0 +1,133 @@
+"""Social Resource Exchange: the Flask application."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+
+from market.config import Config
+from market.errors import DomainError
+from market.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the application. ``config`` is a Config instance (default: read the environment)."""
+    config = config or Config()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "market" / "static"),
+        instance_path=config.INSTANCE_PATH,
+    )
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    import market.models  # noqa: F401  (register every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "warning"
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "market" / "translations"))
+
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from market.accounts.routes import bp as accounts_bp
+    from market.api.routes import bp as api_bp
+    from market.audit.routes import bp as audit_bp
+    from market.funds.routes import bp as funds_bp
+    from market.orgs.routes import bp as orgs_bp
+    from market.projects.routes import bp as projects_bp
+    from market.search.routes import bp as search_bp
+    from market.web.routes import bp as web_bp
+
+    for blueprint in (web_bp, accounts_bp, projects_bp, orgs_bp, funds_bp, search_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if _wants_json():
+            return jsonify(error.to_dict()), error.status_code
+        flash(str(error.message), "danger")
+        return render_template("errors/error.html", status=error.status_code, message=str(error.message)), error.status_code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = _("Your form expired or was not sent from this site. Please try again.")
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    def _http_error(status: int, code: str, message: str):
+        if _wants_json():
+            return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return _http_error(400, "bad_request", _("The request could not be understood."))
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return _http_error(403, "forbidden", _("You are not allowed to do that."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _http_error(404, "not_found", _("Not found."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return _http_error(405, "method_not_allowed", _("Method not allowed."))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return _http_error(429, "rate_limited", _("Too many attempts. Please wait a minute and try again."))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return _http_error(500, "server_error", _("Something went wrong on our side."))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from market.web import formatting
+
+    app.jinja_env.filters.update(money=formatting.money, date=formatting.date_label, datetime=formatting.datetime_label)
+    app.jinja_env.globals.update(enum_label=formatting.enum_label, page_url=formatting.page_url)
+
+    @app.context_processor
+    def inject_locale():
+        return {"locale": str(get_locale() or "zh")}
+
+
+def _register_cli(app: Flask) -> None:
+    from market.audit.cli import audit_cli
+    from market.demo.cli import demo_cli
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)

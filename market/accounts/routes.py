@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from market.accounts import services
+from market.accounts.forms import LoginForm, RegisterForm
+from market.accounts.models import Role, User
+from market.accounts.permissions import official_required, roles_required
+from market.db import db
+from market.errors import DomainError, NotFound
+from market.extensions import limiter
+from market.geo.models import Community
+from market.geo.services import community_choices
+from market.web.forms import apply_field_errors
+from market.web.safety import safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            db.session.commit()  # keep the failed-attempt count
+            flash(str(error.message), "danger")
+            return render_template("accounts/login.html", form=form), error.status_code
+        login_user(user)
+        db.session.commit()
+        flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+        return redirect(safe_next_url(request.args.get("next")) or url_for("web.dashboard"))
+    return render_template("accounts/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("web.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    form.community_id.choices = [(0, "—")] + community_choices()
+    if form.validate_on_submit():
+        community = db.session.get(Community, form.community_id.data) if form.community_id.data else None
+        try:
+            user = services.register_user(email=form.email.data, display_name=form.display_name.data,
+                                          password=form.password.data, role=Role(form.role.data),
+                                          community=community)
+        except DomainError as error:
+            db.session.rollback()
+            apply_field_errors(form, error)
+            return render_template("accounts/register.html", form=form), error.status_code
+        db.session.commit()
+        login_user(user)
+        flash(_("Your account is ready."), "success")
+        if user.role == Role.RESIDENT:
+            flash(_("An official of your street will verify that you live in your community before you can vote."), "info")
+        return redirect(url_for("web.dashboard"))
+    return render_template("accounts/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/officials/residents")
+@official_required
+def residents_queue():
+    residents = db.session.scalars(services.residents_awaiting_verification(current_user).limit(200)).all()
+    return render_template("accounts/residents_queue.html", residents=residents)
+
+
+@bp.post("/officials/residents/<int:user_id>/verify")
+@official_required
+def verify_resident(user_id: int):
+    resident = db.get_or_404(User, user_id)
+    services.verify_resident(current_user, resident)
+    db.session.commit()
+    flash(_("%(name)s is verified.", name=resident.display_name), "success")
+    return redirect(url_for("accounts.residents_queue"))
+
+
+@bp.get("/admin/users")
+@roles_required(Role.ADMIN)
+def users():
+    users = db.session.scalars(select(User).order_by(User.id).limit(500)).all()
+    return render_template("accounts/users.html", users=users)
+
+
+@bp.post("/admin/users/<int:user_id>/disabled")
+@roles_required(Role.ADMIN)
+def set_disabled(user_id: int):
+    user = db.get_or_404(User, user_id)
+    services.set_disabled(current_user, user, request.form.get("disabled") == "1")
+    db.session.commit()
+    flash(_("Account updated."), "success")
+    return redirect(url_for("accounts.users"))

@@ -1,0 +1,157 @@
+"""The OpenAPI 3.1 description of /api/v1 (its schemas are plain JSON Schema, so tests
+validate real answers against them)."""
+from __future__ import annotations
+
+from typing import Any
+
+from market.funds.services import POOL_SORTS
+from market.geo.models import ProjectType
+from market.orgs.models import OrgKind, VerificationState
+from market.orgs.services import ORG_SORTS
+from market.projects.models import ProjectKind, ProjectStatus
+from market.projects.services import PROJECT_SORTS, PUBLIC_STATUSES
+from market.web.listing import MAX_PER_PAGE
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+NAMED_REF = {"type": "object", "required": ["id", "name", "name_en"],
+             "properties": {"id": INTEGER, "name": STRING, "name_en": STRING}}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(properties), "properties": properties, "additionalProperties": False}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({"error": _object({"code": STRING, "message": STRING,
+                                         "fields": {"type": "object", "additionalProperties": {
+                                             "type": "array", "items": STRING}}})}),
+    "NamedRef": NAMED_REF,
+    "Project": _object({
+        "id": INTEGER, "kind": {"enum": [k.value for k in ProjectKind]}, "title": STRING, "title_en": STRING,
+        "description": STRING, "description_en": STRING,
+        "category": {"type": "object", "required": ["id", "code", "name", "name_en"],
+                     "properties": {"id": INTEGER, "code": STRING, "name": STRING, "name_en": STRING}},
+        "project_type": {"enum": [t.value for t in ProjectType]},
+        "street": _nullable({"$ref": "#/components/schemas/NamedRef"}),
+        "community": _nullable({"$ref": "#/components/schemas/NamedRef"}),
+        "budget_cents": {"type": "integer", "minimum": 1, "description": "Integer minor units (fen)."},
+        "funded_cents": {"type": "integer", "minimum": 0},
+        "status": {"enum": [s.value for s in ProjectStatus]},
+        "start_date": _nullable(DATE), "end_date": _nullable(DATE),
+        "bid_deadline": _nullable(DATETIME), "published_at": _nullable(DATETIME),
+        "organization": _nullable({"$ref": "#/components/schemas/NamedRef"}),
+        "eligibility": _object({"min_rating_grade": INTEGER, "min_years_registered": INTEGER,
+                                "min_staff": INTEGER, "min_office_area_m2": INTEGER}),
+    }),
+    "Organization": _object({
+        "id": INTEGER, "name": STRING, "name_en": STRING, "kind": {"enum": [k.value for k in OrgKind]},
+        "registration_date": _nullable(DATE), "full_time_staff": INTEGER, "office_area_m2": INTEGER,
+        "rating_grade": {"type": "integer", "minimum": 0, "maximum": 5}, "capability": STRING,
+        "capability_en": STRING, "capacity": INTEGER,
+        "verification_state": {"enum": [v.value for v in VerificationState]},
+        "serves_whole_district": {"type": "boolean"}, "categories": {"type": "array", "items": STRING},
+        "service_streets": {"type": "array", "items": {"$ref": "#/components/schemas/NamedRef"}},
+    }),
+    "Fund": _object({
+        "id": INTEGER, "name": STRING, "name_en": STRING, "description": STRING, "description_en": STRING,
+        "funder": {"$ref": "#/components/schemas/NamedRef"}, "year": _nullable(INTEGER),
+        "total_cents": {"type": "integer", "minimum": 0}, "remaining_cents": {"type": "integer", "minimum": 0},
+        "max_grant_cents": _nullable(INTEGER), "max_share_percent": {"type": "integer", "minimum": 1, "maximum": 100},
+        "is_open": {"type": "boolean"}, "focus_categories": {"type": "array", "items": STRING},
+        "streets": {"type": "array", "items": {"$ref": "#/components/schemas/NamedRef"}},
+    }),
+}
+for _name in ("Project", "Organization", "Fund"):
+    SCHEMAS[f"{_name}Page"] = _object({
+        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{_name}"}},
+        "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+    })
+
+
+def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+COMMON_PARAMS = [
+    _param("q", {"type": "string", "maxLength": 200}, "Search text, Chinese or English; typos tolerated. "
+                                                      "Results are then ordered by relevance."),
+    _param("page", {"type": "integer", "minimum": 1}, "Page number, from 1."),
+    _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Items per page."),
+]
+ID_FILTER = {"type": "integer", "minimum": 0}
+PROJECT_PARAMS = COMMON_PARAMS + [
+    _param("category_id", ID_FILTER, "Category id."),
+    _param("street_id", ID_FILTER, "Street id."),
+    _param("community_id", ID_FILTER, "Community id."),
+    _param("budget_min", ID_FILTER, "Minimum budget in yuan."),
+    _param("budget_max", ID_FILTER, "Maximum budget in yuan."),
+    _param("type", {"enum": [t.value for t in ProjectType]}, "Service, goods or works."),
+    _param("kind", {"enum": [k.value for k in ProjectKind]}, "Project kind."),
+    _param("status", {"enum": [s.value for s in PUBLIC_STATUSES]}, "Status."),
+    _param("sort", {"enum": list(PROJECT_SORTS)}, "Sort order (ignored when q is given)."),
+]
+ORG_PARAMS = COMMON_PARAMS + [
+    _param("category_id", ID_FILTER, "Service category id."),
+    _param("street_id", ID_FILTER, "Serves this street."),
+    _param("min_rating", ID_FILTER, "Minimum rating grade (1–5 for 1A–5A)."),
+    _param("kind", {"enum": [k.value for k in OrgKind]}, "Organisation kind."),
+    _param("verification", {"enum": [v.value for v in VerificationState]}, "Verification state."),
+    _param("sort", {"enum": list(ORG_SORTS)}, "Sort order (ignored when q is given)."),
+]
+FUND_PARAMS = COMMON_PARAMS + [
+    _param("category_id", ID_FILTER, "Funds this category (pools without focus fund all)."),
+    _param("street_id", ID_FILTER, "Funds this street (pools without streets fund all)."),
+    _param("funder_id", ID_FILTER, "Funder organisation id."),
+    _param("min_remaining", ID_FILTER, "Minimum remaining budget in yuan."),
+    _param("open", {"enum": ["1", "0"]}, "Open (1) or closed (0) pools."),
+    _param("sort", {"enum": list(POOL_SORTS)}, "Sort order (ignored when q is given)."),
+]
+
+
+def _json(schema_name: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+ERRORS = {"400": _json("Error", "Invalid parameters; `fields` names each."),
+          "404": _json("Error", "Not found.")}
+
+
+def _collection(tag: str, schema: str, params: list, summary: str) -> dict[str, Any]:
+    return {"get": {"tags": [tag], "summary": summary, "parameters": params,
+                    "responses": {"200": _json(f"{schema}Page", "A page of results."), "400": ERRORS["400"]}}}
+
+
+def _item(tag: str, schema: str, summary: str) -> dict[str, Any]:
+    return {"get": {"tags": [tag], "summary": summary,
+                    "parameters": [{"name": "id", "in": "path", "required": True,
+                                    "schema": {"type": "integer", "minimum": 0}}],
+                    "responses": {"200": _json(schema, "The item."), "404": ERRORS["404"]}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole OpenAPI document, generated from the same enums the code uses."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Social Resource Exchange API", "version": "1.0.0",
+                 "description": "Public projects, organisations and funding pools. Money in integer minor units."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/projects": _collection("projects", "Project", PROJECT_PARAMS, "List public projects"),
+            "/projects/{id}": _item("projects", "Project", "One project"),
+            "/organizations": _collection("organizations", "Organization", ORG_PARAMS, "List organisations"),
+            "/organizations/{id}": _item("organizations", "Organization", "One organisation"),
+            "/funds": _collection("funds", "Fund", FUND_PARAMS, "List funding pools"),
+            "/funds/{id}": _item("funds", "Fund", "One funding pool"),
+        },
+        "components": {"schemas": SCHEMAS},
+    }

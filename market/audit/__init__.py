@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail (全过程留痕)."""

@@ -1,0 +1,84 @@
+"""Settings read from the environment.
+
+``DATABASE_URL`` picks the database (SQLite file under ``instance/`` by default,
+PostgreSQL via ``postgresql+psycopg://...``); ``SECRET_KEY`` is generated once
+and kept in ``instance/secret_key`` when not given.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("MARKET_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _persistent_secret_key(instance: Path) -> str:
+    """Return the secret key kept in ``instance/secret_key``, creating it once."""
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting providers hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Production/development settings, read from the environment at app creation."""
+
+    TESTING = False
+
+    def __init__(self) -> None:
+        instance = _instance_path()
+        self.INSTANCE_PATH = str(instance)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret_key(instance)
+        self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'market.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_RATE_LIMIT = os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute")
+        self.BABEL_DEFAULT_LOCALE = os.environ.get("MARKET_DEFAULT_LOCALE", "zh")
+        self.BABEL_DEFAULT_TIMEZONE = os.environ.get("MARKET_TIMEZONE", "Asia/Shanghai")
+        self.LANGUAGES = ("zh", "en")
+        self.CURRENCY = os.environ.get("MARKET_CURRENCY", "cny")
+        self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+        self.PAGE_SIZE = int(os.environ.get("MARKET_PAGE_SIZE", "20"))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = os.environ.get("MARKET_SECURE_COOKIES", "0") == "1"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throw-away database and deterministic keys."""
+
+    TESTING = True
+
+    def __init__(self, database_url: str | None = None, instance_path: str | None = None) -> None:
+        super().__init__()
+        if instance_path:
+            self.INSTANCE_PATH = instance_path
+        self.SECRET_KEY = "test-secret-key"
+        self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url or "sqlite://")
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.REDIS_URL = ""
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.STRIPE_SECRET_KEY = ""
+        self.STRIPE_WEBHOOK_SECRET = ""

@@ -1,0 +1,69 @@
+"""Declarative base with a naming convention, the shared ``db`` object and mixins."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class AwareDateTime(TypeDecorator):
+    """A timestamp stored in UTC that always comes back timezone-aware.
+
+    SQLite keeps no zone, so values are normalised to UTC on the way in and
+    marked UTC on the way out; PostgreSQL keeps ``timestamptz`` as is.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one (UTC)")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Localized:
+    """Rows with Chinese columns (``title``) and English twins (``title_en``)."""
+
+    def tr(self, field: str, locale: str) -> str:
+        """The English twin of ``field`` when ``locale`` is English and it is filled, else the Chinese."""
+        if locale == "en":
+            english = getattr(self, f"{field}_en", "")
+            if english:
+                return english
+        return getattr(self, field)

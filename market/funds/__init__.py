@@ -1,0 +1,1 @@
+"""Funding pools kept by foundations, enterprise programmes and government funds."""

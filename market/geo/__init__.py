@@ -1,0 +1,1 @@
+"""Geography (district → street 街道 → community 社区) and the category taxonomy."""

@@ -1,0 +1,1 @@
+"""Organisations: social organisations, enterprises, foundations, government departments."""

@@ -1,0 +1,1 @@
+"""Projects: government-purchased services, public-benefit projects, resident micro-projects."""

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.errors import IllegalTransition
+from market.geo.models import Category, Community, ProjectType, Street
+
+if TYPE_CHECKING:
+    from market.accounts.models import User
+    from market.orgs.models import Organization
+
+
+class ProjectKind(StrEnum):
+    GOVERNMENT_SERVICE = "government_service"  # 政府购买服务
+    PUBLIC_BENEFIT = "public_benefit"  # 公益项目 seeking funds
+    MICRO = "micro"  # 民生微实事
+
+
+class ProjectStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"  # published: open for bids or funding
+    EVALUATING = "evaluating"  # bidding closed, matching under way
+    AWARDED = "awarded"  # provider and funding decided
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"  # accepted (验收)
+    CANCELLED = "cancelled"
+
+
+# The project life cycle; anything not listed here is an illegal transition.
+PROJECT_TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
+    ProjectStatus.DRAFT: frozenset({ProjectStatus.OPEN, ProjectStatus.CANCELLED}),
+    ProjectStatus.OPEN: frozenset({ProjectStatus.EVALUATING, ProjectStatus.AWARDED, ProjectStatus.CANCELLED}),
+    ProjectStatus.EVALUATING: frozenset({ProjectStatus.OPEN, ProjectStatus.AWARDED, ProjectStatus.CANCELLED}),
+    ProjectStatus.AWARDED: frozenset({ProjectStatus.IN_PROGRESS, ProjectStatus.CANCELLED}),
+    ProjectStatus.IN_PROGRESS: frozenset({ProjectStatus.COMPLETED, ProjectStatus.CANCELLED}),
+    ProjectStatus.COMPLETED: frozenset(),
+    ProjectStatus.CANCELLED: frozenset(),
+}
+
+
+class Project(Localized, TimestampMixin, Base):
+    """A public-service project; its ``status`` only moves along :data:`PROJECT_TRANSITIONS`."""
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("budget_cents > 0", name="budget_positive"),
+        CheckConstraint("funded_cents >= 0", name="funded_non_negative"),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ProjectKind] = mapped_column(String(30), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    project_type: Mapped[ProjectType] = mapped_column(String(20), default=ProjectType.SERVICE)
+    # Scope: a community, a whole street (community_id NULL) or the district (both NULL).
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    # Money is kept in integer minor units (fen for CNY).
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    funded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    bid_deadline: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    min_rating_grade: Mapped[int] = mapped_column(Integer, default=0)
+    min_years_registered: Mapped[int] = mapped_column(Integer, default=0)
+    min_staff: Mapped[int] = mapped_column(Integer, default=0)
+    min_office_area_m2: Mapped[int] = mapped_column(Integer, default=0)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[ProjectStatus] = mapped_column(String(20), default=ProjectStatus.DRAFT, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    category: Mapped[Category] = relationship()
+    street: Mapped[Street | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
+
+    def can_transition(self, target: ProjectStatus) -> bool:
+        return target in PROJECT_TRANSITIONS[ProjectStatus(self.status)]
+
+    def transition(self, target: ProjectStatus) -> ProjectStatus:
+        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old status."""
+        current = ProjectStatus(self.status)
+        if target not in PROJECT_TRANSITIONS[current]:
+            raise IllegalTransition(f"A project cannot go from {current.value} to {ProjectStatus(target).value}.",
+                                    code="illegal_transition")
+        self.status = target
+        return current
+
+    @property
+    def funding_percent(self) -> int:
+        return min(100, round(100 * self.funded_cents / self.budget_cents)) if self.budget_cents else 0

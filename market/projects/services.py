@@ -1,0 +1,193 @@
+"""Project operations: listing, creation, editing and status changes, each with an explicit actor."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+
+from market.accounts.models import Role, User
+from market.audit.services import record
+from market.db import db, utcnow
+from market.errors import PermissionDenied, ValidationFailed
+from market.geo.models import Category, Community, ProjectType, Street
+from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.web.listing import ListingArgs, Page, parse_listing_args, run_listing
+
+PROJECT_SORTS = {
+    "newest": (Project.created_at.desc(), Project.id.desc()),
+    "budget_desc": (Project.budget_cents.desc(), Project.id),
+    "budget_asc": (Project.budget_cents.asc(), Project.id),
+    "deadline": (Project.bid_deadline.asc(), Project.id),
+    "title": (Project.title, Project.id),
+}
+# What the public sees: drafts stay with their owners.
+PUBLIC_STATUSES = tuple(s for s in ProjectStatus if s != ProjectStatus.DRAFT)
+
+
+def parse_project_listing(args) -> ListingArgs:
+    return parse_listing_args(
+        args,
+        int_filters=("category_id", "street_id", "community_id", "budget_min", "budget_max"),
+        choice_filters={"type": [t.value for t in ProjectType], "kind": [k.value for k in ProjectKind],
+                        "status": [s.value for s in PUBLIC_STATUSES]},
+        sorts=tuple(PROJECT_SORTS),
+    )
+
+
+def filtered_projects(filters: dict[str, Any]) -> Select:
+    """Public projects matching ``filters``; budgets are given in yuan."""
+    stmt = select(Project).where(Project.status.in_(PUBLIC_STATUSES))
+    if "category_id" in filters:
+        stmt = stmt.where(Project.category_id == filters["category_id"])
+    if "type" in filters:
+        stmt = stmt.where(Project.project_type == filters["type"])
+    if "kind" in filters:
+        stmt = stmt.where(Project.kind == filters["kind"])
+    if "status" in filters:
+        stmt = stmt.where(Project.status == filters["status"])
+    if "street_id" in filters:
+        stmt = stmt.where(Project.street_id == filters["street_id"])
+    if "community_id" in filters:
+        stmt = stmt.where(Project.community_id == filters["community_id"])
+    if "budget_min" in filters:
+        stmt = stmt.where(Project.budget_cents >= filters["budget_min"] * 100)
+    if "budget_max" in filters:
+        stmt = stmt.where(Project.budget_cents <= filters["budget_max"] * 100)
+    return stmt
+
+
+def list_projects(listing: ListingArgs) -> Page[Project]:
+    return run_listing(Project, filtered_projects(listing.filters), listing,
+                       order_by=PROJECT_SORTS.get(listing.sort or "newest"),
+                       text_columns=(Project.title, Project.title_en, Project.description, Project.description_en))
+
+
+def projects_of(actor: User) -> Select:
+    """Projects the actor owns or that belong to the actor's organisation."""
+    stmt = select(Project).order_by(Project.updated_at.desc())
+    if actor.organization_id:
+        return stmt.where((Project.owner_id == actor.id) | (Project.organization_id == actor.organization_id))
+    return stmt.where(Project.owner_id == actor.id)
+
+
+def can_view(actor: User | None, project: Project) -> bool:
+    if project.status != ProjectStatus.DRAFT:
+        return True
+    return actor is not None and actor.is_authenticated and can_edit(actor, project)
+
+
+def can_edit(actor: User, project: Project) -> bool:
+    """Owners, members of the owning organisation, and officials of the project's street."""
+    if actor.role == Role.ADMIN or project.owner_id == actor.id:
+        return True
+    if actor.organization_id and actor.organization_id == project.organization_id:
+        return True
+    return actor.role == Role.OFFICIAL and actor.governs_street(project.street_id)
+
+
+def allowed_kinds(actor: User) -> tuple[ProjectKind, ...]:
+    """Officials publish purchased services; organisations seek funds for public-benefit projects."""
+    if actor.role in (Role.OFFICIAL, Role.ADMIN):
+        return (ProjectKind.GOVERNMENT_SERVICE, ProjectKind.PUBLIC_BENEFIT)
+    if actor.role == Role.PROVIDER and actor.organization is not None:
+        return (ProjectKind.PUBLIC_BENEFIT,)
+    return ()
+
+
+@dataclass(frozen=True)
+class ProjectInput:
+    """The editable fields of a project, already type-checked by a form or the API."""
+
+    kind: ProjectKind
+    title: str
+    description: str
+    category_id: int
+    project_type: ProjectType
+    budget_cents: int
+    title_en: str = ""
+    description_en: str = ""
+    street_id: int | None = None
+    community_id: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    min_rating_grade: int = 0
+    min_years_registered: int = 0
+    min_staff: int = 0
+    min_office_area_m2: int = 0
+
+
+def _check(data: ProjectInput) -> None:
+    errors: dict[str, Any] = {}
+    if not data.title.strip():
+        errors["title"] = _l("A title is required.")
+    if data.budget_cents <= 0:
+        errors["budget"] = _l("The budget must be more than zero.")
+    if db.session.get(Category, data.category_id) is None:
+        errors["category_id"] = _l("Unknown category.")
+    if data.street_id is not None and db.session.get(Street, data.street_id) is None:
+        errors["street_id"] = _l("Unknown street.")
+    if data.community_id is not None:
+        community = db.session.get(Community, data.community_id)
+        if community is None:
+            errors["community_id"] = _l("Unknown community.")
+        elif data.street_id is not None and community.street_id != data.street_id:
+            errors["community_id"] = _l("This community is not in the chosen street.")
+    if data.start_date and data.end_date and data.end_date < data.start_date:
+        errors["end_date"] = _l("The end date is before the start date.")
+    if not 0 <= data.min_rating_grade <= 5:
+        errors["min_rating_grade"] = _l("Between 0 (none) and 5 (5A).")
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+
+
+def _snapshot(project: Project) -> dict[str, Any]:
+    return {"title": project.title, "budget_cents": project.budget_cents, "category_id": project.category_id,
+            "street_id": project.street_id, "community_id": project.community_id, "status": project.status}
+
+
+def create_project(actor: User, data: ProjectInput) -> Project:
+    """Create a draft project owned by ``actor`` (and the actor's organisation)."""
+    if data.kind not in allowed_kinds(actor):
+        raise PermissionDenied(_l("You cannot create this kind of project."))
+    _check(data)
+    street_id = data.street_id
+    if data.community_id is not None and street_id is None:
+        street_id = db.session.get(Community, data.community_id).street_id
+    if actor.role == Role.OFFICIAL and actor.street_id is not None and street_id != actor.street_id:
+        raise PermissionDenied(_l("You can only create projects for your own street."),
+                               fields={"street_id": _l("Outside your street.")})
+    project = Project(owner_id=actor.id, organization_id=actor.organization_id, status=ProjectStatus.DRAFT,
+                      **{**data.__dict__, "street_id": street_id})
+    db.session.add(project)
+    db.session.flush()
+    record(actor, "project.created", project, after=_snapshot(project))
+    return project
+
+
+def update_project(actor: User, project: Project, data: ProjectInput) -> Project:
+    """Edit a project the actor may edit; finished or cancelled projects are frozen."""
+    if not can_edit(actor, project):
+        raise PermissionDenied(_l("You cannot edit this project."))
+    if project.status in (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED):
+        raise ValidationFailed(_l("A finished or cancelled project can no longer be edited."))
+    _check(data)
+    before = _snapshot(project)
+    for name, value in data.__dict__.items():
+        if name != "kind":
+            setattr(project, name, value)
+    record(actor, "project.updated", project, before=before, after=_snapshot(project))
+    return project
+
+
+def change_status(actor: User, project: Project, target: ProjectStatus) -> Project:
+    """Move a project through its life cycle (the model refuses illegal moves)."""
+    if not can_edit(actor, project):
+        raise PermissionDenied(_l("You cannot change this project's status."))
+    previous = project.transition(target)
+    if target == ProjectStatus.OPEN and project.published_at is None:
+        project.published_at = utcnow()
+    record(actor, "project.status_changed", project, before={"status": previous}, after={"status": target})
+    return project

@@ -1,0 +1,1 @@
+"""Typo-tolerant search for Chinese and English over titles, descriptions and names."""

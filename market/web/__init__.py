@@ -1,0 +1,1 @@
+"""Home page, language switch, dashboards, health check and shared view helpers."""

@@ -1,0 +1,47 @@
+"""Helpers shared by every form."""
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from flask import flash, redirect, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from market.db import db
+from market.errors import DomainError
+
+T = TypeVar("T")
+
+
+def apply_field_errors(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's field errors next to the fields; the rest goes to the form-level list."""
+    general = []
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        messages = messages if isinstance(messages, list) else [messages]
+        if field is not None:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            general.extend(str(m) for m in messages)
+    form.form_errors = list(getattr(form, "form_errors", [])) + [str(error.message)] + general
+
+
+def handle_form(form: FlaskForm, template: str, operation: Callable[[], T],
+                on_success: Callable[[T], ResponseReturnValue], **context: Any) -> ResponseReturnValue:
+    """The one create/edit flow: validate, run the service, commit and redirect —
+    or re-render the form with the user's data and the errors, writing nothing."""
+    if form.validate_on_submit():
+        try:
+            result = operation()
+        except DomainError as error:
+            db.session.rollback()
+            apply_field_errors(form, error)
+            return render_template(template, form=form, **context), error.status_code
+        db.session.commit()
+        return on_success(result)
+    return render_template(template, form=form, **context), 400 if form.errors else 200
+
+
+def saved(message: str, target: str) -> ResponseReturnValue:
+    flash(message, "success")
+    return redirect(target)

@@ -1,0 +1,106 @@
+"""Filtered, sorted, paginated listings shared by the pages and the JSON API."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from market.db import db
+from market.errors import ValidationFailed
+from market.search.services import documents_from_rows, rank
+
+T = TypeVar("T")
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class ListingArgs:
+    """Validated listing parameters: the filters plus q, sort, page and per_page."""
+
+    filters: dict[str, Any] = field(default_factory=dict)
+    q: str = ""
+    sort: str = ""
+    page: int = 1
+    per_page: int = 20
+
+
+def _int_arg(args: Mapping[str, str], name: str, errors: dict, *, minimum: int = 0) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        errors[name] = _l("Must be a whole number.")
+        return None
+    if value < minimum:
+        errors[name] = _l("Must be at least %(n)d.", n=minimum)
+        return None
+    return value
+
+
+def parse_listing_args(args: Mapping[str, str], *, int_filters: Sequence[str] = (),
+                       choice_filters: Mapping[str, Sequence[str]] | None = None,
+                       sorts: Sequence[str] = (), default_per_page: int = 20) -> ListingArgs:
+    """Read and check query-string arguments; bad values raise ValidationFailed naming each field."""
+    errors: dict[str, Any] = {}
+    filters: dict[str, Any] = {}
+    for name in int_filters:
+        value = _int_arg(args, name, errors)
+        if value is not None:
+            filters[name] = value
+    for name, allowed in (choice_filters or {}).items():
+        raw = (args.get(name) or "").strip()
+        if raw:
+            if raw not in allowed:
+                errors[name] = _l("Unknown value.")
+            else:
+                filters[name] = raw
+    sort = (args.get("sort") or "").strip()
+    if sort and sort not in sorts:
+        errors["sort"] = _l("Unknown sort order.")
+    page = _int_arg(args, "page", errors, minimum=1) or 1
+    per_page = _int_arg(args, "per_page", errors, minimum=1) or default_per_page
+    if per_page > MAX_PER_PAGE:
+        errors["per_page"] = _l("At most %(n)d.", n=MAX_PER_PAGE)
+    q = (args.get("q") or "").strip()[:200]
+    if errors:
+        raise ValidationFailed(_l("Some filters are not valid."), fields=errors)
+    return ListingArgs(filters=filters, q=q, sort=sort, page=page, per_page=per_page)
+
+
+def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],
+                text_columns: Sequence[Any]) -> Page:
+    """Paginate ``stmt``; with a query ``q`` rank the filtered rows by relevance instead of ``order_by``."""
+    offset = (listing.page - 1) * listing.per_page
+    if listing.q:
+        rows = db.session.execute(stmt.with_only_columns(model.id, *text_columns).order_by(None)).all()
+        ranked = rank(listing.q, documents_from_rows(rows))
+        page_ids = [row_id for row_id, _score in ranked[offset:offset + listing.per_page]]
+        loaded = {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(page_ids)))}
+        return Page([loaded[i] for i in page_ids], len(ranked), listing.page, listing.per_page)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = db.session.scalars(stmt.order_by(*order_by).limit(listing.per_page).offset(offset)).all()
+    return Page(list(items), total, listing.page, listing.per_page)

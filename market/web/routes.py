@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select, text
+
+from market.accounts.models import Role, User
+from market.accounts.services import residents_awaiting_verification
+from market.db import db
+from market.funds.models import FundingPool
+from market.orgs.models import Organization, OrgKind, VerificationState
+from market.projects.models import Project, ProjectStatus
+from market.projects.services import PUBLIC_STATUSES, projects_of
+from market.web.safety import safe_next_url
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def index():
+    counts = {
+        "projects": db.session.scalar(select(func.count(Project.id)).where(Project.status.in_(PUBLIC_STATUSES))),
+        "providers": db.session.scalar(select(func.count(Organization.id)).where(
+            Organization.kind.in_((OrgKind.SOCIAL_ORGANISATION, OrgKind.ENTERPRISE)))),
+        "foundations": db.session.scalar(select(func.count(Organization.id)).where(Organization.kind == OrgKind.FOUNDATION)),
+        "pool_remaining": db.session.scalar(select(func.coalesce(func.sum(FundingPool.remaining_cents), 0))
+                                            .where(FundingPool.is_open)),
+    }
+    open_projects = db.session.scalars(select(Project).where(Project.status == ProjectStatus.OPEN)
+                                       .order_by(Project.published_at.desc(), Project.id.desc()).limit(6)).all()
+    return render_template("web/index.html", counts=counts, open_projects=open_projects)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """The language switch: remembered in the session, then back to where the user was."""
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(safe_next_url(request.args.get("next")) or url_for("web.index"))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    user: User = current_user
+    context: dict = {"my_projects": db.session.scalars(projects_of(user).limit(20)).all()}
+    if user.organization_id:
+        context["my_pools"] = db.session.scalars(
+            select(FundingPool).where(FundingPool.funder_id == user.organization_id)).all()
+    if user.role in (Role.OFFICIAL, Role.ADMIN):
+        context["pending_orgs"] = db.session.scalar(select(func.count(Organization.id)).where(
+            Organization.verification_state == VerificationState.PENDING))
+        context["pending_residents"] = db.session.scalar(
+            select(func.count()).select_from(residents_awaiting_verification(user).subquery()))
+    return render_template("web/dashboard.html", **context)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means the database did not answer
+        db.session.rollback()
+        return jsonify({"status": "unavailable"}), 503
+    return jsonify({"status": "ok"})

@@ -1,0 +1,259 @@
+"""Shared fixtures: the app on SQLite (or ``--db-url``), a clean database per test,
+a CSRF-aware client helper and factories that return callables."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import delete, text
+
+DEFAULT_PASSWORD = "correct-horse-9"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db-url", default="", help="run database tests against this URL (PostgreSQL)")
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory) -> str:
+    url = request.config.getoption("--db-url")
+    # A file, not :memory:, so that threads in concurrency tests share one database.
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from market import create_app
+    from market.config import TestConfig
+    from market.db import db
+
+    app = create_app(TestConfig(database_url, instance_path=str(tmp_path_factory.mktemp("instance"))))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_all_tables(db) -> None:
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(delete(table))
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Every test that touches the app starts from empty tables plus the category taxonomy."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    from market.db import db
+    from market.extensions import limiter
+    from market.geo.models import Category
+    from market.geo.taxonomy import CATEGORIES
+
+    with app.app_context():
+        db.session.add_all(Category(code=c, name=zh, name_en=en, sort_order=i) for i, (c, zh, en) in enumerate(CATEGORIES))
+        db.session.commit()
+        limiter.reset()
+        ctx = app.app_context()
+        ctx.push()
+        try:
+            yield
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            ctx.pop()
+            _empty_all_tables(db)
+            db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Browser:
+    """A test client that fetches a CSRF token like a browser would, then posts forms."""
+
+    def __init__(self, client):
+        self.client = client
+        self._token: str | None = None
+
+    def token(self) -> str:
+        if self._token is None:
+            page = self.client.get("/login").get_data(as_text=True)
+            self._token = _TOKEN.search(page).group(1)
+        return self._token
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, *, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.token())
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, user, password: str = DEFAULT_PASSWORD):
+        response = self.post("/login", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        self._token = None  # the session changed; fetch a fresh token
+        return response
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def browser(client):
+    return Browser(client)
+
+
+@pytest.fixture
+def make_browser(app):
+    return lambda: Browser(app.test_client())
+
+
+# ---------------------------------------------------------------- factories
+
+@pytest.fixture
+def geo(app):
+    """A small district: 2 streets with 2 communities each."""
+    from market.db import db
+    from market.geo.models import Community, District, Street
+
+    district = District(code="440304", name="福田区", name_en="Futian District")
+    streets = [Street(district=district, code="S1", name="福田街道", name_en="Futian Subdistrict"),
+               Street(district=district, code="S2", name="莲花街道", name_en="Lianhua Subdistrict")]
+    communities = [Community(street=streets[0], code="C1", name="岗厦社区", name_en="Gangxia Community"),
+                   Community(street=streets[0], code="C2", name="皇岗社区", name_en="Huanggang Community"),
+                   Community(street=streets[1], code="C3", name="景田社区", name_en="Jingtian Community"),
+                   Community(street=streets[1], code="C4", name="梅岭社区", name_en="Meiling Community")]
+    db.session.add_all([district, *streets, *communities])
+    db.session.commit()
+
+    class Geo:
+        pass
+
+    g = Geo()
+    g.district, g.streets, g.communities = district, streets, communities
+    return g
+
+
+@pytest.fixture
+def category(app):
+    from market.geo.services import categories_by_code
+
+    return lambda code="elderly_care": categories_by_code()[code]
+
+
+_seq = count(1)
+
+
+@pytest.fixture
+def make_user(app, geo):
+    from market.accounts.models import Role, User
+    from market.db import db, utcnow
+
+    def make(role=Role.RESIDENT, *, community=None, street=None, organization=None, verified=True,
+             email=None, password=DEFAULT_PASSWORD, **fields):
+        n = next(_seq)
+        user = User(email=email or f"user{n}@example.org", display_name=f"User {n}", role=role, **fields)
+        user.set_password(password)
+        if role == Role.RESIDENT:
+            user.community_id = (community or geo.communities[0]).id
+            if verified:
+                user.verified_at = utcnow()
+        if street is not None:
+            user.street_id = street.id
+        if organization is not None:
+            user.organization_id = organization.id
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_org(app, geo, category):
+    from market.db import db
+    from market.orgs.models import Organization, OrgKind, VerificationState
+
+    def make(kind=OrgKind.SOCIAL_ORGANISATION, *, name=None, verified=True, categories=("elderly_care",), **fields):
+        n = next(_seq)
+        fields.setdefault("name_en", f"Futian Social Work Centre {n}")
+        org = Organization(
+            name=name or f"福田区第{n}社工服务中心", kind=kind,
+            registration_date=date.today() - timedelta(days=5 * 365), full_time_staff=12, office_area_m2=120,
+            rating_grade=4, capacity=3, capability="专注居家养老、助餐配送、长者健康管理",
+            capability_en="Home-based elderly care, meal delivery, health management for older people",
+            verification_state=VerificationState.VERIFIED if verified else VerificationState.PENDING,
+            home_street_id=geo.streets[0].id, **fields)
+        org.categories = [category(code) for code in categories]
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_project(app, geo, category, make_user):
+    from market.accounts.models import Role
+    from market.db import db
+    from market.geo.models import ProjectType
+    from market.projects.models import Project, ProjectKind, ProjectStatus
+
+    def make(*, owner=None, status=ProjectStatus.OPEN, kind=ProjectKind.GOVERNMENT_SERVICE, title=None,
+             budget_cents=30_000_000, category_code="elderly_care", street=None, community=None, **fields):
+        owner = owner or make_user(Role.OFFICIAL)
+        n = next(_seq)
+        fields.setdefault("title_en", f"Meal service for elderly people living alone {n}")
+        fields.setdefault("description", "为辖区独居老人提供上门助餐、探访和健康监测服务。")
+        fields.setdefault("description_en",
+                          "Meal delivery, home visits and health monitoring for elderly residents living alone.")
+        project = Project(kind=kind, title=title or f"福田街道独居老人助餐服务项目{n}",
+                          category_id=category(category_code).id, project_type=ProjectType.SERVICE,
+                          street_id=(street or geo.streets[0]).id, community_id=community.id if community else None,
+                          budget_cents=budget_cents, owner_id=owner.id, organization_id=owner.organization_id,
+                          status=status, **fields)
+        db.session.add(project)
+        db.session.commit()
+        return project
+
+    return make
+
+
+@pytest.fixture
+def make_pool(app, make_org, category):
+    from market.db import db
+    from market.funds.models import FundingPool
+    from market.orgs.models import OrgKind
+
+    def make(*, funder=None, total_cents=100_000_000, remaining_cents=None, focus=(), **fields):
+        funder = funder or make_org(OrgKind.FOUNDATION, categories=())
+        n = next(_seq)
+        pool = FundingPool(funder_id=funder.id, name=f"社区关爱基金{n}", name_en=f"Community Care Fund {n}",
+                           total_cents=total_cents,
+                           remaining_cents=total_cents if remaining_cents is None else remaining_cents, **fields)
+        pool.focus_categories = [category(code) for code in focus]
+        db.session.add(pool)
+        db.session.commit()
+        return pool
+
+    return make
