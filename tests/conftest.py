@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from itertools import count
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import delete, text
 
 DEFAULT_PASSWORD = "correct-horse-9"
@@ -23,6 +24,15 @@ def database_url(request, tmp_path_factory) -> str:
     return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh application context (own ``g`` and database session),
+    as it does in production, even though the test body holds a context of its own."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from market import create_app
@@ -30,13 +40,13 @@ def app(database_url, tmp_path_factory):
     from market.db import db
 
     app = create_app(TestConfig(database_url, instance_path=str(tmp_path_factory.mktemp("instance"))))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
@@ -45,8 +55,13 @@ def _empty_all_tables(db) -> None:
         names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # users and organizations refer to each other; SQLite checks keys row by row.
+        connection = db.session.connection()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(delete(table))
+            connection.execute(delete(table))
+        db.session.commit()
+        db.session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
     db.session.commit()
 
 
