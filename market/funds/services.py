@@ -14,6 +14,7 @@ from market.errors import PermissionDenied, ValidationFailed
 from market.funds.models import FundingPool, pool_categories
 from market.geo.models import Category, Street
 from market.orgs.models import OrgKind
+from market.web.formatting import money
 from market.web.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 POOL_SORTS = {
@@ -118,7 +119,7 @@ def update_pool(actor: User, pool: FundingPool, data: PoolInput) -> FundingPool:
     committed = pool.total_cents - pool.remaining_cents
     if data.total_cents < committed:
         raise ValidationFailed(_l("The total cannot go below the amount already committed."),
-                               fields={"total": _l("At least %(amount)s.", amount=f"{committed / 100:,.2f}")})
+                               fields={"total": _l("At least %(amount)s.", amount=money(committed))})
     before = {"total_cents": pool.total_cents, "remaining_cents": pool.remaining_cents, "is_open": pool.is_open}
     pool.remaining_cents += data.total_cents - pool.total_cents
     pool.total_cents = data.total_cents
