@@ -38,10 +38,10 @@ class Config:
 
     TESTING = False
 
-    def __init__(self) -> None:
-        instance = _instance_path()
+    def __init__(self, instance_path: str | None = None) -> None:
+        instance = Path(instance_path) if instance_path else _instance_path()
         self.INSTANCE_PATH = str(instance)
-        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret_key(instance)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or self._secret_key(instance)
         self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'market.db'}")
         )
@@ -65,17 +65,21 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
+    def _secret_key(self, instance: Path) -> str:
+        return _persistent_secret_key(instance)
+
 
 class TestConfig(Config):
     """Settings for the test suite: a throw-away database and deterministic keys."""
 
+    __test__ = False  # not a test class, whatever pytest thinks of the name
     TESTING = True
 
+    def _secret_key(self, instance: Path) -> str:
+        return "test-secret-key"
+
     def __init__(self, database_url: str | None = None, instance_path: str | None = None) -> None:
-        super().__init__()
-        if instance_path:
-            self.INSTANCE_PATH = instance_path
-        self.SECRET_KEY = "test-secret-key"
+        super().__init__(instance_path)
         self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url or "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.REDIS_URL = ""

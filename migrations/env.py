@@ -16,12 +16,16 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    return current_app.extensions['migrate'].db.engine
+
+
+def render_item(type_, obj, autogen_context):
+    """Write the app's AwareDateTime as a plain timezone-aware DateTime in migrations."""
+    from market.db import AwareDateTime
+
+    if type_ == "type" and isinstance(obj, AwareDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def get_engine_url():
@@ -99,6 +103,7 @@ def run_migrations_online():
     with connectable.connect() as connection:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
+        conf_args.setdefault("render_item", render_item)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

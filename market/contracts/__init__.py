@@ -1,0 +1,1 @@
+"""Contracts between the district (or a funder) and a provider, with milestones."""

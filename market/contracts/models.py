@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.errors import IllegalTransition
+
+if TYPE_CHECKING:
+    from market.orgs.models import Organization
+    from market.projects.models import Project
+
+
+class ContractStatus(StrEnum):
+    IN_NOTICE = "in_notice"  # award published (公示), objections possible
+    SIGNED = "signed"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+
+
+CONTRACT_TRANSITIONS: dict[ContractStatus, frozenset[ContractStatus]] = {
+    ContractStatus.IN_NOTICE: frozenset({ContractStatus.SIGNED, ContractStatus.TERMINATED}),
+    ContractStatus.SIGNED: frozenset({ContractStatus.COMPLETED, ContractStatus.TERMINATED}),
+    ContractStatus.COMPLETED: frozenset(),
+    ContractStatus.TERMINATED: frozenset(),
+}
+
+
+class MilestoneStatus(StrEnum):
+    PLANNED = "planned"
+    SUBMITTED = "submitted"  # the provider reports it done
+    APPROVED = "approved"  # an official accepts it; payment may follow
+    PAID = "paid"
+
+
+MILESTONE_TRANSITIONS: dict[MilestoneStatus, frozenset[MilestoneStatus]] = {
+    MilestoneStatus.PLANNED: frozenset({MilestoneStatus.SUBMITTED}),
+    MilestoneStatus.SUBMITTED: frozenset({MilestoneStatus.APPROVED, MilestoneStatus.PLANNED}),
+    MilestoneStatus.APPROVED: frozenset({MilestoneStatus.PAID}),
+    MilestoneStatus.PAID: frozenset(),
+}
+
+
+def _move(current: StrEnum, target: StrEnum, table: dict, what: str) -> None:
+    if target not in table[type(target)(current)]:
+        raise IllegalTransition(f"A {what} cannot go from {current} to {target}.")
+
+
+class Contract(TimestampMixin, Base):
+    """The engagement of one provider for one project, for an amount, paid by milestones."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[ContractStatus] = mapped_column(String(20), default=ContractStatus.IN_NOTICE, index=True)
+    notice_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    project: Mapped[Project] = relationship()
+    provider: Mapped[Organization] = relationship()
+    milestones: Mapped[list[Milestone]] = relationship(back_populates="contract", order_by="Milestone.seq",
+                                                       cascade="all, delete-orphan")
+
+    def transition(self, target: ContractStatus) -> ContractStatus:
+        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old status."""
+        previous = ContractStatus(self.status)
+        _move(previous, target, CONTRACT_TRANSITIONS, "contract")
+        self.status = target
+        return previous
+
+
+class Milestone(Localized, TimestampMixin, Base):
+    """A deliverable with a due date and the share of the contract paid when it is approved."""
+
+    __tablename__ = "milestones"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "seq"),
+        CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[MilestoneStatus] = mapped_column(String(20), default=MilestoneStatus.PLANNED)
+    approved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    contract: Mapped[Contract] = relationship(back_populates="milestones")
+
+    def transition(self, target: MilestoneStatus) -> MilestoneStatus:
+        previous = MilestoneStatus(self.status)
+        _move(previous, target, MILESTONE_TRANSITIONS, "milestone")
+        self.status = target
+        return previous

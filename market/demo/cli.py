@@ -1,0 +1,57 @@
+"""``flask demo load`` and ``flask demo accounts``."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import AppGroup
+
+from market.db import db
+from market.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
+from market.demo.loader import DemoLoadError, database_contents, load_demo
+
+demo_cli = AppGroup("demo", help="Demo data for trying the platform out.")
+
+
+@demo_cli.command("load")
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Multiply the number of projects (organisations and pools stay the same).")
+@click.option("--if-empty", is_flag=True,
+              help="Skip quietly (exit 0) when the database already holds data instead of failing.")
+def load_command(scale: int, if_empty: bool) -> None:
+    """Fill an empty database with deterministic Futian demo data."""
+    contents = database_contents(db.session)
+    if any(contents.values()):
+        present = ", ".join(f"{n} {name}" for name, n in contents.items() if n)
+        if if_empty:
+            click.echo(f"Database already has data ({present}); demo load skipped.")
+            return
+        click.echo(f"Refusing to load demo data: the database is not empty ({present}). "
+                   "Use a fresh database, or pass --if-empty to skip without error.", err=True)
+        raise SystemExit(1)
+    started = time.perf_counter()
+    try:
+        counts = load_demo(db.session, scale=scale)
+        db.session.commit()
+    except DemoLoadError as error:
+        db.session.rollback()
+        click.echo(f"Refusing to load demo data: {error}.", err=True)
+        raise SystemExit(1) from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    elapsed = time.perf_counter() - started
+    click.echo(f"Demo data loaded in {elapsed:.1f} s (scale {scale}):")
+    width = max(len(name) for name in counts)
+    for name, n in counts.items():
+        click.echo(f"  {name:<{width}}  {n:>8,}")
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}): "
+               + ", ".join(account.email for account in DEMO_ACCOUNTS))
+
+
+@demo_cli.command("accounts")
+def accounts_command() -> None:
+    """List the demo accounts and their shared password."""
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"{account.email:<38} {account.role.value:<9} {account.description}")
+    click.echo(f"Password for all of them: {DEMO_PASSWORD}")

@@ -1,0 +1,245 @@
+"""The demo data loader: counts, bilingual content, consistency, determinism and the CLI."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from market import create_app
+from market.accounts.models import Role, User
+from market.accounts.services import find_user_by_email
+from market.audit.services import verify_chain
+from market import config as market_config
+from market.db import db
+from market.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, SOCIAL_FUND_NAME, DemoLoadError, load_demo
+from market.demo.data import REFERENCE_TIME
+from market.funds.models import FundingPool
+from market.geo.models import Category, Community, Street
+from market.geo.taxonomy import CATEGORIES
+from market.orgs.models import Organization, OrgKind, VerificationState
+from market.projects.models import Project, ProjectKind, ProjectStatus
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _fresh_app(tmp_path_factory):
+    app = create_app(market_config.TestConfig("sqlite://", instance_path=str(tmp_path_factory.mktemp("instance"))))
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _digest() -> str:
+    rows = db.session.execute(select(Project.id, Project.title, Project.title_en, Project.budget_cents,
+                                     Project.funded_cents, Project.status, Project.street_id, Project.community_id,
+                                     Project.bid_deadline, Project.owner_id, Project.organization_id)
+                              .order_by(Project.id))
+    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    app = _fresh_app(tmp_path_factory)
+    with app.app_context():
+        counts = load_demo(db.session)
+        db.session.commit()
+    app.config["DEMO_COUNTS"] = counts
+    return app
+
+
+@pytest.fixture()
+def ctx(demo_app):
+    with demo_app.app_context():
+        yield demo_app
+        db.session.rollback()
+
+
+def test_counts(ctx):
+    counts = ctx.config["DEMO_COUNTS"]
+    assert counts["districts"] == 1
+    assert counts["streets"] == db.session.scalar(select(func.count()).select_from(Street)) == 10
+    assert 95 <= counts["communities"] <= 105
+    assert counts["organizations.social_organisation"] == 449
+    assert counts["organizations.foundation"] == 284
+    assert counts["organizations.enterprise"] == 220
+    assert 12 <= counts["organizations.government"] <= 16
+    assert counts["projects"] == 566
+    assert all(counts[f"projects.{kind.value}"] > 100 for kind in ProjectKind)
+    assert 280 <= counts["funding_pools"] <= 340
+    assert counts["categories"] == len(CATEGORIES)
+    by_kind = dict(db.session.execute(select(Organization.kind, func.count()).group_by(Organization.kind)).all())
+    assert by_kind[OrgKind.SOCIAL_ORGANISATION] == 449
+
+
+def test_streets_and_communities(ctx):
+    streets = db.session.scalars(select(Street).order_by(Street.id)).all()
+    assert [s.name for s in streets] == ["园岭街道", "南园街道", "福田街道", "沙头街道", "香蜜湖街道", "梅林街道",
+                                         "莲花街道", "华富街道", "福保街道", "华强北街道"]
+    assert streets[0].name_en == "Yuanling Subdistrict"
+    assert all(s.communities for s in streets)
+    names = db.session.scalars(select(Community.name)).all()
+    assert len(set(names)) == len(names)
+    assert {"上步社区", "百花社区", "景田社区", "新洲社区", "皇岗社区", "益田社区"} <= set(names)
+    shangbu = db.session.scalar(select(Community).where(Community.name == "上步社区"))
+    assert shangbu.name_en == "Shangbu Community"
+
+
+def test_social_construction_fund(ctx):
+    fund = db.session.scalar(select(FundingPool).where(FundingPool.name == SOCIAL_FUND_NAME))
+    assert fund.total_cents == 30_000_000 * 100
+    assert fund.max_share_percent == 50
+    assert fund.max_grant_cents == 500_000 * 100
+    assert fund.year == 2026 and fund.is_open
+    assert fund.funder.kind == OrgKind.GOVERNMENT
+    official = find_user_by_email("official@demo.futian.example")
+    assert official.organization_id == fund.funder_id
+
+
+def test_pools_are_consistent(ctx):
+    pools = db.session.scalars(select(FundingPool)).all()
+    assert all(0 <= p.remaining_cents <= p.total_cents for p in pools)
+    assert all(p.name_en and p.description and p.description_en for p in pools)
+    assert any(not p.is_open for p in pools) and any(p.streets for p in pools)
+    funders = {p.funder.kind for p in pools}
+    assert funders == {OrgKind.FOUNDATION, OrgKind.ENTERPRISE, OrgKind.GOVERNMENT}
+    foundations_with_pool = db.session.scalar(
+        select(func.count(func.distinct(FundingPool.funder_id))).join(Organization, FundingPool.funder)
+        .where(Organization.kind == OrgKind.FOUNDATION))
+    verified_foundations = db.session.scalar(select(func.count()).select_from(Organization).where(
+        Organization.kind == OrgKind.FOUNDATION, Organization.verification_state == VerificationState.VERIFIED))
+    assert foundations_with_pool == verified_foundations
+
+
+def test_bilingual_and_english_only_twins(ctx):
+    for project in db.session.scalars(select(Project)):
+        assert CJK.search(project.title) and CJK.search(project.description)
+        assert project.title_en and project.description_en
+        assert not CJK.search(project.title_en + project.description_en), project.title_en
+    for org in db.session.scalars(select(Organization)):
+        assert org.name_en and org.capability and org.capability_en
+        assert not CJK.search(org.name_en + org.capability_en), org.name_en
+    assert all(c.name_en for c in db.session.scalars(select(Community)))
+
+
+def test_organisations_look_realistic(ctx):
+    social = db.session.scalars(select(Organization).where(Organization.kind == OrgKind.SOCIAL_ORGANISATION)).all()
+    assert len({o.name for o in social}) == len(social)
+    assert all(2 <= o.full_time_staff <= 120 and 10 <= o.office_area_m2 <= 800 for o in social)
+    assert all(1 <= o.capacity <= 8 and 1 <= len(o.categories) <= 4 for o in social)
+    assert all(2005 <= o.registration_date.year <= 2025 for o in social)
+    assert all(o.serves_whole_district or o.service_streets for o in social)
+    grades = [o.rating_grade for o in social]
+    assert grades.count(0) > len(social) / 3 and grades.count(5) > 5 and grades.count(3) > 30
+    states = [o.verification_state for o in db.session.scalars(select(Organization))]
+    assert states.count(VerificationState.VERIFIED) > 0.9 * len(states)
+    assert states.count(VerificationState.PENDING) > 0.02 * len(states)
+    assert states.count(VerificationState.REJECTED) >= 1
+    suppliers = db.session.scalars(select(Organization).where(Organization.kind == OrgKind.ENTERPRISE,
+                                                              Organization.capacity > 0)).all()
+    assert 30 <= len(suppliers) <= 130
+    assert {c.code for o in suppliers for c in o.categories} >= {"facilities_works", "public_safety"}
+
+
+def test_projects_are_consistent(ctx):
+    projects = db.session.scalars(select(Project)).all()
+    statuses = {p.status for p in projects}
+    assert statuses == set(ProjectStatus)
+    for p in projects:
+        assert p.start_date <= p.end_date
+        assert 0 <= p.funded_cents <= p.budget_cents
+        if p.community_id is not None:
+            assert p.community.street_id == p.street_id
+        if p.status != ProjectStatus.DRAFT:
+            assert p.published_at is not None and p.published_at.tzinfo is not None
+        yuan = p.budget_cents // 100
+        if p.kind == ProjectKind.MICRO:
+            assert p.community_id is not None
+            assert 20_000 <= yuan <= (1_000_000 if p.project_type == "works" else 500_000)
+        elif p.kind == ProjectKind.GOVERNMENT_SERVICE:
+            assert 100_000 <= yuan <= 3_000_000
+            assert 0 <= p.min_rating_grade <= 3 and p.min_years_registered >= 1 and p.min_staff >= 3
+            assert p.organization.kind == OrgKind.GOVERNMENT
+            if p.status == ProjectStatus.OPEN:
+                assert p.bid_deadline is not None and p.bid_deadline > REFERENCE_TIME
+        else:
+            assert 50_000 <= yuan <= 800_000
+            assert p.organization.kind == OrgKind.SOCIAL_ORGANISATION
+            assert p.owner.organization_id == p.organization_id
+    partly = [p for p in projects if p.kind == ProjectKind.PUBLIC_BENEFIT and 0 < p.funded_cents < p.budget_cents]
+    assert len(partly) > 30
+    assert any(p.bid_deadline.tzinfo is timezone.utc or p.bid_deadline.utcoffset().total_seconds() == 0
+               for p in projects if p.bid_deadline)
+
+
+def test_demo_accounts(ctx):
+    for account in DEMO_ACCOUNTS:
+        user = find_user_by_email(account.email)
+        assert user is not None, account.email
+        assert user.role == account.role
+    assert {a.role for a in DEMO_ACCOUNTS} == set(Role)
+    assert find_user_by_email("admin@demo.futian.example").check_password(DEMO_PASSWORD)
+    street = db.session.scalar(select(Street).where(Street.name == "福田街道"))
+    assert find_user_by_email("official@demo.futian.example").street_id is None
+    assert find_user_by_email("street.official@demo.futian.example").street_id == street.id
+    resident = find_user_by_email("resident@demo.futian.example")
+    assert resident.is_verified and resident.community.street_id == street.id
+    assert not find_user_by_email("resident2@demo.futian.example").is_verified
+    provider = find_user_by_email("provider@demo.futian.example").organization
+    assert provider.kind == OrgKind.SOCIAL_ORGANISATION and provider.is_verified and provider.rating_grade == 4
+    assert {"elderly_care", "community_education"} <= {c.code for c in provider.categories}
+    assert db.session.scalar(select(func.count()).select_from(Project).where(Project.organization_id == provider.id)) >= 4
+    funder = find_user_by_email("funder@demo.futian.example").organization
+    assert funder.kind == OrgKind.FOUNDATION
+    assert db.session.scalar(select(FundingPool).where(FundingPool.funder_id == funder.id, FundingPool.is_open))
+    residents = db.session.scalars(select(User).where(User.role == Role.RESIDENT)).all()
+    assert len(residents) >= 30 and sum(r.is_verified for r in residents) >= 10
+
+
+def test_audit_chain(ctx):
+    report = verify_chain()
+    assert report.ok and report.checked >= 2
+    result = ctx.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_refuses_or_skips_a_non_empty_database(ctx):
+    runner = ctx.test_cli_runner()
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 1
+    assert "not empty" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 566
+    with pytest.raises(DemoLoadError):
+        load_demo(db.session)
+
+
+def test_deterministic_cli_load_and_scale(demo_app, tmp_path_factory):
+    with demo_app.app_context():
+        expected = _digest()
+    app = _fresh_app(tmp_path_factory)
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "projects" in result.output
+    with app.app_context():
+        assert _digest() == expected
+    scaled = _fresh_app(tmp_path_factory)
+    with scaled.app_context():
+        counts = load_demo(db.session, scale=2)
+        assert counts["projects"] == 2 * 566
+        assert counts["organizations"] == demo_app.config["DEMO_COUNTS"]["organizations"]
+        assert counts["funding_pools"] == demo_app.config["DEMO_COUNTS"]["funding_pools"]
+
+
+def test_categories_inserted_only_when_missing(tmp_path_factory):
+    app = _fresh_app(tmp_path_factory)
+    with app.app_context():
+        db.session.add(Category(code="elderly_care", name="养老服务", name_en="Elderly care", sort_order=0))
+        db.session.commit()
+        load_demo(db.session)
+        codes = db.session.scalars(select(Category.code)).all()
+        assert sorted(codes) == sorted(code for code, _, _ in CATEGORIES)
