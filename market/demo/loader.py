@@ -7,11 +7,12 @@ password salts and the audit events' own timestamps).
 """
 from __future__ import annotations
 
+import importlib
 import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -88,7 +89,22 @@ def load_demo(session: Session, scale: int = 1) -> dict[str, int]:
         raise DemoLoadError(f"the database is not empty ({present})")
     builder = _Builder(session, scale)
     builder.run()
+    for stage in _extra_stages():
+        stage(session)
     return summary_counts(session)
+
+
+# Modules that add their own demo rows on top of the base data, in this order:
+# "module:function", each function(session) -> None, deterministic, flushing but not committing.
+EXTRA_STAGES: tuple[str, ...] = ()
+
+
+def _extra_stages() -> list[Callable[[Session], None]]:
+    stages = []
+    for spec in EXTRA_STAGES:
+        module_name, _, function_name = spec.partition(":")
+        stages.append(getattr(importlib.import_module(module_name), function_name))
+    return stages
 
 
 def summary_counts(session: Session) -> dict[str, int]:
