@@ -5,9 +5,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, flash, jsonify, make_response, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from market.config import Config
 from market.errors import DomainError
@@ -40,6 +41,9 @@ def create_app(config: Any = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "market" / "translations"))
 
+    from market.web.security import init_security
+
+    init_security(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
@@ -85,8 +89,10 @@ def _register_error_handlers(app: Flask) -> None:
 
     def _http_error(status: int, code: str, message: str):
         if _wants_json():
-            return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
-        return render_template("errors/error.html", status=status, message=message), status
+            body = jsonify({"error": {"code": code, "message": message, "fields": {}}})
+        else:
+            body = render_template("errors/error.html", status=status, message=message)
+        return make_response(body, status)
 
     @app.errorhandler(400)
     def bad_request(error):
@@ -112,6 +118,23 @@ def _register_error_handlers(app: Flask) -> None:
     def server_error(error):
         db.session.rollback()
         return _http_error(500, "server_error", _("Something went wrong on our side."))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # The database is down or restarting: say so, ask to retry, keep the process alive.
+        app.logger.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+        try:
+            db.session.rollback()
+        except OperationalError:
+            pass  # the connection is gone; the pool replaces it on the next request
+        message = _("The service is briefly unavailable. Nothing you sent was lost; please try again in a minute.")
+        if _wants_json():
+            body = jsonify({"error": {"code": "unavailable", "message": message, "fields": {}}})
+        else:
+            body = render_template("errors/unavailable.html", message=message)
+        response = make_response(body, 503)
+        response.headers["Retry-After"] = "30"
+        return response
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -64,6 +64,8 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+        # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* headers to trust.
+        self.PROXY_COUNT = int(os.environ.get("MARKET_PROXY_COUNT", "0"))
 
     def _secret_key(self, instance: Path) -> str:
         return _persistent_secret_key(instance)
