@@ -151,6 +151,8 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from market.audit.cli import audit_cli
     from market.demo.cli import demo_cli
+    from market.ops.cli import backup_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_cli)

@@ -3,12 +3,14 @@ a CSRF-aware client helper and factories that return callables."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 from itertools import count
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import delete, text
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
 
 DEFAULT_PASSWORD = "correct-horse-9"
 
@@ -18,10 +20,22 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture(scope="session")
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request, tmp_path_factory):
+    """SQLite in a temporary file (threads share it), or a throw-away database on the
+    ``--db-url`` server so that several test runs can use one server at once."""
     url = request.config.getoption("--db-url")
-    # A file, not :memory:, so that threads in concurrency tests share one database.
-    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    server = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"{server.database or 'test'}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 class IsolatedClient(FlaskClient):
