@@ -10,7 +10,8 @@ from market.orgs.models import OrgKind, VerificationState
 from market.orgs.services import ORG_SORTS
 from market.projects.models import ProjectKind, ProjectStatus
 from market.projects.services import PROJECT_SORTS, PUBLIC_STATUSES
-from market.web.listing import MAX_PER_PAGE
+from market.web.listing import MAX_INT_ARG, MAX_PER_PAGE
+from market.web.security import MAX_ID
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +85,10 @@ def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 COMMON_PARAMS = [
     _param("q", {"type": "string", "maxLength": 200}, "Search text, Chinese or English; typos tolerated. "
                                                       "Results are then ordered by relevance."),
-    _param("page", {"type": "integer", "minimum": 1}, "Page number, from 1."),
+    _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_INT_ARG}, "Page number, from 1."),
     _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Items per page."),
 ]
-ID_FILTER = {"type": "integer", "minimum": 0}
+ID_FILTER = {"type": "integer", "minimum": 0, "maximum": MAX_INT_ARG}
 PROJECT_PARAMS = COMMON_PARAMS + [
     _param("category_id", ID_FILTER, "Category id."),
     _param("street_id", ID_FILTER, "Street id."),
@@ -134,7 +135,7 @@ def _collection(tag: str, schema: str, params: list, summary: str) -> dict[str, 
 def _item(tag: str, schema: str, summary: str) -> dict[str, Any]:
     return {"get": {"tags": [tag], "summary": summary,
                     "parameters": [{"name": "id", "in": "path", "required": True,
-                                    "schema": {"type": "integer", "minimum": 0}}],
+                                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}],
                     "responses": {"200": _json(schema, "The item."), "404": ERRORS["404"]}}}
 
 

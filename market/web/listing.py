@@ -13,6 +13,8 @@ from market.search.services import documents_from_rows, rank
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
+# Larger numbers mean nothing here (ids, yuan, pages) and overflow 64-bit columns once scaled.
+MAX_INT_ARG = 10**12
 
 
 @dataclass
@@ -57,6 +59,9 @@ def _int_arg(args: Mapping[str, str], name: str, errors: dict, *, minimum: int =
         return None
     if value < minimum:
         errors[name] = _l("Must be at least %(n)d.", n=minimum)
+        return None
+    if value > MAX_INT_ARG:
+        errors[name] = _l("Too large.")
         return None
     return value
 

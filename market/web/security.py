@@ -2,6 +2,18 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.routing import IntegerConverter
+
+# Primary keys are 32-bit integers in PostgreSQL; a larger id in a URL is simply not found.
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that never hands the database a number it cannot store."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 # Everything the pages need is served by the app itself: no inline scripts or styles, no CDN.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -34,6 +46,7 @@ def add_security_headers(response: Response) -> Response:
 
 def init_security(app: Flask) -> None:
     """Install the headers and, behind a reverse proxy, trust its X-Forwarded-* headers."""
+    app.url_map.converters["int"] = BoundedIntConverter
     proxies = app.config.get("PROXY_COUNT", 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
