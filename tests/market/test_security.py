@@ -50,3 +50,26 @@ def test_database_down_gives_a_clear_503(tmp_path):
     assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json() == {"status": "unavailable"}
+
+
+def test_login_rate_limit_survives_redis_being_away(tmp_path, monkeypatch):
+    """With REDIS_URL pointing at nothing, log-in still works and is still limited (in memory)."""
+    from market import create_app
+    from market.config import TestConfig
+
+    config = TestConfig(f"sqlite:///{tmp_path / 'db.sqlite'}", instance_path=str(tmp_path))
+    config.REDIS_URL = config.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:1/0"
+    config.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    app = create_app(config)
+    with app.app_context():
+        from market.db import db
+
+        db.create_all()
+    client = app.test_client()
+    statuses = []
+    for n in range(12):
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        statuses.append(client.post("/login", data={"email": f"x{n}@example.org", "password": "nope",
+                                                    "csrf_token": token}).status_code)
+    assert statuses[:10] == [400] * 10 and statuses[-1] == 429
