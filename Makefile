@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev translations bench serve-prod clean
+.PHONY: run test test-e2e install install-dev translations bench serve-prod clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: install-dev
 		echo "== again on $$TEST_DATABASE_URL =="; \
 		$(BIN)/pytest tests/market --db-url "$$TEST_DATABASE_URL"; \
 	fi
+
+## Browser journeys in Debian's Chromium (installed here if missing), both languages.
+test-e2e: install-dev
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+	$(BIN)/pip install --quiet -e '.[dev,e2e]'
+	$(BIN)/pytest tests/e2e
 
 bench: install-dev
 	$(BIN)/python -m matching.bench

@@ -15,6 +15,13 @@ from sqlalchemy.engine import make_url
 DEFAULT_PASSWORD = "correct-horse-9"
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Browser tests run only when asked for by path (`make test-e2e`)."""
+    if collection_path.name == "e2e" and not any("e2e" in str(arg) for arg in config.args):
+        return True
+    return None
+
+
 def pytest_addoption(parser):
     parser.addoption("--db-url", default="", help="run database tests against this URL (PostgreSQL)")
 

@@ -39,7 +39,8 @@ def parse_project_listing(args) -> ListingArgs:
 
 def filtered_projects(filters: dict[str, Any]) -> Select:
     """Public projects matching ``filters``; budgets are given in yuan."""
-    stmt = select(Project).where(Project.status.in_(PUBLIC_STATUSES))
+    # Joined so that search can read the category's names too.
+    stmt = select(Project).join(Project.category).where(Project.status.in_(PUBLIC_STATUSES))
     if "category_id" in filters:
         stmt = stmt.where(Project.category_id == filters["category_id"])
     if "type" in filters:
@@ -62,7 +63,8 @@ def filtered_projects(filters: dict[str, Any]) -> Select:
 def list_projects(listing: ListingArgs) -> Page[Project]:
     return run_listing(Project, filtered_projects(listing.filters), listing,
                        order_by=PROJECT_SORTS.get(listing.sort or "newest"),
-                       text_columns=(Project.title, Project.title_en, Project.description, Project.description_en))
+                       text_columns=(Project.title, Project.title_en, Category.name, Category.name_en,
+                                     Project.description, Project.description_en))
 
 
 def projects_of(actor: User) -> Select:

@@ -74,7 +74,14 @@ def rank(query: str, documents: Sequence[SearchDocument], *, min_score: float = 
 
 
 def documents_from_rows(rows: Iterable[tuple]) -> list[SearchDocument]:
-    """Rows of (id, title, title_en, body, body_en) to documents covering both languages."""
-    half = BODY_CHARS // 2
-    return [SearchDocument(row[0], f"{row[1]} {row[2] or ''}", f"{(row[3] or '')[:half]} {(row[4] or '')[:half]}")
-            for row in rows]
+    """Rows of (id, title, title_en, body columns...) to documents covering both languages.
+
+    Each body column contributes its beginning, so a long Chinese description does not
+    crowd out its English twin or the category name.
+    """
+    documents = []
+    for row in rows:
+        bodies = [text for text in row[3:] if text]
+        share = BODY_CHARS // max(1, len(bodies))
+        documents.append(SearchDocument(row[0], f"{row[1]} {row[2] or ''}", " ".join(t[:share] for t in bodies)))
+    return documents
