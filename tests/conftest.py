@@ -26,6 +26,14 @@ def pytest_addoption(parser):
     parser.addoption("--db-url", default="", help="run database tests against this URL (PostgreSQL)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing():
+    """Real hashing, fewer rounds: the suite logs in hundreds of times."""
+    from market.accounts import models
+
+    models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory):
     """SQLite in a temporary file (threads share it), or a throw-away database on the
@@ -73,8 +81,12 @@ def app(database_url, tmp_path_factory):
 
 def _empty_all_tables(db) -> None:
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # DELETE on a few small tables is far quicker than TRUNCATE on dozens; replica mode
+        # skips the foreign-key triggers (users and organizations refer to each other).
+        db.session.execute(text("SET session_replication_role = replica"))
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.execute(text("SET session_replication_role = DEFAULT"))
     else:
         # users and organizations refer to each other; SQLite checks keys row by row.
         connection = db.session.connection()

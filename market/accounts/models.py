@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from market.orgs.models import Organization
 
 
+# werkzeug's default (scrypt). The test suite lowers it: hashing strength is not what it tests.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
 class Role(StrEnum):
     RESIDENT = "resident"
     PROVIDER = "provider"  # member of a social organisation or firm
@@ -49,7 +53,7 @@ class User(UserMixin, TimestampMixin, Base):
     organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,0 +1,1 @@
+"""Funders' pledges, donations to public-benefit projects and donation-matching campaigns."""

@@ -1,0 +1,49 @@
+"""Helpers for payment tests: signed Stripe webhooks and Checkout events."""
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+import stripe
+
+WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
+_events = itertools.count(1)
+
+
+def checkout_event(order, type_: str = "checkout.session.completed", *, payment_status: str = "paid",
+                   event_id: str | None = None, amount: int | None = None, currency: str | None = None,
+                   session_id: str | None = None, created: int | None = None) -> dict[str, Any]:
+    """A Stripe event about ``order``'s Checkout session, shaped like the real thing."""
+    session_id = session_id or order.checkout_session_id or f"cs_test_unknown_{order.id}"
+    return {
+        "id": event_id or f"evt_test_{next(_events):06d}",
+        "object": "event",
+        "api_version": "2025-01-27.acacia",
+        "created": created or int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "type": type_,
+        "data": {"object": {
+            "id": session_id, "object": "checkout.session", "mode": "payment",
+            "amount_total": order.amount_cents if amount is None else amount,
+            "currency": currency or order.currency, "client_reference_id": str(order.id),
+            "metadata": {"order_id": str(order.id), "purpose": str(order.purpose)},
+            "payment_intent": f"pi_test_{order.id:06d}", "payment_status": payment_status,
+            "status": "expired" if type_ == "checkout.session.expired" else "complete",
+            "customer_details": {"email": "donor@example.org"},
+        }},
+    }
+
+
+def signed(event: dict[str, Any] | str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+           ) -> tuple[str, dict[str, str]]:
+    payload = event if isinstance(event, str) else json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
+    return payload, {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def deliver(client, event, **kwargs):
+    payload, headers = signed(event, **kwargs)
+    return client.post("/payments/stripe/webhook", data=payload, headers=headers)
