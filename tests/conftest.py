@@ -27,11 +27,13 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _quick_password_hashing():
-    """Real hashing, fewer rounds: the suite logs in hundreds of times."""
+def _test_speed_settings():
+    """Real hashing with fewer rounds (the suite logs in hundreds of times); search sees changes at once."""
     from market.accounts import models
+    from market.search import index
 
     models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    index.FRESH_SECONDS = 0.0  # tests change data between requests and expect to find it at once
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
 from market.audit.services import record
@@ -53,7 +54,9 @@ def list_pools(listing: ListingArgs) -> Page[FundingPool]:
     return run_listing(FundingPool, filtered_pools(listing.filters), listing,
                        order_by=POOL_SORTS.get(listing.sort or "remaining_desc"),
                        text_columns=(FundingPool.name, FundingPool.name_en,
-                                     FundingPool.description, FundingPool.description_en))
+                                     FundingPool.description, FundingPool.description_en),
+                       search_scope=filtered_pools({}),
+                       load_options=(selectinload(FundingPool.funder), selectinload(FundingPool.focus_categories)))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
 from market.audit.services import record
@@ -63,7 +64,9 @@ def list_orgs(listing: ListingArgs) -> Page[Organization]:
     return run_listing(Organization, filtered_orgs(listing.filters), listing,
                        order_by=ORG_SORTS.get(listing.sort or "name"),
                        text_columns=(Organization.name, Organization.name_en,
-                                     Organization.capability, Organization.capability_en))
+                                     Organization.capability, Organization.capability_en),
+                       search_scope=filtered_orgs({}),
+                       load_options=(selectinload(Organization.categories),))
 
 
 @dataclass(frozen=True)

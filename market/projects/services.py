@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
 from market.audit.services import record
@@ -39,8 +40,7 @@ def parse_project_listing(args) -> ListingArgs:
 
 def filtered_projects(filters: dict[str, Any]) -> Select:
     """Public projects matching ``filters``; budgets are given in yuan."""
-    # Joined so that search can read the category's names too.
-    stmt = select(Project).join(Project.category).where(Project.status.in_(PUBLIC_STATUSES))
+    stmt = select(Project).where(Project.status != ProjectStatus.DRAFT)
     if "category_id" in filters:
         stmt = stmt.where(Project.category_id == filters["category_id"])
     if "type" in filters:
@@ -64,7 +64,11 @@ def list_projects(listing: ListingArgs) -> Page[Project]:
     return run_listing(Project, filtered_projects(listing.filters), listing,
                        order_by=PROJECT_SORTS.get(listing.sort or "newest"),
                        text_columns=(Project.title, Project.title_en, Category.name, Category.name_en,
-                                     Project.description, Project.description_en))
+                                     Project.description, Project.description_en),
+                       # Joined so that search reads the category's names too.
+                       search_scope=filtered_projects({}).join(Project.category),
+                       load_options=(selectinload(Project.category), selectinload(Project.street),
+                                     selectinload(Project.community)))
 
 
 def projects_of(actor: User) -> Select:

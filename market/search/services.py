@@ -24,6 +24,10 @@ BODY_CHARS = 240
 MIN_SCORE = 70.0
 
 
+def is_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, punctuation folded to spaces."""
     text = unicodedata.normalize("NFKC", text or "").lower()
@@ -60,17 +64,24 @@ def rank(query: str, documents: Sequence[SearchDocument], *, min_score: float = 
     terms = query_terms(query)
     if not terms or not documents:
         return []
-    titles = [normalise(d.title) for d in documents]
-    bodies = [normalise(d.body) for d in documents]
+    return rank_normalised(terms, [d.id for d in documents], [normalise(d.title) for d in documents],
+                           [normalise(d.body) for d in documents], min_score=min_score)
+
+
+def rank_normalised(terms: Sequence[str], ids: Sequence[int], titles: Sequence[str], bodies: Sequence[str], *,
+                    min_score: float = MIN_SCORE) -> list[tuple[int, float]]:
+    """:func:`rank` for texts already normalised and query terms already found."""
+    if not terms or not ids:
+        return []
     title_scores = process.cdist(terms, titles, scorer=fuzz.partial_ratio, dtype=np.uint8, workers=-1)
     body_scores = process.cdist(terms, bodies, scorer=fuzz.partial_ratio, dtype=np.uint8, workers=-1)
     # A term counts by its best place; a body match counts a little less than a title match.
     per_term = np.maximum(title_scores.astype(np.float32), body_scores.astype(np.float32) * 0.9)
     scores = per_term.mean(axis=0)
-    ids = np.array([d.id for d in documents])
+    id_array = np.array(ids)
     keep = scores >= min_score
-    order = np.lexsort((ids[keep], -scores[keep]))
-    return [(int(i), float(s)) for i, s in zip(ids[keep][order], scores[keep][order])]
+    order = np.lexsort((id_array[keep], -scores[keep]))
+    return [(int(i), float(s)) for i, s in zip(id_array[keep][order], scores[keep][order], strict=True)]
 
 
 def documents_from_rows(rows: Iterable[tuple]) -> list[SearchDocument]:

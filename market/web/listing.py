@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 
 from market.db import db
 from market.errors import ValidationFailed
-from market.search.services import documents_from_rows, rank
+from market.search.index import search_ids
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
@@ -97,15 +97,22 @@ def parse_listing_args(args: Mapping[str, str], *, int_filters: Sequence[str] = 
 
 
 def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],
-                text_columns: Sequence[Any]) -> Page:
-    """Paginate ``stmt``; with a query ``q`` rank the filtered rows by relevance instead of ``order_by``."""
+                text_columns: Sequence[Any], search_scope: Select | None = None,
+                load_options: Sequence[Any] = ()) -> Page:
+    """Paginate ``stmt``; with a query ``q`` rank the filtered rows by relevance instead of ``order_by``.
+
+    ``search_scope`` is ``stmt`` without the user's filters: the rows the search index covers.
+    """
     offset = (listing.page - 1) * listing.per_page
     if listing.q:
-        rows = db.session.execute(stmt.with_only_columns(model.id, *text_columns).order_by(None)).all()
-        ranked = rank(listing.q, documents_from_rows(rows))
+        scope = search_scope if search_scope is not None else stmt
+        ranked = search_ids(db.session, model, scope, text_columns, listing.q,
+                            filtered=stmt if listing.filters else None)
         page_ids = [row_id for row_id, _score in ranked[offset:offset + listing.per_page]]
-        loaded = {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(page_ids)))}
+        loaded = {obj.id: obj for obj in db.session.scalars(
+            select(model).where(model.id.in_(page_ids)).options(*load_options))}
         return Page([loaded[i] for i in page_ids], len(ranked), listing.page, listing.per_page)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = db.session.scalars(stmt.order_by(*order_by).limit(listing.per_page).offset(offset)).all()
+    items = db.session.scalars(
+        stmt.order_by(*order_by).limit(listing.per_page).offset(offset).options(*load_options)).all()
     return Page(list(items), total, listing.page, listing.per_page)
