@@ -56,14 +56,27 @@ def _register_blueprints(app: Flask) -> None:
     from market.accounts.routes import bp as accounts_bp
     from market.api.routes import bp as api_bp
     from market.audit.routes import bp as audit_bp
+    from market.bids.routes import bp as bids_bp
     from market.funds.routes import bp as funds_bp
     from market.orgs.routes import bp as orgs_bp
     from market.projects.routes import bp as projects_bp
+    from market.review.routes import bp as review_bp
     from market.search.routes import bp as search_bp
     from market.web.routes import bp as web_bp
+    from market.micro.routes import bp as micro_bp
+    from market.notifications.routes import bp as notifications_bp
+    from market.funding.routes import bp as funding_bp
+    from market.payments.routes import bp as payments_bp, stripe_webhook
 
     for blueprint in (web_bp, accounts_bp, projects_bp, orgs_bp, funds_bp, search_bp, audit_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(bids_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(micro_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(funding_bp)
+    csrf.exempt(stripe_webhook)  # the webhook is authenticated by Stripe's signature instead
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 
@@ -151,8 +164,12 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from market.audit.cli import audit_cli
     from market.demo.cli import demo_cli
+    from market.notifications.cli import notifications_cli
     from market.ops.cli import backup_cli
+    from market.review.cli import review_cli
 
     app.cli.add_command(audit_cli)
+    app.cli.add_command(review_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(backup_cli)

@@ -6,3 +6,13 @@ from market.geo.models import Category, Community, District, ProjectType, Street
 from market.orgs.models import Organization, OrgKind, VerificationState  # noqa: F401
 from market.projects.models import Project, ProjectKind, ProjectStatus  # noqa: F401
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus  # noqa: F401
+from market.funds.models import CommitmentStatus, FundingCommitment  # noqa: F401
+from market.bids.models import Bid, BidAttachment, BidStatus, Lot, Tender  # noqa: F401
+from market.review.models import (Award, AwardObjection, AwardStatus, MatchDecision, MatchProposal,  # noqa: F401
+                                  MatchRun, RunStatus)
+from market.payments.models import PaymentOrder, Payout, WebhookEvent  # noqa: F401
+from market.funding.models import CampaignAllocation, MatchingCampaign, Pledge  # noqa: F401
+from market.micro.models import (Acceptance, Ballot, BallotChoice, Comment, ExpertScore, Flag,  # noqa: F401
+                                 Follow, MicroRound, Objection, PanelMember, Photo, ProgressUpdate, Proposal, Rating,
+                                 RoundResult, Support)
+from market.notifications.models import Notification, OutboxMessage  # noqa: F401

@@ -4,13 +4,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import AwareDateTime, Base, Localized, TimestampMixin
 from market.errors import IllegalTransition
 
 if TYPE_CHECKING:
+    from market.accounts.models import User
     from market.orgs.models import Organization
     from market.projects.models import Project
 
@@ -54,15 +56,26 @@ class Contract(TimestampMixin, Base):
     """The engagement of one provider for one project, for an amount, paid by milestones."""
 
     __tablename__ = "contracts"
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        # At most one live contract per project, or per lot of a split project (lot_seq 0 = the
+        # whole project); a terminated one (award cancelled after an objection) frees the place.
+        Index("uq_contracts_live_project_lot", "project_id", "lot_seq", unique=True,
+              sqlite_where=text("status != 'terminated'"), postgresql_where=text("status != 'terminated'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    lot_seq: Mapped[int] = mapped_column(Integer, default=0)
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[ContractStatus] = mapped_column(String(20), default=ContractStatus.IN_NOTICE, index=True)
     notice_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     project: Mapped[Project] = relationship()
     provider: Mapped[Organization] = relationship()
@@ -94,11 +107,15 @@ class Milestone(Localized, TimestampMixin, Base):
     due_date: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[MilestoneStatus] = mapped_column(String(20), default=MilestoneStatus.PLANNED)
+    submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submission_note: Mapped[str] = mapped_column(Text, default="")
     approved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     contract: Mapped[Contract] = relationship(back_populates="milestones")
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
 
     def transition(self, target: MilestoneStatus) -> MilestoneStatus:
         previous = MilestoneStatus(self.status)

@@ -96,7 +96,9 @@ def load_demo(session: Session, scale: int = 1) -> dict[str, int]:
 
 # Modules that add their own demo rows on top of the base data, in this order:
 # "module:function", each function(session) -> None, deterministic, flushing but not committing.
-EXTRA_STAGES: tuple[str, ...] = ()
+EXTRA_STAGES: tuple[str, ...] = ("market.review.demo:load_marketplace_demo",
+                                 "market.funding.demo:load_funding_demo",
+                                 "market.micro.demo:load_micro_demo")
 
 
 def _extra_stages() -> list[Callable[[Session], None]]:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import Base, Localized, TimestampMixin
+from market.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.errors import IllegalTransition
 from market.geo.models import Category, Street
 
 if TYPE_CHECKING:
@@ -61,3 +64,47 @@ class FundingPool(Localized, TimestampMixin, Base):
             return 0
         return round(100 * (self.total_cents - self.remaining_cents) / self.total_cents)
 
+
+
+class CommitmentStatus(StrEnum):
+    RESERVED = "reserved"  # set aside when an official approves a match
+    PAID = "paid"  # paid out to the provider
+    RELEASED = "released"  # given back to the pool (award cancelled, contract terminated)
+
+
+COMMITMENT_TRANSITIONS: dict[CommitmentStatus, frozenset[CommitmentStatus]] = {
+    CommitmentStatus.RESERVED: frozenset({CommitmentStatus.PAID, CommitmentStatus.RELEASED}),
+    CommitmentStatus.PAID: frozenset(),
+    CommitmentStatus.RELEASED: frozenset(),
+}
+
+
+class FundingCommitment(TimestampMixin, Base):
+    """Money of one pool promised to one project (and its contract).
+
+    Reserving takes the amount off ``FundingPool.remaining_cents`` in the same transaction;
+    releasing gives it back. So for every pool, reserved + paid commitments never exceed
+    ``total_cents - remaining_cents``.
+    """
+
+    __tablename__ = "funding_commitments"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("funding_pools.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[CommitmentStatus] = mapped_column(String(20), default=CommitmentStatus.RESERVED, index=True)
+    released_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    pool: Mapped[FundingPool] = relationship()
+
+    def transition(self, target: CommitmentStatus) -> CommitmentStatus:
+        current = CommitmentStatus(self.status)
+        if target not in COMMITMENT_TRANSITIONS[current]:
+            raise IllegalTransition(f"A commitment cannot go from {current.value} to {target.value}.")
+        self.status = target
+        return current

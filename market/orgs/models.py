@@ -68,6 +68,8 @@ class Organization(Localized, TimestampMixin, Base):
     verification_state: Mapped[VerificationState] = mapped_column(String(20), default=VerificationState.PENDING, index=True)
     verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    # Stripe Connect account (acct_...) that receives milestone payouts; set by the organisation's members.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(255))
 
     categories: Mapped[list[Category]] = relationship(secondary=organization_categories, order_by="Category.sort_order")
     service_streets: Mapped[list[Street]] = relationship(secondary=organization_service_streets, order_by="Street.id")

@@ -9,6 +9,7 @@ from market.accounts.permissions import official_required
 from market.db import db
 from market.funds.models import FundingPool
 from market.geo.services import category_choices, street_choices
+from market.micro.services.evaluation import provider_reputation
 from market.orgs import services
 from market.orgs.forms import OrgForm
 from market.orgs.models import Organization, OrgKind, VerificationState
@@ -36,7 +37,8 @@ def detail(org_id: int):
                                   .order_by(Project.created_at.desc()).limit(20)).all()
     pools = db.session.scalars(select(FundingPool).where(FundingPool.funder_id == org.id)).all()
     editable = current_user.is_authenticated and services.can_edit(current_user, org)
-    return render_template("orgs/detail.html", org=org, projects=projects, pools=pools, editable=editable)
+    return render_template("orgs/detail.html", org=org, projects=projects, pools=pools, editable=editable,
+                           reputation=provider_reputation(org.id))
 
 
 def _build_form(org: Organization | None = None) -> OrgForm:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import AwareDateTime, Base, Localized, TimestampMixin
@@ -37,7 +37,9 @@ PROJECT_TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
     ProjectStatus.DRAFT: frozenset({ProjectStatus.OPEN, ProjectStatus.CANCELLED}),
     ProjectStatus.OPEN: frozenset({ProjectStatus.EVALUATING, ProjectStatus.AWARDED, ProjectStatus.CANCELLED}),
     ProjectStatus.EVALUATING: frozenset({ProjectStatus.OPEN, ProjectStatus.AWARDED, ProjectStatus.CANCELLED}),
-    ProjectStatus.AWARDED: frozenset({ProjectStatus.IN_PROGRESS, ProjectStatus.CANCELLED}),
+    # Back to open / evaluating when an objection to the award is upheld (market.review.awards).
+    ProjectStatus.AWARDED: frozenset({ProjectStatus.IN_PROGRESS, ProjectStatus.CANCELLED, ProjectStatus.OPEN,
+                                      ProjectStatus.EVALUATING}),
     ProjectStatus.IN_PROGRESS: frozenset({ProjectStatus.COMPLETED, ProjectStatus.CANCELLED}),
     ProjectStatus.COMPLETED: frozenset(),
     ProjectStatus.CANCELLED: frozenset(),
@@ -52,6 +54,9 @@ class Project(Localized, TimestampMixin, Base):
         CheckConstraint("budget_cents > 0", name="budget_positive"),
         CheckConstraint("funded_cents >= 0", name="funded_non_negative"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        # The listing's sort orders, so a page of a large listing never sorts the whole table.
+        Index("ix_projects_created_at", "created_at"),
+        Index("ix_projects_budget_cents", "budget_cents"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,7 +34,8 @@ def detail(project_id: int):
         abort(404)
     editable = current_user.is_authenticated and services.can_edit(current_user, project)
     return render_template("projects/detail.html", project=project, editable=editable,
-                           next_statuses=[s for s in ProjectStatus if project.can_transition(s)] if editable else [])
+                           next_statuses=[s for s in ProjectStatus if project.can_transition(s)
+                                          and s in services.MANUAL_TARGETS] if editable else [])
 
 
 def _build_form(project: Project | None = None) -> ProjectForm:

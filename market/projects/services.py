@@ -188,10 +188,16 @@ def update_project(actor: User, project: Project, data: ProjectInput) -> Project
     return project
 
 
+# Awarding, starting and accepting happen through the award and acceptance processes, never by hand.
+MANUAL_TARGETS = frozenset({ProjectStatus.OPEN, ProjectStatus.EVALUATING, ProjectStatus.CANCELLED})
+
+
 def change_status(actor: User, project: Project, target: ProjectStatus) -> Project:
-    """Move a project through its life cycle (the model refuses illegal moves)."""
+    """Publish, close bidding or cancel a project (the model refuses illegal moves)."""
     if not can_edit(actor, project):
         raise PermissionDenied(_l("You cannot change this project's status."))
+    if target not in MANUAL_TARGETS:
+        raise PermissionDenied(_l("This status is reached through the award or acceptance process."))
     previous = project.transition(target)
     if target == ProjectStatus.OPEN and project.published_at is None:
         project.published_at = utcnow()

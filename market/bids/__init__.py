@@ -1,0 +1,1 @@
+"""Publishing tenders and sealed bidding."""

@@ -1,0 +1,348 @@
+"""Pages for publishing a tender and for sealed bidding. Thin: rules live in services."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from market.accounts.models import Role
+from market.bids import services
+from market.bids.forms import AttachmentForm, BidForm, TenderForm
+from market.bids.models import Bid, BidAttachment, Lot, Tender
+from market.db import db, utcnow
+from market.errors import DomainError
+from market.geo.services import category_choices
+from market.projects.models import Project, ProjectStatus
+from market.review.calendar import BEIJING, local_to_utc
+from market.web.formatting import money
+from market.web.forms import apply_field_errors, handle_form, saved
+
+bp = Blueprint("bids", __name__, url_prefix="/bids")
+
+
+def _project(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if project.status == ProjectStatus.DRAFT and not services.reviews(current_user, project):
+        abort(404)
+    return project
+
+
+def _uploads(files) -> list[services.Upload]:
+    uploads = []
+    for storage in files or []:
+        if storage is None or not getattr(storage, "filename", ""):
+            continue
+        uploads.append(services.Upload(storage.filename, storage.stream.read(services.MAX_ATTACHMENT_BYTES + 1)))
+    return uploads
+
+
+# ---------------------------------------------------------------- the project page's bidding panel
+
+@dataclass
+class BiddingPanel:
+    tender: Tender | None
+    lots: list[Lot]
+    accepts_bids: bool
+    closed: bool
+    time_left: str
+    public_count: int | None
+    my_bids: list[Bid]
+    can_bid: bool
+    problems: list[str]
+    reviews: bool
+    award: object | None
+    contracts: list
+    awaiting_opening: bool
+
+
+@bp.app_template_global("bidding_panel")
+def bidding_panel(project: Project) -> BiddingPanel:
+    """What the project page shows about bidding, for the current user (never another's bid)."""
+    from market.review import awards
+
+    now = utcnow()
+    tender = services.tender_of(project)
+    closed = services.bidding_closed(project, now)
+    accepts = services.accepts_bids(project, now)
+    time_left = ""
+    if project.bid_deadline is not None and not closed:
+        time_left = format_timedelta(project.bid_deadline - now, add_direction=True, threshold=1.1)
+    mine: list[Bid] = []
+    problems: list[str] = []
+    user = current_user if current_user.is_authenticated else None
+    if user is not None and user.role == Role.PROVIDER and user.organization_id:
+        mine = list(db.session.scalars(select(Bid).where(Bid.project_id == project.id,
+                                                         Bid.organization_id == user.organization_id)
+                                       .order_by(Bid.lot_seq)))
+        if accepts:
+            problems = services.eligibility_problems(user.organization, project, now)
+    award = awards.latest_award(project)
+    reviewing = services.reviews(user, project)
+    lots = services.lots_of(project)
+    covered = {b.lot_seq for b in mine if b.is_active}
+    room_left = not covered if not lots else any(lot.seq not in covered for lot in lots)
+    return BiddingPanel(
+        tender=tender, lots=lots, accepts_bids=accepts, closed=closed, time_left=time_left,
+        public_count=services.public_bid_count(project, now), my_bids=mine,
+        can_bid=accepts and user is not None and user.role == Role.PROVIDER and not problems and room_left,
+        problems=problems, reviews=reviewing, award=award,
+        contracts=awards.contracts_of(award) if award is not None else [],
+        awaiting_opening=reviewing and tender is not None and closed and not tender.is_opened)
+
+
+@bp.app_template_global("my_recent_bids")
+def my_recent_bids(limit: int = 10) -> list[Bid]:
+    if not current_user.is_authenticated:
+        return []
+    return list(db.session.scalars(services.my_bids(current_user).limit(limit)))
+
+
+# ---------------------------------------------------------------- publishing
+
+def _tender_form(project: Project, tender: Tender | None) -> TenderForm:
+    form = TenderForm()
+    if request.method == "GET":
+        if project.bid_deadline:
+            form.bid_deadline.data = project.bid_deadline.astimezone(BEIJING).replace(tzinfo=None)
+        criteria = tender.criteria if tender and tender.criteria else services.default_criteria()
+        if tender:
+            form.requirements.data, form.requirements_en.data = tender.requirements, tender.requirements_en
+        for entry, criterion in zip(form.criteria, criteria, strict=False):
+            entry.form.name.data = criterion["name"]
+            entry.form.name_en.data = criterion.get("name_en", "")
+            entry.form.weight.data = criterion["weight"]
+        for entry, lot in zip(form.lots, services.lots_of(project), strict=False):
+            entry.form.title.data, entry.form.title_en.data = lot.title, lot.title_en
+            entry.form.description.data = lot.description
+            entry.form.budget.set_cents(lot.budget_cents)
+            entry.form.category_id.data = lot.category_id
+    choices = [("", "—")] + category_choices()
+    for entry in form.lots:
+        entry.form.category_id.choices = choices
+    return form
+
+
+def _tender_input(form: TenderForm) -> services.TenderInput:
+    return services.TenderInput(
+        bid_deadline=local_to_utc(form.bid_deadline.data), requirements=form.requirements.data or "",
+        requirements_en=form.requirements_en.data or "",
+        criteria=tuple(services.CriterionInput(name=(e.form.name.data or "").strip(),
+                                               name_en=(e.form.name_en.data or "").strip(),
+                                               weight=e.form.weight.data or 0) for e in form.criteria),
+        lots=tuple(services.LotInput(title=(e.form.title.data or "").strip(), title_en=(e.form.title_en.data or "").strip(),
+                                     description=e.form.description.data or "", budget_cents=e.form.budget.cents or 0,
+                                     category_id=e.form.category_id.data) for e in form.lots))
+
+
+@bp.route("/projects/<int:project_id>/tender", methods=["GET", "POST"])
+@login_required
+def tender(project_id: int):
+    project = _project(project_id)
+    if not services.reviews(current_user, project):
+        abort(403)
+    existing = services.tender_of(project)
+    form = _tender_form(project, existing)
+    return handle_form(form, "bids/tender.html",
+                       lambda: services.publish_tender(current_user, project, _tender_input(form), now=utcnow()),
+                       lambda _t: saved(_("Tender published: providers can bid until the deadline."),
+                                        url_for("projects.detail", project_id=project.id)),
+                       project=project, tender=existing)
+
+
+# ---------------------------------------------------------------- bidding
+
+def _bid_form(project: Project, bid: Bid | None = None) -> BidForm:
+    form = BidForm(obj=bid) if bid is not None else BidForm()
+    lots = services.lots_of(project)
+    form.lot_id.choices = [("", "—")] + [(lot.id, f"{lot.seq}. {lot.tr('title', _locale())} ({money(lot.budget_cents)})")
+                                         for lot in lots]
+    if bid is not None and request.method == "GET":
+        form.price.set_cents(bid.price_cents)
+    return form
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "zh")
+
+
+def _bid_input(form: BidForm, lot_id: int | None) -> services.BidInput:
+    return services.BidInput(price_cents=form.price.cents or 0, proposal=form.proposal.data or "",
+                             team=form.team.data or "", timeline=form.timeline.data or "", lot_id=lot_id)
+
+
+@bp.route("/projects/<int:project_id>/bid", methods=["GET", "POST"])
+@login_required
+def new(project_id: int):
+    project = _project(project_id)
+    now = utcnow()
+    if current_user.role != Role.PROVIDER:
+        abort(403)
+    problems = services.eligibility_problems(current_user.organization, project, now)
+    form = _bid_form(project)
+
+    def operation():
+        uploads = _uploads(form.attachments.data)
+        for upload in uploads:
+            services.check_upload(upload)
+        bid = services.submit_bid(current_user, project, _bid_input(form, form.lot_id.data), now=now)
+        for upload in uploads:
+            services.add_attachment(current_user, bid, upload, current_app.instance_path, now=now)
+        return bid
+
+    return handle_form(form, "bids/form.html", operation,
+                       lambda bid: saved(_("Your sealed bid is in. Nobody else can see it before the deadline."),
+                                         url_for("bids.detail", seal=bid.seal)),
+                       project=project, bid=None, problems=problems, accepts=services.accepts_bids(project, now),
+                       lots=services.lots_of(project), tender=services.tender_of(project))
+
+
+def _visible_bid(seal: str) -> Bid:
+    try:
+        bid = services.bid_by_seal(seal)
+    except DomainError:
+        abort(404)
+    if not services.can_view_bid(current_user, bid, utcnow()):
+        abort(404)  # not 403: a bid's existence is sealed too
+    return bid
+
+
+@bp.get("/<seal>")
+@login_required
+def detail(seal: str):
+    bid = _visible_bid(seal)
+    own = current_user.organization_id == bid.organization_id and current_user.role == Role.PROVIDER
+    now = utcnow()
+    return render_template("bids/detail.html", bid=bid, own=own, open_for_changes=own and services.accepts_bids(bid.project, now),
+                           attachment_form=AttachmentForm(), tender=services.tender_of(bid.project))
+
+
+@bp.route("/<seal>/edit", methods=["GET", "POST"])
+@login_required
+def edit(seal: str):
+    bid = _visible_bid(seal)
+    if current_user.organization_id != bid.organization_id:
+        abort(404)
+    form = _bid_form(bid.project, bid)
+    return handle_form(form, "bids/form.html",
+                       lambda: services.revise_bid(current_user, bid, _bid_input(form, bid.lot_id), now=utcnow()),
+                       lambda _b: saved(_("Bid revised."), url_for("bids.detail", seal=bid.seal)),
+                       project=bid.project, bid=bid, problems=[], accepts=True, lots=services.lots_of(bid.project),
+                       tender=services.tender_of(bid.project))
+
+
+@bp.post("/<seal>/withdraw")
+@login_required
+def withdraw(seal: str):
+    bid = _visible_bid(seal)
+    services.withdraw_bid(current_user, bid, now=utcnow())
+    db.session.commit()
+    flash(_("Bid withdrawn. You can bid again before the deadline."), "success")
+    return redirect(url_for("projects.detail", project_id=bid.project_id))
+
+
+@bp.post("/<seal>/files")
+@login_required
+def add_files(seal: str):
+    bid = _visible_bid(seal)
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file to add."), "warning")
+        return redirect(url_for("bids.detail", seal=bid.seal))
+    now = utcnow()
+    uploads = _uploads(form.attachments.data)
+    try:
+        for upload in uploads:
+            services.check_upload(upload)
+        for upload in uploads:
+            services.add_attachment(current_user, bid, upload, current_app.instance_path, now=now)
+    except DomainError as error:
+        db.session.rollback()
+        apply_field_errors(form, error)
+        return render_template("bids/detail.html", bid=bid, own=True, open_for_changes=True, attachment_form=form,
+                               tender=services.tender_of(bid.project)), error.status_code
+    db.session.commit()
+    flash(_("Files added."), "success")
+    return redirect(url_for("bids.detail", seal=bid.seal))
+
+
+def _attachment(stored_name: str) -> BidAttachment:
+    attachment = db.session.scalar(select(BidAttachment).where(BidAttachment.stored_name == stored_name[:80]))
+    if attachment is None or not services.can_download(current_user, attachment, utcnow()):
+        abort(404)
+    return attachment
+
+
+@bp.post("/files/<stored_name>/delete")
+@login_required
+def delete_file(stored_name: str):
+    attachment = _attachment(stored_name)
+    seal = attachment.bid.seal
+    services.remove_attachment(current_user, attachment, current_app.instance_path, now=utcnow())
+    db.session.commit()
+    flash(_("File removed."), "success")
+    return redirect(url_for("bids.detail", seal=seal))
+
+
+@bp.get("/files/<stored_name>")
+@login_required
+def download(stored_name: str):
+    attachment = _attachment(stored_name)
+    path = services.attachment_path(current_app.instance_path, attachment)
+    if not path.is_file():
+        abort(404)
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    if current_user.role != Role.PROVIDER:
+        abort(403)
+    bids = db.session.scalars(services.my_bids(current_user).limit(200)).all()
+    return render_template("bids/mine.html", bids=bids, now=utcnow())
+
+
+# ---------------------------------------------------------------- opening and review
+
+@bp.get("/projects/<int:project_id>/opened")
+@login_required
+def opened(project_id: int):
+    project = _project(project_id)
+    if not services.reviews(current_user, project):
+        abort(403)
+    tender = services.tender_of(project)
+    now = utcnow()
+    bids = services.bids_for_review(current_user, project, now) if tender and tender.is_opened else []
+    return render_template("bids/opened.html", project=project, tender=tender, bids=bids,
+                           closed=services.bidding_closed(project, now), lots=services.lots_of(project))
+
+
+@bp.post("/projects/<int:project_id>/open")
+@login_required
+def open_bids(project_id: int):
+    project = _project(project_id)
+    tender = services.open_bids(current_user, project, now=utcnow())
+    db.session.commit()
+    flash(_("Bids opened: %(n)d bid(s). The opening is recorded in the audit trail.", n=tender.opened_bid_count),
+          "success")
+    return redirect(url_for("bids.opened", project_id=project.id))
+
+
+@bp.get("/projects/awaiting-opening")
+@login_required
+def awaiting_opening():
+    if not current_user.is_official:
+        abort(403)
+    projects = db.session.scalars(services.projects_awaiting_opening(current_user, utcnow()).limit(200)).all()
+    return render_template("bids/awaiting.html", projects=projects)

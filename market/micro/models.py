@@ -1,0 +1,536 @@
+"""Resident micro-projects (民生微实事): rounds, proposals, ballots, results, supervision and ratings.
+
+Every model with a life cycle keeps its own transition table and refuses any other
+move with :class:`~market.errors.IllegalTransition`, like :class:`Project`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import AwareDateTime, Base, Localized, TimestampMixin, utcnow
+from market.errors import IllegalTransition
+from market.geo.models import Category, Community, ProjectType, Street
+
+if TYPE_CHECKING:
+    from market.accounts.models import User
+    from market.projects.models import Project
+
+YUAN = 100
+# Per-project caps seen in Futian calls: services and goods up to 500,000 CNY, works up to 1,000,000 CNY.
+DEFAULT_CAP_SERVICE_CENTS = 500_000 * YUAN
+DEFAULT_CAP_WORKS_CENTS = 1_000_000 * YUAN
+DEFAULT_NOTICE_WORKING_DAYS = 5
+DEFAULT_FLAG_ANSWER_WORKING_DAYS = 3
+DEFAULT_RATING_DAYS = 30
+
+
+def _move(current: StrEnum, target: StrEnum, table: dict, what: str) -> None:
+    if target not in table[type(target)(current)]:
+        raise IllegalTransition(f"A {what} cannot go from {current} to {target}.")
+
+
+class RoundPhase(StrEnum):
+    COLLECTION = "collection"  # 项目征集: proposals, supports, comments
+    REVIEW = "review"  # 项目评议: officials and the expert panel review
+    VOTING = "voting"  # 项目确定: ballots between opens and closes
+    NOTICE = "notice"  # 公示: results published, objections may be filed
+    FINAL = "final"  # results final; selected proposals became projects
+    CANCELLED = "cancelled"
+
+
+ROUND_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
+    RoundPhase.COLLECTION: frozenset({RoundPhase.REVIEW, RoundPhase.CANCELLED}),
+    RoundPhase.REVIEW: frozenset({RoundPhase.COLLECTION, RoundPhase.VOTING, RoundPhase.CANCELLED}),
+    RoundPhase.VOTING: frozenset({RoundPhase.NOTICE, RoundPhase.CANCELLED}),
+    RoundPhase.NOTICE: frozenset({RoundPhase.FINAL}),
+    RoundPhase.FINAL: frozenset(),
+    RoundPhase.CANCELLED: frozenset(),
+}
+
+
+class BallotType(StrEnum):
+    APPROVAL = "approval"  # tick any number of projects (optionally at most max_picks)
+    KNAPSACK = "knapsack"  # tick projects whose total cost fits the budget
+
+
+class SelectionRule(StrEnum):
+    """Names of :data:`matching.pb.RULES` the web app offers."""
+
+    GREEDY = "greedy"
+    MES_ADD1_GREEDY = "mes-add1-greedy"
+    MES = "mes"
+    MAX_WELFARE = "max-welfare"
+
+
+class MicroRound(Localized, TimestampMixin, Base):
+    """One year's programme for a community (or a whole street): collection to final results."""
+
+    __tablename__ = "micro_rounds"
+    __table_args__ = (
+        CheckConstraint("budget_cents > 0", name="budget_positive"),
+        CheckConstraint("cap_service_cents > 0 AND cap_works_cents > 0", name="caps_positive"),
+        CheckConstraint("max_picks IS NULL OR max_picks > 0", name="max_picks_positive"),
+        CheckConstraint("notice_working_days >= 0", name="notice_days_non_negative"),
+        CheckConstraint("voting_closes_at IS NULL OR voting_opens_at IS NULL OR voting_closes_at > voting_opens_at",
+                        name="voting_times_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
+    # NULL: a street-wide round open to every community of the street.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    # The official responsible for the round and for the projects it produces.
+    official_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    phase: Mapped[RoundPhase] = mapped_column(String(20), default=RoundPhase.COLLECTION, index=True)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    cap_service_cents: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_CAP_SERVICE_CENTS)
+    cap_works_cents: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_CAP_WORKS_CENTS)
+    ballot_type: Mapped[BallotType] = mapped_column(String(20), default=BallotType.APPROVAL)
+    max_picks: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[SelectionRule] = mapped_column(String(30), default=SelectionRule.MES_ADD1_GREEDY)
+    voting_opens_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    voting_closes_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    notice_working_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_NOTICE_WORKING_DAYS)
+    # Orders (and so anonymises) the ballots in the published Pabulib file.
+    ballot_salt: Mapped[str] = mapped_column(String(64), default="")
+    results_published_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    notice_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    results_final_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    voters_count: Mapped[int] = mapped_column(Integer, default=0)
+    selected_cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    street: Mapped[Street] = relationship()
+    community: Mapped[Community | None] = relationship()
+    official: Mapped[User] = relationship(foreign_keys=[official_id])
+    proposals: Mapped[list[Proposal]] = relationship(back_populates="round", order_by="Proposal.id")
+    results: Mapped[list[RoundResult]] = relationship(back_populates="round", order_by="RoundResult.rank",
+                                                      cascade="all, delete-orphan")
+
+    def transition(self, target: RoundPhase) -> RoundPhase:
+        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old phase."""
+        previous = RoundPhase(self.phase)
+        _move(previous, target, ROUND_TRANSITIONS, "round")
+        self.phase = target
+        return previous
+
+    def covers(self, community_id: int | None, street_id: int | None = None) -> bool:
+        """Whether residents of ``community_id`` (in ``street_id``) take part in this round."""
+        if community_id is None:
+            return False
+        if self.community_id is not None:
+            return self.community_id == community_id
+        return street_id == self.street_id
+
+    def cap_for(self, project_type: str) -> int:
+        return self.cap_works_cents if project_type == ProjectType.WORKS else self.cap_service_cents
+
+    def voting_is_open(self, now: datetime) -> bool:
+        return (self.phase == RoundPhase.VOTING and self.voting_opens_at is not None
+                and self.voting_closes_at is not None and self.voting_opens_at <= now < self.voting_closes_at)
+
+    @property
+    def budget_used_percent(self) -> int:
+        return min(100, round(100 * self.selected_cost_cents / self.budget_cents)) if self.budget_cents else 0
+
+
+class ProposalStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # waiting for the street's review
+    NEEDS_CHANGES = "needs_changes"  # back with the resident, with a reason
+    FEASIBLE = "feasible"  # on the ballot, with an official cost estimate
+    DECLINED = "declined"  # rejected with a public reason
+    MERGED = "merged"  # a duplicate; its supporters moved to another proposal
+    SELECTED = "selected"  # won the vote; became a project
+    NOT_SELECTED = "not_selected"
+
+
+PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
+    ProposalStatus.DRAFT: frozenset({ProposalStatus.SUBMITTED}),
+    ProposalStatus.SUBMITTED: frozenset({ProposalStatus.FEASIBLE, ProposalStatus.NEEDS_CHANGES,
+                                         ProposalStatus.DECLINED, ProposalStatus.MERGED}),
+    ProposalStatus.NEEDS_CHANGES: frozenset({ProposalStatus.SUBMITTED, ProposalStatus.MERGED}),
+    ProposalStatus.FEASIBLE: frozenset({ProposalStatus.SELECTED, ProposalStatus.NOT_SELECTED, ProposalStatus.MERGED}),
+    ProposalStatus.DECLINED: frozenset(),
+    ProposalStatus.MERGED: frozenset(),
+    ProposalStatus.SELECTED: frozenset(),
+    ProposalStatus.NOT_SELECTED: frozenset(),
+}
+# What other residents see: drafts stay with their authors.
+PUBLIC_PROPOSAL_STATUSES = tuple(s for s in ProposalStatus if s != ProposalStatus.DRAFT)
+
+
+class Proposal(Localized, TimestampMixin, Base):
+    """A resident's idea for their community, from draft to the ballot (and a project if it wins)."""
+
+    __tablename__ = "micro_proposals"
+    __table_args__ = (
+        CheckConstraint("estimated_cost_cents > 0", name="estimate_positive"),
+        CheckConstraint("official_cost_cents IS NULL OR official_cost_cents > 0", name="official_cost_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("micro_rounds.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    project_type: Mapped[ProjectType] = mapped_column(String(20), default=ProjectType.SERVICE)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    estimated_cost_cents: Mapped[int] = mapped_column(BigInteger)
+    official_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[ProposalStatus] = mapped_column(String(20), default=ProposalStatus.DRAFT, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("micro_proposals.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), unique=True)
+
+    round: Mapped[MicroRound] = relationship(back_populates="proposals")
+    community: Mapped[Community] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    category: Mapped[Category] = relationship()
+    merged_into: Mapped[Proposal | None] = relationship(remote_side=[id])
+    project: Mapped[Project | None] = relationship()
+    photos: Mapped[list[Photo]] = relationship(back_populates="proposal", order_by="Photo.id")
+
+    def transition(self, target: ProposalStatus) -> ProposalStatus:
+        previous = ProposalStatus(self.status)
+        _move(previous, target, PROPOSAL_TRANSITIONS, "proposal")
+        self.status = target
+        return previous
+
+    @property
+    def cost_cents(self) -> int:
+        """The official estimate once reviewed, else the resident's."""
+        return self.official_cost_cents or self.estimated_cost_cents
+
+    @property
+    def is_public(self) -> bool:
+        return self.status != ProposalStatus.DRAFT
+
+
+class Support(Base):
+    """A resident's support (点赞) for a proposal; one per resident and proposal."""
+
+    __tablename__ = "micro_supports"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("micro_proposals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+
+class Comment(Base):
+    """A comment on a proposal (collection, review) or on a micro-project (implementation)."""
+
+    __tablename__ = "micro_comments"
+    __table_args__ = (
+        CheckConstraint("(proposal_id IS NULL) <> (project_id IS NULL)", name="one_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("micro_proposals.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class Photo(Base):
+    """An uploaded image, stored under the instance folder with a random name."""
+
+    __tablename__ = "micro_photos"
+    __table_args__ = (
+        CheckConstraint("(proposal_id IS NULL) <> (update_id IS NULL)", name="one_owner"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("micro_proposals.id", ondelete="CASCADE"), index=True)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("micro_progress_updates.id", ondelete="CASCADE"),
+                                                  index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    proposal: Mapped[Proposal | None] = relationship(back_populates="photos")
+    update: Mapped[ProgressUpdate | None] = relationship(back_populates="photos")
+
+
+class PanelMember(Base):
+    """A reviewer an official invited to score a round's feasible proposals."""
+
+    __tablename__ = "micro_panel_members"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("micro_rounds.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+# The published expert-panel criteria, each scored 1-5; labels live in market.micro.labels.
+EXPERT_CRITERIA = ("need", "feasibility", "value_for_money", "reach")
+
+
+class ExpertScore(Base):
+    """One panel member's scores for one proposal."""
+
+    __tablename__ = "micro_expert_scores"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "reviewer_id"),
+        CheckConstraint("need BETWEEN 1 AND 5 AND feasibility BETWEEN 1 AND 5 AND value_for_money BETWEEN 1 AND 5 "
+                        "AND reach BETWEEN 1 AND 5", name="scores_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("micro_proposals.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    need: Mapped[int] = mapped_column(Integer)
+    feasibility: Mapped[int] = mapped_column(Integer)
+    value_for_money: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    reviewer: Mapped[User] = relationship()
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, c) for c in EXPERT_CRITERIA)
+
+
+class Ballot(Base):
+    """One voter's ballot in one round. The unique key makes a second ballot impossible,
+    whatever the application code does."""
+
+    __tablename__ = "micro_ballots"
+    __table_args__ = (UniqueConstraint("round_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("micro_rounds.id"), index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    cast_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    changed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    choices: Mapped[list[BallotChoice]] = relationship(cascade="all, delete-orphan", order_by="BallotChoice.proposal_id")
+
+    @property
+    def proposal_ids(self) -> list[int]:
+        return [c.proposal_id for c in self.choices]
+
+
+class BallotChoice(Base):
+    __tablename__ = "micro_ballot_choices"
+
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("micro_ballots.id", ondelete="CASCADE"), primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("micro_proposals.id"), primary_key=True)
+
+
+class RoundResult(Base):
+    """One proposal's line in a round's results, with the rule's reason in structured form."""
+
+    __tablename__ = "micro_round_results"
+    __table_args__ = (
+        UniqueConstraint("round_id", "proposal_id"),
+        CheckConstraint("votes >= 0", name="votes_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("micro_rounds.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("micro_proposals.id"))
+    votes: Mapped[int] = mapped_column(Integer)
+    cost_cents: Mapped[int] = mapped_column(BigInteger)
+    selected: Mapped[bool] = mapped_column(Boolean)
+    # Display order: selected ones in selection order, then the rest by votes.
+    rank: Mapped[int] = mapped_column(Integer)
+    # [{"code": ..., "params": {...}}, ...] — translated when shown; engine_reason is the rule's own words.
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    engine_reason: Mapped[str] = mapped_column(Text, default="")
+
+    round: Mapped[MicroRound] = relationship(back_populates="results")
+    proposal: Mapped[Proposal] = relationship()
+
+
+class ObjectionStatus(StrEnum):
+    UNANSWERED = "unanswered"
+    ANSWERED = "answered"
+
+
+OBJECTION_TRANSITIONS = {ObjectionStatus.UNANSWERED: frozenset({ObjectionStatus.ANSWERED}),
+                         ObjectionStatus.ANSWERED: frozenset()}
+
+
+class Objection(Base):
+    """A resident's objection (异议) to a round's results during the public notice."""
+
+    __tablename__ = "micro_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("micro_rounds.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[ObjectionStatus] = mapped_column(String(20), default=ObjectionStatus.UNANSWERED, index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+    def transition(self, target: ObjectionStatus) -> ObjectionStatus:
+        previous = ObjectionStatus(self.status)
+        _move(previous, target, OBJECTION_TRANSITIONS, "objection")
+        self.status = target
+        return previous
+
+
+class Follow(Base):
+    """A user following a micro-project's progress (and notified of its updates)."""
+
+    __tablename__ = "micro_follows"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+
+class ProgressUpdate(Base):
+    """A provider's progress report, optionally against a milestone, with photos."""
+
+    __tablename__ = "micro_progress_updates"
+    __table_args__ = (CheckConstraint("percent_complete BETWEEN 0 AND 100", name="percent_in_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    percent_complete: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship()
+    photos: Mapped[list[Photo]] = relationship(back_populates="update", order_by="Photo.id")
+
+
+class FlagKind(StrEnum):
+    SAFETY = "safety"
+    DELAY = "delay"
+    QUALITY = "quality"
+
+
+class FlagStatus(StrEnum):
+    UNANSWERED = "unanswered"
+    ANSWERED = "answered"
+
+
+FLAG_TRANSITIONS = {FlagStatus.UNANSWERED: frozenset({FlagStatus.ANSWERED}), FlagStatus.ANSWERED: frozenset()}
+
+
+class Flag(Base):
+    """A problem a resident reports on a micro-project; the responsible official answers by ``due_at``."""
+
+    __tablename__ = "micro_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[FlagKind] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[FlagStatus] = mapped_column(String(20), default=FlagStatus.UNANSWERED, index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    project: Mapped[Project] = relationship()
+
+    def transition(self, target: FlagStatus) -> FlagStatus:
+        previous = FlagStatus(self.status)
+        _move(previous, target, FLAG_TRANSITIONS, "flag")
+        self.status = target
+        return previous
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status == FlagStatus.UNANSWERED and now > self.due_at
+
+
+class Acceptance(Base):
+    """The official acceptance (验收) of a micro-project, which opens the rating period."""
+
+    __tablename__ = "micro_acceptances"
+    __table_args__ = (CheckConstraint("rating_closes_at > rating_opens_at", name="rating_period_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    official_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    report: Mapped[str] = mapped_column(Text)
+    accepted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    rating_opens_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    rating_closes_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+    official: Mapped[User] = relationship()
+
+    def rating_is_open(self, now: datetime) -> bool:
+        return self.rating_opens_at <= now < self.rating_closes_at
+
+
+# The published rating criteria, each 1-5 stars; labels live in market.micro.labels.
+RATING_CRITERIA = ("quality", "timeliness", "communication", "value_for_money")
+
+
+class Rating(Base):
+    """A resident's rating of an accepted micro-project; it feeds the provider's reputation."""
+
+    __tablename__ = "micro_ratings"
+    __table_args__ = (
+        UniqueConstraint("project_id", "user_id"),
+        CheckConstraint("quality BETWEEN 1 AND 5 AND timeliness BETWEEN 1 AND 5 AND communication BETWEEN 1 AND 5 "
+                        "AND value_for_money BETWEEN 1 AND 5", name="stars_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The provider engaged when the project was rated (the contract's organisation).
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    quality: Mapped[int] = mapped_column(Integer)
+    timeliness: Mapped[int] = mapped_column(Integer)
+    communication: Mapped[int] = mapped_column(Integer)
+    value_for_money: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def stars(self) -> float:
+        """The mean over the criteria, 1-5."""
+        return sum(getattr(self, c) for c in RATING_CRITERIA) / len(RATING_CRITERIA)

@@ -1,0 +1,745 @@
+"""Views of the resident micro-project programme: parse, authorise, call a service, render."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from market.accounts.models import Role
+from market.accounts.permissions import official_required
+from market.db import db, utcnow
+from market.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
+from market.geo.models import Community, ProjectType, Street
+from market.geo.services import category_choices
+from market.micro import forms, labels
+from market.micro.calendar import local_to_utc, utc_to_local_naive
+from market.micro.models import (
+    BallotType,
+    Flag,
+    FlagKind,
+    MicroRound,
+    Objection,
+    Photo,
+    Proposal,
+    ProposalStatus,
+    RoundPhase,
+    SelectionRule,
+)
+from market.micro.services import dashboard, elections, evaluation, proposals, review, rounds, supervision, voting
+from market.micro.services.common import MAX_PHOTO_BYTES, PhotoUpload, can_view_photo, governs, responsible_official
+from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.web.formatting import enum_label
+from market.web.forms import handle_form, saved
+from market.web.listing import parse_listing_args
+
+bp = Blueprint("micro", __name__, url_prefix="/micro")
+
+
+# ---------------------------------------------------------------- helpers
+
+def _actor() -> Any:
+    return current_user if current_user.is_authenticated else None
+
+
+def _upload_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads" / "micro"
+
+
+def _uploads(field) -> list[PhotoUpload]:
+    """The files of a multiple-file field, each read to at most one byte over the limit."""
+    files = []
+    for storage in field.data or []:
+        if storage is not None and getattr(storage, "filename", ""):
+            files.append(PhotoUpload(storage.filename, storage.stream.read(MAX_PHOTO_BYTES + 1)))
+    return files
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "zh")
+
+
+def _get_round(round_id: int) -> MicroRound:
+    return db.get_or_404(MicroRound, round_id)
+
+
+def _get_proposal(proposal_id: int) -> Proposal:
+    proposal = db.get_or_404(Proposal, proposal_id)
+    if not proposals.can_view_proposal(_actor(), proposal):
+        abort(404)
+    return proposal
+
+
+def _get_micro_project(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if project.kind != ProjectKind.MICRO or project.status == ProjectStatus.DRAFT:
+        abort(404)
+    return project
+
+
+def _done(message: str, target: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(target)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    """Like the application's handler, but rolls back first and answers JSON to JSON endpoints."""
+    db.session.rollback()
+    if request.endpoint == "micro.similar":
+        return jsonify(error.to_dict()), error.status_code
+    flash(str(error.message), "danger")
+    return render_template("errors/error.html", status=error.status_code, message=str(error.message)), \
+        error.status_code
+
+
+@bp.app_template_global()
+def micro_dashboard():
+    """Micro-project work for the logged-in user's dashboard."""
+    return dashboard.dashboard_for(current_user) if current_user.is_authenticated else None
+
+
+bp.add_app_template_global(labels.reason_text, "reason_text")
+
+
+# ---------------------------------------------------------------- rounds
+
+@bp.get("/")
+def index():
+    listing = parse_listing_args(request.args, int_filters=("street_id", "community_id"),
+                                 choice_filters={"phase": [p.value for p in RoundPhase]})
+    stmt = rounds.rounds_query(street_id=listing.filters.get("street_id"),
+                               community_id=listing.filters.get("community_id"), phase=listing.filters.get("phase"))
+    all_rounds = db.session.scalars(stmt.limit(200)).all()
+    mine = None
+    if current_user.is_authenticated and current_user.role == Role.RESIDENT:
+        mine = rounds.current_round_for(current_user.community_id)
+    projects = db.session.scalars(
+        select(Project).join(Proposal, Proposal.project_id == Project.id)
+        .order_by(Project.updated_at.desc(), Project.id.desc()).limit(12)).all()
+    streets = [(s.id, s.tr("name", _locale())) for s in db.session.scalars(select(Street).order_by(Street.id))]
+    return render_template("micro/index.html", rounds=all_rounds, mine=mine, listing=listing, projects=projects,
+                           streets=streets, phases=list(RoundPhase),
+                           can_create=current_user.is_authenticated and current_user.is_official)
+
+
+def _round_form_choices(form: forms.RoundForm) -> None:
+    locale = _locale()
+    street_ids = None if current_user.role == Role.ADMIN or current_user.street_id is None else [current_user.street_id]
+    stmt = select(Street).order_by(Street.id)
+    if street_ids:
+        stmt = stmt.where(Street.id.in_(street_ids))
+    streets = db.session.scalars(stmt).all()
+    form.street_id.choices = [(s.id, s.tr("name", locale)) for s in streets]
+    communities = db.session.scalars(select(Community).where(Community.street_id.in_([s.id for s in streets]))
+                                     .order_by(Community.street_id, Community.id)).all()
+    form.community_id.choices = [("", _("Whole street"))] + [
+        (c.id, f"{c.street.tr('name', locale)} · {c.tr('name', locale)}") for c in communities]
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@official_required
+def create_round():
+    form = forms.RoundForm()
+    _round_form_choices(form)
+    if request.method == "GET":
+        form.year.data = utcnow().year + 1
+        form.budget.set_cents(2_000_000 * 100)
+        form.cap_service.set_cents(rounds.DEFAULT_CAP_SERVICE_CENTS)
+        form.cap_works.set_cents(rounds.DEFAULT_CAP_WORKS_CENTS)
+
+    def operation():
+        return rounds.create_round(current_user, rounds.RoundInput(
+            title=form.title.data, title_en=form.title_en.data or "", year=form.year.data,
+            street_id=form.street_id.data, community_id=form.community_id.data, budget_cents=form.budget.cents or 0,
+            cap_service_cents=form.cap_service.cents or 0, cap_works_cents=form.cap_works.cents or 0))
+
+    return handle_form(form, "micro/round_form.html", operation,
+                       lambda r: saved(_("Round created: residents can now propose projects."),
+                                       url_for("micro.round_detail", round_id=r.id)))
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_detail(round_id: int):
+    round_ = _get_round(round_id)
+    actor = _actor()
+    official = governs(actor, round_.street_id)
+    visible = [p for p in round_.proposals if p.is_public or (actor is not None and p.author_id == actor.id)]
+    ids = [p.id for p in visible]
+    return render_template(
+        "micro/round_detail.html", round=round_, proposals=visible, official=official,
+        supports=proposals.support_counts(ids), panel=review.panel_summaries(ids),
+        panel_members=review.panel_members(round_), is_panel_member=review.is_panel_member(actor, round_),
+        invite_form=forms.PanelInviteForm(), ballots=voting.ballots_count(round_),
+        voting_problem=voting.voting_problem(actor, round_) if round_.phase == RoundPhase.VOTING else None,
+        can_propose=_can_propose(actor, round_), criteria=labels.EXPERT_CRITERIA_LABELS,
+        rule_text=labels.RULE_DESCRIPTIONS.get(round_.rule, ""), now=utcnow())
+
+
+def _is_round_resident(actor: Any, round_: MicroRound) -> bool:
+    from market.micro.services.common import is_verified_resident_of
+
+    return (actor is not None and actor.role == Role.RESIDENT and is_verified_resident_of(actor, actor.community_id)
+            and round_.covers(actor.community_id, actor.community.street_id if actor.community else None))
+
+
+def _can_propose(actor: Any, round_: MicroRound) -> bool:
+    return round_.phase == RoundPhase.COLLECTION and _is_round_resident(actor, round_)
+
+
+@bp.post("/rounds/<int:round_id>/phase")
+@official_required
+def change_phase(round_id: int):
+    round_ = _get_round(round_id)
+    try:
+        target = RoundPhase(request.form.get("phase", ""))
+    except ValueError:
+        abort(400)
+    rounds.change_phase(current_user, round_, target)
+    return _done(_("The round moved to: %(phase)s.", phase=enum_label(target)),
+                 url_for("micro.round_detail", round_id=round_.id))
+
+
+@bp.route("/rounds/<int:round_id>/voting", methods=["GET", "POST"])
+@official_required
+def open_voting(round_id: int):
+    round_ = _get_round(round_id)
+    rounds.require_official(current_user, round_)
+    if round_.phase != RoundPhase.REVIEW:
+        raise IllegalTransition(_("The vote is opened once the proposals have been reviewed."))
+    form = forms.VotingForm()
+    form.ballot_type.choices = [(t.value, enum_label(t)) for t in BallotType]
+    form.rule.choices = [(r.value, f"{enum_label(r)} — {labels.RULE_DESCRIPTIONS[r.value]}") for r in SelectionRule]
+    if request.method == "GET":
+        now = utcnow().replace(second=0, microsecond=0)
+        form.budget.set_cents(round_.budget_cents)
+        form.opens_at.data = utc_to_local_naive(now)
+        form.closes_at.data = utc_to_local_naive(now + timedelta(days=14))
+        form.ballot_type.data = round_.ballot_type
+        form.rule.data = round_.rule
+        form.notice_working_days.data = round_.notice_working_days
+
+    def operation():
+        return rounds.open_voting(current_user, round_, rounds.VotingSetup(
+            budget_cents=form.budget.cents or 0, opens_at=local_to_utc(form.opens_at.data),
+            closes_at=local_to_utc(form.closes_at.data), ballot_type=BallotType(form.ballot_type.data),
+            rule=SelectionRule(form.rule.data), max_picks=form.max_picks.data,
+            notice_working_days=form.notice_working_days.data))
+
+    return handle_form(form, "micro/voting_form.html", operation,
+                       lambda r: saved(_("The vote is open. Residents have been told."),
+                                       url_for("micro.round_detail", round_id=r.id)),
+                       round=round_, feasible=voting.feasible_proposals(round_))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@official_required
+def close_voting(round_id: int):
+    round_ = _get_round(round_id)
+    voting.close_voting(current_user, round_)
+    return _done(_("Votes counted; the results are published for public notice."),
+                 url_for("micro.results", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/finalise")
+@official_required
+def finalise(round_id: int):
+    round_ = _get_round(round_id)
+    created = voting.finalise_results(current_user, round_)
+    return _done(_("The results are final; %(n)d projects go to provider and funding matching.", n=len(created)),
+                 url_for("micro.results", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/panel")
+@official_required
+def invite_reviewer(round_id: int):
+    round_ = _get_round(round_id)
+    form = forms.PanelInviteForm()
+    if not form.validate_on_submit():
+        raise_validation(form)
+    review.invite_panel_member(current_user, round_, form.email.data)
+    return _done(_("Reviewer invited."), url_for("micro.round_detail", round_id=round_.id) + "#panel")
+
+
+def raise_validation(form) -> None:
+    from market.errors import ValidationFailed
+
+    raise ValidationFailed(_("Please correct the marked fields."), fields=form.errors)
+
+
+@bp.get("/rounds/<int:round_id>/similar")
+def similar(round_id: int):
+    """JSON: proposals of the round (and the resident's community) that read like ``q``."""
+    round_ = db.session.get(MicroRound, round_id)
+    if round_ is None:
+        raise NotFound(_("Not found."))
+    query = request.args.get("q")
+    if query is None:
+        from market.errors import ValidationFailed
+
+        raise ValidationFailed(_("Say what to look for."), fields={"q": _("This field is required.")})
+    actor = _actor()
+    community_id = round_.community_id or (actor.community_id if actor is not None else None)
+    exclude = request.args.get("exclude", type=int)
+    found = proposals.similar_proposals(round_, community_id, query, exclude_id=exclude)
+    locale = _locale()
+    return jsonify({"items": [{
+        "id": s.proposal.id, "title": s.proposal.tr("title", locale), "status": s.proposal.status,
+        "status_label": enum_label(s.proposal.status), "supporters": s.supporters, "score": round(s.score, 1),
+        "url": url_for("micro.proposal_detail", proposal_id=s.proposal.id)} for s in found]})
+
+
+# ---------------------------------------------------------------- proposals
+
+def _proposal_form(round_: MicroRound, proposal: Proposal | None = None) -> forms.ProposalForm:
+    form = forms.ProposalForm(obj=proposal)
+    form.category_id.choices = category_choices()
+    form.project_type.choices = [(t.value, enum_label(t)) for t in ProjectType]
+    if proposal is not None and request.method == "GET":
+        form.estimated_cost.set_cents(proposal.estimated_cost_cents)
+    return form
+
+
+def _proposal_input(form: forms.ProposalForm) -> proposals.ProposalInput:
+    return proposals.ProposalInput(
+        title=form.title.data or "", title_en=form.title_en.data or "", description=form.description.data or "",
+        description_en=form.description_en.data or "", category_id=form.category_id.data,
+        project_type=ProjectType(form.project_type.data), place=form.place.data or "",
+        estimated_cost_cents=form.estimated_cost.cents or 0)
+
+
+def _after_proposal_saved(proposal: Proposal):
+    if proposal.status == ProposalStatus.SUBMITTED:
+        duplicates = proposals.similar_proposals(proposal.round, proposal.community_id,
+                                                 f"{proposal.title} {proposal.description[:60]}",
+                                                 exclude_id=proposal.id)
+        message = _("Proposal submitted. The street office will review it.")
+        if duplicates:
+            message += " " + _("Similar proposals exist; see the list below and consider supporting them.")
+        return saved(message, url_for("micro.proposal_detail", proposal_id=proposal.id))
+    return saved(_("Draft saved. Submit it when it is ready."), url_for("micro.proposal_detail", proposal_id=proposal.id))
+
+
+@bp.route("/rounds/<int:round_id>/proposals/new", methods=["GET", "POST"])
+@login_required
+def create_proposal(round_id: int):
+    round_ = _get_round(round_id)
+    if not _can_propose(current_user, round_):
+        raise PermissionDenied(_("Only verified residents of this round's community can propose projects, "
+                                 "during the collection phase."))
+    form = _proposal_form(round_)
+
+    def operation():
+        return proposals.create_proposal(current_user, round_, _proposal_input(form), _uploads(form.photos),
+                                         submit=bool(form.submit.data), upload_dir=_upload_dir())
+
+    return handle_form(form, "micro/proposal_form.html", operation, _after_proposal_saved, round=round_,
+                       proposal=None)
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_proposal(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if current_user.id != proposal.author_id:
+        abort(403)
+    if not proposals.can_edit_proposal(current_user, proposal):
+        raise PermissionDenied(_("This proposal can no longer be edited."))
+    form = _proposal_form(proposal.round, proposal)
+
+    def operation():
+        return proposals.update_proposal(current_user, proposal, _proposal_input(form), _uploads(form.photos),
+                                         submit=bool(form.submit.data), upload_dir=_upload_dir())
+
+    return handle_form(form, "micro/proposal_form.html", operation, _after_proposal_saved, round=proposal.round,
+                       proposal=proposal)
+
+
+def _proposal_page(proposal: Proposal, **forms_in_use):
+    actor = _actor()
+    round_ = proposal.round
+    official = governs(actor, round_.street_id)
+    duplicates = proposals.similar_proposals(round_, proposal.community_id,
+                                             f"{proposal.title} {proposal.description[:60]}", exclude_id=proposal.id)
+    merge_form = forms_in_use.get("merge_form") or forms.MergeForm()
+    merge_form.target_id.choices = [(p.id, f"#{p.id} {p.tr('title', _locale())}") for p in round_.proposals
+                                    if p.id != proposal.id and p.community_id == proposal.community_id
+                                    and p.status in proposals.OPEN_STATUSES]
+    summary = review.panel_summaries([proposal.id]).get(proposal.id)
+    return dict(
+        proposal=proposal, round=round_, official=official, duplicates=duplicates,
+        supporters=proposals.support_counts([proposal.id]).get(proposal.id, 0),
+        supporting=proposals.supports(actor, proposal), comments=proposals.proposal_comments(proposal),
+        comment_form=forms_in_use.get("form") or forms.TextForm(), merge_form=merge_form, panel=summary,
+        criteria=labels.EXPERT_CRITERIA_LABELS, editable=proposals.can_edit_proposal(actor, proposal),
+        is_panel_member=review.is_panel_member(actor, round_),
+        merged_from=[p for p in round_.proposals if p.merged_into_id == proposal.id],
+        result=next((r for r in round_.results if r.proposal_id == proposal.id), None))
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_detail(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    return render_template("micro/proposal_detail.html", **_proposal_page(proposal))
+
+
+@bp.post("/proposals/<int:proposal_id>/submit")
+@login_required
+def submit_proposal(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    proposals.submit_proposal(current_user, proposal)
+    return _done(_("Proposal submitted. The street office will review it."),
+                 url_for("micro.proposal_detail", proposal_id=proposal.id))
+
+
+@bp.post("/proposals/<int:proposal_id>/support")
+@login_required
+def support(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if request.form.get("action") == "withdraw":
+        proposals.withdraw_support(current_user, proposal)
+        message = _("Your support was withdrawn.")
+    else:
+        proposals.support_proposal(current_user, proposal)
+        message = _("Thank you for your support.")
+    return _done(message, url_for("micro.proposal_detail", proposal_id=proposal.id))
+
+
+@bp.post("/proposals/<int:proposal_id>/comments")
+@login_required
+def comment_proposal(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    form = forms.TextForm()
+    return handle_form(form, "micro/proposal_detail.html",
+                       lambda: proposals.add_proposal_comment(current_user, proposal, form.body.data),
+                       lambda _c: saved(_("Comment posted."),
+                                        url_for("micro.proposal_detail", proposal_id=proposal.id) + "#comments"),
+                       **_proposal_page(proposal, form=form))
+
+
+@bp.post("/proposals/<int:proposal_id>/merge")
+@official_required
+def merge(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    form = forms.MergeForm()
+    page = _proposal_page(proposal, merge_form=form)
+
+    def operation():
+        target = db.session.get(Proposal, form.target_id.data)
+        return proposals.merge_proposals(current_user, proposal, target)
+
+    return handle_form(form, "micro/proposal_detail.html", operation,
+                       lambda target: saved(_("Merged; its supporters now support the other proposal."),
+                                            url_for("micro.proposal_detail", proposal_id=target.id)),
+                       **page)
+
+
+@bp.route("/proposals/<int:proposal_id>/review", methods=["GET", "POST"])
+@official_required
+def review_proposal(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if not governs(current_user, proposal.round.street_id):
+        abort(403)
+    form = forms.ReviewForm()
+    form.outcome.choices = [(o.value, enum_label(ProposalStatus(o.value))) for o in review.ReviewOutcome]
+    if request.method == "GET":
+        form.official_cost.set_cents(proposal.official_cost_cents or proposal.estimated_cost_cents)
+
+    def operation():
+        return review.review_proposal(current_user, proposal, review.ReviewDecision(
+            review.ReviewOutcome(form.outcome.data), form.official_cost.cents, form.reason.data or ""))
+
+    return handle_form(form, "micro/review_form.html", operation,
+                       lambda p: saved(_("Review recorded; the author has been told."),
+                                       url_for("micro.round_detail", round_id=p.round_id)),
+                       proposal=proposal, round=proposal.round)
+
+
+@bp.route("/proposals/<int:proposal_id>/score", methods=["GET", "POST"])
+@login_required
+def score_proposal(proposal_id: int):
+    proposal = _get_proposal(proposal_id)
+    if not review.is_panel_member(current_user, proposal.round):
+        abort(403)
+    form = forms.ScoreForm()
+    return handle_form(form, "micro/score_form.html",
+                       lambda: review.score_proposal(current_user, proposal, form.scores(), form.comment.data or ""),
+                       lambda _s: saved(_("Scores saved."), url_for("micro.round_detail", round_id=proposal.round_id)),
+                       proposal=proposal, criteria=labels.EXPERT_CRITERIA_LABELS)
+
+
+@bp.get("/photos/<int:photo_id>")
+def photo(photo_id: int):
+    photo_ = db.get_or_404(Photo, photo_id)
+    if not can_view_photo(_actor(), photo_):
+        abort(404)
+    response = send_from_directory(_upload_dir(), photo_.stored_name, mimetype=photo_.content_type, max_age=3600)
+    if photo_.proposal is not None and not photo_.proposal.is_public:
+        response.cache_control.private = True
+        response.cache_control.public = False
+    return response
+
+
+@bp.post("/photos/<int:photo_id>/delete")
+@login_required
+def delete_photo(photo_id: int):
+    photo_ = db.get_or_404(Photo, photo_id)
+    if photo_.proposal is None:
+        abort(404)
+    proposal_id = photo_.proposal_id
+    proposals.delete_photo(current_user, photo_, _upload_dir())
+    return _done(_("Photo removed."), url_for("micro.edit_proposal", proposal_id=proposal_id))
+
+
+# ---------------------------------------------------------------- voting and results
+
+@bp.route("/rounds/<int:round_id>/ballot", methods=["GET", "POST"])
+@login_required
+def ballot(round_id: int):
+    round_ = _get_round(round_id)
+    on_ballot = voting.feasible_proposals(round_)
+    mine = voting.ballot_of(current_user, round_)
+    form = forms.BallotForm()
+    locale = _locale()
+    form.proposal_ids.choices = [(p.id, p.tr("title", locale)) for p in on_ballot]
+    if request.method == "GET" and mine is not None:
+        form.proposal_ids.data = mine.proposal_ids
+    problem = voting.voting_problem(current_user, round_)
+    if request.method == "POST" and problem:
+        voting.check_can_vote(current_user, round_, utcnow())  # raises with the reason
+    return handle_form(form, "micro/ballot.html",
+                       lambda: voting.cast_ballot(current_user, round_, form.proposal_ids.data or []),
+                       lambda b: saved(_("Your ballot is saved. You can change it until voting closes."),
+                                       url_for("micro.ballot", round_id=round_.id)),
+                       round=round_, proposals=on_ballot, mine=mine, problem=problem,
+                       supports=proposals.support_counts([p.id for p in on_ballot]),
+                       rule_text=labels.RULE_DESCRIPTIONS.get(round_.rule, ""))
+
+
+@bp.get("/rounds/<int:round_id>/results")
+def results(round_id: int):
+    round_ = _get_round(round_id)
+    if round_.phase not in (RoundPhase.NOTICE, RoundPhase.FINAL):
+        abort(404)
+    return render_template("micro/results.html", **_results_page(round_))
+
+
+def _results_page(round_: MicroRound, objection_form=None) -> dict[str, Any]:
+    actor = _actor()
+    return dict(round=round_, view=voting.results_view(round_), objections=voting.objections_of(round_),
+                official=governs(actor, round_.street_id), objection_form=objection_form or forms.TextForm(),
+                answer_form=forms.AnswerForm(), rule_text=labels.RULE_DESCRIPTIONS.get(round_.rule, ""),
+                unanswered=voting.unanswered_objections(round_), now=utcnow(),
+                can_object=round_.phase == RoundPhase.NOTICE and utcnow() < round_.notice_ends_at
+                and _is_round_resident(actor, round_))
+
+
+@bp.post("/rounds/<int:round_id>/objections")
+@login_required
+def file_objection(round_id: int):
+    round_ = _get_round(round_id)
+    form = forms.TextForm()
+    return handle_form(form, "micro/results.html",
+                       lambda: voting.file_objection(current_user, round_, form.body.data),
+                       lambda _o: saved(_("Your objection was filed; an official will answer it publicly."),
+                                        url_for("micro.results", round_id=round_.id) + "#objections"),
+                       **_results_page(round_, form))
+
+
+@bp.post("/objections/<int:objection_id>/answer")
+@official_required
+def answer_objection(objection_id: int):
+    objection = db.get_or_404(Objection, objection_id)
+    form = forms.AnswerForm()
+    if not form.validate_on_submit():
+        raise_validation(form)
+    voting.answer_objection(current_user, objection, form.answer.data)
+    return _done(_("Answer published."), url_for("micro.results", round_id=objection.round_id) + "#objections")
+
+
+@bp.get("/rounds/<int:round_id>/export.pb")
+def export_pb(round_id: int):
+    round_ = _get_round(round_id)
+    if round_.phase not in (RoundPhase.NOTICE, RoundPhase.FINAL):
+        raise PermissionDenied(_("The ballots are published once voting has closed."))
+    return Response(elections.export_pabulib(round_), mimetype="text/plain",
+                    headers={"Content-Disposition": f"attachment; filename=futian-micro-round-{round_.id}.pb"})
+
+
+@bp.route("/replay", methods=["GET", "POST"])
+@official_required
+def replay():
+    form = forms.ReplayForm()
+    form.rule.choices = [("", _("The file's own rule"))] + [(r.value, enum_label(r)) for r in SelectionRule]
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = elections.replay_pabulib(form.file.data.read(elections.MAX_PB_BYTES + 1), form.rule.data or None)
+        except DomainError as error:
+            from market.web.forms import apply_field_errors
+
+            apply_field_errors(form, error)
+            return render_template("micro/replay.html", form=form, result=None), error.status_code
+    elif request.method == "POST":
+        return render_template("micro/replay.html", form=form, result=None), 400
+    return render_template("micro/replay.html", form=form, result=result)
+
+
+# ---------------------------------------------------------------- implementation and acceptance
+
+def _project_page(project: Project, **forms_in_use) -> dict[str, Any]:
+    actor = _actor()
+    contract = supervision.contract_of(project)
+    milestones = list(contract.milestones) if contract else []
+    flag_form = forms_in_use.get("flag_form") or forms.FlagForm()
+    flag_form.kind.choices = [(k.value, enum_label(k)) for k in FlagKind]
+    now = utcnow()
+    return dict(
+        project=project, proposal=supervision.proposal_of(project), contract=contract, milestones=milestones,
+        updates=supervision.updates_of(project), flags=supervision.flags_of(project),
+        comments=supervision.project_comments(project), percent_done=supervision.progress_percent(project),
+        following=supervision.is_following(actor, project), can_take_part=supervision.can_take_part(actor, project),
+        is_provider=supervision.is_provider_member(actor, contract),
+        is_responsible=responsible_official(actor, project),
+        is_resident=actor is not None and actor.role == Role.RESIDENT and actor.community_id == project.community_id,
+        acceptance=evaluation.acceptance_of(project), rating_summary=evaluation.rating_summary(project),
+        ratings=evaluation.project_ratings(project), rating_problem=evaluation.rating_problem(actor, project),
+        rating_criteria=labels.RATING_CRITERIA_LABELS, reputation=evaluation.provider_reputation(contract.provider_id)
+        if contract else None,
+        flag_form=flag_form, comment_form=forms_in_use.get("comment_form") or forms.TextForm(),
+        answer_form=forms.AnswerForm(), now=now, today=now.date())
+
+
+@bp.get("/projects/<int:project_id>")
+def project_detail(project_id: int):
+    project = _get_micro_project(project_id)
+    return render_template("micro/project_detail.html", **_project_page(project))
+
+
+@bp.post("/projects/<int:project_id>/follow")
+@login_required
+def follow(project_id: int):
+    project = _get_micro_project(project_id)
+    if request.form.get("action") == "unfollow":
+        supervision.unfollow_project(current_user, project)
+        message = _("You no longer follow this project.")
+    else:
+        supervision.follow_project(current_user, project)
+        message = _("You follow this project and will be told about its progress.")
+    return _done(message, url_for("micro.project_detail", project_id=project.id))
+
+
+@bp.route("/projects/<int:project_id>/updates/new", methods=["GET", "POST"])
+@login_required
+def post_update(project_id: int):
+    project = _get_micro_project(project_id)
+    contract = supervision.contract_of(project)
+    if not supervision.is_provider_member(current_user, contract):
+        abort(403)
+    form = forms.UpdateForm()
+    form.milestone_id.choices = [("", _("No particular milestone"))] + [
+        (m.id, f"{m.seq}. {m.tr('title', _locale())}") for m in contract.milestones]
+    if request.method == "GET":
+        form.percent_complete.data = supervision.progress_percent(project)
+
+    def operation():
+        return supervision.post_update(current_user, project, supervision.UpdateInput(
+            body=form.body.data, percent_complete=form.percent_complete.data, milestone_id=form.milestone_id.data,
+            milestone_done=bool(form.milestone_done.data)), _uploads(form.photos), upload_dir=_upload_dir())
+
+    return handle_form(form, "micro/update_form.html", operation,
+                       lambda _u: saved(_("Update posted; followers have been told."),
+                                        url_for("micro.project_detail", project_id=project.id)),
+                       project=project)
+
+
+@bp.post("/projects/<int:project_id>/flags")
+@login_required
+def raise_flag(project_id: int):
+    project = _get_micro_project(project_id)
+    form = forms.FlagForm()
+    return handle_form(form, "micro/project_detail.html",
+                       lambda: supervision.raise_flag(current_user, project, form.kind.data, form.body.data),
+                       lambda f: saved(_("Problem reported; the responsible official must answer by %(when)s.",
+                                         when=_fmt_datetime(f.due_at)),
+                                       url_for("micro.project_detail", project_id=project.id) + f"#flag-{f.id}"),
+                       **_project_page(project, flag_form=form))
+
+
+def _fmt_datetime(value) -> str:
+    from market.web.formatting import datetime_label
+
+    return datetime_label(value)
+
+
+@bp.post("/flags/<int:flag_id>/answer")
+@login_required
+def answer_flag(flag_id: int):
+    flag = db.get_or_404(Flag, flag_id)
+    form = forms.AnswerForm()
+    if not form.validate_on_submit():
+        raise_validation(form)
+    supervision.answer_flag(current_user, flag, form.answer.data)
+    return _done(_("Answer published."), url_for("micro.project_detail", project_id=flag.project_id) + f"#flag-{flag.id}")
+
+
+@bp.post("/projects/<int:project_id>/comments")
+@login_required
+def comment_project(project_id: int):
+    project = _get_micro_project(project_id)
+    form = forms.TextForm()
+    return handle_form(form, "micro/project_detail.html",
+                       lambda: supervision.add_project_comment(current_user, project, form.body.data),
+                       lambda _c: saved(_("Comment posted."),
+                                        url_for("micro.project_detail", project_id=project.id) + "#comments"),
+                       **_project_page(project, comment_form=form))
+
+
+@bp.route("/projects/<int:project_id>/accept", methods=["GET", "POST"])
+@login_required
+def accept(project_id: int):
+    project = _get_micro_project(project_id)
+    if not responsible_official(current_user, project):
+        abort(403)
+    form = forms.AcceptanceForm()
+    return handle_form(form, "micro/accept_form.html",
+                       lambda: evaluation.accept_project(current_user, project, form.report.data,
+                                                         rating_days=form.rating_days.data),
+                       lambda _a: saved(_("Acceptance recorded; residents can now rate the project."),
+                                        url_for("micro.project_detail", project_id=project.id)),
+                       project=project, contract=supervision.contract_of(project))
+
+
+@bp.route("/projects/<int:project_id>/rate", methods=["GET", "POST"])
+@login_required
+def rate(project_id: int):
+    project = _get_micro_project(project_id)
+    problem = evaluation.rating_problem(current_user, project)
+    form = forms.RatingForm()
+    if problem and request.method == "POST":
+        # Let the service refuse with the right status (403 or 409).
+        evaluation.rate_project(current_user, project, form.stars(), "")
+    return handle_form(form, "micro/rate_form.html",
+                       lambda: evaluation.rate_project(current_user, project, form.stars(), form.comment.data or ""),
+                       lambda _r: saved(_("Thank you for your rating."),
+                                        url_for("micro.project_detail", project_id=project.id) + "#ratings"),
+                       project=project, problem=problem, criteria=labels.RATING_CRITERIA_LABELS)

@@ -1,0 +1,1 @@
+"""In-app notifications, with an outbox an e-mail sender drains."""

@@ -1,0 +1,84 @@
+"""Running a match in the background: a thread on SQLite / without Redis, an RQ job with Redis.
+
+The console creates a queued :class:`~market.review.models.MatchRun` and commits; then
+:func:`launch` hands the run's id to a worker, which works in its own application context and
+database session, committing progress as it goes so that the page can poll it.
+
+RQ workers run ``rq worker matching`` with the same environment as the web app
+(``DATABASE_URL``, ``REDIS_URL``); the job builds its own app with :func:`market.create_app`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from market.db import db
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "matching"
+JOB_TIMEOUT = 3600
+
+# How an RQ worker gets its application; tests replace it with their app.
+app_factory: Callable[[], Flask] | None = None
+
+
+def _app() -> Flask:
+    if app_factory is not None:
+        return app_factory()
+    from market import create_app
+
+    return create_app()
+
+
+def execute(app: Flask, run_id: int) -> None:
+    """Run ``run_id`` to the end inside ``app``, committing progress; failures mark the run failed."""
+    from market.review.models import MatchRun
+    from market.review.services import execute_run, fail_run
+
+    with app.app_context():
+        run = db.session.get(MatchRun, run_id)
+        if run is None:
+            log.warning("match run %s vanished before it started", run_id)
+            return
+        try:
+            execute_run(run, checkpoint=db.session.commit)
+            db.session.commit()
+        except Exception as error:  # any engine or database error ends the run, with its message kept
+            log.exception("match run %s failed", run_id)
+            db.session.rollback()
+            run = db.session.get(MatchRun, run_id)
+            if run is not None:
+                fail_run(run, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
+                db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def run_match_job(run_id: int) -> None:
+    """The RQ job: build an app from the environment and execute the run."""
+    execute(_app(), run_id)
+
+
+def launch(app: Flask, run_id: int, *, redis_url: str = "", inline: bool = False) -> Any:
+    """Start the run in the background: RQ when ``redis_url`` is given, else a thread.
+
+    ``inline`` runs it at once in the caller's thread (used by the CLI). Returns the RQ job or
+    the thread (tests join it).
+    """
+    if inline:
+        execute(app, run_id)
+        return None
+    if redis_url:
+        from redis import Redis
+        from rq import Queue
+
+        queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+        return queue.enqueue(run_match_job, run_id, job_timeout=JOB_TIMEOUT)
+    thread = threading.Thread(target=execute, args=(app, run_id), name=f"match-run-{run_id}", daemon=True)
+    thread.start()
+    return thread

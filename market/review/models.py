@@ -1,0 +1,249 @@
+"""Matching runs, officials' decisions, proposals, awards (公示) and objections."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import AwareDateTime, Base, TimestampMixin, utcnow
+from market.errors import IllegalTransition
+
+if TYPE_CHECKING:
+    from market.accounts.models import User
+    from market.projects.models import Project
+
+
+def _move(obj: Any, target: StrEnum, table: dict, what: str) -> StrEnum:
+    current = type(target)(obj.status)
+    if target not in table[current]:
+        raise IllegalTransition(f"A {what} cannot go from {current.value} to {target.value}.")
+    obj.status = target
+    return current
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED}),
+    RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED}),
+    RunStatus.SUCCEEDED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+}
+
+
+class MatchRun(TimestampMixin, Base):
+    """One run of the matching engine: what was asked, how far it got, and what it proposed.
+
+    ``parameters`` holds the selection (project ids) and the options; ``result`` the engine's
+    answer in plain JSON (assignments, unmatched projects with reason codes, binding constraints).
+    """
+
+    __tablename__ = "match_runs"
+    __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The street the run was made for: the creator's street, None for district-wide officials.
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))
+    status: Mapped[RunStatus] = mapped_column(String(20), default=RunStatus.QUEUED, index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    progress_note: Mapped[str] = mapped_column(String(200), default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text, default="")
+    backend: Mapped[str] = mapped_column(String(20), default="thread")
+    project_count: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    proposals: Mapped[list[MatchProposal]] = relationship(back_populates="run", order_by="MatchProposal.id")
+
+    def transition(self, target: RunStatus) -> RunStatus:
+        return _move(self, target, RUN_TRANSITIONS, "matching run")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+class DecisionKind(StrEnum):
+    PIN = "pin"
+    FORBID = "forbid"
+
+
+class MatchDecision(Base):
+    """An official's override, respected by every later run: keep (pin) or exclude (forbid) a pair.
+
+    Exactly one of ``provider_id`` and ``pool_id`` is set; ``lot_id`` narrows a provider decision
+    to one lot. ``revoked_at`` ends it.
+    """
+
+    __tablename__ = "match_decisions"
+    __table_args__ = (
+        CheckConstraint("(provider_id IS NULL) <> (pool_id IS NULL)", name="one_target"),
+        CheckConstraint("length(reason) > 0", name="reason_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id", ondelete="CASCADE"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("funding_pools.id"))
+    kind: Mapped[DecisionKind] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    project: Mapped[Project] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class MatchProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # another run's proposal for the project was approved
+
+
+MATCH_PROPOSAL_TRANSITIONS: dict[MatchProposalStatus, frozenset[MatchProposalStatus]] = {
+    MatchProposalStatus.PROPOSED: frozenset({MatchProposalStatus.APPROVED, MatchProposalStatus.REJECTED,
+                                             MatchProposalStatus.SUPERSEDED}),
+    MatchProposalStatus.APPROVED: frozenset(),
+    MatchProposalStatus.REJECTED: frozenset(),
+    MatchProposalStatus.SUPERSEDED: frozenset(),
+}
+
+
+class MatchProposal(Base):
+    """What a run proposes for one project: a provider per unit (whole project or lot) and funding.
+
+    ``units`` is a list of ``{"lot_id", "provider_id", "cost", "score", "components", "funding":
+    [{"pool_id", "amount"}]}``; ``funding`` totals the money per pool over the units.
+    """
+
+    __tablename__ = "match_proposals"
+    __table_args__ = (UniqueConstraint("run_id", "project_id"),
+                      CheckConstraint("cost_cents >= 0", name="cost_non_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    status: Mapped[MatchProposalStatus] = mapped_column(String(20), default=MatchProposalStatus.PROPOSED, index=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    funding: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    pinned: Mapped[bool] = mapped_column(default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+    run: Mapped[MatchRun] = relationship(back_populates="proposals")
+    project: Mapped[Project] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    def transition(self, target: MatchProposalStatus) -> MatchProposalStatus:
+        return _move(self, target, MATCH_PROPOSAL_TRANSITIONS, "proposal")
+
+    @property
+    def funded_cents(self) -> int:
+        return sum(int(f["amount"]) for f in self.funding)
+
+
+class AwardStatus(StrEnum):
+    IN_NOTICE = "in_notice"  # published (公示); objections may be filed until notice_ends_at
+    CONFIRMED = "confirmed"  # notice over, contracts signed
+    CANCELLED = "cancelled"  # an objection was upheld
+
+
+AWARD_TRANSITIONS: dict[AwardStatus, frozenset[AwardStatus]] = {
+    AwardStatus.IN_NOTICE: frozenset({AwardStatus.CONFIRMED, AwardStatus.CANCELLED}),
+    AwardStatus.CONFIRMED: frozenset(),
+    AwardStatus.CANCELLED: frozenset(),
+}
+
+
+class Award(TimestampMixin, Base):
+    """An approved proposal, published with its reasons for a notice period before signing."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("match_proposals.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))
+    status: Mapped[AwardStatus] = mapped_column(String(20), default=AwardStatus.IN_NOTICE, index=True)
+    # The published reasons: the official's note and the engine's explanation.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    funded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    notice_ends_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    project: Mapped[Project] = relationship()
+    approved_by: Mapped[User] = relationship(foreign_keys=[approved_by_id])
+    objections: Mapped[list[AwardObjection]] = relationship(back_populates="award", order_by="AwardObjection.id")
+
+    def transition(self, target: AwardStatus) -> AwardStatus:
+        return _move(self, target, AWARD_TRANSITIONS, "award")
+
+    @property
+    def open_objections(self) -> list[AwardObjection]:
+        return [o for o in self.objections if o.status == AwardObjectionStatus.OPEN]
+
+
+class AwardObjectionStatus(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"  # answered; the award stands
+    UPHELD = "upheld"  # answered; the award is cancelled
+
+
+AWARD_OBJECTION_TRANSITIONS: dict[AwardObjectionStatus, frozenset[AwardObjectionStatus]] = {
+    AwardObjectionStatus.OPEN: frozenset({AwardObjectionStatus.DISMISSED, AwardObjectionStatus.UPHELD}),
+    AwardObjectionStatus.DISMISSED: frozenset(),
+    AwardObjectionStatus.UPHELD: frozenset(),
+}
+
+
+class AwardObjection(Base):
+    """An objection (异议) to an award during its notice period, and the officials' answer."""
+
+    __tablename__ = "award_objections"
+    __table_args__ = (CheckConstraint("length(text) > 0", name="text_given"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    status: Mapped[AwardObjectionStatus] = mapped_column(String(20), default=AwardObjectionStatus.OPEN, index=True)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    award: Mapped[Award] = relationship(back_populates="objections")
+    submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
+
+    def transition(self, target: AwardObjectionStatus) -> AwardObjectionStatus:
+        return _move(self, target, AWARD_OBJECTION_TRANSITIONS, "objection")

@@ -1,0 +1,204 @@
+"""market.review.adapter: database rows into matching dataclasses, and the result back."""
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+from market.bids.services import lots_of
+from market.contracts.models import Contract, ContractStatus
+from market.db import db
+from market.orgs.models import OrgKind
+from market.projects.models import ProjectKind, ProjectStatus
+from market.review import adapter
+from market.review.models import DecisionKind, MatchDecision
+from tests.market.bids.helpers import AFTER
+
+
+def _built(projects, **options):
+    return adapter.build_problem([p.id for p in projects], adapter.RunOptions(**options), now=AFTER)
+
+
+def test_tendered_project_maps_eligibility_lots_and_opened_bids(market):
+    project = market.tendered(min_rating_grade=3, min_years_registered=2, min_staff=5, min_office_area_m2=50,
+                              lots=(("个案", 20_000_000), ("活动", 10_000_000)))
+    lots = lots_of(project)
+    user = market.provider()
+    market.bid(user, project, 19_000_000, lot=lots[0])
+    market.bid(user, project, 9_500_000, lot=lots[1])
+    market.open(project)
+    built = _built([project])
+    [spec] = built.problem.projects
+    assert spec.needs_provider and not spec.needs_funding  # paid by the purchasing department
+    assert spec.requirements.min_rating_grade == 3 and spec.requirements.min_office_area_m2 == 50
+    assert [(lot.id, lot.budget) for lot in spec.lots] == [(lots[0].id, 20_000_000), (lots[1].id, 10_000_000)]
+    assert {(b.lot_id, b.price) for b in built.problem.bids} == {(lots[0].id, 19_000_000), (lots[1].id, 9_500_000)}
+    provider = built.problem.provider(user.organization_id)
+    assert provider.categories == ("elderly_care",) and provider.rating_grade == 4
+    assert built.stats["bids"] == 2
+
+
+def test_sealed_or_bidless_tenders_are_skipped_with_a_reason(market):
+    sealed = market.tendered()
+    market.bid(market.provider(), sealed, 20_000_000)
+    empty = market.tendered()
+    market.open(empty)
+    built = _built([sealed, empty])
+    assert built.problem.projects == ()
+    codes = {s["project_id"]: s["code"] for s in built.skipped}
+    assert codes == {sealed.id: "bids_sealed", empty.id: "no_valid_bid"}
+    assert "bids not opened yet" in adapter.reason_text("bids_sealed", built.skipped[0]["params"], "en")
+    assert "投标尚未开启" in adapter.reason_text("bids_sealed", built.skipped[0]["params"], "zh")
+
+
+def test_micro_and_public_benefit_projects_need_what_they_lack(market, make_pool):
+    micro = market.make_project(kind=ProjectKind.MICRO, budget_cents=5_000_000, community=market.geo.communities[0])
+    benefit = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=8_000_000, funded_cents=3_000_000,
+                                  owner=market.official)
+    done = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=8_000_000, funded_cents=8_000_000)
+    built = _built([micro, benefit, done])
+    specs = {p.id: p for p in built.problem.projects}
+    assert specs[micro.id].needs_provider and specs[micro.id].needs_funding
+    assert specs[micro.id].community_id == market.geo.communities[0].id
+    assert not specs[benefit.id].needs_provider and specs[benefit.id].price == 5_000_000
+    assert [s["code"] for s in built.skipped] == ["already_funded"]
+    gov = market.make_project(kind=ProjectKind.GOVERNMENT_SERVICE)
+    assert _built([gov], fund_government_services=True).problem.projects[0].needs_funding
+
+
+def test_providers_capacity_reputation_and_deliveries(market, monkeypatch):
+    project = market.make_project(kind=ProjectKind.MICRO)
+    busy = market.org(capacity=2)
+    market.org(kind=OrgKind.FOUNDATION)  # funders do not deliver
+    unverified = market.org(verified=False)
+    other = market.org()
+    for status in (ContractStatus.SIGNED, ContractStatus.COMPLETED, ContractStatus.COMPLETED, ContractStatus.TERMINATED):
+        db.session.add(Contract(project_id=market.make_project(status=ProjectStatus.IN_PROGRESS).id,
+                                provider_id=busy.id, amount_cents=100, status=status))
+    db.session.commit()
+    fake = types.ModuleType("market.micro.services")
+    fake.provider_rating_totals = lambda ids: {busy.id: (9, 2), other.id: {"sum": 4, "count": 1}, 99999: (50, 1)}
+    monkeypatch.setitem(sys.modules, "market.micro.services", fake)
+    providers = {p.id: p for p in _built([project]).problem.providers}
+    assert unverified.id not in providers and all(p.kind != "other" for p in providers.values())
+    assert providers[busy.id].capacity == 1  # 2 minus the signed contract
+    assert (providers[busy.id].deliveries_completed, providers[busy.id].deliveries_failed) == (2, 1)
+    assert (providers[busy.id].rating_sum, providers[busy.id].rating_count) == (9, 2)
+    assert (providers[other.id].rating_sum, providers[other.id].rating_count) == (4, 1)
+
+
+def test_without_the_ratings_module_everyone_has_no_ratings(market, monkeypatch):
+    monkeypatch.setitem(sys.modules, "market.micro.services", None)  # import fails
+    assert adapter._rating_totals([1, 2]) == {}
+
+
+def test_pools_use_money_left_and_their_rules(market, make_pool, category):
+    project = market.make_project(kind=ProjectKind.MICRO)
+    pool = make_pool(total_cents=50_000_000, remaining_cents=12_000_000, max_grant_cents=5_000_000,
+                     max_share_percent=50, focus=("elderly_care",))
+    make_pool(remaining_cents=0)
+    make_pool(is_open=False)
+    [spec] = _built([project]).problem.pools
+    assert (spec.id, spec.remaining, spec.max_per_project, spec.max_share) == (pool.id, 12_000_000, 5_000_000, 0.5)
+    assert spec.categories == frozenset({"elderly_care"}) and spec.kind == "foundation"
+
+
+def test_district_wide_projects_need_district_wide_providers_and_pools(market, make_pool):
+    project = market.make_project(kind=ProjectKind.MICRO, street=None)
+    project.street_id = None
+    db.session.commit()
+    local = market.org()
+    everywhere = market.org(serves_whole_district=True)
+    make_pool(total_cents=100_000_000)
+    result = adapter.solve_built(_built([project]), adapter.RunOptions(time_limit=10))
+    [assignment] = result["assignments"]
+    assert assignment["provider_id"] == everywhere.id != local.id
+
+
+def test_bid_outside_the_category_is_a_candidate_scored_lower(market):
+    project = market.tendered()
+    specialist = market.provider(capability="专注居家养老、助餐配送")
+    outsider = market.provider(categories=("youth",), capability="专注居家养老、助餐配送")
+    market.bid(specialist, project, 25_000_000)
+    market.bid(outsider, project, 25_000_000)
+    market.open(project)
+    built = _built([project])
+    assert built.wrong_category == {(project.id, None): {outsider.organization_id}}
+    only_outsider = MatchDecision(project_id=project.id, provider_id=specialist.organization_id,
+                                  kind=DecisionKind.FORBID, reason="测试：排除专业机构", created_by_id=market.official.id)
+    db.session.add(only_outsider)
+    db.session.commit()
+    result = adapter.solve_built(
+        adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER, decisions=[only_outsider]),
+        adapter.RunOptions(time_limit=10))
+    [assignment] = result["assignments"]
+    assert assignment["provider_id"] == outsider.organization_id
+    assert assignment["components"]["category"] == adapter.WRONG_CATEGORY_SCORE
+    assert result["wrong_category"] == [[project.id, None, outsider.organization_id]]
+    both = adapter.solve_built(_built([project]), adapter.RunOptions(time_limit=10))
+    assert both["assignments"][0]["provider_id"] == specialist.organization_id
+
+
+def test_decisions_pin_and_forbid_and_revoked_ones_are_ignored(market):
+    project = market.tendered()
+    first, second = market.provider(), market.provider()
+    market.bid(first, project, 20_000_000)
+    market.bid(second, project, 29_000_000)
+    market.open(project)
+
+    def decision(kind, provider, revoked=False):
+        d = MatchDecision(project_id=project.id, provider_id=provider.organization_id, kind=kind,
+                          reason="理由充分的决定", created_by_id=market.official.id,
+                          revoked_at=AFTER if revoked else None)
+        db.session.add(d)
+        db.session.flush()
+        return d
+
+    pin = decision(DecisionKind.PIN, second)
+    revoked = decision(DecisionKind.PIN, first, revoked=True)
+    built = adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER, decisions=[pin, revoked])
+    assert [(d.kind, d.provider_id) for d in built.problem.decisions] == [("pin", second.organization_id)]
+    result = adapter.solve_built(built, adapter.RunOptions(time_limit=10))
+    assert result["assignments"][0]["provider_id"] == second.organization_id
+    assert result["assignments"][0]["pinned"]
+    assert any(b.startswith("pinned:") for b in result["binding"])
+
+
+def test_results_are_plain_json_and_reasons_read_in_both_languages(market):
+    project = market.make_project(kind=ProjectKind.MICRO, category_code="youth")
+    result = adapter.solve_built(_built([project]), adapter.RunOptions(time_limit=10))
+    json.dumps(result)
+    [unmatched] = result["unmatched"]
+    assert unmatched["code"] == "no_provider_for_category"
+    assert "no provider offers" in adapter.reason_text(unmatched["code"], unmatched["params"], "en")
+    assert "暂无提供" in adapter.reason_text(unmatched["code"], unmatched["params"], "zh")
+    assert adapter.reason_text("unknown_code", {}, "en") == "unknown_code"
+
+
+def test_funding_crumbs_are_folded_into_a_pool_with_room():
+    from matching.optimize import verify
+    from matching.types import Assignment, Funding, MatchProblem, MatchResult, PoolSpec, ProjectSpec
+
+    project = ProjectSpec(id=1, title="助餐", category="elderly_care", street_id=1, budget=1_000_000,
+                          needs_provider=False)
+
+    def result(*amounts):
+        funding = tuple(Funding(pool_id, amount) for pool_id, amount in amounts)
+        return MatchResult("optimal", 1.0, 1.0, 0.0, (Assignment(1, None, 0.5, {}, 1_000_000, funding),), (), (),
+                           "cbc", 0.1)
+
+    roomy = MatchProblem(projects=[project], providers=[],
+                         pools=[PoolSpec(id=1, name="A", remaining=5_000_000), PoolSpec(id=2, name="B", remaining=10)])
+    tidy = adapter.tidy_funding(roomy, result((1, 999_999), (2, 1)))
+    assert tidy.assignments[0].funding == (Funding(1, 1_000_000),)
+    assert verify(roomy, tidy) == []
+    capped = MatchProblem(projects=[project], providers=[],
+                          pools=[PoolSpec(id=1, name="A", remaining=5_000_000, max_per_project=999_999),
+                                 PoolSpec(id=2, name="B", remaining=10)])
+    kept = adapter.tidy_funding(capped, result((1, 999_999), (2, 1)))
+    assert kept.assignments[0].funding == (Funding(1, 999_999), Funding(2, 1))
+
+
+def test_projects_that_moved_on_are_skipped(market):
+    project = market.make_project(kind=ProjectKind.MICRO, status=ProjectStatus.CANCELLED)
+    assert [s["code"] for s in _built([project]).skipped] == ["not_matchable"]
