@@ -28,6 +28,18 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """With MIGRATION_TABLES=a,b,... set, autogenerate only those tables (one concern per revision)."""
+    import os
+
+    wanted = os.environ.get("MIGRATION_TABLES")
+    if not wanted:
+        return True
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    table_name = getattr(table, "name", name)
+    return table_name in set(wanted.split(","))
+
+
 def get_engine_url():
     try:
         return get_engine().url.render_as_string(hide_password=False).replace(
@@ -104,6 +116,7 @@ def run_migrations_online():
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
         conf_args.setdefault("render_item", render_item)
+        conf_args.setdefault("include_object", include_object)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
