@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 # werkzeug's default (scrypt). The test suite lowers it: hashing strength is not what it tests.
-PASSWORD_HASH_METHOD = "scrypt"
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # nosec B105 (a method name, not a password)
 
 
 class Role(StrEnum):

@@ -14,11 +14,11 @@ from market.accounts.models import Role
 from market.bids import services
 from market.bids.forms import AttachmentForm, BidForm, TenderForm
 from market.bids.models import Bid, BidAttachment, Lot, Tender
+from market.calendar import BEIJING, local_to_utc
 from market.db import db, utcnow
 from market.errors import DomainError
 from market.geo.services import category_choices
 from market.projects.models import Project, ProjectStatus
-from market.review.calendar import BEIJING, local_to_utc
 from market.web.formatting import money
 from market.web.forms import apply_field_errors, handle_form, saved
 

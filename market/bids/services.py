@@ -26,12 +26,12 @@ from sqlalchemy import Select, func, select
 from market.accounts.models import Role, User
 from market.audit.services import record
 from market.bids.models import Bid, BidAttachment, BidStatus, Lot, Tender
+from market.calendar import local_label
 from market.db import db, utcnow
 from market.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.geo.models import Category
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.review.calendar import local_label
 from market.web.formatting import money
 
 # Kinds of project put out to tender, and kinds of organisation that may bid.

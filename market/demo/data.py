@@ -9,7 +9,7 @@ organisation, person and project is invented.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from market.accounts.models import Role
 
@@ -17,9 +17,9 @@ SEED = 2014
 # "Today" for the demo: deadlines, durations and statuses are laid out around
 # this date, never around the real clock, so every load gives the same rows.
 REFERENCE_DATE = date(2026, 12, 1)
-REFERENCE_TIME = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+REFERENCE_TIME = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # nosec B105 (the documented demo password)
 DEMO_EMAIL_DOMAIN = "demo.futian.example"
 
 

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from market.accounts.models import Role
 from market.accounts.permissions import official_required
+from market.calendar import local_to_utc, utc_to_local_naive
 from market.db import db, utcnow
 from market.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
 from market.geo.models import Community, ProjectType, Street
 from market.geo.services import category_choices
 from market.micro import forms, labels
-from market.micro.calendar import local_to_utc, utc_to_local_naive
 from market.micro.models import (
     BallotType,
     Flag,

@@ -71,7 +71,7 @@ class StripeGateway:
 
     online = True
 
-    def __init__(self, secret_key: str, webhook_secret: str = "", *, currency: str = "cny",
+    def __init__(self, secret_key: str, webhook_secret: str = "", *, currency: str = "cny",  # nosec B107 (empty: offline mode)
                  payment_methods: Sequence[str] = DEFAULT_PAYMENT_METHODS, api_base: str | None = None,
                  max_network_retries: int = 2, webhook_tolerance: int = WEBHOOK_TOLERANCE_SECONDS) -> None:
         if not secret_key:

@@ -228,7 +228,7 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
     already under contract) are returned in ``Built.skipped`` with a reason code.
     """
     started = time.perf_counter()
-    from market.review.calendar import local_label
+    from market.calendar import local_label
 
     ids = sorted(set(project_ids))
     projects = list(db.session.scalars(

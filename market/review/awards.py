@@ -28,6 +28,7 @@ from market.accounts.models import Role, User
 from market.audit.services import record
 from market.bids.models import Bid, BidStatus, Lot
 from market.bids.services import Joined
+from market.calendar import add_working_days, local_date, local_label
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
 from market.db import db, utcnow
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -35,7 +36,6 @@ from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review.adapter import open_needs
-from market.review.calendar import add_working_days, local_date, local_label
 from market.review.models import (
     Award,
     AwardObjection,

@@ -34,6 +34,7 @@ from market.accounts.models import Role, User
 from market.audit.services import record
 from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.bids.services import default_criteria, seal_digest
+from market.calendar import add_working_days
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
 from market.demo import data as D
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
@@ -41,7 +42,6 @@ from market.geo.models import Category
 from market.orgs.models import Organization, OrgKind, VerificationState
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review import adapter, awards, services
-from market.review.calendar import add_working_days
 from market.review.models import (
     Award,
     AwardObjection,

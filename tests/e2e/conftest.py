@@ -97,7 +97,7 @@ TEXT = {
 }
 
 
-def log_in(page, email: str, language: str, password: str = "demo-password-2026") -> None:
+def log_in(page, email: str, language: str, password: str = "demo-password-2026") -> None:  # noqa: S107
     page.goto(page.base + "/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)

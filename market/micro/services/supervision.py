@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 
 from market.accounts.models import Role, User
 from market.audit.services import record
+from market.calendar import add_working_days
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
 from market.db import db, utcnow
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from market.micro.calendar import add_working_days
 from market.micro.models import (
     DEFAULT_FLAG_ANSWER_WORKING_DAYS,
     Comment,

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
 from market.audit.services import record
+from market.calendar import add_working_days
 from market.db import db, utcnow
 from market.errors import Conflict, DomainError, ValidationFailed
-from market.micro.calendar import add_working_days
 from market.micro.models import (
     Ballot,
     BallotChoice,

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from market.calendar import BEIJING, add_working_days
 from market.errors import IllegalTransition
-from market.micro.calendar import BEIJING, add_working_days
 from market.micro.models import (
     FLAG_TRANSITIONS,
     OBJECTION_TRANSITIONS,

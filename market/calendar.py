@@ -1,6 +1,6 @@
-"""Beijing-time helpers: working days for notice periods, and times shown in messages.
+"""Beijing time for the whole app: working days for notice periods, and times shown or typed.
 
-Weekends are skipped; public holidays are not modelled.
+There is no daylight saving in China; weekends are skipped, public holidays are not modelled.
 """
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ BEIJING = timezone(timedelta(hours=8), "CST")
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
-    """The end (next local midnight) of the ``days``-th working day after the day of ``start``.
+    """The end (local midnight) of the ``days``-th working day after the day of ``start``.
+
+    A notice published on a Friday with 5 working days runs until the end of the next
+    Friday; weekends are skipped. ``days == 0`` gives the end of the day of ``start``.
 
     >>> friday = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)   # 10:00 in Beijing
     >>> add_working_days(friday, 5).astimezone(BEIJING).isoformat()
@@ -39,6 +42,11 @@ def local_to_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
         return value.astimezone(UTC)
     return value.replace(tzinfo=BEIJING).astimezone(UTC)
+
+
+def utc_to_local_naive(value: datetime) -> datetime:
+    """The Beijing wall-clock time of ``value``, for pre-filling a datetime-local input."""
+    return value.astimezone(BEIJING).replace(tzinfo=None)
 
 
 def local_date(value: datetime) -> date:
