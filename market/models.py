@@ -1,18 +1,35 @@
 """Imports every model so metadata (and Alembic autogenerate) sees all tables."""
 from market.accounts.models import Role, User  # noqa: F401
 from market.audit.models import AuditEvent  # noqa: F401
-from market.funds.models import FundingPool  # noqa: F401
-from market.geo.models import Category, Community, District, ProjectType, Street  # noqa: F401
-from market.orgs.models import Organization, OrgKind, VerificationState  # noqa: F401
-from market.projects.models import Project, ProjectKind, ProjectStatus  # noqa: F401
-from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus  # noqa: F401
-from market.funds.models import CommitmentStatus, FundingCommitment  # noqa: F401
 from market.bids.models import Bid, BidAttachment, BidStatus, Lot, Tender  # noqa: F401
-from market.review.models import (Award, AwardObjection, AwardStatus, MatchDecision, MatchProposal,  # noqa: F401
-                                  MatchRun, RunStatus)
-from market.payments.models import PaymentOrder, Payout, WebhookEvent  # noqa: F401
+from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus  # noqa: F401
 from market.funding.models import CampaignAllocation, MatchingCampaign, Pledge  # noqa: F401
-from market.micro.models import (Acceptance, Ballot, BallotChoice, Comment, ExpertScore, Flag,  # noqa: F401
-                                 Follow, MicroRound, Objection, PanelMember, Photo, ProgressUpdate, Proposal, Rating,
-                                 RoundResult, Support)
+from market.funds.models import (  # noqa: F401
+                                  CommitmentStatus,
+                                  FundingCommitment,
+                                  FundingPool,  # noqa: F401
+)
+from market.geo.models import Category, Community, District, ProjectType, Street  # noqa: F401
+from market.micro.models import (  # noqa: F401
+                                  Acceptance,
+                                  Ballot,
+                                  BallotChoice,
+                                  Comment,
+                                  ExpertScore,
+                                  Flag,
+                                  Follow,
+                                  MicroRound,
+                                  Objection,
+                                  PanelMember,
+                                  Photo,
+                                  ProgressUpdate,
+                                  Proposal,
+                                  Rating,
+                                  RoundResult,
+                                  Support,
+)
 from market.notifications.models import Notification, OutboxMessage  # noqa: F401
+from market.orgs.models import Organization, OrgKind, VerificationState  # noqa: F401
+from market.payments.models import PaymentOrder, Payout, WebhookEvent  # noqa: F401
+from market.projects.models import Project, ProjectKind, ProjectStatus  # noqa: F401
+from market.review.models import Award, AwardObjection, AwardStatus, MatchDecision, MatchProposal, MatchRun, RunStatus  # noqa: F401

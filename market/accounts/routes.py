@@ -10,7 +10,7 @@ from market.accounts.forms import LoginForm, RegisterForm
 from market.accounts.models import Role, User
 from market.accounts.permissions import official_required, roles_required
 from market.db import db
-from market.errors import DomainError, NotFound
+from market.errors import DomainError
 from market.extensions import limiter
 from market.geo.models import Community
 from market.geo.services import community_choices

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from market.accounts.permissions import official_required
 from market.audit.models import AuditEvent
 from market.audit.services import verify_chain
-from market.db import db
 from market.web.listing import ListingArgs, run_listing
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -25,8 +26,13 @@ from market.demo import data as D
 from market.funds.models import FundingPool, pool_categories, pool_streets
 from market.geo.models import Category, Community, District, Street
 from market.geo.taxonomy import CATEGORIES
-from market.orgs.models import (OrgKind, Organization, VerificationState, organization_categories,
-                                organization_service_streets)
+from market.orgs.models import (
+    Organization,
+    OrgKind,
+    VerificationState,
+    organization_categories,
+    organization_service_streets,
+)
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
 ORG_COUNTS = {OrgKind.SOCIAL_ORGANISATION: 449, OrgKind.FOUNDATION: 284, OrgKind.ENTERPRISE: 220}
@@ -158,7 +164,7 @@ def _round_to(value: float, step: int) -> int:
 
 def _moment(rng: random.Random, day: date) -> datetime:
     """A time during Beijing office hours (01:00–09:59 UTC) on ``day``."""
-    return datetime(day.year, day.month, day.day, rng.randint(1, 9), rng.randrange(60), tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, rng.randint(1, 9), rng.randrange(60), tzinfo=UTC)
 
 
 def _random_date(rng: random.Random, start: date, end: date) -> date:
@@ -301,7 +307,7 @@ class _Builder:
         return rng.choice(D.SURNAMES) + given
 
     def _fixed_users(self) -> None:
-        created = datetime(2025, 3, 1, 2, 0, tzinfo=timezone.utc)
+        created = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
         for account in D.DEMO_ACCOUNTS:
             user = User(email=account.email, display_name=account.display_name, password_hash=self.password_hash,
                         role=account.role.value, created_at=created, updated_at=created)
@@ -314,7 +320,7 @@ class _Builder:
         self.users["resident"].community_id = resident["id"]
         self.users["resident2"].community_id = resident2["id"]
         self.session.flush()
-        self.users["resident"].verified_at = datetime(2025, 4, 8, 3, 20, tzinfo=timezone.utc)
+        self.users["resident"].verified_at = datetime(2025, 4, 8, 3, 20, tzinfo=UTC)
         self.users["resident"].verified_by_id = self.users["street_official"].id
 
     def _verifier_for(self, street: int | None) -> int:
@@ -348,7 +354,7 @@ class _Builder:
     def _org_row(self, org: _Org, **values: Any) -> dict[str, Any]:
         rng = self.rng
         if org.kind == OrgKind.GOVERNMENT:
-            verified_at = datetime(2024, 12, 2, 2, 0, tzinfo=timezone.utc)
+            verified_at = datetime(2024, 12, 2, 2, 0, tzinfo=UTC)
             state = VerificationState.VERIFIED
         else:
             roll = rng.random()
@@ -642,7 +648,7 @@ class _Builder:
     def _pools(self) -> list[dict[str, Any]]:
         rng = self.rng
         fund_owner = self.departments[D.SOCIAL_FUND_OWNER]
-        created = datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc)
+        created = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
         pools: list[dict[str, Any]] = [{
             "row": {"funder_id": fund_owner.id, "name": D.SOCIAL_FUND_NAME, "name_en": D.SOCIAL_FUND_NAME_EN,
                     "description": D.SOCIAL_FUND_DESCRIPTION, "description_en": D.SOCIAL_FUND_DESCRIPTION_EN,
@@ -825,7 +831,7 @@ class _Builder:
         deadline = None
         if tendered and deadline_day is not None:
             # 17:00 Beijing time, the usual closing hour of Shenzhen calls.
-            deadline = datetime(deadline_day.year, deadline_day.month, deadline_day.day, 9, 0, tzinfo=timezone.utc)
+            deadline = datetime(deadline_day.year, deadline_day.month, deadline_day.day, 9, 0, tzinfo=UTC)
         return {"start_date": start, "end_date": end, "bid_deadline": deadline, "published_at": published_at,
                 "created_at": created_at, "updated_at": published_at or created_at}
 

@@ -18,7 +18,7 @@ from a seeded generator: two loads give the same rows.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ FIRM_MEMBER_EMAIL = f"csr.officer@{D.DEMO_EMAIL_DOMAIN}"
 
 
 def _at(month: int, day: int, hour: int = 3, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 def _no_urls(order: PaymentOrder) -> tuple[str, str]:

@@ -29,8 +29,15 @@ from market.accounts.models import Role, User
 from market.audit.services import record
 from market.db import db
 from market.errors import Conflict, PermissionDenied, ValidationFailed
-from market.funding.models import (CampaignAllocation, CampaignStatus, MatchingCampaign, MatchingRule, Pledge,
-                                   PledgeStatus, campaign_projects)
+from market.funding.models import (
+    CampaignAllocation,
+    CampaignStatus,
+    MatchingCampaign,
+    MatchingRule,
+    Pledge,
+    PledgeStatus,
+    campaign_projects,
+)
 from market.funds.models import FundingPool
 from market.funds.services import can_manage as can_manage_pool
 from market.payments import services as payments

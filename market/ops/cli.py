@@ -1,7 +1,7 @@
 """``flask backup create [PATH]`` and ``flask backup restore PATH``."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -20,7 +20,7 @@ backup_cli = AppGroup("backup", help="Back up and restore the database.")
 def create_command(path: Path | None) -> None:
     """Write a backup (default: instance/backups/market-<UTC time>.backup)."""
     if path is None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         path = Path(current_app.instance_path) / "backups" / f"market-{stamp}.backup"
     try:
         written = create_backup(db.engine, path)

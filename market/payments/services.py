@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import has_request_context
@@ -36,8 +36,16 @@ from market.errors import Conflict, DomainError, PermissionDenied, ValidationFai
 from market.funds.models import FundingPool
 from market.orgs.models import Organization
 from market.payments.gateway import GatewayError, StripeGateway, current_gateway
-from market.payments.models import (PaymentMethod, PaymentOrder, PaymentPurpose, PaymentStatus, Payout, PayoutMethod,
-                                    PayoutStatus, WebhookEvent)
+from market.payments.models import (
+    PaymentMethod,
+    PaymentOrder,
+    PaymentPurpose,
+    PaymentStatus,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    WebhookEvent,
+)
 from market.projects.models import Project
 
 CHECKOUT_LIFETIME = timedelta(hours=1)  # Stripe allows 30 minutes to 24 hours
@@ -254,7 +262,7 @@ HANDLED_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_
 def _event_time(event: dict[str, Any]) -> datetime | None:
     created = event.get("created")
     if isinstance(created, int) and not isinstance(created, bool):
-        return datetime.fromtimestamp(created, timezone.utc)
+        return datetime.fromtimestamp(created, UTC)
     return None
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 
 from market.search.services import BODY_CHARS, MIN_SCORE, is_cjk, normalise, query_terms, rank_normalised
 

@@ -5,20 +5,28 @@ from datetime import date, datetime
 from enum import Enum
 
 from flask import request, url_for
-from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
 
 from market.accounts.models import Role
-from market.geo.models import ProjectType
-from market.orgs.models import OrgKind, VerificationState
-from market.projects.models import ProjectKind, ProjectStatus
 from market.bids.models import BidStatus
 from market.contracts.models import ContractStatus, MilestoneStatus
-from market.funds.models import CommitmentStatus
-from market.review.models import AwardObjectionStatus, AwardStatus, DecisionKind, MatchProposalStatus, RunStatus
-from market.micro.models import (BallotType, FlagKind, FlagStatus, ObjectionStatus, ProposalStatus, RoundPhase,
-                                 SelectionRule)
 from market.funding.models import CampaignStatus, MatchingRule, PledgeStatus
+from market.funds.models import CommitmentStatus
+from market.geo.models import ProjectType
+from market.micro.models import (
+    BallotType,
+    FlagKind,
+    FlagStatus,
+    ObjectionStatus,
+    ProposalStatus,
+    RoundPhase,
+    SelectionRule,
+)
+from market.orgs.models import OrgKind, VerificationState
 from market.payments.models import PaymentMethod, PaymentPurpose, PaymentStatus, PayoutMethod, PayoutStatus
+from market.projects.models import ProjectKind, ProjectStatus
+from market.review.models import AwardObjectionStatus, AwardStatus, DecisionKind, MatchProposalStatus, RunStatus
 
 ENUM_LABELS: dict[Enum, object] = {
     Role.RESIDENT: _l("Resident"),

@@ -1,7 +1,8 @@
 """Helpers shared by every form."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import flash, redirect, render_template
 from flask.typing import ResponseReturnValue

@@ -2,7 +2,6 @@
 answer (status, content type, body) conforms to the document."""
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
 
+from market import config as market_config
 from market import create_app
 from market.accounts.models import Role, User
 from market.accounts.services import find_user_by_email
 from market.audit.services import verify_chain
-from market import config as market_config
 from market.db import db
 from market.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, SOCIAL_FUND_NAME, DemoLoadError, load_demo
 from market.demo.data import REFERENCE_TIME
@@ -170,7 +170,7 @@ def test_projects_are_consistent(ctx):
             assert p.owner.organization_id == p.organization_id
     partly = [p for p in projects if p.kind == ProjectKind.PUBLIC_BENEFIT and 0 < p.funded_cents < p.budget_cents]
     assert len(partly) > 30
-    assert any(p.bid_deadline.tzinfo is timezone.utc or p.bid_deadline.utcoffset().total_seconds() == 0
+    assert any(p.bid_deadline.tzinfo is UTC or p.bid_deadline.utcoffset().total_seconds() == 0
                for p in projects if p.bid_deadline)
 
 

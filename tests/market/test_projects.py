@@ -8,7 +8,6 @@ from market.accounts.models import Role
 from market.audit.models import AuditEvent
 from market.db import db
 from market.errors import IllegalTransition
-from market.orgs.models import OrgKind
 from market.projects.models import PROJECT_TRANSITIONS, Project, ProjectKind, ProjectStatus
 
 
@@ -39,8 +38,10 @@ def test_illegal_transition_over_http_is_a_409_and_changes_nothing(browser, make
     official = make_user(Role.OFFICIAL)
     project = make_project(owner=official, status=ProjectStatus.DRAFT)
     browser.login(official)
-    response = browser.post(f"/projects/{project.id}/status", {"status": "completed"})
+    response = browser.post(f"/projects/{project.id}/status", {"status": "evaluating"})
     assert response.status_code == 409
+    # Awarding and acceptance have their own processes; no button skips them.
+    assert browser.post(f"/projects/{project.id}/status", {"status": "completed"}).status_code == 403
     db.session.refresh(project)
     assert project.status == ProjectStatus.DRAFT
 

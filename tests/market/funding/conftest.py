@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.market.payments.conftest import (_fast_password_hashes, _request_context, checkout_order,  # noqa: F401
-                                            online, public_project, stripe_stub, webhook_only)
+from tests.market.payments.conftest import (  # noqa: F401
+    _fast_password_hashes,
+    _request_context,
+    checkout_order,
+    online,
+    public_project,
+    stripe_stub,
+    webhook_only,
+)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Matching campaigns: money reserved from the pool, shared by the engine at close, the rest returned."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from market.payments import services as payments
 from market.payments.models import PaymentPurpose
 from market.projects.models import Project
 
-T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def _fresh(model, ident):

@@ -13,7 +13,6 @@ from market.config import TestConfig
 from market.db import db
 
 
-
 def _load(tmp_path_factory, monkeypatch):
     import market.demo.loader as loader
     from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus

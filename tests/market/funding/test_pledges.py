@@ -1,7 +1,6 @@
 """Pledges from pools: never above the pool's money, its grant cap, its co-funding share or the project's need."""
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import func, select
 

@@ -6,8 +6,14 @@ import time
 
 import pytest
 
-from market.payments.gateway import (GatewayError, InvalidWebhook, StripeGateway, gateway_from_config,
-                                     parse_payment_methods, parse_webhook)
+from market.payments.gateway import (
+    GatewayError,
+    InvalidWebhook,
+    StripeGateway,
+    gateway_from_config,
+    parse_payment_methods,
+    parse_webhook,
+)
 from tests.market.payments.helpers import WEBHOOK_SECRET, signed
 
 
