@@ -47,8 +47,21 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    live_app["app"] = app
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+# The served app, for tests that look up what to click (read-only).
+live_app: dict = {}
+
+
+def query(fn):
+    """Run ``fn(session)`` against the served app's database and return its result."""
+    from market.db import db
+
+    with live_app["app"].app_context():
+        return fn(db.session)
 
 
 @pytest.fixture(scope="session")
