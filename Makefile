@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-e2e install install-dev translations bench serve-prod clean
+.PHONY: run test test-e2e install install-dev translations bench loadtest serve-prod clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test-e2e: install-dev
 
 bench: install-dev
 	$(BIN)/python -m matching.bench
+
+## Load test on loopback: gunicorn + PostgreSQL with the --scale 100 demo (see loadtest/run.sh).
+loadtest: install-dev
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	bash loadtest/run.sh
 
 serve-prod: install
 	$(BIN)/flask db upgrade
