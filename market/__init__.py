@@ -79,6 +79,10 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(stripe_webhook)  # the webhook is authenticated by Stripe's signature instead
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
+    from market.opendata.routes import bp as opendata_bp
+
+    app.register_blueprint(opendata_bp, url_prefix="/api/v1")
+    csrf.exempt(opendata_bp)
 
 
 def _wants_json() -> bool:

@@ -77,6 +77,40 @@ for _name in ("Project", "Organization", "Fund"):
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     })
 
+# Open data (market.opendata): only what every answer is sure to have; the standards' own
+# schemas (OCDS 1.1, 360Giving 1.4) describe the rest.
+_ORG_NAME = {"type": "object", "required": ["id", "name"], "properties": {"id": STRING, "name": STRING}}
+_LINKS = {"type": "object", "properties": {"next": STRING, "prev": STRING}}
+SCHEMAS.update({
+    "OcdsRelease": {"type": "object", "required": ["ocid", "id", "date", "tag", "initiationType"], "properties": {
+        "ocid": {"type": "string", "pattern": "^ocds-"}, "id": STRING, "date": DATETIME,
+        "tag": {"type": "array", "minItems": 1, "items": STRING}, "initiationType": {"const": "tender"},
+        "parties": {"type": "array", "items": {**_ORG_NAME, "required": ["id", "name", "roles"]}},
+    }},
+    "OcdsReleasePackage": {
+        "type": "object", "required": ["uri", "version", "publishedDate", "publisher", "releases"],
+        "description": "An OCDS 1.1 release package: one page of projects with all their releases.",
+        "properties": {
+            "uri": STRING, "version": {"const": "1.1"}, "publishedDate": DATETIME,
+            "publisher": {"type": "object", "required": ["name"], "properties": {"name": STRING}},
+            "extensions": {"type": "array", "items": STRING},
+            "releases": {"type": "array", "items": {"$ref": "#/components/schemas/OcdsRelease"}}, "links": _LINKS,
+        }},
+    "Grant": {"type": "object", "required": ["id", "title", "description", "currency", "amountAwarded", "awardDate",
+                                             "recipientOrganization", "fundingOrganization"], "properties": {
+        "id": {"type": "string", "pattern": "^360G-"}, "title": STRING, "description": STRING,
+        "currency": {"type": "string", "minLength": 3, "maxLength": 3},
+        "amountAwarded": {"type": "number", "minimum": 0, "description": "Yuan (major units)."},
+        "amountDisbursed": {"type": "number", "minimum": 0}, "awardDate": DATETIME,
+        "recipientOrganization": {"type": "array", "minItems": 1, "items": _ORG_NAME},
+        "fundingOrganization": {"type": "array", "minItems": 1, "items": _ORG_NAME},
+    }},
+    "GrantPackage": {
+        "type": "object", "required": ["grants"], "description": "A 360Giving 1.4 data package: one page of grants.",
+        "properties": {"grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
+                       "version": STRING, "links": _LINKS}},
+})
+
 
 def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
@@ -139,6 +173,19 @@ def _item(tag: str, schema: str, summary: str) -> dict[str, Any]:
                     "responses": {"200": _json(schema, "The item."), "404": ERRORS["404"]}}}
 
 
+def _export(schema: str, summary: str, description: str) -> dict[str, Any]:
+    return {"get": {"tags": ["open data"], "summary": summary, "description": description,
+                    "parameters": COMMON_PARAMS[1:],
+                    "responses": {"200": _json(schema, "One page of the export."), "400": ERRORS["400"]}}}
+
+
+def _csv(summary: str) -> dict[str, Any]:
+    return {"get": {"tags": ["open data"], "summary": summary,
+                    "description": "The whole export flattened, one row per item; UTF-8 with a byte-order mark.",
+                    "responses": {"200": {"description": "A CSV file.",
+                                          "content": {"text/csv": {"schema": {"type": "string"}}}}}}}
+
+
 def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI document, generated from the same enums the code uses."""
     return {
@@ -153,6 +200,12 @@ def openapi_document() -> dict[str, Any]:
             "/organizations/{id}": _item("organizations", "Organization", "One organisation"),
             "/funds": _collection("funds", "Fund", FUND_PARAMS, "List funding pools"),
             "/funds/{id}": _item("funds", "Fund", "One funding pool"),
+            "/ocds/releases.json": _export("OcdsReleasePackage", "OCDS releases of government-purchased services",
+                                           "Paged by project; bids appear only once opened. Amounts in yuan."),
+            "/ocds/releases.csv": _csv("OCDS releases as CSV"),
+            "/360giving/grants.json": _export("GrantPackage", "360Giving grants from funding pools",
+                                              "Paid or firmly committed pool money. Amounts in yuan."),
+            "/360giving/grants.csv": _csv("360Giving grants as CSV"),
         },
         "components": {"schemas": SCHEMAS},
     }

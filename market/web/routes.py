@@ -31,6 +31,12 @@ def index():
     return render_template("web/index.html", counts=counts, open_projects=open_projects)
 
 
+@bp.get("/open-data")
+def open_data():
+    """What the open-data exports contain and where to download them."""
+    return render_template("web/open_data.html")
+
+
 @bp.get("/lang/<code>")
 def set_language(code: str):
     """The language switch: remembered in the session, then back to where the user was."""
