@@ -6,7 +6,8 @@ import sys
 
 
 def main(stats_csv: str, seconds: float) -> None:
-    rows = list(csv.DictReader(open(stats_csv, encoding="utf-8")))
+    with open(stats_csv, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     by_name = {row["Name"]: row for row in rows}
     health = float(by_name.get("GET /healthz", {}).get("50%", "nan") or "nan")
     print(f"{'endpoint':34} {'requests':>9} {'fails':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p50/healthz':>11}")
