@@ -57,16 +57,17 @@ def _register_blueprints(app: Flask) -> None:
     from market.api.routes import bp as api_bp
     from market.audit.routes import bp as audit_bp
     from market.bids.routes import bp as bids_bp
+    from market.funding.routes import bp as funding_bp
     from market.funds.routes import bp as funds_bp
+    from market.micro.routes import bp as micro_bp
+    from market.notifications.routes import bp as notifications_bp
     from market.orgs.routes import bp as orgs_bp
+    from market.payments.routes import bp as payments_bp
+    from market.payments.routes import stripe_webhook
     from market.projects.routes import bp as projects_bp
     from market.review.routes import bp as review_bp
     from market.search.routes import bp as search_bp
     from market.web.routes import bp as web_bp
-    from market.micro.routes import bp as micro_bp
-    from market.notifications.routes import bp as notifications_bp
-    from market.funding.routes import bp as funding_bp
-    from market.payments.routes import bp as payments_bp, stripe_webhook
 
     for blueprint in (web_bp, accounts_bp, projects_bp, orgs_bp, funds_bp, search_bp, audit_bp):
         app.register_blueprint(blueprint)
