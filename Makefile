@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
 .PHONY: run test test-e2e install install-dev translations bench loadtest serve-prod clean
@@ -33,10 +34,10 @@ run: install
 
 ## The whole suite on SQLite, then the database tests again on $$TEST_DATABASE_URL when it is set.
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on $$TEST_DATABASE_URL =="; \
-		$(BIN)/pytest tests/market --db-url "$$TEST_DATABASE_URL"; \
+		$(BIN)/pytest -n $(TEST_WORKERS) tests/market --db-url "$$TEST_DATABASE_URL"; \
 	fi
 
 ## Browser journeys in Debian's Chromium (installed here if missing), both languages.

@@ -122,13 +122,14 @@ COMMON_PARAMS = [
     _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_INT_ARG}, "Page number, from 1."),
     _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Items per page."),
 ]
-ID_FILTER = {"type": "integer", "minimum": 0, "maximum": MAX_INT_ARG}
+ID_FILTER = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+AMOUNT_FILTER = {"type": "integer", "minimum": 0, "maximum": MAX_INT_ARG}
 PROJECT_PARAMS = COMMON_PARAMS + [
     _param("category_id", ID_FILTER, "Category id."),
     _param("street_id", ID_FILTER, "Street id."),
     _param("community_id", ID_FILTER, "Community id."),
-    _param("budget_min", ID_FILTER, "Minimum budget in yuan."),
-    _param("budget_max", ID_FILTER, "Maximum budget in yuan."),
+    _param("budget_min", AMOUNT_FILTER, "Minimum budget in yuan."),
+    _param("budget_max", AMOUNT_FILTER, "Maximum budget in yuan."),
     _param("type", {"enum": [t.value for t in ProjectType]}, "Service, goods or works."),
     _param("kind", {"enum": [k.value for k in ProjectKind]}, "Project kind."),
     _param("status", {"enum": [s.value for s in PUBLIC_STATUSES]}, "Status."),
@@ -146,7 +147,7 @@ FUND_PARAMS = COMMON_PARAMS + [
     _param("category_id", ID_FILTER, "Funds this category (pools without focus fund all)."),
     _param("street_id", ID_FILTER, "Funds this street (pools without streets fund all)."),
     _param("funder_id", ID_FILTER, "Funder organisation id."),
-    _param("min_remaining", ID_FILTER, "Minimum remaining budget in yuan."),
+    _param("min_remaining", AMOUNT_FILTER, "Minimum remaining budget in yuan."),
     _param("open", {"enum": ["1", "0"]}, "Open (1) or closed (0) pools."),
     _param("sort", {"enum": list(POOL_SORTS)}, "Sort order (ignored when q is given)."),
 ]

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from market.db import db
+from market.web.security import MAX_ID
 from market.errors import ValidationFailed
 from market.search.index import search_ids
 
@@ -16,6 +17,7 @@ T = TypeVar("T")
 MAX_PER_PAGE = 100
 # Larger numbers mean nothing here (ids, yuan, pages) and overflow 64-bit columns once scaled.
 MAX_INT_ARG = 10**12
+AMOUNT_FILTERS = frozenset({"budget_min", "budget_max", "min_remaining"})
 
 
 @dataclass
@@ -49,7 +51,8 @@ class ListingArgs:
     per_page: int = 20
 
 
-def _int_arg(args: Mapping[str, str], name: str, errors: dict, *, minimum: int = 0) -> int | None:
+def _int_arg(args: Mapping[str, str], name: str, errors: dict, *, minimum: int = 0,
+             maximum: int = MAX_INT_ARG) -> int | None:
     raw = (args.get(name) or "").strip()
     if raw == "":
         return None
@@ -61,7 +64,7 @@ def _int_arg(args: Mapping[str, str], name: str, errors: dict, *, minimum: int =
     if value < minimum:
         errors[name] = _l("Must be at least %(n)d.", n=minimum)
         return None
-    if value > MAX_INT_ARG:
+    if value > maximum:
         errors[name] = _l("Too large.")
         return None
     return value
@@ -74,7 +77,8 @@ def parse_listing_args(args: Mapping[str, str], *, int_filters: Sequence[str] = 
     errors: dict[str, Any] = {}
     filters: dict[str, Any] = {}
     for name in int_filters:
-        value = _int_arg(args, name, errors)
+        # Ids and grades meet 32-bit columns; only amounts in yuan may be larger.
+        value = _int_arg(args, name, errors, maximum=MAX_INT_ARG if name in AMOUNT_FILTERS else MAX_ID)
         if value is not None:
             filters[name] = value
     for name, allowed in (choice_filters or {}).items():
