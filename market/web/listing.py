@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from market.db import db
-from market.web.security import MAX_ID
 from market.errors import ValidationFailed
 from market.search.index import search_ids
+from market.web.security import MAX_ID
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100

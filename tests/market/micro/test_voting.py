@@ -362,3 +362,47 @@ def test_street_wide_round_takes_every_community_of_the_street(make_user, make_r
     with pytest.raises(PermissionDenied, match="Futian Subdistrict|福田街道"):
         voting.cast_ballot(make_user(Role.RESIDENT, community=geo.communities[2]), round_, [proposal.id])
     assert _ballots() == 2
+
+
+def test_two_hundred_residents_voting_at_once_lose_nothing(app, make_user, voting_round):
+    """200 voters, each casting and then changing a ballot concurrently: one ballot each, the last choice kept."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers on one file; the crowd needs PostgreSQL (run with --db-url)")
+    from werkzeug.security import generate_password_hash
+
+    from market.accounts.models import User
+
+    round_, proposals = voting_round()
+    community_id, round_id, ids = round_.community_id, round_.id, [p.id for p in proposals]
+    password_hash = generate_password_hash("x", method="pbkdf2:sha256:1")
+    voters = [User(email=f"crowd{n}@example.org", display_name=f"居民{n}", role=Role.RESIDENT, community_id=community_id,
+                   password_hash=password_hash, verified_at=utcnow()) for n in range(200)]
+    db.session.add_all(voters)
+    db.session.commit()
+    voter_ids = [v.id for v in voters]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(voter_ids), timeout=60)
+
+    def vote(n: int) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                for choice in ([ids[n % 3]], [ids[(n + 1) % 3]]):  # cast, then change
+                    voter, round_ = db.session.get(User, voter_ids[n]), db.session.get(MicroRound, round_id)
+                    voting.cast_ballot(voter, round_, choice)
+                    db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=vote, args=(n,)) for n in range(len(voter_ids))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_id)) == 200
+    counts = dict(db.session.execute(select(BallotChoice.proposal_id, func.count()).group_by(BallotChoice.proposal_id)).all())
+    expected = {pid: sum(1 for n in range(200) if ids[(n + 1) % 3] == pid) for pid in ids}
+    assert counts == expected
