@@ -212,7 +212,7 @@ def test_revise_and_withdraw_only_own_bids_before_the_deadline(market):
     services.withdraw_bid(user, bid, now=T0 + timedelta(days=3))
     with pytest.raises(IllegalTransition):
         services.revise_bid(user, bid, data, now=T0 + timedelta(days=4))
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "sealed_bid")).all()
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "sealed_bid").order_by(AuditEvent.id)).all()
     assert actions == ["bid.submitted", "bid.revised", "bid.withdrawn"]
 
 

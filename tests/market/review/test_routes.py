@@ -227,6 +227,6 @@ def test_contract_signing_and_milestones_through_the_pages(browser, market, open
 
 def test_base_navigation_shows_the_console_only_to_officials(browser, market, make_user):
     assert "Matching console" not in browser.get("/").get_data(as_text=True)
-    assert "Award notices" in browser.get("/").get_data(as_text=True)
+    assert "Awards" in browser.get("/").get_data(as_text=True)
     browser.login(market.official)
     assert "Matching console" in browser.get("/").get_data(as_text=True)
