@@ -31,11 +31,11 @@ def _serve(env: dict, port: int) -> subprocess.Popen:
     process = subprocess.Popen([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "error",
                                 "wsgi:app"], env=env, cwd=Path(__file__).resolve().parents[2],
                                start_new_session=True)
-    for _ in range(100):
+    for _ in range(150):
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or workers still importing
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("gunicorn did not start")
@@ -73,14 +73,26 @@ def voting_site(tmp_path):
 
 
 def test_killed_server_loses_no_acknowledged_ballot(voting_site):
+
+    port, round_id = voting_site["port"], voting_site["round_id"]
+    server = _serve(voting_site["env"], port)
+    try:
+        _vote_kill_and_check(voting_site, server, port, round_id)
+    finally:
+        for process in (server,):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _vote_kill_and_check(voting_site, server, port, round_id):
     from market.accounts.models import User
     from market.db import db
     from market.micro.models import Ballot
 
-    port, round_id = voting_site["port"], voting_site["round_id"]
-    server = _serve(voting_site["env"], port)
     acknowledged: dict[str, set[int]] = {}
     in_flight: dict[str, set[int]] = {}  # sent, not yet answered: may or may not have been saved
+    statuses: list[int] = []
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -100,6 +112,7 @@ def test_killed_server_loses_no_acknowledged_ballot(voting_site):
                     in_flight[email] = picks
                 response = session.post(f"{base}/micro/rounds/{round_id}/ballot", allow_redirects=False, timeout=5,
                                         data={"csrf_token": CSRF.search(page).group(1), "proposal_ids": list(picks)})
+                statuses.append(response.status_code)
                 if response.status_code == 302:  # the server said: saved
                     with lock:
                         acknowledged[email] = picks
@@ -110,13 +123,16 @@ def test_killed_server_loses_no_acknowledged_ballot(voting_site):
     threads = [threading.Thread(target=voter, args=(email,)) for email in voting_site["emails"]]
     for thread in threads:
         thread.start()
-    time.sleep(2.5)
+    deadline = time.monotonic() + 20
+    while len(acknowledged) < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # kill while ballots are being sent
     os.killpg(server.pid, signal.SIGKILL)  # master and workers, no chance to clean up
     server.wait()
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert acknowledged, "no ballot was acknowledged before the kill; the test proved nothing"
+    assert acknowledged, f"no ballot was acknowledged before the kill ({statuses[:10]}); the test proved nothing"
 
     restarted = _serve(voting_site["env"], port)  # the site comes back on the same database
     try:
