@@ -2,6 +2,7 @@
 a CSRF-aware client helper and factories that return callables."""
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from datetime import date, timedelta
@@ -9,10 +10,16 @@ from itertools import count
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_PASSWORD = "correct-horse-9"
+
+# CI explores the same examples every run (a failure found locally is kept by its seed printout).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_ignore_collect(collection_path, config):

@@ -126,6 +126,7 @@ def _optimal_set(knapsack: _Knapsack, ranks: list[int]) -> tuple[set[int], int, 
     incumbent = knapsack.solve(set(), {j for j in range(m) if knapsack.costs[j] > knapsack.budget}, None)
     if incumbent is None:  # pragma: no cover - the empty set is always feasible
         raise RuntimeError("the ILP solver found no feasible set")
+    incumbent = {j for j in incumbent if knapsack.weights[j] > 0}  # same welfare without unsupported projects
     optimum = knapsack.welfare(incumbent)
     while True:
         ones: set[int] = set()
@@ -137,10 +138,11 @@ def _optimal_set(knapsack: _Knapsack, ranks: list[int]) -> tuple[set[int], int, 
             if j in incumbent:
                 ones.add(j)
                 continue
-            if knapsack.cost(ones) + knapsack.costs[j] > knapsack.budget:
+            if knapsack.cost(ones) + knapsack.costs[j] > knapsack.budget or knapsack.weights[j] == 0:
+                # A project that adds no welfare (nobody approves it) is never selected, as in pabutools.
                 zeros.add(j)
                 continue
-            if knapsack.weights[j] >= 0 and knapsack.cost(incumbent) + knapsack.costs[j] <= knapsack.budget:
+            if knapsack.weights[j] > 0 and knapsack.cost(incumbent) + knapsack.costs[j] <= knapsack.budget:
                 incumbent = incumbent | {j}  # still optimal and respects every fixing
                 ones.add(j)
                 if knapsack.welfare(incumbent) > optimum:  # pragma: no cover - first solve was not optimal
