@@ -1,6 +1,7 @@
 """Filtered, sorted, paginated listings shared by the pages and the JSON API."""
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -101,6 +102,28 @@ def parse_listing_args(args: Mapping[str, str], *, int_filters: Sequence[str] = 
     return ListingArgs(filters=filters, q=q, sort=sort, page=page, per_page=per_page)
 
 
+# Counting a large table is most of a listing page's cost; a total a second or two old is fine
+# for "N projects" and the page links. Tests set this to 0.
+COUNT_CACHE_SECONDS = 2.0
+_counts: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+def _count(stmt: Select) -> int:
+    counting = select(func.count()).select_from(stmt.order_by(None).subquery())
+    if COUNT_CACHE_SECONDS <= 0:
+        return db.session.scalar(counting) or 0
+    key = (str(db.engine.url), str(counting.compile(db.engine, compile_kwargs={"literal_binds": True})))
+    now = time.monotonic()
+    cached = _counts.get(key)
+    if cached and now - cached[0] < COUNT_CACHE_SECONDS:
+        return cached[1]
+    total = db.session.scalar(counting) or 0
+    if len(_counts) > 10_000:  # many distinct filter combinations: start afresh rather than grow
+        _counts.clear()
+    _counts[key] = (now, total)
+    return total
+
+
 def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],
                 text_columns: Sequence[Any], search_scope: Select | None = None,
                 load_options: Sequence[Any] = ()) -> Page:
@@ -117,7 +140,7 @@ def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Se
         loaded = {obj.id: obj for obj in db.session.scalars(
             select(model).where(model.id.in_(page_ids)).options(*load_options))}
         return Page([loaded[i] for i in page_ids], len(ranked), listing.page, listing.per_page)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    total = _count(stmt)
     items = db.session.scalars(
         stmt.order_by(*order_by).limit(listing.per_page).offset(offset).options(*load_options)).all()
     return Page(list(items), total, listing.page, listing.per_page)
