@@ -1,1 +1,1 @@
-from tests.market.bids.helpers import _fast_passwords, _request_context, market  # noqa: F401
+from tests.market.bids.helpers import _request_context, market  # noqa: F401

@@ -111,10 +111,3 @@ def _request_context(request):
         yield
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    """One PBKDF2 round instead of scrypt: these tests create many accounts; logging in still checks."""
-    from werkzeug.security import generate_password_hash
-
-    monkeypatch.setattr("market.accounts.models.generate_password_hash",
-                        lambda password, **_: generate_password_hash(password, method="pbkdf2:sha256:1"))

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from tests.market.payments.conftest import (  # noqa: F401
-    _fast_password_hashes,
     _request_context,
     checkout_order,
     online,

@@ -9,17 +9,6 @@ from tests.market.payments.stripe_stub import StubServer
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashes(monkeypatch):
-    """Test accounts need no slow key derivation; logging in still checks the hash."""
-    from werkzeug.security import generate_password_hash
-
-    import market.accounts.models as account_models
-
-    monkeypatch.setattr(account_models, "generate_password_hash",
-                        lambda password, **_: generate_password_hash(password, method="pbkdf2:sha256:1"))
-
-
-@pytest.fixture(autouse=True)
 def _request_context(app):
     """Service calls in a test body run as in a request (lazy translated messages need a locale)."""
     with app.test_request_context():
