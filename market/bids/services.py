@@ -30,9 +30,9 @@ from market.calendar import local_label
 from market.db import db, utcnow
 from market.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.geo.models import Category
+from market.money import money
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.web.formatting import money
 
 # Kinds of project put out to tender, and kinds of organisation that may bid.
 TENDERED_KINDS = (ProjectKind.GOVERNMENT_SERVICE, ProjectKind.MICRO)

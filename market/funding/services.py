@@ -40,11 +40,11 @@ from market.funding.models import (
 )
 from market.funds.models import FundingPool
 from market.funds.services import can_manage as can_manage_pool
+from market.money import money
 from market.payments import services as payments
 from market.payments.gateway import StripeGateway
 from market.payments.models import PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.web.formatting import money
 from matching.funding import Donation, match_one_to_one, quadratic_match
 
 SEEKING_FUNDS = (ProjectStatus.OPEN, ProjectStatus.EVALUATING)

@@ -14,8 +14,8 @@ from market.db import db
 from market.errors import PermissionDenied, ValidationFailed
 from market.funds.models import FundingPool, pool_categories
 from market.geo.models import Category, Street
+from market.money import money
 from market.orgs.models import OrgKind
-from market.web.formatting import money
 from market.web.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 POOL_SORTS = {

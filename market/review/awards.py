@@ -33,6 +33,7 @@ from market.contracts.models import Contract, ContractStatus, Milestone, Milesto
 from market.db import db, utcnow
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.money import money
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review.adapter import open_needs
@@ -45,7 +46,6 @@ from market.review.models import (
     MatchProposalStatus,
     RunStatus,
 )
-from market.web.formatting import money
 
 NOTICE_WORKING_DAYS = 5
 #: Milestones of every contract: share of the amount, Chinese and English title, when it is due.

@@ -23,6 +23,7 @@ from market.micro.models import (
     RoundPhase,
     SelectionRule,
 )
+from market.money import money  # noqa: F401  (the template filter)
 from market.orgs.models import OrgKind, VerificationState
 from market.payments.models import PaymentMethod, PaymentPurpose, PaymentStatus, PayoutMethod, PayoutStatus
 from market.projects.models import ProjectKind, ProjectStatus
@@ -132,15 +133,6 @@ def enum_label(value: Enum | str | None) -> str:
     # StrEnum members hash like their values, so a raw string from the database finds its label too.
     label = ENUM_LABELS.get(value)
     return str(label) if label is not None else str(value)
-
-
-def money(cents: int | None, with_symbol: bool = True) -> str:
-    """Integer minor units as yuan with thousands separators: 12345600 → ¥123,456."""
-    if cents is None:
-        return ""
-    yuan, fen = divmod(int(cents), 100)
-    text = f"{yuan:,}" if not fen else f"{yuan:,}.{fen:02d}"
-    return f"¥{text}" if with_symbol else text
 
 
 def date_label(value: date | None) -> str:

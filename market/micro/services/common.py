@@ -11,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market.accounts.models import Role, User
+from market.audit.services import record
 from market.db import db
 from market.errors import PermissionDenied, ValidationFailed
-from market.micro.models import MicroRound, Photo, ProgressUpdate, Proposal
+from market.micro.models import Comment, MicroRound, Photo, ProgressUpdate, Proposal
+from market.money import money
 from market.projects.models import Project
-from market.web.formatting import money
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -93,6 +94,19 @@ def clean_text(value: str | None, field: str, errors: dict[str, Any], *, require
     elif len(text) > max_length:
         errors[field] = _l("At most %(n)d characters.", n=max_length)
     return text
+
+
+def new_comment(actor: User, body: str | None, now: datetime, **target: int) -> Comment:
+    """Check and add a comment on a proposal or a project (``proposal_id=`` or ``project_id=``), audited."""
+    errors: dict[str, Any] = {}
+    text = clean_text(body, "body", errors, max_length=2000)
+    if errors:
+        raise ValidationFailed(_l("Please write a comment."), fields=errors)
+    comment = Comment(author_id=actor.id, body=text, created_at=now, **target)
+    db.session.add(comment)
+    db.session.flush()
+    record(actor, "micro.comment_added", comment, after=target)
+    return comment
 
 
 def check_cap(round_: MicroRound, project_type: str, cost_cents: int, field: str, errors: dict[str, Any]) -> None:

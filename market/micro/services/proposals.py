@@ -22,6 +22,7 @@ from market.micro.services.common import (
     clean_text,
     governs,
     is_authenticated,
+    new_comment,
     require_round_resident,
     store_photos,
 )
@@ -209,15 +210,7 @@ def add_proposal_comment(actor: User, proposal: Proposal, body: str, *, now: dat
         raise NotFound(_l("Not found."))
     if proposal.round.phase not in (RoundPhase.COLLECTION, RoundPhase.REVIEW):
         raise Conflict(_l("Comments are closed for this round."))
-    errors: dict[str, Any] = {}
-    text = clean_text(body, "body", errors, max_length=2000)
-    if errors:
-        raise ValidationFailed(_l("Please write a comment."), fields=errors)
-    comment = Comment(proposal_id=proposal.id, author_id=actor.id, body=text, created_at=now or utcnow())
-    db.session.add(comment)
-    db.session.flush()
-    record(actor, "micro.comment_added", comment, after={"proposal_id": proposal.id})
-    return comment
+    return new_comment(actor, body, now or utcnow(), proposal_id=proposal.id)
 
 
 def proposal_comments(proposal: Proposal) -> list[Comment]:

@@ -32,6 +32,7 @@ from market.micro.services.common import (
     governs,
     is_authenticated,
     is_verified_resident_of,
+    new_comment,
     responsible_official,
     store_photos,
 )
@@ -245,15 +246,7 @@ def add_project_comment(actor: User, project: Project, body: str, *, now: dateti
     require_micro(project)
     if not can_take_part(actor, project):
         raise PermissionDenied(_l("Only residents of this community, its officials and the provider can comment."))
-    errors: dict[str, Any] = {}
-    text = clean_text(body, "body", errors, max_length=2000)
-    if errors:
-        raise ValidationFailed(_l("Please write a comment."), fields=errors)
-    comment = Comment(project_id=project.id, author_id=actor.id, body=text, created_at=now or utcnow())
-    db.session.add(comment)
-    db.session.flush()
-    record(actor, "micro.comment_added", comment, after={"project_id": project.id})
-    return comment
+    return new_comment(actor, body, now or utcnow(), project_id=project.id)
 
 
 def project_comments(project: Project) -> list[Comment]:

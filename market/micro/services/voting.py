@@ -30,9 +30,9 @@ from market.micro.models import (
 from market.micro.services.common import When, clean_text, community_residents, require_round_resident
 from market.micro.services.elections import build_election, results_rows
 from market.micro.services.rounds import require_official
+from market.money import money
 from market.notifications.services import notify
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.web.formatting import money
 
 
 def feasible_proposals(round_: MicroRound) -> list[Proposal]:
