@@ -27,10 +27,9 @@ def run_command(email: str, solver: str, time_limit: int) -> None:
     ids = sorted(services.matchable_ids(official))
     run = services.start_run(official, ids, adapter.RunOptions(solver=solver, time_limit=float(time_limit)),
                              now=utcnow())
-    run.backend = "cli"
     db.session.commit()
     started = time.perf_counter()
-    jobs.launch(current_app._get_current_object(), run.id, inline=True)
+    jobs.launch(current_app._get_current_object(), run, inline=True)
     elapsed = time.perf_counter() - started
     db.session.expire_all()
     run = db.session.get(MatchRun, run.id)

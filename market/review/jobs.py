@@ -13,15 +13,20 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from market.db import db
 
+if TYPE_CHECKING:
+    from market.review.models import MatchRun
+
 log = logging.getLogger(__name__)
 QUEUE_NAME = "matching"
 JOB_TIMEOUT = 3600
+# Seconds to wait for Redis before running a match in this process instead.
+REDIS_TIMEOUT = 1.0
 
 # How an RQ worker gets its application; tests replace it with their app.
 app_factory: Callable[[], Flask] | None = None
@@ -64,21 +69,35 @@ def run_match_job(run_id: int) -> None:
     execute(_app(), run_id)
 
 
-def launch(app: Flask, run_id: int, *, redis_url: str = "", inline: bool = False) -> Any:
-    """Start the run in the background: RQ when ``redis_url`` is given, else a thread.
+def launch(app: Flask, run: MatchRun, *, redis_url: str = "", inline: bool = False) -> Any:
+    """Start ``run`` (already committed) in the background and commit the backend that took it.
 
-    ``inline`` runs it at once in the caller's thread (used by the CLI). Returns the RQ job or
-    the thread (tests join it).
+    With ``redis_url`` the run goes to the RQ queue; when Redis cannot be reached it runs in a
+    thread of this process instead, so an outage of Redis delays nothing. ``inline`` runs it at
+    once in the caller's thread (used by the CLI). Returns the RQ job or the thread (tests join it).
     """
     if inline:
-        execute(app, run_id)
+        _record_backend(run, "cli")
+        execute(app, run.id)
         return None
     if redis_url:
         from redis import Redis
+        from redis.exceptions import RedisError
         from rq import Queue
 
-        queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
-        return queue.enqueue(run_match_job, run_id, job_timeout=JOB_TIMEOUT)
-    thread = threading.Thread(target=execute, args=(app, run_id), name=f"match-run-{run_id}", daemon=True)
+        try:
+            connection = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
+            _record_backend(run, "rq")
+            return Queue(QUEUE_NAME, connection=connection).enqueue(run_match_job, run.id, job_timeout=JOB_TIMEOUT)
+        except RedisError as error:
+            log.warning("Redis unreachable (%s); match run %s runs in this process", type(error).__name__, run.id)
+    _record_backend(run, "thread")
+    thread = threading.Thread(target=execute, args=(app, run.id), name=f"match-run-{run.id}", daemon=True)
     thread.start()
     return thread
+
+
+def _record_backend(run: MatchRun, backend: str) -> None:
+    # Committed before the job can start, so the worker never races this write.
+    run.backend = backend
+    db.session.commit()

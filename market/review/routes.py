@@ -67,6 +67,11 @@ def _first_error(form) -> str:
 
 # ---------------------------------------------------------------- console
 
+def _launch(match_run: MatchRun) -> None:
+    jobs.launch(current_app._get_current_object(), match_run, redis_url=current_app.config.get("REDIS_URL", ""),
+                inline=current_app.config.get("MATCH_RUNS_INLINE", False))
+
+
 @bp.get("/")
 @official_required
 def console():
@@ -100,10 +105,8 @@ def start():
                                  max_provider_share=share / 100 if share else None,
                                  fund_government_services=bool(form.fund_government_services.data))
     run = services.start_run(current_user, project_ids, options, now=utcnow())
-    run.backend = "rq" if current_app.config.get("REDIS_URL") else "thread"
     db.session.commit()
-    jobs.launch(current_app._get_current_object(), run.id, redis_url=current_app.config.get("REDIS_URL", ""),
-                inline=current_app.config.get("MATCH_RUNS_INLINE", False))
+    _launch(run)
     return redirect(url_for("review.run", run_id=run.id))
 
 
@@ -132,10 +135,8 @@ def rerun(run_id: int):
     EmptyForm().validate_on_submit() or abort(400)
     match_run = _run(run_id)
     new_run = services.rerun(current_user, match_run, now=utcnow())
-    new_run.backend = "rq" if current_app.config.get("REDIS_URL") else "thread"
     db.session.commit()
-    jobs.launch(current_app._get_current_object(), new_run.id, redis_url=current_app.config.get("REDIS_URL", ""),
-                inline=current_app.config.get("MATCH_RUNS_INLINE", False))
+    _launch(new_run)
     flash(_("Re-running with every decision taken so far."), "success")
     return redirect(url_for("review.run", run_id=new_run.id))
 

@@ -1,6 +1,8 @@
 """Background matching: a thread without Redis, an RQ job with it; failures end the run, not the app."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -29,12 +31,29 @@ def _reloaded(run_id: int) -> MatchRun:
 
 
 def test_without_redis_a_thread_runs_it_with_its_own_session(app, queued):
-    thread = jobs.launch(app, queued, redis_url="")
+    thread = jobs.launch(app, db.session.get(MatchRun, queued), redis_url="")
     thread.join(120)
     assert not thread.is_alive()
     run = _reloaded(queued)
     assert run.status == RunStatus.SUCCEEDED and run.progress == 100 and len(run.proposals) == 1
     assert run.started_at is not None and run.finished_at >= run.started_at
+
+
+def test_with_redis_away_the_run_falls_back_to_a_thread(app, queued, monkeypatch, browser, market, caplog):
+    # Nothing listens on port 1: the enqueue fails at once and the run is not lost.
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    browser.login(market.official)
+    project_id = db.session.get(MatchRun, queued).parameters["project_ids"][0]
+    response = browser.post("/review/runs", {"project_ids": str(project_id), "solver": "cbc", "time_limit": "20"})
+    assert response.status_code == 302
+    run = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc())).first()
+    assert run.id != queued and _reloaded(run.id).backend == "thread"
+    assert "Redis unreachable" in caplog.text
+    for _ in range(600):
+        if _reloaded(run.id).is_finished:
+            break
+        time.sleep(0.1)
+    assert _reloaded(run.id).status == RunStatus.SUCCEEDED and len(_reloaded(run.id).proposals) == 1
 
 
 def test_an_engine_error_marks_the_run_failed(app, queued, monkeypatch):
