@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -80,3 +80,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _sqlite_write_lock_for_update(state: ORMExecuteState) -> None:
+    """SQLite ignores ``FOR UPDATE``: take the database's write lock before such a read instead.
+
+    The sqlite3 driver starts a transaction only at the first write, so rows read before it
+    may be stale by the time they are written back (two approvals both spending a pool's
+    money). ``BEGIN IMMEDIATE`` makes the reading transaction the only writer until it ends;
+    other writers wait for it (busy timeout) and then read what it wrote.
+    """
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is None:
+        return
+    connection = state.session.connection(bind_arguments=state.bind_arguments)
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection) and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")

@@ -61,6 +61,8 @@ def authenticate(email: str, password: str) -> User:
         raise PermissionDenied(_l("Too many failed attempts: this account is locked for a few minutes."),
                                code="locked")
     if not user.check_password(password):
+        # Locked so that a burst of parallel guesses counts every one of them.
+        user = db.session.get(User, user.id, with_for_update=True, populate_existing=True)
         user.failed_login_count += 1
         if user.failed_login_count >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT

@@ -191,8 +191,9 @@ def pledge_from_pool(actor: User, pool: FundingPool, project: Project, amount_ce
     """The pool's funder reserves ``amount_cents`` of the pool for ``project``."""
     if not can_manage_pool(actor, pool):
         raise PermissionDenied(_l("Only the pool's funder can pledge from it."))
-    project = _locked(Project, project.id)  # lock order everywhere: projects, then pools
+    # Lock order everywhere (approvals too): pools, then projects, then providers.
     pool = _locked(FundingPool, pool.id)
+    project = _locked(Project, project.id)
     if not seeks_funds(project):
         raise Conflict(_l("This project is not seeking funds."))
     if not pool.is_open:
@@ -532,9 +533,10 @@ def close_campaign(actor: User, campaign: MatchingCampaign, *, now: datetime) ->
         raise Conflict(_l("This campaign is already closed."))
     if now < campaign.starts_at:
         raise Conflict(_l("The campaign has not started yet; cancel it instead."))
+    # Pools before projects, as approvals lock them: the same order everywhere cannot deadlock.
+    pool = _locked(FundingPool, campaign.pool_id)
     for project in sorted(campaign.projects, key=lambda p: p.id):
         _locked(Project, project.id)
-    pool = _locked(FundingPool, campaign.pool_id)
     tally = tally_campaign(campaign, now=now)
     result = tally.result
     if result.total_matched > campaign.amount_cents:  # the engine guarantees this; never trust money blindly

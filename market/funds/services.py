@@ -119,6 +119,8 @@ def update_pool(actor: User, pool: FundingPool, data: PoolInput) -> FundingPool:
     if not can_manage(actor, pool):
         raise PermissionDenied(_l("You cannot manage this pool."))
     _check(data)
+    # Approvals and payments change the remaining money at any moment: read it under the row lock.
+    pool = db.session.get(FundingPool, pool.id, with_for_update=True, populate_existing=True)
     committed = pool.total_cents - pool.remaining_cents
     if data.total_cents < committed:
         raise ValidationFailed(_l("The total cannot go below the amount already committed."),

@@ -1,4 +1,4 @@
-"""Faults: the web server killed (SIGKILL) in the middle of voting loses no acknowledged ballot."""
+"""Faults: the web server killed (SIGKILL) in the middle of voting or of approvals loses nothing it acknowledged."""
 from __future__ import annotations
 
 import os
@@ -151,3 +151,134 @@ def _vote_kill_and_check(voting_site, server, port, round_id):
     finally:
         os.killpg(restarted.pid, signal.SIGTERM)
         restarted.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- approvals
+
+APPROVAL_THREADS = 4
+
+
+@pytest.fixture
+def approving_site(tmp_path):
+    """A demo database with a fresh match run of the district official, ready to approve, served by gunicorn."""
+    from market import create_app
+    from market.accounts.models import User
+    from market.config import TestConfig
+    from market.db import db, utcnow
+    from market.demo.data import DEMO_PASSWORD
+    from market.demo.loader import load_demo
+    from market.funds.models import FundingPool
+    from market.review import adapter, jobs, services
+    from market.review.models import MatchProposal, MatchProposalStatus
+
+    url = f"sqlite:///{tmp_path / 'approvals.db'}"
+    app = create_app(TestConfig(url, instance_path=str(tmp_path)))
+    with app.app_context():
+        db.create_all()
+        load_demo(db.session)
+        db.session.commit()
+        official = db.session.scalar(select(User).where(User.email == "official@demo.futian.example"))
+        run = services.start_run(official, sorted(services.matchable_ids(official)),
+                                 adapter.RunOptions(time_limit=30), now=utcnow())
+        db.session.commit()
+        run_id, email = run.id, official.email
+        jobs.execute(app, run_id)
+        proposal_ids = list(db.session.scalars(select(MatchProposal.id).where(
+            MatchProposal.run_id == run_id, MatchProposal.status == MatchProposalStatus.PROPOSED)
+            .order_by(MatchProposal.id)))
+        pools_before = dict(db.session.execute(select(FundingPool.id, FundingPool.remaining_cents)).all())
+    env = {**os.environ, "DATABASE_URL": url, "MARKET_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "fault-test",
+           "MARKET_LOGIN_RATE_LIMIT": "100000 per minute"}
+    yield {"app": app, "env": env, "port": _free_port(), "run_id": run_id, "proposal_ids": proposal_ids,
+           "pools_before": pools_before, "email": email, "password": DEMO_PASSWORD}
+
+
+def test_killed_server_loses_no_acknowledged_approval(approving_site):
+    site = approving_site
+    assert len(site["proposal_ids"]) >= 40, "the run proposed too little to approve under load"
+    port = site["port"]
+    server = _serve(site["env"], port)
+    acknowledged: set[int] = set()
+    refused: list[int] = []
+    queue = list(site["proposal_ids"])
+    lock = threading.Lock()
+
+    def official() -> None:
+        session = requests.Session()
+        base = f"http://127.0.0.1:{port}"
+        try:
+            token = CSRF.search(session.get(base + "/login", timeout=5).text).group(1)
+            session.post(base + "/login", data={"email": site["email"], "password": site["password"],
+                                                "csrf_token": token}, timeout=5)
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    proposal_id = queue.pop(0)
+                page = session.get(f"{base}/review/runs/{site['run_id']}", timeout=10).text
+                response = session.post(f"{base}/review/proposals/{proposal_id}/approve", allow_redirects=False,
+                                        timeout=10, data={"csrf_token": CSRF.search(page).group(1),
+                                                          "notice_days": "5", "reason": "fault test"})
+                with lock:
+                    if response.status_code == 302 and "/review/awards/" in response.headers["Location"]:
+                        acknowledged.add(proposal_id)  # the server said: approved
+                    else:
+                        refused.append(response.status_code)
+        except (requests.RequestException, AttributeError):
+            return  # the server went away mid-request
+
+    threads = [threading.Thread(target=official) for _ in range(APPROVAL_THREADS)]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(server.pid, signal.SIGKILL)  # master and workers, mid-approval
+        server.wait()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert len(acknowledged) >= 8, f"too few approvals before the kill ({len(acknowledged)}, refused {refused[:10]})"
+    assert queue, "every proposal was approved before the kill: the kill came too late to prove anything"
+
+    restarted = _serve(site["env"], port)
+    try:
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
+        _check_approvals(site, acknowledged)
+    finally:
+        os.killpg(restarted.pid, signal.SIGTERM)
+        restarted.wait(timeout=30)
+
+
+def _check_approvals(site, acknowledged: set[int]) -> None:
+    from market.audit.services import verify_chain
+    from market.contracts.models import Contract
+    from market.db import db
+    from market.funds.models import FundingCommitment, FundingPool
+    from market.projects.models import ProjectStatus
+    from market.review.models import Award, MatchProposal, MatchProposalStatus
+
+    with site["app"].app_context():
+        db.engine.dispose()
+        approved = {p.id: p for p in db.session.scalars(select(MatchProposal).where(
+            MatchProposal.run_id == site["run_id"], MatchProposal.status == MatchProposalStatus.APPROVED))}
+        # Everything acknowledged is there; whatever was in flight at the kill is all there or not at all.
+        assert acknowledged <= set(approved)
+        awards = list(db.session.scalars(select(Award).where(Award.run_id == site["run_id"])))
+        assert sorted(a.proposal_id for a in awards) == sorted(approved)
+        for award in awards:
+            contracts = db.session.scalars(select(Contract).where(Contract.award_id == award.id)).all()
+            assert contracts and all(c.milestones for c in contracts), award.id
+            assert approved[award.proposal_id].project.status == ProjectStatus.AWARDED
+        # Pools lost exactly what the new awards reserved: no money reserved twice or taken without a record.
+        reserved = dict(db.session.execute(select(FundingCommitment.pool_id, db.func.sum(FundingCommitment.amount_cents))
+                                           .where(FundingCommitment.award_id.in_([a.id for a in awards]))
+                                           .group_by(FundingCommitment.pool_id)).all())
+        for pool_id, remaining in db.session.execute(select(FundingPool.id, FundingPool.remaining_cents)):
+            assert site["pools_before"][pool_id] - remaining == reserved.get(pool_id, 0), pool_id
+            assert remaining >= 0
+        assert verify_chain().ok

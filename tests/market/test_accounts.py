@@ -63,6 +63,36 @@ def test_lockout_after_repeated_failures(browser, make_user):
     assert "locked" in locked.get_data(as_text=True)
 
 
+def test_parallel_wrong_guesses_all_count_towards_the_lockout(app, make_user):
+    """Five wrong passwords sent at the same moment lock the account, as five in a row do."""
+    import threading
+
+    from market.accounts import services
+    from market.errors import DomainError
+
+    email = make_user(Role.RESIDENT).email
+    db.session.commit()
+    barrier = threading.Barrier(5, timeout=30)
+
+    def guess() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                services.authenticate(email, "wrong-guess")
+            except DomainError:
+                db.session.commit()  # as the login page does: the failure is counted
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=guess) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email == email)).locked_until is not None
+
+
 def test_login_is_rate_limited(browser, make_user):
     user = make_user(Role.RESIDENT)
     statuses = [browser.post("/login", {"email": f"nobody{n}@example.org", "password": "x"}).status_code

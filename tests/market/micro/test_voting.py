@@ -142,8 +142,6 @@ def test_database_refuses_a_second_ballot(make_user, voting_round):
 
 
 def test_concurrent_ballots_of_one_voter_leave_one_row(app, make_user, voting_round):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers on one file; the race needs PostgreSQL (run with --db-url)")
     round_, proposals = voting_round()
     voter_id, round_id = make_user(Role.RESIDENT).id, round_.id
     ids = [p.id for p in proposals]
@@ -366,8 +364,6 @@ def test_street_wide_round_takes_every_community_of_the_street(make_user, make_r
 
 def test_two_hundred_residents_voting_at_once_lose_nothing(app, make_user, voting_round):
     """200 voters, each casting and then changing a ballot concurrently: one ballot each, the last choice kept."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers on one file; the crowd needs PostgreSQL (run with --db-url)")
     from werkzeug.security import generate_password_hash
 
     from market.accounts.models import User

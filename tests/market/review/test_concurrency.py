@@ -1,14 +1,13 @@
 """Two officials approving at the same moment never overspend a pool nor award a project twice.
 
-On PostgreSQL the approvals really run at once, each in its own thread, application context and
-database session (row locks do the work). SQLite serialises writers on its own and its locking
-gives "database is locked" instead of waiting, so there the same approvals run one after the other.
+The approvals really run at once, each in its own thread, application context and database
+session: row locks do the work on PostgreSQL, the database's write lock (taken before the rows
+are read, see market.db) on SQLite.
 """
 from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import User
@@ -22,7 +21,7 @@ from market.review.models import MatchProposal
 from tests.market.bids.helpers import AFTER
 
 
-def _approve_all(app, jobs: list[tuple[int, int]], concurrent: bool) -> list[str]:
+def _approve_all(app, jobs: list[tuple[int, int]]) -> list[str]:
     """Approve each (official id, proposal id); return "ok" or the Conflict code per job."""
     outcomes: list[str] = [""] * len(jobs)
     barrier = threading.Barrier(len(jobs))
@@ -31,8 +30,7 @@ def _approve_all(app, jobs: list[tuple[int, int]], concurrent: bool) -> list[str
         with app.test_request_context():  # as a request would: its own app context and session
             official = db.session.get(User, official_id)
             proposal = db.session.get(MatchProposal, proposal_id)
-            if concurrent:
-                barrier.wait(timeout=30)
+            barrier.wait(timeout=30)
             try:
                 awards.approve_proposal(official, proposal, reason="并发审批测试", now=AFTER)
                 db.session.commit()
@@ -42,16 +40,12 @@ def _approve_all(app, jobs: list[tuple[int, int]], concurrent: bool) -> list[str
                 outcomes[index] = error.code
 
     db.session.commit()  # the test's own session holds no transaction while the officials work
-    if concurrent:
-        threads = [threading.Thread(target=work, args=(i, *job)) for i, job in enumerate(jobs)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-        assert not any(thread.is_alive() for thread in threads)
-    else:
-        for i, job in enumerate(jobs):
-            work(i, *job)
+    threads = [threading.Thread(target=work, args=(i, *job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads)
     return outcomes
 
 
@@ -68,12 +62,7 @@ def _check_invariants(pool_ids):
     assert all(n == 1 for _, n in per_project)
 
 
-@pytest.fixture
-def concurrent(database_url):
-    return database_url.startswith("postgresql")
-
-
-def test_competing_approvals_against_one_pool(app, market, make_pool, concurrent):
+def test_competing_approvals_against_one_pool(app, market, make_pool):
     """Three projects each needing 60,000 from a pool holding 100,000: exactly one gets it."""
     market.org(capacity=5)
     projects = [market.make_project(kind=ProjectKind.MICRO, budget_cents=6_000_000) for _ in range(3)]
@@ -81,26 +70,26 @@ def test_competing_approvals_against_one_pool(app, market, make_pool, concurrent
     runs = [market.match([project]) for project in projects]  # each run saw all the money
     officials = [market.official, market.district_official, market.official]
     jobs = [(officials[i].id, market.proposal(run, projects[i]).id) for i, run in enumerate(runs)]
-    outcomes = _approve_all(app, jobs, concurrent)
+    outcomes = _approve_all(app, jobs)
     assert sorted(outcomes) == ["ok", "pool_exhausted", "pool_exhausted"], outcomes
     _check_invariants([pool.id])
     assert db.session.get(FundingPool, pool.id).remaining_cents == 4_000_000
 
 
-def test_two_officials_approve_the_same_project_at_once(app, market, make_pool, concurrent):
+def test_two_officials_approve_the_same_project_at_once(app, market, make_pool):
     market.org(capacity=5)
     project = market.make_project(kind=ProjectKind.MICRO, budget_cents=6_000_000)
     pools = [make_pool(total_cents=50_000_000), make_pool(total_cents=50_000_000)]
     one, two = market.match([project]), market.match([project])
     jobs = [(market.official.id, market.proposal(one, project).id),
             (market.district_official.id, market.proposal(two, project).id)]
-    outcomes = _approve_all(app, jobs, concurrent)
+    outcomes = _approve_all(app, jobs)
     assert sorted(outcomes) == ["already_awarded", "ok"] or sorted(outcomes) == ["conflict", "ok"], outcomes
     _check_invariants([p.id for p in pools])
     assert db.session.scalar(select(func.count(Contract.id))) == 1
 
 
-def test_many_approvals_race_for_two_pools(app, market, make_pool, concurrent):
+def test_many_approvals_race_for_two_pools(app, market, make_pool):
     """Six projects, two pools that together fund four of them: never more."""
     market.org(capacity=10)
     market.org(capacity=10)
@@ -109,6 +98,6 @@ def test_many_approvals_race_for_two_pools(app, market, make_pool, concurrent):
     runs = [market.match([project]) for project in projects]
     jobs = [((market.official if i % 2 else market.district_official).id, market.proposal(run, projects[i]).id)
             for i, run in enumerate(runs)]
-    outcomes = _approve_all(app, jobs, concurrent)
+    outcomes = _approve_all(app, jobs)
     _check_invariants([p.id for p in pools])
     assert outcomes.count("ok") <= 4 and outcomes.count("ok") >= 2, outcomes
