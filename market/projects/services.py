@@ -68,7 +68,7 @@ def list_projects(listing: ListingArgs) -> Page[Project]:
                        # Joined so that search reads the category's names too.
                        search_scope=filtered_projects({}).join(Project.category),
                        load_options=(selectinload(Project.category), selectinload(Project.street),
-                                     selectinload(Project.community)))
+                                     selectinload(Project.community), selectinload(Project.organization)))
 
 
 def projects_of(actor: User) -> Select:

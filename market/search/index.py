@@ -4,13 +4,16 @@ Scoring every row with rapidfuzz takes seconds at city scale (tens of thousands 
 projects), so a query first narrows the rows with n-grams — Chinese character
 bigrams and English letter trigrams, which survive a typo or two — and rapidfuzz
 then ranks only the few thousand survivors. Each process keeps one index per
-listing and brings it up to date before answering: rows changed since the last
-look are fetched and replaced; anything else (rows gone) rebuilds it.
+listing and keeps it up to date in a background thread: rows changed since the last
+look are fetched and replaced; anything else (rows gone) rebuilds it. Rankings are kept
+for the index's current content, so a popular query is ranked once per change of the data.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,16 +21,21 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sqlalchemy import Select, func
+from sqlalchemy.orm import Session
 
 from market.search.services import BODY_CHARS, MIN_SCORE, is_cjk, normalise, query_terms, rank_normalised
+
+log = logging.getLogger(__name__)
 
 # Rows passed on to exact fuzzy ranking; more would only cost time, never change the first pages.
 CANDIDATES = 1000
 # Share of a query word's n-grams a row must contain to be considered at all.
 MIN_GRAM_SHARE = 0.5
 # How long an index answers without asking the database whether rows changed: a new
-# project shows up in search results within this many seconds.
+# project shows up in search results this many seconds (and one refresh) after it is saved.
 FRESH_SECONDS = 2.0
+# Rankings kept per index; any change to the indexed rows drops them all.
+CACHED_RANKINGS = 256
 
 
 def grams(text: str) -> set[str]:
@@ -65,7 +73,10 @@ class TextIndex:
         self.bodies: list[str] = []
         self.doc_grams: list[np.ndarray] = []
         self.vocabulary: dict[str, int] = {}
-        self.matrix: sparse.csr_matrix | None = None
+        self.matrix: sparse.csc_matrix | None = None
+        self.rankings: OrderedDict[tuple, list[tuple[int, float]]] = OrderedDict()
+        self.generation = 0  # counts changes of the indexed rows; rankings belong to one generation
+        self.refreshing = False
 
     # -- keeping up to date
     def _current_stamp(self, session) -> _Stamp:
@@ -77,31 +88,63 @@ class TextIndex:
     def _rows(self, session, newer_than=None) -> Iterable[tuple]:
         stmt = self.scope.with_only_columns(self.model.id, *self.text_columns).order_by(None)
         if newer_than is not None:
-            stmt = stmt.where(self.model.updated_at > newer_than)
+            stmt = stmt.where(self.model.updated_at >= newer_than)
         return session.execute(stmt)
 
     def refresh(self, session) -> None:
-        """Bring the index up to date with the database (cheap when nothing changed)."""
+        """Bring the index up to date with the database (cheap when nothing changed).
+
+        The database is read outside the lock, so searches go on meanwhile; only applying the
+        changed rows (and rebuilding the matrix) holds them up.
+        """
         with self.lock:
             now = time.monotonic()
             if now - self.checked_at < FRESH_SECONDS:
                 return
             self.checked_at = now
-            stamp = self._current_stamp(session)
-            if stamp == self.stamp:
-                return
-            if self.stamp is not None and stamp.newest is not None and self.stamp.newest is not None:
-                self._upsert(self._rows(session, newer_than=self.stamp.newest))
-                if len(self.ids) == stamp.count and sum(self.ids) == stamp.id_sum:
-                    self.stamp = stamp
-                    return
+            previous = self.stamp
+        stamp = self._current_stamp(session)
+        if stamp == previous:
+            return
+        if previous is not None and stamp.newest is not None and previous.newest is not None:
+            # Rows stamped at the newest known time again too: one committed later may share it.
+            changed = list(self._rows(session, newer_than=previous.newest))
+            with self.lock:
+                if self.stamp is previous:
+                    self._upsert(changed)
+                    if len(self.ids) == stamp.count and sum(self.ids) == stamp.id_sum:
+                        self.stamp = stamp
+                        self._matrix()
+                        return
+        everything = list(self._rows(session))  # rows were removed: start afresh
+        with self.lock:
             self._reset()
-            self._upsert(self._rows(session))
+            self._upsert(everything)
             self.stamp = stamp
+            self._matrix()
+
+    def refresh_in_background(self, engine) -> None:
+        """Start :meth:`refresh` in a thread with its own session, unless one runs or the index is fresh."""
+        with self.lock:
+            if self.refreshing or time.monotonic() - self.checked_at < FRESH_SECONDS:
+                return
+            self.refreshing = True
+
+        def work() -> None:
+            try:
+                with Session(engine) as session:
+                    self.refresh(session)
+            except Exception:  # the database away for a moment: the next request tries again
+                log.warning("search index refresh failed", exc_info=True)
+            finally:
+                self.refreshing = False
+
+        threading.Thread(target=work, name=f"search-index-{self.model.__tablename__}", daemon=True).start()
 
     def _reset(self) -> None:
         self.position, self.ids, self.titles, self.bodies, self.doc_grams = {}, [], [], [], []
         self.vocabulary, self.matrix = {}, None
+        self._changed()
 
     def _gram_ids(self, text: str) -> np.ndarray:
         vocabulary = self.vocabulary
@@ -128,46 +171,70 @@ class TextIndex:
             changed = True
         if changed:
             self.matrix = None
+            self._changed()
 
-    def _matrix(self) -> sparse.csr_matrix:
+    def _changed(self) -> None:
+        self.generation += 1
+        self.rankings.clear()
+
+    def _matrix(self) -> sparse.csc_matrix:
         if self.matrix is None:
             lengths = np.fromiter((len(g) for g in self.doc_grams), dtype=np.int64, count=len(self.doc_grams))
             indptr = np.concatenate(([0], np.cumsum(lengths)))
             indices = np.concatenate(self.doc_grams) if self.doc_grams else np.zeros(0, dtype=np.int32)
             data = np.ones(len(indices), dtype=np.float32)
-            self.matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(self.ids), max(1, len(self.vocabulary))))
+            rows = sparse.csr_matrix((data, indices, indptr), shape=(len(self.ids), max(1, len(self.vocabulary))))
+            # Column-major: a query reads only its own grams' postings, not every row.
+            self.matrix = rows.tocsc()
         return self.matrix
 
     # -- answering
-    def search(self, query: str, allowed_ids: set[int] | None = None, *,
-               min_score: float = MIN_SCORE) -> list[tuple[int, float]]:
-        """``(id, score)`` best first, like :func:`market.search.services.rank`, over the indexed rows."""
+    def search(self, query: str, allowed_ids: set[int] | None = None, *, min_score: float = MIN_SCORE,
+               allowed_key: object = None) -> list[tuple[int, float]]:
+        """``(id, score)`` best first, like :func:`market.search.services.rank`, over the indexed rows.
+
+        ``allowed_key`` names ``allowed_ids`` (the filters that gave them) so that the ranking can
+        be kept; without it a restricted search is ranked afresh.
+        """
         terms = query_terms(query)
         if not terms or not self.ids:
             return []
+        cache_key = (tuple(terms), min_score, allowed_key) if allowed_ids is None or allowed_key is not None else None
         with self.lock:
-            matrix = self._matrix()
-            share = np.zeros(len(self.ids), dtype=np.float32)
-            for term in terms:
-                term_grams = grams(term)
-                known = [self.vocabulary[g] for g in term_grams if g in self.vocabulary]
-                if not known:
-                    continue
-                query_vector = np.zeros(matrix.shape[1], dtype=np.float32)
-                query_vector[known] = 1.0
-                share += (matrix @ query_vector) / len(term_grams)
-            share /= len(terms)
-            if allowed_ids is not None:
-                mask = np.zeros(len(self.ids), dtype=bool)
-                mask[[self.position[i] for i in allowed_ids if i in self.position]] = True
-                share[~mask] = 0.0
-            hits = np.flatnonzero(share >= MIN_GRAM_SHARE)
-            if len(hits) > CANDIDATES:
-                hits = hits[np.argsort(-share[hits], kind="stable")[:CANDIDATES]]
-            ids = [self.ids[i] for i in hits]
-            titles = [self.titles[i] for i in hits]
-            bodies = [self.bodies[i] for i in hits]
-        return rank_normalised(terms, ids, titles, bodies, min_score=min_score)
+            if cache_key is not None and cache_key in self.rankings:
+                self.rankings.move_to_end(cache_key)
+                return self.rankings[cache_key]
+            generation = self.generation
+            ids, titles, bodies = self._candidates(terms, allowed_ids)
+        ranked = rank_normalised(terms, ids, titles, bodies, min_score=min_score)
+        if cache_key is not None:
+            with self.lock:
+                if generation == self.generation:  # the rows did not change while ranking
+                    self.rankings[cache_key] = ranked
+                    while len(self.rankings) > CACHED_RANKINGS:
+                        self.rankings.popitem(last=False)
+        return ranked
+
+    def _candidates(self, terms: Sequence[str], allowed_ids: set[int] | None) -> tuple[list[int], list[str], list[str]]:
+        """The rows sharing most n-grams with the query's words (at most :data:`CANDIDATES`)."""
+        matrix = self._matrix()
+        share = np.zeros(len(self.ids), dtype=np.float32)
+        for term in terms:
+            term_grams = grams(term)
+            known = sorted(self.vocabulary[g] for g in term_grams if g in self.vocabulary)
+            if not known:
+                continue
+            postings = matrix[:, known]  # one column per gram: the rows containing it
+            share += np.bincount(postings.indices, minlength=len(self.ids)).astype(np.float32) / len(term_grams)
+        share /= len(terms)
+        if allowed_ids is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[[self.position[i] for i in allowed_ids if i in self.position]] = True
+            share[~mask] = 0.0
+        hits = np.flatnonzero(share >= MIN_GRAM_SHARE)
+        if len(hits) > CANDIDATES:
+            hits = hits[np.argsort(-share[hits], kind="stable")[:CANDIDATES]]
+        return [self.ids[i] for i in hits], [self.titles[i] for i in hits], [self.bodies[i] for i in hits]
 
 
 _indexes: dict[tuple, TextIndex] = {}
@@ -182,7 +249,12 @@ def index_for(session, model: type, scope: Select, text_columns: Sequence[Any]) 
         index = _indexes.get(key)
         if index is None:
             index = _indexes[key] = TextIndex(model, scope, text_columns)
-    index.refresh(session)
+    if index.stamp is None or FRESH_SECONDS <= 0:
+        index.refresh(session)
+    else:
+        # Asking the database whether rows changed costs a scan of the table: leave it to a
+        # thread, and answer from the index as it is (at most a refresh behind).
+        index.refresh_in_background(session.get_bind())
     return index
 
 
@@ -190,7 +262,9 @@ def search_ids(session, model: type, scope: Select, text_columns: Sequence[Any],
                filtered: Select | None = None) -> list[tuple[int, float]]:
     """Rank the rows of ``scope`` (narrowed to ``filtered`` when given) for ``query``."""
     index = index_for(session, model, scope, text_columns)
-    allowed = None
-    if filtered is not None:
-        allowed = set(session.scalars(filtered.with_only_columns(model.id).order_by(None)))
-    return index.search(query, allowed)
+    if filtered is None:
+        return index.search(query)
+    ids_stmt = filtered.with_only_columns(model.id).order_by(None)
+    # The filters' SQL names the allowed rows: any change to them changes the index too.
+    allowed_key = str(ids_stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    return index.search(query, set(session.scalars(ids_stmt)), allowed_key=allowed_key)

@@ -29,3 +29,57 @@ def test_search_respects_filters(client, make_project, geo):
     other = make_project(title="莲花街道心理咨询", street=geo.streets[1], category_code="mental_health")
     found = client.get(f"/api/v1/projects?q=心理咨询&street_id={geo.streets[1].id}").get_json()
     assert [i["id"] for i in found["items"]] == [other.id] and found["total"] == 1
+
+
+def test_requests_leave_the_freshness_check_to_a_background_thread(client, make_project, monkeypatch):
+    """Once built, the index is checked against the database off the request's thread."""
+    import threading
+    import time
+
+    from market.search import index
+
+    first = make_project(title="梅林社区书法班")
+    assert [i["id"] for i in client.get("/api/v1/projects?q=书法").get_json()["items"]] == [first.id]
+    monkeypatch.setattr(index, "FRESH_SECONDS", 0.01)
+    checked_on: list[str] = []
+    real_stamp = index.TextIndex._current_stamp
+
+    def stamp(self, session):
+        checked_on.append(threading.current_thread().name)
+        return real_stamp(self, session)
+
+    monkeypatch.setattr(index.TextIndex, "_current_stamp", stamp)
+    second = make_project(title="景田社区书法班")
+    time.sleep(0.02)
+    found: set[int] = set()
+    for _ in range(200):  # the first answers may come from the index as it was
+        found = {i["id"] for i in client.get("/api/v1/projects?q=书法").get_json()["items"]}
+        if second.id in found:
+            break
+        time.sleep(0.02)
+    assert found == {first.id, second.id}
+    assert checked_on and all(name.startswith("search-index-") for name in checked_on)
+
+
+def test_warming_builds_the_indexes_before_any_search(app, make_project):
+    from market.search import index
+    from market.search.warm import warm_search_indexes
+
+    make_project(title="梅林社区书法班")
+    index._indexes.clear()
+    warm_search_indexes(app)
+    built = {key[1]: found for key, found in index._indexes.items()}
+    assert set(built) == {"projects", "organizations", "funding_pools"}
+    assert len(built["projects"].ids) == 1 and built["projects"].matrix is not None
+
+
+def test_warming_survives_a_database_that_is_away(app, monkeypatch, caplog):
+    from market.search import index
+    from market.search.warm import warm_search_indexes
+
+    def unreachable(self, session):
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(index.TextIndex, "refresh", unreachable)
+    warm_search_indexes(app)  # does not raise: the worker starts and serves 503 pages meanwhile
+    assert "search indexes not built at start" in caplog.text
