@@ -433,6 +433,7 @@ def comment_proposal(proposal_id: int):
                        lambda: proposals.add_proposal_comment(current_user, proposal, form.body.data),
                        lambda _c: saved(_("Comment posted."),
                                         url_for("micro.proposal_detail", proposal_id=proposal.id) + "#comments"),
+                       authorise=lambda: proposals.require_proposal_commenter(current_user, proposal),
                        **_proposal_page(proposal, form=form))
 
 
@@ -562,6 +563,7 @@ def file_objection(round_id: int):
                        lambda: voting.file_objection(current_user, round_, form.body.data),
                        lambda _o: saved(_("Your objection was filed; an official will answer it publicly."),
                                         url_for("micro.results", round_id=round_.id) + "#objections"),
+                       authorise=lambda: voting.require_objector(current_user, round_),
                        **_results_page(round_, form))
 
 
@@ -569,6 +571,7 @@ def file_objection(round_id: int):
 @official_required
 def answer_objection(objection_id: int):
     objection = db.get_or_404(Objection, objection_id)
+    voting.require_objection_answerer(current_user, objection)
     form = forms.AnswerForm()
     if not form.validate_on_submit():
         raise_validation(form)
@@ -682,6 +685,7 @@ def raise_flag(project_id: int):
                        lambda f: saved(_("Problem reported; the responsible official must answer by %(when)s.",
                                          when=_fmt_datetime(f.due_at)),
                                        url_for("micro.project_detail", project_id=project.id) + f"#flag-{f.id}"),
+                       authorise=lambda: supervision.require_flag_reporter(current_user, project),
                        **_project_page(project, flag_form=form))
 
 
@@ -695,6 +699,7 @@ def _fmt_datetime(value) -> str:
 @login_required
 def answer_flag(flag_id: int):
     flag = db.get_or_404(Flag, flag_id)
+    supervision.require_flag_answerer(current_user, flag)
     form = forms.AnswerForm()
     if not form.validate_on_submit():
         raise_validation(form)
@@ -711,6 +716,7 @@ def comment_project(project_id: int):
                        lambda: supervision.add_project_comment(current_user, project, form.body.data),
                        lambda _c: saved(_("Comment posted."),
                                         url_for("micro.project_detail", project_id=project.id) + "#comments"),
+                       authorise=lambda: supervision.require_project_commenter(current_user, project),
                        **_project_page(project, comment_form=form))
 
 

@@ -28,9 +28,16 @@ def apply_field_errors(form: FlaskForm, error: DomainError) -> None:
 
 
 def handle_form(form: FlaskForm, template: str, operation: Callable[[], T],
-                on_success: Callable[[T], ResponseReturnValue], **context: Any) -> ResponseReturnValue:
+                on_success: Callable[[T], ResponseReturnValue], *, authorise: Callable[[], None] | None = None,
+                **context: Any) -> ResponseReturnValue:
     """The one create/edit flow: validate, run the service, commit and redirect —
-    or re-render the form with the user's data and the errors, writing nothing."""
+    or re-render the form with the user's data and the errors, writing nothing.
+
+    ``authorise`` (raising :class:`~market.errors.PermissionDenied`) runs before the form is
+    checked, so that someone who may not act is refused as such, whatever they sent.
+    """
+    if authorise is not None and form.is_submitted():
+        authorise()
     if form.validate_on_submit():
         try:
             result = operation()

@@ -202,10 +202,14 @@ def withdraw_support(actor: User, proposal: Proposal) -> None:
            after={"supporters": support_counts([proposal.id]).get(proposal.id, 0)})
 
 
-def add_proposal_comment(actor: User, proposal: Proposal, body: str, *, now: datetime | None = None) -> Comment:
-    """Residents of the round and the street's officials discuss a proposal until the vote opens."""
+def require_proposal_commenter(actor: User, proposal: Proposal) -> None:
     if not governs(actor, proposal.round.street_id):
         require_round_resident(actor, proposal.round, _l("comment"))
+
+
+def add_proposal_comment(actor: User, proposal: Proposal, body: str, *, now: datetime | None = None) -> Comment:
+    """Residents of the round and the street's officials discuss a proposal until the vote opens."""
+    require_proposal_commenter(actor, proposal)
     if not proposal.is_public:
         raise NotFound(_l("Not found."))
     if proposal.round.phase not in (RoundPhase.COLLECTION, RoundPhase.REVIEW):

@@ -170,14 +170,19 @@ def progress_percent(project: Project) -> int:
 
 # ------------------------------------------------------------------ flags
 
+def require_flag_reporter(actor: User, project: Project) -> None:
+    """Only verified residents of the project's community report problems."""
+    require_micro(project)
+    if not is_verified_resident_of(actor, project.community_id):
+        raise PermissionDenied(_l("Only verified residents of this community can report problems."))
+
+
 def raise_flag(actor: User, project: Project, kind: FlagKind | str, body: str, *,
                now: datetime | None = None) -> Flag:
     """A verified resident of the community reports a safety, delay or quality problem; the
     responsible official must answer within 3 working days."""
     now = now or utcnow()
-    require_micro(project)
-    if not is_verified_resident_of(actor, project.community_id):
-        raise PermissionDenied(_l("Only verified residents of this community can report problems."))
+    require_flag_reporter(actor, project)
     if project.status not in LIVE_STATUSES:
         raise Conflict(_l("Problems are reported while the project is under way."))
     errors: dict[str, Any] = {}
@@ -198,11 +203,15 @@ def raise_flag(actor: User, project: Project, kind: FlagKind | str, body: str, *
     return flag
 
 
+def require_flag_answerer(actor: User, flag: Flag) -> None:
+    if not responsible_official(actor, flag.project):
+        raise PermissionDenied(_l("Only the official responsible for this project answers its flags."))
+
+
 def answer_flag(actor: User, flag: Flag, answer: str, *, now: datetime | None = None) -> Flag:
     """The responsible official answers a flag, publicly."""
     now = now or utcnow()
-    if not responsible_official(actor, flag.project):
-        raise PermissionDenied(_l("Only the official responsible for this project answers its flags."))
+    require_flag_answerer(actor, flag)
     errors: dict[str, Any] = {}
     text = clean_text(answer, "answer", errors, max_length=4000)
     if errors:
@@ -242,10 +251,14 @@ def overdue_count(official: User, now: datetime | None = None) -> int:
 
 # ------------------------------------------------------------------ comments
 
-def add_project_comment(actor: User, project: Project, body: str, *, now: datetime | None = None) -> Comment:
+def require_project_commenter(actor: User, project: Project) -> None:
     require_micro(project)
     if not can_take_part(actor, project):
         raise PermissionDenied(_l("Only residents of this community, its officials and the provider can comment."))
+
+
+def add_project_comment(actor: User, project: Project, body: str, *, now: datetime | None = None) -> Comment:
+    require_project_commenter(actor, project)
     return new_comment(actor, body, now or utcnow(), project_id=project.id)
 
 

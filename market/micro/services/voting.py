@@ -173,10 +173,14 @@ def unanswered_objections(round_: MicroRound) -> int:
         Objection.round_id == round_.id, Objection.status == ObjectionStatus.UNANSWERED)) or 0
 
 
+def require_objector(actor: User, round_: MicroRound) -> None:
+    require_round_resident(actor, round_, _l("object to the results"))
+
+
 def file_objection(actor: User, round_: MicroRound, body: str, *, now: datetime | None = None) -> Objection:
     """A resident of the round objects to the results while the notice runs."""
     now = now or utcnow()
-    require_round_resident(actor, round_, _l("object to the results"))
+    require_objector(actor, round_)
     if round_.phase != RoundPhase.NOTICE or now >= round_.notice_ends_at:
         raise Conflict(_l("Objections are possible only during the public notice."))
     errors: dict[str, Any] = {}
@@ -192,11 +196,15 @@ def file_objection(actor: User, round_: MicroRound, body: str, *, now: datetime 
     return objection
 
 
+def require_objection_answerer(actor: User, objection: Objection) -> None:
+    require_official(actor, db.session.get(MicroRound, objection.round_id))
+
+
 def answer_objection(actor: User, objection: Objection, answer: str, *, now: datetime | None = None) -> Objection:
     """An official of the street answers an objection, publicly."""
     now = now or utcnow()
+    require_objection_answerer(actor, objection)
     round_ = db.session.get(MicroRound, objection.round_id)
-    require_official(actor, round_)
     errors: dict[str, Any] = {}
     text = clean_text(answer, "answer", errors, max_length=4000)
     if errors:

@@ -174,3 +174,25 @@ def test_no_updates_or_flags_after_the_end(browser, make_user, engaged_project, 
     browser.logout()
     browser.login(make_user(Role.RESIDENT))
     assert browser.post(f"/micro/projects/{project.id}/flags", {"kind": "delay", "body": "x"}).status_code == 409
+
+
+def test_people_without_the_right_are_refused_before_their_form_is_read(browser, make_user, engaged_project,
+                                                                       make_round, make_proposal, geo):
+    """An empty form from someone who may not act gets 403, as a filled one does, never 400."""
+    from market.micro.models import Objection, RoundPhase
+    from market.micro.services import supervision, voting
+
+    project, *_ = engaged_project()
+    resident = make_user(Role.RESIDENT)
+    flag = supervision.raise_flag(resident, project, "delay", "两周没有施工了。")
+    round_ = make_round(phase=RoundPhase.NOTICE, notice_ends_at=utcnow() + timedelta(days=3))
+    proposal = make_proposal(make_round())
+    objection = voting.file_objection(make_user(Role.RESIDENT), round_, "票数统计有误。")
+    db.session.commit()
+    outsider = make_user(Role.RESIDENT, community=geo.communities[1])
+    browser.login(outsider)
+    for url in (f"/micro/projects/{project.id}/flags", f"/micro/projects/{project.id}/comments",
+                f"/micro/flags/{flag.id}/answer", f"/micro/rounds/{round_.id}/objections",
+                f"/micro/objections/{objection.id}/answer", f"/micro/proposals/{proposal.id}/comments"):
+        assert browser.post(url, {}).status_code == 403, url
+    assert db.session.scalar(select(func.count(Objection.id))) == 1
