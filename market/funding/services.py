@@ -77,7 +77,7 @@ class FundingSummary:
     received: int  # project.funded_cents: donations, matches and released pledges
     pledged: int  # active pledges from pools
     in_payment: int  # donations started but not yet paid (reserved until they expire or are refused)
-    committed_by_pools: int  # reserved funding commitments from the award process
+    committed_by_pools: int  # pool money the award process reserved for, or paid to, its contracts
 
     @property
     def total(self) -> int:
@@ -99,13 +99,14 @@ class FundingSummary:
         return min(100, (100 * self.received) // self.budget) if self.budget else 0
 
 
-def _reserved_commitments(project_id: int) -> int:
+def _pool_commitments(project_id: int) -> int:
+    """Pool money awarded to the project's contracts: reserved, or already paid to the provider."""
     try:
         from market.funds.models import CommitmentStatus, FundingCommitment
     except ImportError:  # the award process's commitments are optional here
         return 0
     return _sum(FundingCommitment.amount_cents, FundingCommitment.project_id == project_id,
-                FundingCommitment.status == CommitmentStatus.RESERVED)
+                FundingCommitment.status != CommitmentStatus.RELEASED)
 
 
 def funding_summary(project: Project) -> FundingSummary:
@@ -113,7 +114,7 @@ def funding_summary(project: Project) -> FundingSummary:
     in_payment = _sum(PaymentOrder.amount_cents, PaymentOrder.project_id == project.id,
                       PaymentOrder.status == PaymentStatus.PENDING)
     return FundingSummary(project.budget_cents, project.funded_cents, pledged, in_payment,
-                          _reserved_commitments(project.id))
+                          _pool_commitments(project.id))
 
 
 # ---------------------------------------------------------------------------

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +31,7 @@ from market.audit.services import record
 from market.contracts.models import Milestone, MilestoneStatus
 from market.db import db, utcnow
 from market.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
-from market.funds.models import FundingPool
+from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.orgs.models import Organization
 from market.payments.gateway import GatewayError, StripeGateway, current_gateway
 from market.payments.models import (
@@ -56,17 +54,10 @@ NO_CONNECTED_ACCOUNT = "no_connected_account"
 ERROR_LABELS = {NO_CONNECTED_ACCOUNT: _l("The provider has not connected a Stripe account yet.")}
 
 
-def plain_text(value: Any) -> str:
-    """A (lazy) translated string as text: the user's language in a request, English elsewhere."""
-    if has_request_context():
-        return str(value)
-    with force_locale("en"):
-        return str(value)
-
-
 def payout_error(payout: Payout) -> str:
+    """Why the last transfer failed, in the current language."""
     label = ERROR_LABELS.get(payout.last_error)
-    return plain_text(label) if label is not None else payout.last_error
+    return str(label) if label is not None else payout.last_error
 
 
 class PaymentUnavailable(DomainError):
@@ -155,7 +146,7 @@ def start_payment(actor: User, request: PaymentRequest, *, gateway: StripeGatewa
     if order.pool_id:
         metadata["pool_id"] = str(order.pool_id)
     params = gateway.checkout_params(
-        amount_cents=order.amount_cents, product_name=plain_text(request.product_name), description=request.description,
+        amount_cents=order.amount_cents, product_name=str(request.product_name), description=request.description,
         success_url=success_url, cancel_url=cancel_url, metadata=metadata, client_reference_id=str(order.id),
         customer_email=actor.email, expires_at=int((now + CHECKOUT_LIFETIME).timestamp()))
     try:
@@ -402,6 +393,22 @@ def _mark_payout_paid(payout: Payout, milestone: Milestone, *, actor: User | Non
            after={"status": payout.status, "amount_cents": payout.amount_cents, "currency": payout.currency,
                   "milestone_id": milestone.id, "provider_id": payout.provider_id, "transfer_id": payout.transfer_id,
                   "source": source})
+    contract = milestone.contract
+    if all(m.status == MilestoneStatus.PAID for m in contract.milestones):
+        _settle_commitments(contract.id, actor=actor, now=now)
+
+
+def _settle_commitments(contract_id: int, *, actor: User | None, now: datetime) -> None:
+    """The contract is paid in full: the pool money reserved for it has been paid out."""
+    commitments = db.session.scalars(select(FundingCommitment).where(
+        FundingCommitment.contract_id == contract_id, FundingCommitment.status == CommitmentStatus.RESERVED)
+        .order_by(FundingCommitment.id).with_for_update())
+    for commitment in commitments:
+        commitment.transition(CommitmentStatus.PAID)
+        commitment.paid_at = now
+        record(actor, "commitment.paid", commitment, before={"status": CommitmentStatus.RESERVED},
+               after={"status": commitment.status, "pool_id": commitment.pool_id, "contract_id": contract_id,
+                      "amount_cents": commitment.amount_cents})
 
 
 def request_payout(milestone: Milestone, *, actor: User | None = None, gateway: Any = _FROM_CONFIG,

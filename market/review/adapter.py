@@ -200,7 +200,7 @@ def pool_specs() -> list[PoolSpec]:
 
 def open_needs(projects: list[Project]) -> dict[int, int]:
     """What each project still lacks in money: the budget minus money received, pledged, being
-    paid and reserved in pools (``market.funding``'s funding summary when it exists)."""
+    paid, and awarded from pools (``market.funding``'s funding summary when it exists)."""
     try:
         from market.funding.services import funding_summary
     except ImportError:
@@ -210,7 +210,7 @@ def open_needs(projects: list[Project]) -> dict[int, int]:
     ids = [p.id for p in projects]
     reserved = dict(db.session.execute(
         select(FundingCommitment.project_id, func.sum(FundingCommitment.amount_cents))
-        .where(FundingCommitment.project_id.in_(ids), FundingCommitment.status == CommitmentStatus.RESERVED)
+        .where(FundingCommitment.project_id.in_(ids), FundingCommitment.status != CommitmentStatus.RELEASED)
         .group_by(FundingCommitment.project_id)).all())
     return {p.id: max(0, p.budget_cents - p.funded_cents - int(reserved.get(p.id, 0))) for p in projects}
 

@@ -147,3 +147,35 @@ def test_only_officials_retry_or_confirm(app, make_milestone, make_user):
         services.confirm_payout(make_user(Role.FUNDER), payout, now=utcnow())
     with pytest.raises(PermissionDenied):
         services.retry_payout(make_user(Role.PROVIDER), payout, gateway=None, now=utcnow())
+
+
+def test_the_pool_commitment_counts_as_paid_once_the_whole_contract_is_paid(app, make_milestone, make_user,
+                                                                            make_pool):
+    from datetime import date
+
+    from market.funds.models import CommitmentStatus, FundingCommitment
+
+    first = make_milestone(amount_cents=1_000_000)
+    contract = first.contract
+    second = Milestone(seq=2, title="第二阶段服务", title_en="Second stage", due_date=date(2027, 3, 31),
+                       amount_cents=1_000_000, status=MilestoneStatus.APPROVED)
+    contract.milestones.append(second)
+    pool = make_pool(total_cents=10_000_000)
+    commitment = FundingCommitment(pool_id=pool.id, project_id=contract.project_id, contract_id=contract.id,
+                                   amount_cents=2_000_000, status=CommitmentStatus.RESERVED)
+    db.session.add(commitment)
+    db.session.commit()
+    official = make_user(Role.OFFICIAL)
+    for milestone, expected in ((first, CommitmentStatus.RESERVED), (second, CommitmentStatus.PAID)):
+        payout = services.request_payout(milestone, actor=official, gateway=None, now=utcnow())
+        services.confirm_payout(official, payout, now=utcnow())
+        db.session.commit()
+        db.session.refresh(commitment)
+        assert commitment.status == expected
+    assert commitment.paid_at is not None
+    # Paid out, the money still counts towards the project's budget: it is not "needed" again.
+    from market.funding.services import funding_summary
+
+    assert funding_summary(contract.project).committed_by_pools == 2_000_000
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "commitment.paid"))
+    assert audit.after == {"status": "paid", "pool_id": pool.id, "contract_id": contract.id, "amount_cents": 2_000_000}
