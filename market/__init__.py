@@ -128,6 +128,12 @@ def _register_error_handlers(app: Flask) -> None:
     def method_not_allowed(error):
         return _http_error(405, "method_not_allowed", _("Method not allowed."))
 
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        return _http_error(413, "too_large", _("What you sent is larger than %(mb)d MB in all, so nothing was saved. "
+                                               "Go back and send fewer or smaller files.", mb=limit))
+
     @app.errorhandler(429)
     def too_many(error):
         return _http_error(429, "rate_limited", _("Too many attempts. Please wait a minute and try again."))

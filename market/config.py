@@ -66,7 +66,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = os.environ.get("MARKET_SECURE_COOKIES", "0") == "1"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.WTF_CSRF_TIME_LIMIT = None
-        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+        # Room for a bid with ten 10 MB attachments (or six 5 MB photos) and its text.
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MARKET_MAX_REQUEST_MB", "110")) * 1024 * 1024
         # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* headers to trust.
         self.PROXY_COUNT = int(os.environ.get("MARKET_PROXY_COUNT", "0"))
 

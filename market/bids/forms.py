@@ -15,7 +15,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from market.bids.services import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
 from market.web.fields import OptionalIntSelectField, YuanField
+from market.web.forms import upload_limits
+
+_ATTACHMENT_LIMITS = upload_limits(MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS)
 
 
 class CriterionForm(Form):
@@ -49,9 +53,10 @@ class BidForm(FlaskForm):
                              validators=[DataRequired(), Length(max=20000)])
     team = TextAreaField(_l("Team: who will do the work"), validators=[Optional(), Length(max=5000)])
     timeline = TextAreaField(_l("Timeline"), validators=[Optional(), Length(max=5000)])
-    attachments = MultipleFileField(_l("Attachments (PDF, Word, Excel, JPEG or PNG; at most 10 MB each)"))
+    attachments = MultipleFileField(_l("Attachments (PDF, Word, Excel, JPEG or PNG; at most 10 MB each)"),
+                                    render_kw=_ATTACHMENT_LIMITS)
     submit = SubmitField(_l("Submit the sealed bid"))
 
 
 class AttachmentForm(FlaskForm):
-    attachments = MultipleFileField(_l("Add files"), validators=[DataRequired()])
+    attachments = MultipleFileField(_l("Add files"), validators=[DataRequired()], render_kw=_ATTACHMENT_LIMITS)

@@ -11,7 +11,9 @@ from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 from market.micro.models import DEFAULT_RATING_DAYS, EXPERT_CRITERIA, RATING_CRITERIA
 from market.micro.services.common import MAX_PHOTO_BYTES, MAX_PHOTOS
 from market.web.fields import OptionalIntSelectField, SelectField, SelectMultipleField, YuanField, choices_of
+from market.web.forms import upload_limits
 
+_PHOTO_LIMITS = upload_limits(MAX_PHOTO_BYTES, MAX_PHOTOS)
 _PHOTO_HINT = _l("Optional: up to %(n)d JPEG, PNG or WebP photos, %(mb)d MB each.", n=MAX_PHOTOS,
                  mb=MAX_PHOTO_BYTES // (1024 * 1024))
 
@@ -45,7 +47,7 @@ class ProposalForm(FlaskForm):
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)],
                         description=_l("Building, square, street corner…"))
     estimated_cost = YuanField(_l("Estimated cost (yuan)"), validators=[InputRequired()])
-    photos = MultipleFileField(_l("Photos"), description=_PHOTO_HINT)
+    photos = MultipleFileField(_l("Photos"), description=_PHOTO_HINT, render_kw=_PHOTO_LIMITS)
     save_draft = SubmitField(_l("Save as draft"))
     submit = SubmitField(_l("Submit for review"))
 
@@ -119,7 +121,7 @@ class UpdateForm(FlaskForm):
     percent_complete = IntegerField(_l("Overall progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
     milestone_id = OptionalIntSelectField(_l("Milestone"))
     milestone_done = BooleanField(_l("This milestone is done (ask the official to approve it)"))
-    photos = MultipleFileField(_l("Photos"), description=_PHOTO_HINT)
+    photos = MultipleFileField(_l("Photos"), description=_PHOTO_HINT, render_kw=_PHOTO_LIMITS)
     submit = SubmitField(_l("Post the update"))
 
 

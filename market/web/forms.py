@@ -50,6 +50,17 @@ def handle_form(form: FlaskForm, template: str, operation: Callable[[], T],
     return render_template(template, form=form, **context), 400 if form.errors else 200
 
 
+def upload_limits(max_bytes: int, max_files: int) -> dict[str, Any]:
+    """``render_kw`` of a file field: the browser refuses too many or too large files before
+    sending anything, so the rest of the form is never lost to an oversize request."""
+    from flask_babel import lazy_gettext as _l
+
+    size = f"{max_bytes // (1024 * 1024)} MB"
+    return {"data-max-bytes": max_bytes, "data-max-files": max_files,
+            "data-too-large": _l("%(name)s is larger than %(size)s.", name="{name}", size=size),
+            "data-too-many": _l("At most %(n)d files at once.", n=max_files)}
+
+
 def saved(message: str, target: str) -> ResponseReturnValue:
     flash(message, "success")
     return redirect(target)

@@ -59,6 +59,12 @@ def test_provider_submits_a_sealed_bid(page, language):
     project_id, budget_cents = options[0] if language == "zh" else options[1]
     log_in(page, "provider" + DEMO, language)
     page.goto(page.base + f"/bids/projects/{project_id}/bid")
+    # A file over the limit is refused in the browser, before anything is sent.
+    files = page.locator("input[type=file][name=attachments]")
+    files.set_input_files({"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + b"0" * (11 << 20)})
+    assert "plan.pdf" in files.evaluate("input => input.validationMessage")
+    files.set_input_files([])
+    assert files.evaluate("input => input.validity.valid")
     page.fill("input[name=price]", str(budget_cents // 100 - 1000))
     page.fill("textarea[name=proposal]", "由持证社工与护理员组成服务队，每周上门两次，建立长者健康档案。")
     page.fill("textarea[name=team]", "项目主管1名，社工3名，护理员4名")

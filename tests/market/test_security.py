@@ -107,3 +107,28 @@ def test_no_secrets_in_logs(browser, make_user, caplog, app):
     for secret in ("very-secret-pass-42", "wrong-secret-pass-43", "another-secret-44", app.config["SECRET_KEY"],
                    user.password_hash):
         assert secret not in logged
+
+
+def test_an_oversize_request_gets_a_clear_413(app, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    page = browser.post("/login", {"email": "a@example.org", "password": "y" * (2 * 1024 * 1024)})
+    assert page.status_code == 413
+    assert "larger than 1 MB in all, so nothing was saved" in page.get_data(as_text=True)
+    assert browser.get("/login").status_code == 200  # the form is there to try again
+
+
+def test_file_fields_tell_the_browser_their_limits(browser, make_user, geo):
+    """The browser refuses too many or too large files before sending (market/static/js/upload-limits.js)."""
+    from market.db import db, utcnow
+    from market.micro.models import MicroRound, RoundPhase
+
+    official = make_user(Role.OFFICIAL, street=geo.streets[0])
+    round_ = MicroRound(title="岗厦社区民生微实事", year=2027, street_id=geo.streets[0].id,
+                        community_id=geo.communities[0].id, official_id=official.id, phase=RoundPhase.COLLECTION,
+                        budget_cents=100_000_000, ballot_salt="salt")
+    db.session.add(round_)
+    db.session.commit()
+    browser.login(make_user(Role.RESIDENT, verified_at=utcnow()))
+    page = browser.get(f"/micro/rounds/{round_.id}/proposals/new").get_data(as_text=True)
+    assert 'data-max-bytes="5242880"' in page and 'data-max-files="6"' in page
+    assert "is larger than 5 MB" in page and "upload-limits.js" in page
