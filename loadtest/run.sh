@@ -22,6 +22,8 @@ if [ "${LOADTEST_REUSE:-0}" != "1" ]; then
     $BIN/flask db upgrade >/dev/null
     echo "loading the demo data at --scale 100 ..."
     $BIN/flask demo load --scale 100 | tail -1
+    # As autovacuum would in time: planner statistics and the visibility map after a bulk load.
+    psql "postgresql://postgres@127.0.0.1:5432/$DB_NAME" -qc "VACUUM ANALYZE"
 fi
 ROUND=$($BIN/python loadtest/prepare.py "${LOADTEST_VOTERS:-200}")
 PROJECTS=$(psql "postgresql://postgres@127.0.0.1:5432/$DB_NAME" -Atc "select max(id) from projects")
@@ -38,7 +40,7 @@ REPORTS=()
 for USERS in $LEVELS; do
     OUT="$MARKET_INSTANCE_PATH/locust-$USERS"
     LOADTEST_ROUND="$ROUND" LOADTEST_PROJECTS="$PROJECTS" $BIN/locust -f loadtest/locustfile.py --headless \
-        -u "$USERS" -r 20 -t "${SECONDS_RUN}s" --host "http://127.0.0.1:$PORT" --csv "$OUT" --only-summary \
+        -u "$USERS" -r 10 --reset-stats -t "${SECONDS_RUN}s" --host "http://127.0.0.1:$PORT" --csv "$OUT" --only-summary \
         --loglevel WARNING >/dev/null 2>&1 || true
     REPORTS+=("$USERS=${OUT}_stats.csv")
 done

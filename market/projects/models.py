@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import AwareDateTime, Base, Localized, TimestampMixin
@@ -57,6 +57,9 @@ class Project(Localized, TimestampMixin, Base):
         # The listing's sort orders, so a page of a large listing never sorts the whole table.
         Index("ix_projects_created_at", "created_at"),
         Index("ix_projects_budget_cents", "budget_cents"),
+        # The public listing's default order, covering: a deep page is read from the index alone.
+        Index("ix_projects_public_newest", "created_at", "id", postgresql_where=text("status <> 'draft'"),
+              sqlite_where=text("status <> 'draft'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from market.accounts.models import Role, User
 from market.audit.services import record
@@ -67,8 +67,9 @@ def list_projects(listing: ListingArgs) -> Page[Project]:
                                      Project.description, Project.description_en),
                        # Joined so that search reads the category's names too.
                        search_scope=filtered_projects({}).join(Project.category),
-                       load_options=(selectinload(Project.category), selectinload(Project.street),
-                                     selectinload(Project.community), selectinload(Project.organization)))
+                       # Many-to-one: joined into the one query that loads the page's rows.
+                       load_options=(joinedload(Project.category), joinedload(Project.street),
+                                     joinedload(Project.community), joinedload(Project.organization)))
 
 
 def projects_of(actor: User) -> Select:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import Select, func
+from sqlalchemy import BigInteger, Select, cast, func
 from sqlalchemy.orm import Session
 
 from market.search.services import BODY_CHARS, MIN_SCORE, is_cjk, normalise, query_terms, rank_normalised
@@ -53,8 +53,15 @@ def grams(text: str) -> set[str]:
 @dataclass(frozen=True)
 class _Stamp:
     count: int
-    newest: Any
     id_sum: int
+    version_sum: Any  # the sum of the rows' update times as numbers: any edit changes it
+
+
+def _version_of(column: Any, dialect: str) -> Any:
+    """A row's update time in whole microseconds, computed by the database (cheap to fetch and sum)."""
+    if dialect == "sqlite":
+        return cast((func.julianday(column) - 2440587.5) * 86_400_000_000, BigInteger)
+    return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
 
 
 class TextIndex:
@@ -69,10 +76,13 @@ class TextIndex:
         self.checked_at = float("-inf")
         self.position: dict[int, int] = {}
         self.ids: list[int] = []
+        self.versions: dict[int, Any] = {}
         self.titles: list[str] = []
         self.bodies: list[str] = []
         self.doc_grams: list[np.ndarray] = []
         self.vocabulary: dict[str, int] = {}
+        # Searched rows: the first matrix.shape[0] of self.ids. Rows added since the matrix was
+        # built are searchable once the refresh that added them has rebuilt it.
         self.matrix: sparse.csc_matrix | None = None
         self.rankings: OrderedDict[tuple, list[tuple[int, float]]] = OrderedDict()
         self.generation = 0  # counts changes of the indexed rows; rankings belong to one generation
@@ -80,22 +90,32 @@ class TextIndex:
 
     # -- keeping up to date
     def _current_stamp(self, session) -> _Stamp:
-        summary = self.scope.with_only_columns(func.count(self.model.id), func.max(self.model.updated_at),
-                                               func.coalesce(func.sum(self.model.id), 0)).order_by(None)
-        count, newest, id_sum = session.execute(summary).one()
-        return _Stamp(int(count), newest, int(id_sum))
+        version = _version_of(self.model.updated_at, session.get_bind().dialect.name)
+        summary = self.scope.with_only_columns(func.count(self.model.id), func.coalesce(func.sum(self.model.id), 0),
+                                               func.sum(version)).order_by(None)
+        count, id_sum, version_sum = session.execute(summary).one()
+        return _Stamp(int(count), int(id_sum), version_sum)
 
-    def _rows(self, session, newer_than=None) -> Iterable[tuple]:
+    def _current_versions(self, session) -> dict[int, Any]:
+        version = _version_of(self.model.updated_at, session.get_bind().dialect.name)
+        return dict(session.execute(self.scope.with_only_columns(self.model.id, version).order_by(None)).all())
+
+    def _rows(self, session, ids: Sequence[int] | None = None) -> list[tuple]:
         stmt = self.scope.with_only_columns(self.model.id, *self.text_columns).order_by(None)
-        if newer_than is not None:
-            stmt = stmt.where(self.model.updated_at >= newer_than)
-        return session.execute(stmt)
+        if ids is None:
+            return list(session.execute(stmt))
+        rows: list[tuple] = []
+        for start in range(0, len(ids), 500):
+            rows.extend(session.execute(stmt.where(self.model.id.in_(ids[start:start + 500]))))
+        return rows
 
     def refresh(self, session) -> None:
         """Bring the index up to date with the database (cheap when nothing changed).
 
-        The database is read outside the lock, so searches go on meanwhile; only applying the
-        changed rows (and rebuilding the matrix) holds them up.
+        A summary of the rows (count, sum of ids, sum of update times) says whether anything
+        changed; if so, each row's update time says exactly which rows to fetch again, whatever
+        the clocks of the machines that wrote them. The database is read, and the matrix rebuilt,
+        outside the lock: searches go on meanwhile with the index as it was.
         """
         with self.lock:
             now = time.monotonic()
@@ -106,22 +126,30 @@ class TextIndex:
         stamp = self._current_stamp(session)
         if stamp == previous:
             return
-        if previous is not None and stamp.newest is not None and previous.newest is not None:
-            # Rows stamped at the newest known time again too: one committed later may share it.
-            changed = list(self._rows(session, newer_than=previous.newest))
-            with self.lock:
-                if self.stamp is previous:
-                    self._upsert(changed)
-                    if len(self.ids) == stamp.count and sum(self.ids) == stamp.id_sum:
-                        self.stamp = stamp
-                        self._matrix()
-                        return
-        everything = list(self._rows(session))  # rows were removed: start afresh
+        versions = self._current_versions(session)
         with self.lock:
-            self._reset()
-            self._upsert(everything)
+            known = dict(self.versions) if previous is not None else None
+        if known is not None and known.keys() <= versions.keys():
+            changed = sorted(i for i, version in versions.items() if known.get(i) != version)
+            rows = self._rows(session, changed)
+            with self.lock:
+                if self.stamp is not previous:  # another refresh got there first
+                    return
+                self._upsert(rows)
+                self.versions.update({i: versions[i] for i in changed})
+                self.stamp = stamp
+            self._rebuild_matrix()
+            return
+        # First build, or rows were removed: build afresh beside the index, then swap it in.
+        fresh = TextIndex(self.model, self.scope, self.text_columns)
+        fresh._upsert(self._rows(session))
+        fresh.versions = versions
+        fresh._rebuild_matrix()
+        with self.lock:
+            for name in ("position", "ids", "versions", "titles", "bodies", "doc_grams", "vocabulary", "matrix"):
+                setattr(self, name, getattr(fresh, name))
             self.stamp = stamp
-            self._matrix()
+            self._changed()
 
     def refresh_in_background(self, engine) -> None:
         """Start :meth:`refresh` in a thread with its own session, unless one runs or the index is fresh."""
@@ -140,11 +168,6 @@ class TextIndex:
                 self.refreshing = False
 
         threading.Thread(target=work, name=f"search-index-{self.model.__tablename__}", daemon=True).start()
-
-    def _reset(self) -> None:
-        self.position, self.ids, self.titles, self.bodies, self.doc_grams = {}, [], [], [], []
-        self.vocabulary, self.matrix = {}, None
-        self._changed()
 
     def _gram_ids(self, text: str) -> np.ndarray:
         vocabulary = self.vocabulary
@@ -170,23 +193,27 @@ class TextIndex:
                 self.titles[at], self.bodies[at], self.doc_grams[at] = title, body, gram_ids
             changed = True
         if changed:
-            self.matrix = None
             self._changed()
 
     def _changed(self) -> None:
         self.generation += 1
         self.rankings.clear()
 
-    def _matrix(self) -> sparse.csc_matrix:
-        if self.matrix is None:
-            lengths = np.fromiter((len(g) for g in self.doc_grams), dtype=np.int64, count=len(self.doc_grams))
-            indptr = np.concatenate(([0], np.cumsum(lengths)))
-            indices = np.concatenate(self.doc_grams) if self.doc_grams else np.zeros(0, dtype=np.int32)
-            data = np.ones(len(indices), dtype=np.float32)
-            rows = sparse.csr_matrix((data, indices, indptr), shape=(len(self.ids), max(1, len(self.vocabulary))))
-            # Column-major: a query reads only its own grams' postings, not every row.
-            self.matrix = rows.tocsc()
-        return self.matrix
+    def _rebuild_matrix(self) -> None:
+        """Build the n-gram matrix of the current rows and swap it in (unless they changed meanwhile)."""
+        with self.lock:
+            generation, doc_grams, columns = self.generation, list(self.doc_grams), max(1, len(self.vocabulary))
+        lengths = np.fromiter((len(g) for g in doc_grams), dtype=np.int64, count=len(doc_grams))
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        indices = np.concatenate(doc_grams) if doc_grams else np.zeros(0, dtype=np.int32)
+        data = np.ones(len(indices), dtype=np.float32)
+        rows = sparse.csr_matrix((data, indices, indptr), shape=(len(doc_grams), columns))
+        # Column-major: a query reads only its own grams' postings, not every row.
+        matrix = rows.tocsc()
+        with self.lock:
+            if self.generation == generation:
+                self.matrix = matrix
+                self.rankings.clear()  # rankings made with the previous matrix may lack new rows
 
     # -- answering
     def search(self, query: str, allowed_ids: set[int] | None = None, *, min_score: float = MIN_SCORE,
@@ -217,19 +244,22 @@ class TextIndex:
 
     def _candidates(self, terms: Sequence[str], allowed_ids: set[int] | None) -> tuple[list[int], list[str], list[str]]:
         """The rows sharing most n-grams with the query's words (at most :data:`CANDIDATES`)."""
-        matrix = self._matrix()
-        share = np.zeros(len(self.ids), dtype=np.float32)
+        matrix = self.matrix
+        if matrix is None:
+            return [], [], []
+        rows, columns = matrix.shape
+        share = np.zeros(rows, dtype=np.float32)
         for term in terms:
             term_grams = grams(term)
-            known = sorted(self.vocabulary[g] for g in term_grams if g in self.vocabulary)
+            known = sorted(g for g in (self.vocabulary.get(g) for g in term_grams) if g is not None and g < columns)
             if not known:
                 continue
             postings = matrix[:, known]  # one column per gram: the rows containing it
-            share += np.bincount(postings.indices, minlength=len(self.ids)).astype(np.float32) / len(term_grams)
+            share += np.bincount(postings.indices, minlength=rows).astype(np.float32) / len(term_grams)
         share /= len(terms)
         if allowed_ids is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            mask[[self.position[i] for i in allowed_ids if i in self.position]] = True
+            mask = np.zeros(rows, dtype=bool)
+            mask[[at for at in (self.position.get(i) for i in allowed_ids) if at is not None and at < rows]] = True
             share[~mask] = 0.0
         hits = np.flatnonzero(share >= MIN_GRAM_SHARE)
         if len(hits) > CANDIDATES:

@@ -1,7 +1,6 @@
 """Filtered, sorted, paginated listings shared by the pages and the JSON API."""
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -9,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
+from market.cache import TTLCache
 from market.db import db
 from market.errors import ValidationFailed
 from market.search.index import search_ids
@@ -103,25 +103,14 @@ def parse_listing_args(args: Mapping[str, str], *, int_filters: Sequence[str] = 
 
 
 # Counting a large table is most of a listing page's cost; a total a second or two old is fine
-# for "N projects" and the page links. Tests set this to 0.
-COUNT_CACHE_SECONDS = 2.0
-_counts: dict[tuple[str, str], tuple[float, int]] = {}
+# for "N projects" and the page links. Tests turn it off.
+totals = TTLCache(2.0)
 
 
 def _count(stmt: Select) -> int:
     counting = select(func.count()).select_from(stmt.order_by(None).subquery())
-    if COUNT_CACHE_SECONDS <= 0:
-        return db.session.scalar(counting) or 0
     key = (str(db.engine.url), str(counting.compile(db.engine, compile_kwargs={"literal_binds": True})))
-    now = time.monotonic()
-    cached = _counts.get(key)
-    if cached and now - cached[0] < COUNT_CACHE_SECONDS:
-        return cached[1]
-    total = db.session.scalar(counting) or 0
-    if len(_counts) > 10_000:  # many distinct filter combinations: start afresh rather than grow
-        _counts.clear()
-    _counts[key] = (now, total)
-    return total
+    return totals.get(key, lambda: db.session.scalar(counting) or 0)
 
 
 def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],
@@ -137,10 +126,14 @@ def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Se
         ranked = search_ids(db.session, model, scope, text_columns, listing.q,
                             filtered=stmt if listing.filters else None)
         page_ids = [row_id for row_id, _score in ranked[offset:offset + listing.per_page]]
-        loaded = {obj.id: obj for obj in db.session.scalars(
-            select(model).where(model.id.in_(page_ids)).options(*load_options))}
-        return Page([loaded[i] for i in page_ids], len(ranked), listing.page, listing.per_page)
+        return Page(_rows_in_order(model, page_ids, load_options), len(ranked), listing.page, listing.per_page)
     total = _count(stmt)
-    items = db.session.scalars(
-        stmt.order_by(*order_by).limit(listing.per_page).offset(offset).options(*load_options)).all()
-    return Page(list(items), total, listing.page, listing.per_page)
+    # Ids first, rows after: a deep page then skips index entries, not whole rows.
+    page_ids = list(db.session.scalars(
+        stmt.with_only_columns(model.id).order_by(*order_by).limit(listing.per_page).offset(offset)))
+    return Page(_rows_in_order(model, page_ids, load_options), total, listing.page, listing.per_page)
+
+
+def _rows_in_order(model: type, ids: list[int], load_options: Sequence[Any]) -> list:
+    loaded = {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(ids)).options(*load_options))}
+    return [loaded[i] for i in ids]

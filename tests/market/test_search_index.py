@@ -83,3 +83,24 @@ def test_warming_survives_a_database_that_is_away(app, monkeypatch, caplog):
     monkeypatch.setattr(index.TextIndex, "refresh", unreachable)
     warm_search_indexes(app)  # does not raise: the worker starts and serves 503 pages meanwhile
     assert "search indexes not built at start" in caplog.text
+
+
+def test_an_edit_stamped_by_a_lagging_clock_is_still_found(client, make_project):
+    """Edits are found by each row's update time, not by the newest one: another machine's clock may lag."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from market.db import db, utcnow
+    from market.projects.models import Project
+
+    ahead = make_project(title="梅林社区书法班")
+    behind = make_project(title="景田社区书法班")
+    db.session.execute(update(Project).where(Project.id == ahead.id).values(updated_at=utcnow() + timedelta(hours=1)))
+    db.session.commit()
+    assert {i["id"] for i in client.get("/api/v1/projects?q=书法").get_json()["items"]} == {ahead.id, behind.id}
+    db.session.execute(update(Project).where(Project.id == behind.id).values(
+        title="景田社区象棋班", updated_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    assert [i["id"] for i in client.get("/api/v1/projects?q=象棋").get_json()["items"]] == [behind.id]
+    assert [i["id"] for i in client.get("/api/v1/projects?q=书法").get_json()["items"]] == [ahead.id]
