@@ -41,23 +41,35 @@ def _serve(env: dict, port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-@pytest.fixture
-def voting_site(tmp_path):
-    """A demo database with 40 verified voters in the open round, served by gunicorn."""
-    from werkzeug.security import generate_password_hash
-
+def _demo_app(tmp_path):
+    """An app on a fresh SQLite file with the demo data, and the environment gunicorn serves it with."""
     from market import create_app
-    from market.accounts.models import Role, User
     from market.config import TestConfig
-    from market.db import db, utcnow
+    from market.db import db
     from market.demo.loader import load_demo
-    from market.micro.models import MicroRound, RoundPhase
 
     url = f"sqlite:///{tmp_path / 'faults.db'}"
     app = create_app(TestConfig(url, instance_path=str(tmp_path)))
     with app.app_context():
         db.create_all()
         load_demo(db.session)
+        db.session.commit()
+    env = {**os.environ, "DATABASE_URL": url, "MARKET_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "fault-test",
+           "MARKET_LOGIN_RATE_LIMIT": "100000 per minute"}
+    return app, env
+
+
+@pytest.fixture
+def voting_site(tmp_path):
+    """A demo database with 40 verified voters in the open round, served by gunicorn."""
+    from werkzeug.security import generate_password_hash
+
+    from market.accounts.models import Role, User
+    from market.db import db, utcnow
+    from market.micro.models import MicroRound, RoundPhase
+
+    app, env = _demo_app(tmp_path)
+    with app.app_context():
         round_ = db.session.scalar(select(MicroRound).where(MicroRound.phase == RoundPhase.VOTING))
         password_hash = generate_password_hash(PASSWORD)
         voters = [User(email=f"fault.voter.{n}@example.org", display_name=f"Voter {n}", role=Role.RESIDENT,
@@ -66,10 +78,7 @@ def voting_site(tmp_path):
         db.session.add_all(voters)
         db.session.commit()
         emails, round_id = [v.email for v in voters], round_.id
-    env = {**os.environ, "DATABASE_URL": url, "MARKET_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "fault-test",
-           "MARKET_LOGIN_RATE_LIMIT": "100000 per minute"}
-    port = _free_port()
-    yield {"app": app, "env": env, "port": port, "emails": emails, "round_id": round_id}
+    yield {"app": app, "env": env, "port": _free_port(), "emails": emails, "round_id": round_id}
 
 
 def test_killed_server_loses_no_acknowledged_ballot(voting_site):
@@ -161,22 +170,15 @@ APPROVAL_THREADS = 4
 @pytest.fixture
 def approving_site(tmp_path):
     """A demo database with a fresh match run of the district official, ready to approve, served by gunicorn."""
-    from market import create_app
     from market.accounts.models import User
-    from market.config import TestConfig
     from market.db import db, utcnow
     from market.demo.data import DEMO_PASSWORD
-    from market.demo.loader import load_demo
     from market.funds.models import FundingPool
     from market.review import adapter, jobs, services
     from market.review.models import MatchProposal, MatchProposalStatus
 
-    url = f"sqlite:///{tmp_path / 'approvals.db'}"
-    app = create_app(TestConfig(url, instance_path=str(tmp_path)))
+    app, env = _demo_app(tmp_path)
     with app.app_context():
-        db.create_all()
-        load_demo(db.session)
-        db.session.commit()
         official = db.session.scalar(select(User).where(User.email == "official@demo.futian.example"))
         run = services.start_run(official, sorted(services.matchable_ids(official)),
                                  adapter.RunOptions(time_limit=30), now=utcnow())
@@ -187,8 +189,6 @@ def approving_site(tmp_path):
             MatchProposal.run_id == run_id, MatchProposal.status == MatchProposalStatus.PROPOSED)
             .order_by(MatchProposal.id)))
         pools_before = dict(db.session.execute(select(FundingPool.id, FundingPool.remaining_cents)).all())
-    env = {**os.environ, "DATABASE_URL": url, "MARKET_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "fault-test",
-           "MARKET_LOGIN_RATE_LIMIT": "100000 per minute"}
     yield {"app": app, "env": env, "port": _free_port(), "run_id": run_id, "proposal_ids": proposal_ids,
            "pools_before": pools_before, "email": email, "password": DEMO_PASSWORD}
 
