@@ -130,7 +130,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        limit = max(1, (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
         return _http_error(413, "too_large", _("What you sent is larger than %(mb)d MB in all, so nothing was saved. "
                                                "Go back and send fewer or smaller files.", mb=limit))
 
