@@ -366,18 +366,23 @@ def _milestone(milestone_id: int) -> Milestone:
     return db.get_or_404(Milestone, milestone_id)
 
 
+def _to_contract(milestone: Milestone, message: str, category: str = "success", status: int = 302):
+    flash(message, category)
+    return redirect(url_for("review.contract", contract_id=milestone.contract_id)), status
+
+
 @bp.post("/milestones/<int:milestone_id>/submit")
 @login_required
 def submit_milestone(milestone_id: int):
     milestone = _milestone(milestone_id)
+    if not awards.can_report_on(current_user, milestone.contract):  # refused before the form is read
+        abort(403)
     form = MilestoneSubmitForm()
     if not form.validate_on_submit():
-        flash(_("Describe what was delivered."), "danger")
-        return redirect(url_for("review.contract", contract_id=milestone.contract_id)), 303
+        return _to_contract(milestone, _("Describe what was delivered."), "danger", 303)
     awards.submit_milestone(current_user, milestone, form.note.data, now=utcnow())
     db.session.commit()
-    flash(_("Milestone reported. The responsible official will review it."), "success")
-    return redirect(url_for("review.contract", contract_id=milestone.contract_id))
+    return _to_contract(milestone, _("Milestone reported. The responsible official will review it."))
 
 
 @bp.post("/milestones/<int:milestone_id>/approve")
@@ -387,22 +392,21 @@ def approve_milestone(milestone_id: int):
     milestone = _milestone(milestone_id)
     awards.approve_milestone(current_user, milestone, now=utcnow())
     db.session.commit()
-    flash(_("Milestone approved."), "success")
-    return redirect(url_for("review.contract", contract_id=milestone.contract_id))
+    return _to_contract(milestone, _("Milestone approved."))
 
 
 @bp.post("/milestones/<int:milestone_id>/return")
 @official_required
 def return_milestone(milestone_id: int):
     milestone = _milestone(milestone_id)
+    if not awards.can_manage_contract(current_user, milestone.contract):
+        abort(403)
     form = MilestoneReturnForm()
     if not form.validate_on_submit():
-        flash(_("Say what is missing."), "danger")
-        return redirect(url_for("review.contract", contract_id=milestone.contract_id)), 303
+        return _to_contract(milestone, _("Say what is missing."), "danger", 303)
     awards.return_milestone(current_user, milestone, form.reason.data, now=utcnow())
     db.session.commit()
-    flash(_("Milestone sent back to the provider."), "success")
-    return redirect(url_for("review.contract", contract_id=milestone.contract_id))
+    return _to_contract(milestone, _("Milestone sent back to the provider."))
 
 
 # ---------------------------------------------------------------- dashboard helpers

@@ -216,6 +216,7 @@ def test_contract_signing_and_milestones_through_the_pages(browser, market, open
     outsider.login(market.provider())
     assert outsider.post(f"/review/milestones/{contract.milestones[1].id}/submit",
                          {"note": "冒充的报告内容"}).status_code == 403
+    assert outsider.post(f"/review/milestones/{contract.milestones[1].id}/submit", {"note": ""}).status_code == 403
     assert browser.post(f"/review/milestones/{first.id}/approve").status_code == 302
     db.session.expire_all()
     assert db.session.get(type(first), first.id).status in (MilestoneStatus.APPROVED, MilestoneStatus.PAID)
