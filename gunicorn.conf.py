@@ -6,6 +6,6 @@ Command-line options (``--workers``, ``--bind``, ...) still apply; this file onl
 
 def post_worker_init(worker):
     """Each worker builds its search indexes before it accepts a request (the others serve meanwhile)."""
-    from market.search.warm import warm_search_indexes
+    from market.web.warm import warm_search_indexes
 
     warm_search_indexes(worker.wsgi)

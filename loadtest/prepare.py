@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from market import create_app
 from market.accounts.models import Role, User
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.micro.models import MicroRound, RoundPhase
 
 VOTER_PASSWORD = "load-test-voter-2026"

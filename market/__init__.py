@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from market.config import Config
-from market.errors import DomainError
+from market.core.errors import DomainError
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +41,10 @@ def create_app(config: Any = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "market" / "translations"))
 
-    from market.web.security import init_security
+    from market.core import audit
+    from market.ui.security import init_security
 
+    audit.init_app(app)
     init_security(app)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -66,8 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from market.payments.routes import stripe_webhook
     from market.projects.routes import bp as projects_bp
     from market.review.routes import bp as review_bp
-    from market.search.routes import bp as search_bp
     from market.web.routes import bp as web_bp
+    from market.web.search import bp as search_bp
 
     for blueprint in (web_bp, accounts_bp, projects_bp, orgs_bp, funds_bp, search_bp, audit_bp):
         app.register_blueprint(blueprint)
@@ -87,7 +89,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, and machines posting JSON (Stripe's webhook), are answered in JSON, never HTML."""
+    return request.path.startswith("/api/") or request.is_json
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -162,7 +165,7 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from market.web import formatting
+    from market.ui import formatting
 
     app.jinja_env.filters.update(money=formatting.money, date=formatting.date_label, datetime=formatting.datetime_label)
     app.jinja_env.globals.update(enum_label=formatting.enum_label, page_url=formatting.page_url)
@@ -176,7 +179,7 @@ def _register_cli(app: Flask) -> None:
     from market.audit.cli import audit_cli
     from market.demo.cli import demo_cli
     from market.notifications.cli import notifications_cli
-    from market.ops.cli import backup_cli
+    from market.ops.cli import backup_cli, ledger_cli
     from market.review.cli import review_cli
 
     app.cli.add_command(audit_cli)
@@ -184,3 +187,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(ledger_cli)

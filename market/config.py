@@ -70,6 +70,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MARKET_MAX_REQUEST_MB", "110")) * 1024 * 1024
         # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* headers to trust.
         self.PROXY_COUNT = int(os.environ.get("MARKET_PROXY_COUNT", "0"))
+        # The audit chain's signing keys (``id:hex,...``; default: instance/audit_keys) and where its
+        # checkpoints go (a file path, ``redis`` or ``memory``; default: instance/audit-checkpoints.jsonl).
+        self.AUDIT_KEYS = os.environ.get("MARKET_AUDIT_KEYS", "")
+        self.AUDIT_CHECKPOINTS = os.environ.get("MARKET_AUDIT_CHECKPOINTS", "")
 
     def _secret_key(self, instance: Path) -> str:
         return _persistent_secret_key(instance)
@@ -92,3 +96,5 @@ class TestConfig(Config):
         self.BABEL_DEFAULT_LOCALE = "en"
         self.STRIPE_SECRET_KEY = ""  # nosec B105 (empty: no key configured)
         self.STRIPE_WEBHOOK_SECRET = ""  # nosec B105 (empty: no key configured)
+        self.AUDIT_KEYS = "test:" + "0123456789abcdef" * 4
+        self.AUDIT_CHECKPOINTS = "memory"

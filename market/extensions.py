@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
-from market.db import db
+from market.core.db import db
 
 migrate = Migrate()
 csrf = CSRFProtect()

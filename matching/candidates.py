@@ -27,7 +27,8 @@ win near-ties through their score component.  Pinned pairs that pass the hard fi
 always kept, even below the cut.
 
 Pools are eligible for a project if they have money left, their focus categories include the
-project's category (or are empty) and their streets include its street (or are empty).  When
+project's category (or are empty), their streets include its street (or are empty) and their
+co-funding cap on its budget is at least 1 fen (``max_share`` and ``max_per_project``).  When
 more than ``k_pools`` are eligible, the kept ones are a deterministic weighted draw
 (Efraimidis-Spirakis keys from a CRC32 of the project and pool ids; weight = remaining budget,
 x4 for a focus-category match, x2 for a street match): large and targeted pools reach most
@@ -509,7 +510,7 @@ def _filter_and_prune(problem: MatchProblem, units: list[Unit], market: _Market,
                     decisions=int(n_dec[r]), bid_count=len(bids.get(unit.key, ())))
             geo = np.where(local, S.GEO_LOCAL, np.where(in_street, S.GEO_STREET, S.GEO_DISTRICT))
             rest = fixed_c[None, :] + w.geography * geo + w.price * price_c
-            if np.isfinite(shortlist) and shortlist < n_cap:
+            if math.isfinite(shortlist) and shortlist < n_cap:
                 cos = (xu[rows] @ xp_c).toarray()
                 approx = np.where(elig, w.text * slope * cos + rest, -np.inf)
                 m = int(shortlist)

@@ -67,6 +67,7 @@ from scipy import sparse
 from .candidates import Unit, generate_candidates, units_of
 from .solvers import LinearModel, SolveOutcome, available_solvers, solve_linear
 from .types import (
+    INT_MAX,
     Assignment,
     Candidate,
     CandidateSet,
@@ -85,6 +86,9 @@ __all__ = ["solve", "verify"]
 
 _TOL = 1e-6
 _BINDING_USED = 0.995
+#: Slack on the requested relative gap: the solver stops at that gap with the tie-breaking
+#: terms (< 1.1e-7 of the value) in its objective, the reported gap leaves them out.
+_GAP_SLACK = 2e-7
 #: Up to this many (pool, project) pairs the model links money to selection row by row.
 TIGHT_ROWS_MAX = 20_000
 #: Above this many columns the LP relaxation is solved by column generation.
@@ -411,6 +415,7 @@ class _Formulation:
                 forbid_pool.add((d.project_id, d.pool_id))
             else:
                 self.pin_pool.append((d.project_id, d.pool_id))
+        self.forbid_pool = forbid_pool
         self.pin_errors: list[str] = list(cands.pin_errors)
 
         # ---- provider pairs
@@ -437,6 +442,9 @@ class _Formulation:
                         or c.price < 0:
                     raise ValueError(f"candidates: price of {key[0]!r}/{c.provider_id!r} must "
                                      f"be an int >= 0 (fen), got {c.price!r}")
+                if c.price > INT_MAX:
+                    raise ValueError(f"candidates: price of {key[0]!r}/{c.provider_id!r} must "
+                                     f"be below 2**63 (at most {INT_MAX} fen), got {c.price!r}")
                 if (key[0], None, c.provider_id) in forbid_prov or \
                         (key[0], key[1], c.provider_id) in forbid_prov:
                     continue
@@ -516,6 +524,7 @@ class _Formulation:
             if p.needs_funding and not self.project_funds[j] and self._min_cost(j) > 0:
                 self.viable[j] = False
         self._max_cost_cache: dict[int, int] = {}
+        self._serving: dict[tuple, list[int]] = {}
         self._check_pins()
         self.model: LinearModel | None = None
 
@@ -577,6 +586,15 @@ class _Formulation:
                 self.pin_errors.append(f"project {self.units[u].key[0]!r}"
                                        f"{_lot(self.units[u].key[1])} has two pinned providers")
             units_pinned[u] = k
+
+    def serving_pools(self, p: ProjectSpec) -> list[int]:
+        """Pools whose focus and streets cover project p, whatever their money and caps."""
+        key = (p.category, p.street_id)
+        found = self._serving.get(key)
+        if found is None:
+            found = self._serving[key] = [f for f, pool in enumerate(self.pools)
+                                          if _pool_serves(pool, p)]
+        return found
 
     def cap(self, t: int, cost: int) -> int:
         """Integer cap of funding pair t for a project costing ``cost``."""
@@ -677,7 +695,9 @@ class _Formulation:
         for i, ks in sorted(by_prov.items()):
             if len(ks) > self.capacity[i]:
                 row([(k, 1.0) for k in ks], -np.inf, float(self.capacity[i]))
-            if self.fair_cap is not None and int(self.pair_price[ks].sum()) > self.fair_cap:
+            # summed in float: int64 wraps around silently past 2**63
+            if self.fair_cap is not None and \
+                    float(self.pair_price[ks].sum(dtype=np.float64)) > self.fair_cap:
                 row([(k, float(self.pair_price[k]) / S) for k in ks], -np.inf, self.fair_cap / S)
         # funding rows
         for j, p in enumerate(self.projects):
@@ -1162,7 +1182,8 @@ class _Engine:
             if best is None:
                 return self._infeasible(self._diagnose())
         # 3. MIP over project selection (provider choice continuous: a transportation problem)
-        if frac_projects and self._gap(best, bound) > self.gap and self.remaining() > 0.5:
+        if frac_projects and self._gap(best, bound) > self.gap + _GAP_SLACK \
+                and self.remaining() > 0.5:
             sel = self._select_free(frac_projects, lp)
             cand, mip_bound = self._selection_mip(model, x_lp, sel, best)
             if cand is not None and fm.value(cand) > fm.value(best):
@@ -1323,9 +1344,15 @@ class _Engine:
         return y
 
     def _noise(self) -> float:
+        """A bound this close to the value (in value units) has closed.
+
+        Covers the tie-breaking terms and the solvers' absolute tolerance: HiGHS prunes nodes
+        within 1e-6 of the model's objective unit (``bnorm``), which is more than 1e-6 of the
+        value when the weights add up to less than 1 (small priorities).
+        """
         fm = self.fm
         total = float(fm.unit_weight.sum()) + float(fm.project_weight.sum())
-        return 1e-6 * fm.bnorm * max(total, 1e-9)
+        return 1e-6 * fm.bnorm * max(total, 1.0)
 
     def _integerise(self, x: np.ndarray, label: str,
                     funding_from: np.ndarray | None = None) -> _Solution | None:
@@ -1441,7 +1468,7 @@ class _Engine:
         elif not sol.selected and not fm.viable.any():
             status = "no_candidates"
         else:
-            status = "optimal" if gap <= self.gap + 1e-12 else "feasible"
+            status = "optimal" if gap <= self.gap + _GAP_SLACK else "feasible"
         assignments = self._assignments(sol)
         unmatched = self._unmatched(sol)
         binding = self._binding(sol)
@@ -1524,17 +1551,10 @@ class _Engine:
                 if code == "no_valid_bid":
                     params["bids"] = funnel.bid_count if funnel else 0
                 return code, params, unit.key[1]
-        if p.needs_funding and not fm.project_funds[j] and fm._min_cost(j) > 0:
-            return "no_eligible_pool", dict(base), None
-        if p.needs_funding:
-            need = fm._min_cost(j)
-            leftovers = [left[int(fm.fund_pool[t])] for t in fm.project_funds[j]]
-            reach = sum(min(fm.cap(t, need), left[int(fm.fund_pool[t])])
-                        for t in fm.project_funds[j])
-            if reach < need:
-                if sum(leftovers) < need:
-                    return "pools_exhausted", dict(base, needed=need, left=int(sum(leftovers))), None
-                return "co_funding_limit", dict(base, needed=need, coverable=int(reach)), None
+        if p.needs_funding and fm._min_cost(j) > 0:
+            found = self._funding_reason(j, fm._min_cost(j), left)
+            if found is not None:
+                return found[0], dict(base, **found[1]), None
         if p.needs_provider:
             for u in fm.project_units[j]:
                 ks = fm.unit_pairs[u]
@@ -1547,6 +1567,43 @@ class _Engine:
                     share = fm.problem.options.max_provider_share
                     return "provider_share_cap", dict(base, share=share), fm.units[u].key[1]
         return "not_selected", dict(base), None
+
+    def _funding_reason(self, j: int, need: int, left: list[int]) -> tuple[str, dict] | None:
+        """Why the pools cannot fund project j at cost ``need``, or ``None`` if they could.
+
+        Looks at every pool eligible for the project, not only the few that candidate
+        generation sampled: the money left and the co-funding caps of all of them.
+        """
+        fm = self.fm
+        p = fm.projects[j]
+        usable: list[tuple[int, int]] = []  # (pool, cap)
+        rounds_to_zero: list[int] = []
+        for f in fm.serving_pools(p):
+            pool = fm.pools[f]
+            if (p.id, pool.id) in fm.forbid_pool:
+                continue
+            cap = pool.cap_for(need)
+            if cap > 0:
+                usable.append((f, cap))
+            else:
+                rounds_to_zero.append(f)
+        if not usable and not rounds_to_zero:
+            return "no_eligible_pool", {}
+        money = sum(left[f] for f, _ in usable)
+        reach = sum(min(cap, left[f]) for f, cap in usable)
+        if reach >= need:
+            # enough in reach; only a candidate set without this project's pools stops it
+            return None if fm.project_funds[j] else ("no_eligible_pool", {})
+        # pools whose share of the cost is below 1 fen are to blame when their money was what
+        # the project lacked
+        idle = [f for f in rounds_to_zero if left[f] > 0]
+        if idle and (not usable or money + sum(left[f] for f in idle) >= need):
+            return "co_funding_share_rounds_to_zero", {
+                "pools": [fm.pools[f].name or str(fm.pools[f].id) for f in idle],
+                "pool_ids": [fm.pools[f].id for f in idle], "needed": need}
+        if money < need:
+            return "pools_exhausted", {"needed": need, "left": money}
+        return "co_funding_limit", {"needed": need, "coverable": reach}
 
     def _binding(self, sol: _Solution) -> tuple[str, ...]:
         fm = self.fm

@@ -9,6 +9,8 @@ Conventions
   output order) :func:`id_key` is used: integers first, numerically, then strings, lexically.
 * **Money** is always an ``int`` number of minor units (fen, 1 yuan = 100 fen).  Messages show
   yuan; machine-readable ``params`` keep fen.
+* **Integers** (money, counts, staff, ``k``) must be below 2**63 (:data:`INT_MAX`): the engine
+  keeps them in numpy ``int64`` arrays.
 * **Sequences** may be passed as lists; they are stored as tuples / frozensets so that every
   object is immutable.
 * Bad values raise ``ValueError`` whose message starts with the offending field, e.g.
@@ -19,24 +21,25 @@ Reason codes
 Every unmatched project carries ``reason`` (English), ``reason_code`` and ``params``.  The web app
 translates with :data:`REASON_TEMPLATES` / :func:`format_reason` (``lang="zh"``):
 
-=========================  ===================================================================
-code                       Chinese template (``format_reason(code, params, lang="zh")``)
-=========================  ===================================================================
-no_provider_for_category   暂无提供{category_name}的服务机构
-no_provider_in_area        {street_name}暂无符合条件的{category_name}服务机构
-requirements_not_met       {street_name}的{category_name}服务机构均不满足资质要求（{detail}）
-no_valid_bid               没有有效投标（{bids}份投标均不符合条件或超出预算）
-conflict_of_interest       符合条件的服务机构均存在利益冲突
-forbidden_by_decision      符合条件的服务机构均已被正式决定排除
-providers_at_capacity      {count}家符合条件的服务机构均已满负荷
-provider_share_cap         符合条件的服务机构已达到总金额{share}的公平上限
-no_eligible_pool           没有资金池覆盖{street_name}的{category_name}项目
-pools_exhausted            资金池余额不足：需要{needed}元，剩余{left}元
-co_funding_limit           配资规则限制：最多可筹集{coverable}元，需要{needed}元
-not_selected               未入选：资金和服务机构已分配给综合得分更高的项目
-infeasible_decisions       正式决定无法同时满足：{detail}
-no_solution                求解器在时限内未找到可行解
-=========================  ===================================================================
+===============================  ===================================================================
+code                             Chinese template (``format_reason(code, params, lang="zh")``)
+===============================  ===================================================================
+no_provider_for_category         暂无提供{category_name}的服务机构
+no_provider_in_area              {street_name}暂无符合条件的{category_name}服务机构
+requirements_not_met             {street_name}的{category_name}服务机构均不满足资质要求（{detail}）
+no_valid_bid                     没有有效投标（{bids}份投标均不符合条件或超出预算）
+conflict_of_interest             符合条件的服务机构均存在利益冲突
+forbidden_by_decision            符合条件的服务机构均已被正式决定排除
+providers_at_capacity            {count}家符合条件的服务机构均已满负荷
+provider_share_cap               符合条件的服务机构已达到总金额{share}的公平上限
+no_eligible_pool                 没有资金池覆盖{street_name}的{category_name}项目
+pools_exhausted                  资金池余额不足：需要{needed}元，剩余{left}元
+co_funding_limit                 配资规则限制：最多可筹集{coverable}元，需要{needed}元
+co_funding_share_rounds_to_zero  配资比例折算不足1分：{pools}无法为{needed}元的项目出资
+not_selected                     未入选：资金和服务机构已分配给综合得分更高的项目
+infeasible_decisions             正式决定无法同时满足：{detail}
+no_solution                      求解器在时限内未找到可行解
+===============================  ===================================================================
 
 Example::
 
@@ -84,6 +87,7 @@ __all__ = [
     "POOL_KINDS",
     "PROJECT_TYPES",
     "STATUSES",
+    "INT_MAX",
 ]
 
 Id = int | str
@@ -94,6 +98,8 @@ PROVIDER_KINDS = ("social_organisation", "enterprise", "public_institution", "ot
 POOL_KINDS = ("government", "foundation", "csr", "other")
 PROJECT_TYPES = ("service", "works", "goods")
 STATUSES = ("optimal", "feasible", "infeasible", "no_candidates")
+#: Largest int an input may hold (2**63 - 1): the engine keeps money and counts in numpy int64.
+INT_MAX = 2**63 - 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -174,6 +180,10 @@ REASON_TEMPLATES: dict[str, tuple[str, str]] = {
         "co-funding rules cover at most {coverable} of {needed}",
         "配资规则限制：最多可筹集{coverable}元，需要{needed}元",
     ),
+    "co_funding_share_rounds_to_zero": (
+        "co-funding share rounds to 0 fen: {pools} can pay nothing towards {needed}",
+        "配资比例折算不足1分：{pools}无法为{needed}元的项目出资",
+    ),
     "not_selected": (
         "not selected: funds and providers went to higher-scoring projects",
         "未入选：资金和服务机构已分配给综合得分更高的项目",
@@ -195,10 +205,14 @@ def format_reason(code: str, params: Mapping[str, Any], lang: Literal["en", "zh"
     """Render a reason code with its parameters in English or Chinese.
 
     Money parameters (``needed``, ``left``, ``coverable``, ``budget``, ``price``) are in fen
-    and shown in yuan; ``share`` is a fraction shown as a percentage.
+    and shown in yuan; ``share`` is a fraction shown as a percentage; a list (e.g. ``pools``)
+    is joined with ", " (Chinese: "、").
 
     >>> format_reason("no_provider_in_area", {"street_name": "福田街道", "category_name": "养老服务"})
     'no eligible provider in 福田街道 for 养老服务'
+    >>> format_reason("co_funding_share_rounds_to_zero", {"pools": ["甲基金", "乙基金"], "needed": 5},
+    ...               lang="zh")
+    '配资比例折算不足1分：甲基金、乙基金无法为0.05元的项目出资'
     """
     if code not in REASON_TEMPLATES:
         raise ValueError(f"code: unknown reason code {code!r}")
@@ -209,6 +223,8 @@ def format_reason(code: str, params: Mapping[str, Any], lang: Literal["en", "zh"
             shown[key] = format_money(int(value))
         elif key == "share" and isinstance(value, numbers.Real):
             shown[key] = f"{float(value):.0%}"
+        elif isinstance(value, (list, tuple)):
+            shown[key] = ("、" if lang == "zh" else ", ").join(str(v) for v in value)
         else:
             shown[key] = value
     return template.format_map(_Default(shown))
@@ -242,6 +258,9 @@ def _check_int(owner: str, obj: Any, name: str, *, low: int = 0, optional: bool 
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         suffix = f" ({unit})" if unit else ""
         _fail(owner, name, f"must be an int >= {low}{suffix}, got {value!r}")
+    if value > INT_MAX:
+        limit = f"{INT_MAX} {unit}" if unit else f"{INT_MAX}"
+        _fail(owner, name, f"must be below 2**63 (at most {limit}), got {value!r}")
     _set(obj, name, int(value))
 
 
@@ -1146,9 +1165,11 @@ class MatchResult:
     Attributes
     ----------
     status : {"optimal", "feasible", "infeasible", "no_candidates"}
-        ``optimal`` = within the requested relative gap of the bound; ``feasible`` = a verified
-        solution with a larger gap (time limit); ``infeasible`` = official decisions cannot be
-        met (no assignments); ``no_candidates`` = nothing could be matched at all.
+        ``optimal`` = the bound has closed: within the requested relative gap (as the solver
+        measures it, tie-breaking terms included, so ``gap`` may exceed it by up to 2e-7) or
+        within the solvers' absolute tolerance; ``feasible`` = a verified solution with a
+        larger gap (time limit); ``infeasible`` = official decisions cannot be met (no
+        assignments); ``no_candidates`` = nothing could be matched at all.
     objective : float
         Score-weighted value of the assignments: sum of ``priority * score * budget`` (fen)
         over matched projects (lots), or of ``priority * score`` if not weighting by budget.

@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -21,10 +20,13 @@ def get_engine():
 
 def render_item(type_, obj, autogen_context):
     """Write the app's AwareDateTime as a plain timezone-aware DateTime in migrations."""
-    from market.db import AwareDateTime
+    from market.core.db import AwareDateTime
+    from market.core.enums import EnumText
 
     if type_ == "type" and isinstance(obj, AwareDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EnumText):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 
@@ -113,8 +115,16 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it and dropping the original. With foreign
+            # keys enforced, that drop would delete the rows that refer to the table through
+            # ON DELETE CASCADE (a user's notifications, an organisation's categories) or fail.
+            # SQLite ignores the pragma inside a transaction; a fresh connection has none open.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-        conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
+        conf_args.setdefault("render_as_batch", sqlite)
         conf_args.setdefault("render_item", render_item)
         conf_args.setdefault("include_object", include_object)
         context.configure(
@@ -123,8 +133,28 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        except BaseException:
+            if sqlite:
+                _enforce_foreign_keys(connection)
+            raise
+        if sqlite:
+            problems = _enforce_foreign_keys(connection)
+            if problems:
+                raise RuntimeError("after migrating, rows refer to rows that do not exist "
+                                   f"(table, rowid, parent table, key): {problems[:20]}")
+
+
+def _enforce_foreign_keys(connection):
+    """Turn SQLite's foreign keys back on (the connection returns to the pool) and list the rows
+    that break one."""
+    connection.rollback()  # each revision commits its own work; what a failed one left pending is dropped
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    connection.commit()
+    return problems
 
 
 if context.is_offline_mode():

@@ -40,7 +40,7 @@ def _test_speed_settings():
     from market.accounts import models
     from market.geo import services as geo_services
     from market.search import index
-    from market.web import listing
+    from market.ui import listing
 
     models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     index.FRESH_SECONDS = 0.0  # tests change data between requests and expect to find it at once
@@ -80,7 +80,7 @@ class IsolatedClient(FlaskClient):
 def app(database_url, tmp_path_factory):
     from market import create_app
     from market.config import TestConfig
-    from market.db import db
+    from market.core.db import db
 
     app = create_app(TestConfig(database_url, instance_path=str(tmp_path_factory.mktemp("instance"))))
     app.test_client_class = IsolatedClient
@@ -119,7 +119,7 @@ def _clean_database(request):
         yield
         return
     app = request.getfixturevalue("app")
-    from market.db import db
+    from market.core.db import db
     from market.extensions import limiter
     from market.geo.models import Category
     from market.geo.taxonomy import CATEGORIES
@@ -128,6 +128,7 @@ def _clean_database(request):
         db.session.add_all(Category(code=c, name=zh, name_en=en, sort_order=i) for i, (c, zh, en) in enumerate(CATEGORIES))
         db.session.commit()
         limiter.reset()
+        app.extensions["audit"].checkpoints.reset()
         ctx = app.app_context()
         ctx.push()
         try:
@@ -195,7 +196,7 @@ def make_browser(app):
 @pytest.fixture
 def geo(app):
     """A small district: 2 streets with 2 communities each."""
-    from market.db import db
+    from market.core.db import db
     from market.geo.models import Community, District, Street
 
     district = District(code="440304", name="福田区", name_en="Futian District")
@@ -229,7 +230,7 @@ _seq = count(1)
 @pytest.fixture
 def make_user(app, geo):
     from market.accounts.models import Role, User
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
 
     def make(role=Role.RESIDENT, *, community=None, street=None, organization=None, verified=True,
              email=None, password=DEFAULT_PASSWORD, **fields):
@@ -253,21 +254,25 @@ def make_user(app, geo):
 
 @pytest.fixture
 def make_org(app, geo, category):
-    from market.db import db
+    from market.core.db import db
     from market.orgs.models import Organization, OrgKind, VerificationState
 
     def make(kind=OrgKind.SOCIAL_ORGANISATION, *, name=None, verified=True, categories=("elderly_care",), **fields):
         n = next(_seq)
-        fields.setdefault("name_en", f"Futian Social Work Centre {n}")
-        org = Organization(
-            name=name or f"福田区第{n}社工服务中心", kind=kind,
-            registration_date=date.today() - timedelta(days=5 * 365), full_time_staff=12, office_area_m2=120,
-            rating_grade=4, capacity=3, capability="专注居家养老、助餐配送、长者健康管理",
-            capability_en="Home-based elderly care, meal delivery, health management for older people",
-            verification_state=VerificationState.VERIFIED if verified else VerificationState.PENDING,
-            home_street_id=geo.streets[0].id, **fields)
+        values = {"name_en": f"Futian Social Work Centre {n}",
+                  "registration_date": date.today() - timedelta(days=5 * 365), "full_time_staff": 12,
+                  "office_area_m2": 120, "rating_grade": 4, "capacity": 3,
+                  "capability": "专注居家养老、助餐配送、长者健康管理",
+                  "capability_en": "Home-based elderly care, meal delivery, health management for older people",
+                  "home_street_id": geo.streets[0].id, **fields}
+        org = Organization(name=name or f"福田区第{n}社工服务中心", kind=kind,
+                           verification_state=VerificationState.VERIFIED if verified else VerificationState.PENDING,
+                           **values)
         org.categories = [category(code) for code in categories]
         db.session.add(org)
+        db.session.flush()
+        if verified:  # as an official's verification leaves it: the facts it checked are kept
+            org.verified_facts = org.current_facts()
         db.session.commit()
         return org
 
@@ -277,7 +282,7 @@ def make_org(app, geo, category):
 @pytest.fixture
 def make_project(app, geo, category, make_user):
     from market.accounts.models import Role
-    from market.db import db
+    from market.core.db import db
     from market.geo.models import ProjectType
     from market.projects.models import Project, ProjectKind, ProjectStatus
 
@@ -303,7 +308,10 @@ def make_project(app, geo, category, make_user):
 
 @pytest.fixture
 def make_pool(app, make_org, category):
-    from market.db import db
+    """A pool declaring ``total_cents``, holding ``remaining_cents`` (default: all of it) that arrived
+    as a top-up through the ledger."""
+    from market.core import ledger
+    from market.core.db import db
     from market.funds.models import FundingPool
     from market.orgs.models import OrgKind
 
@@ -311,10 +319,14 @@ def make_pool(app, make_org, category):
         funder = funder or make_org(OrgKind.FOUNDATION, categories=())
         n = next(_seq)
         pool = FundingPool(funder_id=funder.id, name=f"社区关爱基金{n}", name_en=f"Community Care Fund {n}",
-                           total_cents=total_cents,
-                           remaining_cents=total_cents if remaining_cents is None else remaining_cents, **fields)
+                           declared_cents=total_cents, **fields)
         pool.focus_categories = [category(code) for code in focus]
         db.session.add(pool)
+        db.session.flush()
+        arrived = total_cents if remaining_cents is None else remaining_cents
+        if arrived:
+            ledger.move(ledger.Movement.TOP_UP, arrived, source=ledger.OUTSIDE, target=ledger.pool(pool.id),
+                        actor=None, reference_type="test_fixture", reference_id=pool.id)
         db.session.commit()
         return pool
 

@@ -1,3 +1,4 @@
+"""Users, roles, log-in and resident verification."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -6,12 +7,12 @@ from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from market.accounts.models import Role
-from market.web.fields import SelectField, choices_of
+from market.ui.fields import SelectField, choices_of
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
 
@@ -28,3 +29,12 @@ class RegisterForm(FlaskForm):
                              description=_l("At least 10 characters, letters mixed with digits or symbols."))
     confirm = PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
     submit = SubmitField(_l("Create account"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)],
+                             description=_l("At least 10 characters, letters mixed with digits or symbols. "
+                                            "You stay logged in here; every other device is logged out."))
+    confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("password")])
+    submit = SubmitField(_l("Change password"))

@@ -2,22 +2,27 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from market.accounts import services
-from market.accounts.forms import LoginForm, RegisterForm
+from market.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
 from market.accounts.models import Role, User
-from market.accounts.permissions import official_required, roles_required
-from market.db import db
-from market.errors import DomainError
-from market.extensions import limiter
+from market.core.db import db
+from market.core.errors import DomainError
+from market.extensions import limiter, login_manager
 from market.geo.models import Community
 from market.geo.services import community_choices
-from market.web.forms import apply_field_errors
-from market.web.safety import safe_next_url
+from market.ui.forms import apply_field_errors, handle_form
+from market.ui.guard import guard, public
+from market.ui.safety import safe_next_url
 
 bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    return services.session_user(session_id)
 
 
 def _login_limit() -> str:
@@ -26,11 +31,12 @@ def _login_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@public
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = services.authenticate(form.email.data, form.password.data, address=request.remote_addr or "")
         except DomainError as error:
             db.session.commit()  # keep the failed-attempt count
             flash(str(error.message), "danger")
@@ -43,14 +49,32 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
+@guard("account.view_own")
 def logout():
+    """Log out everywhere: every session of the account ends, on this device and all others."""
+    services.log_out(current_user)
+    db.session.commit()
     logout_user()
-    flash(_("You have logged out."), "info")
+    flash(_("You have logged out on every device."), "info")
     return redirect(url_for("web.index"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@guard("account.view_own")
+def change_password():
+    form = ChangePasswordForm()
+
+    def done(user: User):
+        login_user(user)  # this device keeps its session under the new session version
+        flash(_("Your password is changed; every other device is logged out."), "success")
+        return redirect(url_for("web.dashboard"))
+
+    return handle_form(form, "accounts/password.html",
+                       lambda: services.change_password(current_user, form.current.data, form.password.data), done)
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@public
 def register():
     form = RegisterForm()
     form.community_id.choices = [(0, "—")] + community_choices()
@@ -74,33 +98,31 @@ def register():
 
 
 @bp.get("/officials/residents")
-@official_required
+@guard("resident.review")
 def residents_queue():
     residents = db.session.scalars(services.residents_awaiting_verification(current_user).limit(200)).all()
     return render_template("accounts/residents_queue.html", residents=residents)
 
 
 @bp.post("/officials/residents/<int:user_id>/verify")
-@official_required
-def verify_resident(user_id: int):
-    resident = db.get_or_404(User, user_id)
-    services.verify_resident(current_user, resident)
+@guard("resident.verify", User, "user_id")
+def verify_resident(user: User):
+    services.verify_resident(current_user, user)
     db.session.commit()
-    flash(_("%(name)s is verified.", name=resident.display_name), "success")
+    flash(_("%(name)s is verified.", name=user.display_name), "success")
     return redirect(url_for("accounts.residents_queue"))
 
 
 @bp.get("/admin/users")
-@roles_required(Role.ADMIN)
+@guard("account.admin")
 def users():
     users = db.session.scalars(select(User).order_by(User.id).limit(500)).all()
     return render_template("accounts/users.html", users=users)
 
 
 @bp.post("/admin/users/<int:user_id>/disabled")
-@roles_required(Role.ADMIN)
-def set_disabled(user_id: int):
-    user = db.get_or_404(User, user_id)
+@guard("account.admin", User, "user_id")
+def set_disabled(user: User):
     services.set_disabled(current_user, user, request.form.get("disabled") == "1")
     db.session.commit()
     flash(_("Account updated."), "success")

@@ -10,8 +10,8 @@ from market.orgs.models import OrgKind, VerificationState
 from market.orgs.services import ORG_SORTS
 from market.projects.models import ProjectKind, ProjectStatus
 from market.projects.services import PROJECT_SORTS, PUBLIC_STATUSES
-from market.web.listing import MAX_INT_ARG, MAX_PER_PAGE
-from market.web.security import MAX_ID
+from market.ui.listing import MAX_INT_ARG, MAX_PER_PAGE
+from market.ui.security import MAX_ID
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +64,10 @@ SCHEMAS: dict[str, Any] = {
     "Fund": _object({
         "id": INTEGER, "name": STRING, "name_en": STRING, "description": STRING, "description_en": STRING,
         "funder": {"$ref": "#/components/schemas/NamedRef"}, "year": _nullable(INTEGER),
-        "total_cents": {"type": "integer", "minimum": 0}, "remaining_cents": {"type": "integer", "minimum": 0},
+        "declared_cents": {"type": "integer", "minimum": 0,
+                           "description": "What the funder intends to put in (not money yet)."},
+        "received_cents": {"type": "integer", "minimum": 0, "description": "Money that arrived, less refunds."},
+        "remaining_cents": {"type": "integer", "minimum": 0, "description": "Received money not yet allocated."},
         "max_grant_cents": _nullable(INTEGER), "max_share_percent": {"type": "integer", "minimum": 1, "maximum": 100},
         "is_open": {"type": "boolean"}, "focus_categories": {"type": "array", "items": STRING},
         "streets": {"type": "array", "items": {"$ref": "#/components/schemas/NamedRef"}},

@@ -13,11 +13,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from market.bids.services import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
-from market.web.fields import OptionalIntSelectField, YuanField
-from market.web.forms import upload_limits
+from market.ui.fields import OptionalIntSelectField, YuanField
+from market.ui.forms import upload_limits
 
 _ATTACHMENT_LIMITS = upload_limits(MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS)
 
@@ -48,7 +48,7 @@ class TenderForm(FlaskForm):
 
 class BidForm(FlaskForm):
     lot_id = OptionalIntSelectField(_l("Lot"))
-    price = YuanField(_l("Price (yuan)"), validators=[DataRequired()])
+    price = YuanField(_l("Price (yuan)"), validators=[InputRequired()])
     proposal = TextAreaField(_l("Proposal: how you will deliver the service"),
                              validators=[DataRequired(), Length(max=20000)])
     team = TextAreaField(_l("Team: who will do the work"), validators=[Optional(), Length(max=5000)])

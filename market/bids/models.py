@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, Localized, TimestampMixin, utcnow
-from market.errors import IllegalTransition
+from market.core.db import AwareDateTime, Base, Localized, TimestampMixin, utcnow
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -69,11 +71,11 @@ class Lot(Localized, Base):
     category: Mapped[Category | None] = relationship()
 
 
-class BidStatus(StrEnum):
-    SUBMITTED = "submitted"
-    WITHDRAWN = "withdrawn"
-    AWARDED = "awarded"
-    NOT_AWARDED = "not_awarded"
+class BidStatus(LabelledEnum):
+    SUBMITTED = "submitted", _l("Submitted (sealed)")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
+    AWARDED = "awarded", _l("Won")
+    NOT_AWARDED = "not_awarded", _l("Not chosen")
 
 
 BID_TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
@@ -85,7 +87,7 @@ BID_TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
 }
 
 
-class Bid(TimestampMixin, Base):
+class Bid(Stateful, TimestampMixin, Base):
     """A provider's sealed offer for a project or one of its lots.
 
     Before the deadline nobody but the bidding organisation may see it; the audit trail only
@@ -94,6 +96,8 @@ class Bid(TimestampMixin, Base):
     """
 
     __tablename__ = "bids"
+    __transitions__ = BID_TRANSITIONS
+    __state_noun__ = "bid"
     __table_args__ = (
         # One bid per organisation per project (lot_seq 0) or per lot (its seq).
         UniqueConstraint("project_id", "lot_seq", "organization_id"),
@@ -111,7 +115,7 @@ class Bid(TimestampMixin, Base):
     proposal: Mapped[str] = mapped_column(Text, default="")
     team: Mapped[str] = mapped_column(Text, default="")
     timeline: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[BidStatus] = mapped_column(String(20), default=BidStatus.SUBMITTED, index=True)
+    status: Mapped[BidStatus] = mapped_column(EnumText(BidStatus, 20), default=BidStatus.SUBMITTED, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     submitted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     revised_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
@@ -123,15 +127,12 @@ class Bid(TimestampMixin, Base):
     lot: Mapped[Lot | None] = relationship()
     organization: Mapped[Organization] = relationship()
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
+    def policy_scope(self) -> Scope:
+        """A bid stands in its project's street; its bidder is its member organisation."""
+        return Scope(street_id=self.project.street_id, org_id=self.organization_id)
+
     attachments: Mapped[list[BidAttachment]] = relationship(back_populates="bid", order_by="BidAttachment.id",
                                                             cascade="all, delete-orphan")
-
-    def transition(self, target: BidStatus) -> BidStatus:
-        current = BidStatus(self.status)
-        if target not in BID_TRANSITIONS[current]:
-            raise IllegalTransition(f"A bid cannot go from {current.value} to {BidStatus(target).value}.")
-        self.status = target
-        return current
 
     @property
     def is_active(self) -> bool:
@@ -154,3 +155,6 @@ class BidAttachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
     bid: Mapped[Bid] = relationship(back_populates="attachments")
+
+    def policy_scope(self) -> Scope:
+        return self.bid.policy_scope()

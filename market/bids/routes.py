@@ -2,34 +2,26 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from market.accounts.models import Role
 from market.bids import services
 from market.bids.forms import AttachmentForm, BidForm, TenderForm
-from market.bids.models import Bid, BidAttachment, Lot, Tender
-from market.calendar import BEIJING, local_to_utc
-from market.db import db, utcnow
-from market.errors import DomainError
+from market.bids.models import Bid, BidAttachment, Tender
+from market.core import policy
+from market.core.calendar import BEIJING, local_to_utc
+from market.core.db import db, utcnow
+from market.core.errors import DomainError
 from market.geo.services import category_choices
-from market.projects.models import Project, ProjectStatus
-from market.web.formatting import money
-from market.web.forms import apply_field_errors, handle_form, saved
+from market.projects.models import Project
+from market.ui.formatting import money
+from market.ui.forms import apply_field_errors, handle_form, saved
+from market.ui.guard import guard
 
 bp = Blueprint("bids", __name__, url_prefix="/bids")
-
-
-def _project(project_id: int) -> Project:
-    project = db.get_or_404(Project, project_id)
-    if project.status == ProjectStatus.DRAFT and not services.reviews(current_user, project):
-        abort(404)
-    return project
 
 
 def _uploads(files) -> list[services.Upload]:
@@ -39,60 +31,6 @@ def _uploads(files) -> list[services.Upload]:
             continue
         uploads.append(services.Upload(storage.filename, storage.stream.read(services.MAX_ATTACHMENT_BYTES + 1)))
     return uploads
-
-
-# ---------------------------------------------------------------- the project page's bidding panel
-
-@dataclass
-class BiddingPanel:
-    tender: Tender | None
-    lots: list[Lot]
-    accepts_bids: bool
-    closed: bool
-    time_left: str
-    public_count: int | None
-    my_bids: list[Bid]
-    can_bid: bool
-    problems: list[str]
-    reviews: bool
-    award: object | None
-    contracts: list
-    awaiting_opening: bool
-
-
-@bp.app_template_global("bidding_panel")
-def bidding_panel(project: Project) -> BiddingPanel:
-    """What the project page shows about bidding, for the current user (never another's bid)."""
-    from market.review import awards
-
-    now = utcnow()
-    tender = services.tender_of(project)
-    closed = services.bidding_closed(project, now)
-    accepts = services.accepts_bids(project, now)
-    time_left = ""
-    if project.bid_deadline is not None and not closed:
-        time_left = format_timedelta(project.bid_deadline - now, add_direction=True, threshold=1.1)
-    mine: list[Bid] = []
-    problems: list[str] = []
-    user = current_user if current_user.is_authenticated else None
-    if user is not None and user.role == Role.PROVIDER and user.organization_id:
-        mine = list(db.session.scalars(select(Bid).where(Bid.project_id == project.id,
-                                                         Bid.organization_id == user.organization_id)
-                                       .order_by(Bid.lot_seq)))
-        if accepts:
-            problems = services.eligibility_problems(user.organization, project, now)
-    award = awards.latest_award(project)
-    reviewing = services.reviews(user, project)
-    lots = services.lots_of(project)
-    covered = {b.lot_seq for b in mine if b.is_active}
-    room_left = not covered if not lots else any(lot.seq not in covered for lot in lots)
-    return BiddingPanel(
-        tender=tender, lots=lots, accepts_bids=accepts, closed=closed, time_left=time_left,
-        public_count=services.public_bid_count(project, now), my_bids=mine,
-        can_bid=accepts and user is not None and user.role == Role.PROVIDER and not problems and room_left,
-        problems=problems, reviews=reviewing, award=award,
-        contracts=awards.contracts_of(award) if award is not None else [],
-        awaiting_opening=reviewing and tender is not None and closed and not tender.is_opened)
 
 
 @bp.app_template_global("my_recent_bids")
@@ -140,11 +78,8 @@ def _tender_input(form: TenderForm) -> services.TenderInput:
 
 
 @bp.route("/projects/<int:project_id>/tender", methods=["GET", "POST"])
-@login_required
-def tender(project_id: int):
-    project = _project(project_id)
-    if not services.reviews(current_user, project):
-        abort(403)
+@guard("tender.publish", Project, "project_id")
+def tender(project: Project):
     existing = services.tender_of(project)
     form = _tender_form(project, existing)
     return handle_form(form, "bids/tender.html",
@@ -178,12 +113,11 @@ def _bid_input(form: BidForm, lot_id: int | None) -> services.BidInput:
 
 
 @bp.route("/projects/<int:project_id>/bid", methods=["GET", "POST"])
-@login_required
-def new(project_id: int):
-    project = _project(project_id)
+@guard("bid.submit", Project, "project_id")
+def new(project: Project):
     now = utcnow()
-    if current_user.role != Role.PROVIDER:
-        abort(403)
+    if not policy.can(current_user, "project.view", project):
+        abort(404)
     problems = services.eligibility_problems(current_user.organization, project, now)
     form = _bid_form(project)
 
@@ -203,32 +137,29 @@ def new(project_id: int):
                        lots=services.lots_of(project), tender=services.tender_of(project))
 
 
-def _visible_bid(seal: str) -> Bid:
+def _by_seal(seal: str) -> Bid | None:
+    """The bid under ``seal`` if the viewer may see it now; None otherwise (a bid's existence is sealed too)."""
     try:
         bid = services.bid_by_seal(seal)
     except DomainError:
-        abort(404)
-    if not services.can_view_bid(current_user, bid, utcnow()):
-        abort(404)  # not 403: a bid's existence is sealed too
-    return bid
+        return None
+    return bid if services.can_view_bid(current_user, bid, utcnow()) else None
 
 
 @bp.get("/<seal>")
-@login_required
-def detail(seal: str):
-    bid = _visible_bid(seal)
-    own = current_user.organization_id == bid.organization_id and current_user.role == Role.PROVIDER
+@guard("bid.view", Bid, "seal", conceal=True, loader=_by_seal)
+def detail(seal: Bid):
+    bid = seal
+    own = policy.can(current_user, "bid.manage", bid)
     now = utcnow()
     return render_template("bids/detail.html", bid=bid, own=own, open_for_changes=own and services.accepts_bids(bid.project, now),
                            attachment_form=AttachmentForm(), tender=services.tender_of(bid.project))
 
 
 @bp.route("/<seal>/edit", methods=["GET", "POST"])
-@login_required
-def edit(seal: str):
-    bid = _visible_bid(seal)
-    if current_user.organization_id != bid.organization_id:
-        abort(404)
+@guard("bid.manage", Bid, "seal", conceal=True, loader=_by_seal)
+def edit(seal: Bid):
+    bid = seal
     form = _bid_form(bid.project, bid)
     return handle_form(form, "bids/form.html",
                        lambda: services.revise_bid(current_user, bid, _bid_input(form, bid.lot_id), now=utcnow()),
@@ -238,9 +169,9 @@ def edit(seal: str):
 
 
 @bp.post("/<seal>/withdraw")
-@login_required
-def withdraw(seal: str):
-    bid = _visible_bid(seal)
+@guard("bid.manage", Bid, "seal", conceal=True, loader=_by_seal)
+def withdraw(seal: Bid):
+    bid = seal
     services.withdraw_bid(current_user, bid, now=utcnow())
     db.session.commit()
     flash(_("Bid withdrawn. You can bid again before the deadline."), "success")
@@ -248,9 +179,9 @@ def withdraw(seal: str):
 
 
 @bp.post("/<seal>/files")
-@login_required
-def add_files(seal: str):
-    bid = _visible_bid(seal)
+@guard("bid.manage", Bid, "seal", conceal=True, loader=_by_seal)
+def add_files(seal: Bid):
+    bid = seal
     form = AttachmentForm()
     if not form.validate_on_submit():
         flash(_("Choose a file to add."), "warning")
@@ -272,17 +203,17 @@ def add_files(seal: str):
     return redirect(url_for("bids.detail", seal=bid.seal))
 
 
-def _attachment(stored_name: str) -> BidAttachment:
+def _attachment(stored_name: str) -> BidAttachment | None:
     attachment = db.session.scalar(select(BidAttachment).where(BidAttachment.stored_name == stored_name[:80]))
     if attachment is None or not services.can_download(current_user, attachment, utcnow()):
-        abort(404)
+        return None
     return attachment
 
 
 @bp.post("/files/<stored_name>/delete")
-@login_required
-def delete_file(stored_name: str):
-    attachment = _attachment(stored_name)
+@guard("bid.manage", BidAttachment, "stored_name", conceal=True, loader=_attachment)
+def delete_file(stored_name: BidAttachment):
+    attachment = stored_name
     seal = attachment.bid.seal
     services.remove_attachment(current_user, attachment, current_app.instance_path, now=utcnow())
     db.session.commit()
@@ -291,9 +222,9 @@ def delete_file(stored_name: str):
 
 
 @bp.get("/files/<stored_name>")
-@login_required
-def download(stored_name: str):
-    attachment = _attachment(stored_name)
+@guard("bid.view", BidAttachment, "stored_name", conceal=True, loader=_attachment)
+def download(stored_name: BidAttachment):
+    attachment = stored_name
     path = services.attachment_path(current_app.instance_path, attachment)
     if not path.is_file():
         abort(404)
@@ -305,10 +236,8 @@ def download(stored_name: str):
 
 
 @bp.get("/mine")
-@login_required
+@guard("bid.submit")
 def mine():
-    if current_user.role != Role.PROVIDER:
-        abort(403)
     bids = db.session.scalars(services.my_bids(current_user).limit(200)).all()
     return render_template("bids/mine.html", bids=bids, now=utcnow())
 
@@ -316,11 +245,8 @@ def mine():
 # ---------------------------------------------------------------- opening and review
 
 @bp.get("/projects/<int:project_id>/opened")
-@login_required
-def opened(project_id: int):
-    project = _project(project_id)
-    if not services.reviews(current_user, project):
-        abort(403)
+@guard("bids.open", Project, "project_id")
+def opened(project: Project):
     tender = services.tender_of(project)
     now = utcnow()
     bids = services.bids_for_review(current_user, project, now) if tender and tender.is_opened else []
@@ -329,9 +255,8 @@ def opened(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/open")
-@login_required
-def open_bids(project_id: int):
-    project = _project(project_id)
+@guard("bids.open", Project, "project_id")
+def open_bids(project: Project):
     tender = services.open_bids(current_user, project, now=utcnow())
     db.session.commit()
     flash(_("Bids opened: %(n)d bid(s). The opening is recorded in the audit trail.", n=tender.opened_bid_count),
@@ -340,9 +265,7 @@ def open_bids(project_id: int):
 
 
 @bp.get("/projects/awaiting-opening")
-@login_required
+@guard("bids.review")
 def awaiting_opening():
-    if not current_user.is_official:
-        abort(403)
     projects = db.session.scalars(services.projects_awaiting_opening(current_user, utcnow()).limit(200)).all()
     return render_template("bids/awaiting.html", projects=projects)

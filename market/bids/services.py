@@ -24,13 +24,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from market.accounts.models import Role, User
-from market.audit.services import record
 from market.bids.models import Bid, BidAttachment, BidStatus, Lot, Tender
-from market.calendar import local_label
-from market.db import db, utcnow
-from market.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from market.core import policy
+from market.core.audit import record
+from market.core.calendar import local_label
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from market.core.money import money
+from market.core.state import transition
 from market.geo.models import Category
-from market.money import money
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
@@ -91,8 +93,7 @@ def accepts_bids(project: Project, now: datetime) -> bool:
 
 def reviews(actor: User | None, project: Project) -> bool:
     """Officials of the project's street, district-wide officials and administrators review its bids."""
-    return (actor is not None and getattr(actor, "is_authenticated", False) and actor.is_official
-            and actor.governs_street(project.street_id))
+    return policy.can(actor, "bids.open", project)
 
 
 def tender_of(project: Project) -> Tender | None:
@@ -105,10 +106,7 @@ def lots_of(project: Project) -> list[Lot]:
 
 def can_view_bid(actor: User | None, bid: Bid, now: datetime) -> bool:
     """The bidding organisation always; the reviewing officials once the bids are opened."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.organization_id is not None and actor.organization_id == bid.organization_id \
-            and actor.role == Role.PROVIDER:
+    if policy.can(actor, "bid.manage", bid):
         return True
     tender = tender_of(bid.project)
     return tender is not None and tender.is_opened and bidding_closed(bid.project, now) and reviews(actor, bid.project)
@@ -127,46 +125,40 @@ def public_bid_count(project: Project, now: datetime) -> int | None:
 def eligibility_problems(org: Organization | None, project: Project, now: datetime) -> list[Any]:
     """Why ``org`` may not bid for ``project``, each reason saying which rule and by how much.
 
-    An organisation outside the project's category may bid (it is scored lower); an
-    unverified one, one below a minimum or one not serving the project's area may not.
+    The rules read the organisation's *verified* facts: while changed facts wait for an
+    official, the last verified ones count. An organisation outside the project's category may
+    bid (it is scored lower); an unverified one, one below a minimum or one not serving the
+    project's area may not.
     """
     if org is None:
         return [_l("Only members of a provider organisation can bid.")]
+    facts = org.eligibility()
+    if facts is None:
+        return [_l("Your organisation is not verified yet; an official must verify it before it can bid.")]
     problems: list[Any] = []
-    if org.kind not in BIDDER_KINDS:
+    if facts.kind not in {k.value for k in BIDDER_KINDS}:
         problems.append(_l("Only social organisations and enterprises can bid."))
-    if not org.is_verified:
-        problems.append(_l("Your organisation is not verified yet; an official must verify it before it can bid."))
-    if org.rating_grade < project.min_rating_grade:
-        have = org.rating_label or _l("none")
+    if facts.rating_grade < project.min_rating_grade:
+        have = facts.rating_label or _l("none")
         problems.append(_l("Rating grade %(have)s is below the required %(need)dA (%(short)d grade(s) short).",
                            have=have, need=project.min_rating_grade,
-                           short=project.min_rating_grade - org.rating_grade))
-    years = org.years_registered(now.date())
+                           short=project.min_rating_grade - facts.rating_grade))
+    years = facts.years_registered(now.date())
     if years < project.min_years_registered:
         problems.append(_l("Registered for %(have).1f years; at least %(need)d required (%(short).1f years short).",
                            have=years, need=project.min_years_registered, short=project.min_years_registered - years))
-    if org.full_time_staff < project.min_staff:
+    if facts.full_time_staff < project.min_staff:
         problems.append(_l("%(have)d full-time staff; at least %(need)d required (%(short)d short).",
-                           have=org.full_time_staff, need=project.min_staff,
-                           short=project.min_staff - org.full_time_staff))
-    if org.office_area_m2 < project.min_office_area_m2:
+                           have=facts.full_time_staff, need=project.min_staff,
+                           short=project.min_staff - facts.full_time_staff))
+    if facts.office_area_m2 < project.min_office_area_m2:
         problems.append(_l("Office area %(have)d m²; at least %(need)d m² required (%(short)d m² short).",
-                           have=org.office_area_m2, need=project.min_office_area_m2,
-                           short=project.min_office_area_m2 - org.office_area_m2))
-    if not serves_area(org, project):
+                           have=facts.office_area_m2, need=project.min_office_area_m2,
+                           short=project.min_office_area_m2 - facts.office_area_m2))
+    if not facts.serves_street(project.street_id):
         problems.append(_l("Your organisation does not serve the project's area; add it to your service "
                            "streets first."))
     return problems
-
-
-def serves_area(org: Organization, project: Project) -> bool:
-    """District-wide projects need a district-wide provider; street projects a provider serving the street."""
-    if org.serves_whole_district:
-        return True
-    if project.street_id is None:
-        return False
-    return project.street_id == org.home_street_id or any(s.id == project.street_id for s in org.service_streets)
 
 
 # ---------------------------------------------------------------- publishing
@@ -203,14 +195,15 @@ def default_criteria() -> list[dict[str, Any]]:
     return [{"name": c["name"], "name_en": c["name_en"], "weight": c["weight"]} for c in DEFAULT_CRITERIA]
 
 
-def _check_tender(project: Project, data: TenderInput, now: datetime, has_bids: bool) -> None:
+def _check_tender(project: Project, data: TenderInput, now: datetime, published: bool) -> None:
+    """Sealed means sealed: the answer never depends on whether anyone has bid."""
     errors: dict[str, Any] = {}
     if data.bid_deadline.tzinfo is None:
         raise ValueError("bid_deadline: use an aware datetime")
     if data.bid_deadline <= now:
         errors["bid_deadline"] = _l("The deadline must be in the future.")
-    elif has_bids and project.bid_deadline is not None and data.bid_deadline < project.bid_deadline:
-        errors["bid_deadline"] = _l("Bids have come in: the deadline can be extended but not brought forward.")
+    elif published and project.bid_deadline is not None and data.bid_deadline < project.bid_deadline:
+        errors["bid_deadline"] = _l("A published deadline can be extended but not brought forward.")
     if not data.requirements.strip():
         errors["requirements"] = _l("Describe what bidders must offer.")
     criteria = [c for c in data.criteria if c.name.strip()]
@@ -248,15 +241,16 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
     and a later deadline can.
     """
     now = now or utcnow()
-    if not reviews(actor, project):
-        raise PermissionDenied(_l("Only officials responsible for this project's area can publish its tender."))
+    policy.require(actor, "tender.publish", project)
     if project.kind not in TENDERED_KINDS:
         raise ValidationFailed(_l("Only government-purchased services and micro-projects are put out to tender."))
     if project.status not in (ProjectStatus.DRAFT, ProjectStatus.OPEN):
         raise IllegalTransition(_l("Bidding for this project is over; its tender can no longer change."))
-    has_bids = db.session.scalar(select(func.count(Bid.id)).where(Bid.project_id == project.id)) > 0
-    _check_tender(project, data, now, has_bids)
     tender = tender_of(project)
+    if tender is not None and project.bid_deadline is not None and now >= project.bid_deadline:
+        raise Conflict(_l("The deadline has passed (%(deadline)s): bidding is closed for good.",
+                          deadline=local_label(project.bid_deadline)), code="deadline_passed")
+    _check_tender(project, data, now, published=tender is not None)
     before = None
     if tender is None:
         tender = Tender(project_id=project.id, published_by_id=actor.id)
@@ -273,8 +267,9 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
     existing = lots_of(project)
     current = [(lot.title, lot.budget_cents, lot.category_id) for lot in existing]
     if [(w.title.strip(), w.budget_cents, w.category_id) for w in wanted] != current:
-        if has_bids:
-            raise Conflict(_l("Bids have come in: the lots can no longer change."), fields={"lots": _l("Locked.")})
+        if before is not None:
+            raise Conflict(_l("Once the tender is published its lots cannot change: bidders prepare for them."),
+                           fields={"lots": _l("Locked.")})
         for lot in existing:
             db.session.delete(lot)
         db.session.flush()
@@ -283,10 +278,8 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
                                description=lot.description, description_en=lot.description_en,
                                budget_cents=lot.budget_cents, category_id=lot.category_id))
     if project.status == ProjectStatus.DRAFT:
-        project.transition(ProjectStatus.OPEN)
         project.published_at = now
-        record(actor, "project.status_changed", project, before={"status": ProjectStatus.DRAFT},
-               after={"status": ProjectStatus.OPEN})
+        transition(project, ProjectStatus.OPEN, actor=actor, action="project.published")
     db.session.flush()
     record(actor, "tender.published" if before is None else "tender.amended", tender, before=before,
            after={"requirements": tender.requirements, "criteria": tender.criteria,
@@ -318,15 +311,26 @@ def seal_digest(bid: Bid) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _sealed_details(bid: Bid) -> dict[str, Any]:
+    return {"commitment": seal_digest(bid), "revision": bid.revision}
+
+
 def _record_sealed(action: str, bid: Bid) -> None:
     """Audit a bid event without naming the bidder, the project or the content."""
     db.session.flush()
-    record(None, action, object_type="sealed_bid", object_id=bid.seal,
-           after={"commitment": seal_digest(bid), "revision": bid.revision})
+    record(None, action, object_type="sealed_bid", object_id=bid.seal, after=_sealed_details(bid))
+
+
+def _move_sealed(bid: Bid, target: BidStatus, action: str) -> None:
+    """A bid's status change before the deadline, recorded under its seal only."""
+    db.session.flush()
+    transition(bid, target, actor=None, action=action, object_type="sealed_bid", object_id=bid.seal,
+               after=_sealed_details(bid))
 
 
 def _bidder_org(actor: User) -> Organization:
-    if actor.role != Role.PROVIDER or actor.organization is None:
+    policy.require(actor, "bid.submit")
+    if actor.organization is None:
         raise PermissionDenied(_l("Only members of a provider organisation can bid."))
     return actor.organization
 
@@ -382,13 +386,13 @@ def submit_bid(actor: User, project: Project, data: BidInput, *, now: datetime |
                                               Bid.organization_id == org.id))
     if bid is not None and bid.status != BidStatus.WITHDRAWN:
         raise Conflict(_l("Your organisation has already bid; revise that bid instead."), code="duplicate_bid")
+    resubmitted = bid is not None
     if bid is None:
         bid = Bid(project_id=project.id, lot_id=lot.id if lot else None, lot_seq=lot_seq, organization_id=org.id,
                   status=BidStatus.SUBMITTED, revision=1, seal=secrets.token_hex(16),
                   seal_nonce=secrets.token_hex(32))
         db.session.add(bid)
     else:
-        bid.transition(BidStatus.SUBMITTED)
         bid.revision += 1
         bid.withdrawn_at = None
         bid.revised_at = now
@@ -396,13 +400,16 @@ def submit_bid(actor: User, project: Project, data: BidInput, *, now: datetime |
     bid.submitted_at = now
     bid.price_cents, bid.proposal, bid.team, bid.timeline = (data.price_cents, data.proposal.strip(),
                                                              data.team.strip(), data.timeline.strip())
-    _record_sealed("bid.submitted", bid)
+    if resubmitted:
+        _move_sealed(bid, BidStatus.SUBMITTED, "bid.submitted")
+    else:
+        _record_sealed("bid.submitted", bid)
     return bid
 
 
 def _own_bid(actor: User, bid: Bid) -> None:
-    if actor.role != Role.PROVIDER or actor.organization_id != bid.organization_id:
-        raise NotFound(_l("Not found."))
+    if not policy.can(actor, "bid.manage", bid):
+        raise NotFound(_l("Not found."))  # a bid's existence is sealed too
 
 
 def revise_bid(actor: User, bid: Bid, data: BidInput, *, now: datetime | None = None) -> Bid:
@@ -427,9 +434,8 @@ def withdraw_bid(actor: User, bid: Bid, *, now: datetime | None = None) -> Bid:
     now = now or utcnow()
     _own_bid(actor, bid)
     _refuse_if_closed(bid.project, now)
-    bid.transition(BidStatus.WITHDRAWN)
     bid.withdrawn_at = now
-    _record_sealed("bid.withdrawn", bid)
+    _move_sealed(bid, BidStatus.WITHDRAWN, "bid.withdrawn")
     return bid
 
 
@@ -543,9 +549,7 @@ def open_bids(actor: User, project: Project, *, now: datetime | None = None) -> 
     tender.opened_by_id = actor.id
     tender.opened_bid_count = len(bids)
     if project.status == ProjectStatus.OPEN:
-        project.transition(ProjectStatus.EVALUATING)
-        record(actor, "project.status_changed", project, before={"status": ProjectStatus.OPEN},
-               after={"status": ProjectStatus.EVALUATING})
+        transition(project, ProjectStatus.EVALUATING, actor=actor, action="project.bids_opened")
     record(actor, "tender.opened", tender, after={
         "project_id": project.id, "opened_at": now, "bid_count": len(bids),
         "bids": [{"seal": b.seal, "bid_id": b.id, "organization_id": b.organization_id, "lot_seq": b.lot_seq,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -18,8 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, Localized, TimestampMixin
-from market.errors import IllegalTransition
+from market.core.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -27,11 +29,11 @@ if TYPE_CHECKING:
     from market.projects.models import Project
 
 
-class ContractStatus(StrEnum):
-    IN_NOTICE = "in_notice"  # award published (公示), objections possible
-    SIGNED = "signed"
-    COMPLETED = "completed"
-    TERMINATED = "terminated"
+class ContractStatus(LabelledEnum):
+    IN_NOTICE = "in_notice", _l("In public notice")  # award published (公示), objections possible
+    SIGNED = "signed", _l("Signed")
+    COMPLETED = "completed", _l("Completed")
+    TERMINATED = "terminated", _l("Terminated")
 
 
 CONTRACT_TRANSITIONS: dict[ContractStatus, frozenset[ContractStatus]] = {
@@ -42,11 +44,11 @@ CONTRACT_TRANSITIONS: dict[ContractStatus, frozenset[ContractStatus]] = {
 }
 
 
-class MilestoneStatus(StrEnum):
-    PLANNED = "planned"
-    SUBMITTED = "submitted"  # the provider reports it done
-    APPROVED = "approved"  # an official accepts it; payment may follow
-    PAID = "paid"
+class MilestoneStatus(LabelledEnum):
+    PLANNED = "planned", _l("Planned")
+    SUBMITTED = "submitted", _l("Reported done")  # the provider reports it done
+    APPROVED = "approved", _l("Approved")  # an official accepts it; payment may follow
+    PAID = "paid", _l("Paid")
 
 
 MILESTONE_TRANSITIONS: dict[MilestoneStatus, frozenset[MilestoneStatus]] = {
@@ -57,15 +59,14 @@ MILESTONE_TRANSITIONS: dict[MilestoneStatus, frozenset[MilestoneStatus]] = {
 }
 
 
-def _move(current: StrEnum, target: StrEnum, table: dict, what: str) -> None:
-    if target not in table[type(target)(current)]:
-        raise IllegalTransition(f"A {what} cannot go from {current} to {target}.")
 
 
-class Contract(TimestampMixin, Base):
+class Contract(Stateful, TimestampMixin, Base):
     """The engagement of one provider for one project, for an amount, paid by milestones."""
 
     __tablename__ = "contracts"
+    __transitions__ = CONTRACT_TRANSITIONS
+    __state_noun__ = "contract"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         # At most one live contract per project, or per lot of a split project (lot_seq 0 = the
@@ -81,7 +82,7 @@ class Contract(TimestampMixin, Base):
     award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[ContractStatus] = mapped_column(String(20), default=ContractStatus.IN_NOTICE, index=True)
+    status: Mapped[ContractStatus] = mapped_column(EnumText(ContractStatus, 20), default=ContractStatus.IN_NOTICE, index=True)
     notice_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -92,18 +93,19 @@ class Contract(TimestampMixin, Base):
     milestones: Mapped[list[Milestone]] = relationship(back_populates="contract", order_by="Milestone.seq",
                                                        cascade="all, delete-orphan")
 
-    def transition(self, target: ContractStatus) -> ContractStatus:
-        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old status."""
-        previous = ContractStatus(self.status)
-        _move(previous, target, CONTRACT_TRANSITIONS, "contract")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        """A contract stands in its project's street; the provider is its member organisation."""
+        project = self.project
+        return Scope(street_id=project.street_id, community_id=project.community_id, org_id=self.provider_id,
+                     user_id=project.owner_id)
 
 
-class Milestone(Localized, TimestampMixin, Base):
+class Milestone(Stateful, Localized, TimestampMixin, Base):
     """A deliverable with a due date and the share of the contract paid when it is approved."""
 
     __tablename__ = "milestones"
+    __transitions__ = MILESTONE_TRANSITIONS
+    __state_noun__ = "milestone"
     __table_args__ = (
         UniqueConstraint("contract_id", "seq"),
         CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
@@ -116,7 +118,7 @@ class Milestone(Localized, TimestampMixin, Base):
     title_en: Mapped[str] = mapped_column(String(200), default="")
     due_date: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[MilestoneStatus] = mapped_column(String(20), default=MilestoneStatus.PLANNED)
+    status: Mapped[MilestoneStatus] = mapped_column(EnumText(MilestoneStatus, 20), default=MilestoneStatus.PLANNED)
     submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submission_note: Mapped[str] = mapped_column(Text, default="")
@@ -127,8 +129,5 @@ class Milestone(Localized, TimestampMixin, Base):
     contract: Mapped[Contract] = relationship(back_populates="milestones")
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
 
-    def transition(self, target: MilestoneStatus) -> MilestoneStatus:
-        previous = MilestoneStatus(self.status)
-        _move(previous, target, MILESTONE_TRANSITIONS, "milestone")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        return self.contract.policy_scope()

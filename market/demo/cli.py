@@ -6,7 +6,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from market.db import db
+from market.core.db import db
 from market.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from market.demo.loader import DemoLoadError, database_contents, load_demo
 

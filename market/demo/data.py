@@ -41,6 +41,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("official", f"official@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD, Role.OFFICIAL, "陈慧敏（区民政局）",
                 "District-wide official of the Futian Civil Affairs Bureau; owns district government projects "
                 "and manages the Futian social-construction fund."),
+    DemoAccount("finance", f"finance@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD, Role.OFFICIAL, "王立群（区民政局财务科）",
+                "Finance officer of the Futian Civil Affairs Bureau; confirms the appropriations into the "
+                "social-construction fund that a colleague requested (four eyes)."),
     DemoAccount("street_official", f"street.official@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD, Role.OFFICIAL,
                 "李志强（福田街道办）",
                 "Official of the Futian Subdistrict Office (福田街道); owns that street's projects and verifies "
@@ -132,6 +135,11 @@ SOCIAL_FUND_DESCRIPTION_EN = (
     "governance. It pays at most 50% of an eligible project's total cost, up to ¥500,000 per project; the rest must "
     "come from the applicant or from foundations and companies."
 )
+# The 2026 budget appropriation (拨款) into the fund: requested by the district official, confirmed
+# by the bureau's finance officer.
+SOCIAL_FUND_APPROPRIATION_REF = "福民财〔2026〕3号"
+# Why an official refused an organisation's verification (the demo's refused organisations).
+REFUSAL_REASON = "登记证书扫描件不清晰，且与登记管理机关公示的信息不一致，请上传清晰有效的证书后重新提交。"
 
 # Brand names (字号) for social organisations: (Chinese, pinyin).
 SOCIAL_BRANDS: tuple[tuple[str, str], ...] = (

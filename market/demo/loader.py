@@ -1,16 +1,25 @@
-"""Build the deterministic Futian demo data set with bulk inserts.
+"""Build the deterministic Futian demo data set.
 
 :func:`load_demo` draws every value from ``random.Random(SEED)`` in a fixed
 order and lays dates out around :data:`~market.demo.data.REFERENCE_DATE`, so two
 loads into empty databases produce the same rows (ids included, apart from
-password salts and the audit events' own timestamps).
+password salts, the audit events' own timestamps and the ``updated_at`` of rows
+the services change).
+
+The demo obeys the rules the platform enforces: places, organisations, people and
+projects go in with bulk inserts (a row may be created in any status), but money
+only moves through the payment services and the ledger -- the social-construction
+fund receives an appropriation one official of the Civil Affairs Bureau requested
+and another confirmed, the other pools bank transfers a district official
+confirmed, public-benefit projects the transfers their officials confirmed -- and
+every verified organisation has its verified facts and the audit event of its
+verification.
 """
 from __future__ import annotations
 
-import importlib
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,10 +29,16 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from market.accounts.models import Role, User
-from market.audit.models import AuditEvent
-from market.audit.services import record
+from market.core import ledger, policy
+from market.core.audit import AuditEvent, record
+from market.core.policy import Scope
 from market.demo import data as D
-from market.funds.models import FundingPool, pool_categories, pool_streets
+from market.demo import money
+from market.demo.funding import load_funding_demo
+from market.demo.marketplace import load_marketplace_demo
+from market.demo.micro import load_micro_demo
+from market.funds import services as pools
+from market.funds.models import FundingPool
 from market.geo.models import Category, Community, District, Street
 from market.geo.taxonomy import CATEGORIES
 from market.orgs.models import (
@@ -33,13 +48,13 @@ from market.orgs.models import (
     organization_categories,
     organization_service_streets,
 )
+from market.payments.models import PaymentOrder
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
 ORG_COUNTS = {OrgKind.SOCIAL_ORGANISATION: 449, OrgKind.FOUNDATION: 284, OrgKind.ENTERPRISE: 220}
 PROJECT_COUNTS = {ProjectKind.GOVERNMENT_SERVICE: 236, ProjectKind.PUBLIC_BENEFIT: 180, ProjectKind.MICRO: 150}
 EXTRA_RESIDENTS = 36
 SOCIAL_FUND_TOTAL_CENTS = 30_000_000 * 100
-SOCIAL_FUND_REMAINING_CENTS = 22_640_000 * 100
 SOCIAL_FUND_MAX_GRANT_CENTS = 500_000 * 100
 SOCIAL_FUND_SHARE_PERCENT = 50
 PROJECT_CHUNK = 10_000
@@ -80,13 +95,21 @@ def ensure_categories(session: Session) -> dict[str, int]:
     return existing
 
 
-def load_demo(session: Session, scale: int = 1) -> dict[str, int]:
+Stage = Callable[[Session], None]
+# The domains' own demo rows on top of the base data, in this order (the micro-projects link to the
+# marketplace's contracts); each deterministic, flushing but not committing.
+DEMO_STAGES: tuple[Stage, ...] = (load_marketplace_demo, load_funding_demo, load_micro_demo)
+
+
+def load_demo(session: Session, scale: int = 1, *, stages: Sequence[Stage] | None = None) -> dict[str, int]:
     """Load the demo data into an empty database and return row counts per table.
 
-    ``scale`` multiplies the number of projects only. ``session`` must be the
-    application's ``db.session`` (audit events are appended through it); the
-    caller commits. Raises :class:`DemoLoadError` when the database is not empty.
+    ``scale`` multiplies the number of projects only. ``stages`` are the domains' own demo rows on
+    top of the base data (default :data:`DEMO_STAGES`; tests load one alone). ``session`` must be
+    the application's ``db.session`` (audit events are appended through it); the caller commits.
+    Raises :class:`DemoLoadError` when the database is not empty.
     """
+    stages = DEMO_STAGES if stages is None else stages
     if scale < 1:
         raise ValueError("scale must be at least 1")
     contents = database_contents(session)
@@ -95,24 +118,9 @@ def load_demo(session: Session, scale: int = 1) -> dict[str, int]:
         raise DemoLoadError(f"the database is not empty ({present})")
     builder = _Builder(session, scale)
     builder.run()
-    for stage in _extra_stages():
+    for stage in stages:
         stage(session)
     return summary_counts(session)
-
-
-# Modules that add their own demo rows on top of the base data, in this order:
-# "module:function", each function(session) -> None, deterministic, flushing but not committing.
-EXTRA_STAGES: tuple[str, ...] = ("market.review.demo:load_marketplace_demo",
-                                 "market.funding.demo:load_funding_demo",
-                                 "market.micro.demo:load_micro_demo")
-
-
-def _extra_stages() -> list[Callable[[Session], None]]:
-    stages = []
-    for spec in EXTRA_STAGES:
-        module_name, _, function_name = spec.partition(":")
-        stages.append(getattr(importlib.import_module(module_name), function_name))
-    return stages
 
 
 def summary_counts(session: Session) -> dict[str, int]:
@@ -130,6 +138,8 @@ def summary_counts(session: Session) -> dict[str, int]:
         counts[f"organizations.{kind.value}"] = count(Organization, Organization.kind == kind.value)
     counts["organization_categories"] = count(organization_categories)
     counts["funding_pools"] = count(FundingPool)
+    counts["payment_orders"] = count(PaymentOrder)
+    counts["ledger_transfers"] = count(ledger.Transfer)
     counts["projects"] = count(Project)
     for kind in ProjectKind:
         counts[f"projects.{kind.value}"] = count(Project, Project.kind == kind.value)
@@ -240,6 +250,10 @@ class _Builder:
         self.departments: list[_Org] = []  # district departments then street offices (street order)
         self.members: dict[int, int] = {}  # organisation id -> member user id
         self.member_rows: list[dict[str, Any]] = []
+        # Values of the rules-abiding rework come from their own generator, so the main stream
+        # (and with it every organisation, pool and project) stays what it was.
+        self.extra_rng = random.Random(D.SEED + 1)
+        self.received: list[int] = []  # per project row: yuan it received while seeking funds
 
     # -- orchestration -------------------------------------------------------
 
@@ -253,6 +267,7 @@ class _Builder:
         self._enterprises()
         self._insert_orgs()
         self._attach_fixed_users()
+        self._verifications()
         self._residents()
         pools = self._pools()
         projects = self._projects()
@@ -377,6 +392,7 @@ class _Builder:
             "home_street_id": self.streets[org.home_street]["id"] if org.home_street is not None else None,
             "serves_whole_district": org.whole_district,
             "verification_state": state.value,
+            "verification_note": D.REFUSAL_REASON if state == VerificationState.REJECTED else "",
             "verified_at": verified_at if state == VerificationState.VERIFIED else None,
             "verified_by_id": None if state == VerificationState.PENDING else self.users["official"].id,
             "created_at": created, "updated_at": created,
@@ -622,7 +638,21 @@ class _Builder:
                           contact_phone=f"0755-8{rng.randrange(10**7):07d}")
             self.orgs.append(org)
 
+    def _facts(self, org: _Org) -> dict[str, Any]:
+        """The eligibility facts as :meth:`Organization.current_facts` states them (before the insert)."""
+        return {
+            "kind": org.kind.value, "credit_code": "",
+            "registration_date": org.registered.isoformat() if org.registered else None,
+            "full_time_staff": org.row["full_time_staff"], "office_area_m2": org.row["office_area_m2"],
+            "rating_grade": org.row["rating_grade"], "home_street_id": org.row["home_street_id"],
+            "serves_whole_district": bool(org.whole_district),
+            "service_street_ids": sorted(self.streets[s]["id"] for s in org.streets),
+            "category_ids": sorted(self.category_ids[c] for c in org.categories),
+        }
+
     def _insert_orgs(self) -> None:
+        for org in self.orgs:  # verified organisations carry the facts their official verified
+            org.row["verified_facts"] = self._facts(org) if org.verified else None
         rows = [org.row for org in self.orgs]
         ids = self.session.scalars(_bulk(Organization).returning(Organization.id, sort_by_parameter_order=True),
                                    rows).all()
@@ -635,8 +665,31 @@ class _Builder:
         self.session.execute(insert(organization_service_streets), street_rows)
         self.verified_providers = [o for o in self.orgs if o.kind == OrgKind.SOCIAL_ORGANISATION and o.verified]
 
+    def _verifications(self) -> None:
+        """The audit events of the verifications (and refusals), as ``market.orgs.services`` writes them.
+
+        The district official decided on every organisation: officials governing an organisation's
+        home street may, and district-wide officials govern every street.
+        """
+        official = self.users["official"]
+        for org in self.orgs:
+            state = VerificationState(org.row["verification_state"])
+            if state == VerificationState.PENDING:
+                continue
+            policy.require(official, "organization.verify",
+                           Scope(street_id=org.row["home_street_id"], org_id=org.id, public=True))
+            if state == VerificationState.VERIFIED:
+                record(official, "organization.verified", object_type="organizations", object_id=org.id,
+                       before={"verification_state": VerificationState.PENDING},
+                       after={"verification_state": state, "facts": org.row["verified_facts"]})
+            else:
+                record(official, "organization.verification_refused", object_type="organizations",
+                       object_id=org.id, before={"verification_state": VerificationState.PENDING},
+                       after={"verification_state": state, "reason": org.row["verification_note"]})
+
     def _attach_fixed_users(self) -> None:
         self.users["official"].organization_id = self.departments[D.SOCIAL_FUND_OWNER].id
+        self.users["finance"].organization_id = self.departments[D.SOCIAL_FUND_OWNER].id
         self.users["street_official"].organization_id = self.departments[len(D.DISTRICT_DEPARTMENTS) + self.demo_street].id
         self.users["provider"].organization_id = self.demo_provider.id
         self.users["funder"].organization_id = self.demo_funder.id
@@ -646,17 +699,19 @@ class _Builder:
     # -- funding pools -------------------------------------------------------
 
     def _pools(self) -> list[dict[str, Any]]:
+        """Declare the pools as ``create_pool`` does (empty), then let their money arrive: the
+        social-construction fund's appropriation, and the other pools' top-ups of what they hold
+        today (a pool's declared total may be more than what arrived; what it spent on past
+        grants arrives with the marketplace's history, ``market.demo.marketplace``)."""
         rng = self.rng
         fund_owner = self.departments[D.SOCIAL_FUND_OWNER]
         created = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
-        pools: list[dict[str, Any]] = [{
-            "row": {"funder_id": fund_owner.id, "name": D.SOCIAL_FUND_NAME, "name_en": D.SOCIAL_FUND_NAME_EN,
-                    "description": D.SOCIAL_FUND_DESCRIPTION, "description_en": D.SOCIAL_FUND_DESCRIPTION_EN,
-                    "year": 2026, "total_cents": SOCIAL_FUND_TOTAL_CENTS,
-                    "remaining_cents": SOCIAL_FUND_REMAINING_CENTS, "max_grant_cents": SOCIAL_FUND_MAX_GRANT_CENTS,
-                    "max_share_percent": SOCIAL_FUND_SHARE_PERCENT, "is_open": True,
-                    "created_at": created, "updated_at": created},
-            "categories": [], "streets": []}]
+        specs: list[dict[str, Any]] = [{
+            "org": fund_owner, "name": D.SOCIAL_FUND_NAME, "name_en": D.SOCIAL_FUND_NAME_EN,
+            "description": D.SOCIAL_FUND_DESCRIPTION, "description_en": D.SOCIAL_FUND_DESCRIPTION_EN, "year": 2026,
+            "declared": SOCIAL_FUND_TOTAL_CENTS, "held": SOCIAL_FUND_TOTAL_CENTS,
+            "max_grant": SOCIAL_FUND_MAX_GRANT_CENTS, "share": SOCIAL_FUND_SHARE_PERCENT, "is_open": True,
+            "created": created, "categories": [], "streets": []}]
         for org in self.orgs:
             if not org.verified:  # pending or refused funders have no pools yet
                 continue
@@ -668,21 +723,49 @@ class _Builder:
             else:
                 continue
             for number in range(count):
-                pools.append(self._pool(org, demo=org is self.demo_funder and number == 0))
-        rows = [p["row"] for p in pools]
-        ids = self.session.scalars(_bulk(FundingPool).returning(FundingPool.id, sort_by_parameter_order=True),
-                                   rows).all()
-        category_rows, street_rows = [], []
-        for pool, pool_id in zip(pools, ids):
-            pool["id"] = pool_id
-            category_rows += [{"funding_pool_id": pool_id, "category_id": self.category_ids[c]}
-                              for c in pool["categories"]]
-            street_rows += [{"funding_pool_id": pool_id, "street_id": self.streets[s]["id"]} for s in pool["streets"]]
-        if category_rows:
-            self.session.execute(insert(pool_categories), category_rows)
-        if street_rows:
-            self.session.execute(insert(pool_streets), street_rows)
-        return pools
+                specs.append(self._pool(org, demo=org is self.demo_funder and number == 0))
+        members = self._funder_members(specs)
+        for spec in specs:
+            pool = pools.create_pool(members[spec["org"].id], pools.PoolInput(
+                name=spec["name"], declared_cents=spec["declared"], name_en=spec["name_en"],
+                description=spec["description"], description_en=spec["description_en"], year=spec["year"],
+                max_grant_cents=spec["max_grant"], max_share_percent=spec["share"], is_open=spec["is_open"],
+                category_ids=tuple(self.category_ids[c] for c in spec["categories"]),
+                street_ids=tuple(self.streets[s]["id"] for s in spec["streets"])))
+            pool.created_at = pool.updated_at = spec["created"]
+            spec["pool"], spec["id"] = pool, pool.id
+        official = self.users["official"]
+        fund = specs[0]
+        money.appropriate(official, self.users["finance"], fund["pool"], fund["held"], D.SOCIAL_FUND_APPROPRIATION_REF,
+                          requested_at=fund["created"] + timedelta(days=3),
+                          confirmed_at=fund["created"] + timedelta(days=8))
+        for spec in specs[1:]:
+            if spec["held"]:
+                money.top_up(members[spec["org"].id], official, spec["pool"], spec["held"],
+                             at=spec["created"] + timedelta(hours=20), confirmed_at=spec["created"] + timedelta(days=2))
+        return specs
+
+    def _funder_members(self, specs: list[dict[str, Any]]) -> dict[int, User]:
+        """``{organisation id: the member who manages its pools}``: the demo accounts for the
+        bureau and the demo foundation, a staff member created now for every other funder."""
+        members = {self.departments[D.SOCIAL_FUND_OWNER].id: self.users["official"],
+                   self.demo_funder.id: self.users["funder"]}
+        rows: dict[int, dict[str, Any]] = {}
+        for spec in specs:
+            org = spec["org"]
+            if org.id in members or org.id in rows:
+                continue
+            given = "".join(self.extra_rng.choice(D.GIVEN_NAME_CHARS) for _ in range(self.extra_rng.choice((1, 2, 2))))
+            rows[org.id] = {"email": f"funder{len(rows) + 1:03d}@{D.DEMO_EMAIL_DOMAIN}",
+                            "display_name": f"{self.extra_rng.choice(D.SURNAMES)}{given}（{org.short}）",
+                            "password_hash": self.password_hash, "role": Role.FUNDER.value, "organization_id": org.id,
+                            "created_at": org.row["created_at"], "updated_at": org.row["created_at"]}
+        if rows:
+            ids = self.session.scalars(_bulk(User).returning(User.id, sort_by_parameter_order=True),
+                                       list(rows.values())).all()
+            users = {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(ids)))}
+            members.update({org_id: users[user_id] for org_id, user_id in zip(rows, ids, strict=True)})
+        return members
 
     def _pool(self, org: _Org, demo: bool) -> dict[str, Any]:
         rng = self.rng
@@ -753,11 +836,10 @@ class _Builder:
                           f"Well-run social organisations registered in Futian are preferred.")
         created = _moment(rng, date(year - 1, 12, 1) + timedelta(days=rng.randint(0, 60)))
         created = min(created, D.REFERENCE_TIME - timedelta(days=3))
-        return {"row": {"funder_id": org.id, "name": name, "name_en": name_en, "description": description,
-                        "description_en": description_en, "year": year, "total_cents": total * 100,
-                        "remaining_cents": remaining * 100, "max_grant_cents": max_grant * 100 if max_grant else None,
-                        "max_share_percent": share, "is_open": is_open, "created_at": created, "updated_at": created},
-                "categories": focus, "streets": streets}
+        return {"org": org, "name": name, "name_en": name_en, "description": description,
+                "description_en": description_en, "year": year, "declared": total * 100, "held": remaining * 100,
+                "max_grant": max_grant * 100 if max_grant else None, "share": share, "is_open": is_open,
+                "created": created, "categories": focus, "streets": streets}
 
     # -- projects ------------------------------------------------------------
 
@@ -776,9 +858,35 @@ class _Builder:
         for row in rows:
             if row["owner_id"] < 0:
                 row["owner_id"] = owners[row["owner_id"]]
+        ids: list[int] = []
         for start in range(0, len(rows), PROJECT_CHUNK):
-            self.session.execute(_bulk(Project), rows[start:start + PROJECT_CHUNK])
+            ids += self.session.scalars(_bulk(Project).returning(Project.id, sort_by_parameter_order=True),
+                                        rows[start:start + PROJECT_CHUNK]).all()
+        self._receive_money(rows, ids)
         return len(rows)
+
+    def _receive_money(self, rows: list[dict[str, Any]], ids: list[int]) -> None:
+        """What public-benefit projects raised while seeking funds: the applicant's bank transfer of
+        the funds it raised itself (自筹), confirmed by an official of the project's street."""
+        rng = self.extra_rng
+        wanted = [(project_id, row, yuan) for project_id, row, yuan in zip(ids, rows, self.received, strict=True)
+                  if yuan]
+        if not wanted:
+            return
+        projects = {p.id: p for p in self.session.scalars(select(Project).where(
+            Project.kind == ProjectKind.PUBLIC_BENEFIT, Project.status.in_(
+                (ProjectStatus.OPEN, ProjectStatus.EVALUATING, ProjectStatus.CANCELLED))))}
+        payers = {u.id: u for u in self.session.scalars(select(User).where(User.role == Role.PROVIDER))}
+        street_official, official = self.users["street_official"], self.users["official"]
+        for project_id, row, yuan in wanted:
+            published = row["published_at"]
+            if row["status"] == ProjectStatus.CANCELLED:  # raised soon after publication, before the end
+                at = published + timedelta(days=rng.uniform(1, 9))
+            else:
+                at = published + (D.REFERENCE_TIME - published) * rng.uniform(0.1, 0.6)
+            confirmer = street_official if row["street_id"] == street_official.street_id else official
+            money.receive(payers[row["owner_id"]], confirmer, projects[project_id], yuan * 100, at=at,
+                          confirmed_at=at + (D.REFERENCE_TIME - at) * 0.25)
 
     def _schedule(self, kind: ProjectKind, status: ProjectStatus, months: int) -> dict[str, Any]:
         """Dates consistent with ``status`` around the reference date."""
@@ -875,9 +983,13 @@ class _Builder:
                      texts: dict[str, str], schedule: dict[str, Any], eligibility: tuple[int, int, int, int],
                      funded: int = 0) -> dict[str, Any]:
         rating, years, staff, area = eligibility
+        # Money is not a column to fill in: it arrives by confirmed transfers (see _receive_money).
+        # What an awarded or later project received comes with its award (market.demo.marketplace).
+        self.received.append(funded if status in (ProjectStatus.OPEN, ProjectStatus.EVALUATING,
+                                                  ProjectStatus.CANCELLED) else 0)
         return {"kind": kind.value, **texts, "category_id": self.category_ids[category],
                 "project_type": project_type, "street_id": place.street_id, "community_id": place.community_id,
-                "budget_cents": budget * 100, "funded_cents": funded * 100,
+                "budget_cents": budget * 100, "funded_cents": 0,
                 "min_rating_grade": rating, "min_years_registered": years, "min_staff": staff,
                 "min_office_area_m2": area, "owner_id": owner_id, "organization_id": organization_id,
                 "status": status.value, **schedule}
@@ -1019,19 +1131,9 @@ class _Builder:
     # -- audit ---------------------------------------------------------------
 
     def _audit(self, pools: list[dict[str, Any]], projects: int) -> None:
-        official = self.users["official"]
-        fund = pools[0]
-        record(official, "pool.created", object_type="funding_pools", object_id=fund["id"],
-               after={"name": D.SOCIAL_FUND_NAME, "total_cents": SOCIAL_FUND_TOTAL_CENTS,
-                      "remaining_cents": SOCIAL_FUND_TOTAL_CENTS, "max_grant_cents": SOCIAL_FUND_MAX_GRANT_CENTS,
-                      "max_share_percent": SOCIAL_FUND_SHARE_PERCENT, "year": 2026})
-        record(official, "pool.updated", object_type="funding_pools", object_id=fund["id"],
-               before={"remaining_cents": SOCIAL_FUND_TOTAL_CENTS},
-               after={"remaining_cents": SOCIAL_FUND_REMAINING_CENTS, "note": "grants committed in 2026 (demo)"})
-        record(official, "organization.verification", object_type="organizations", object_id=self.demo_provider.id,
-               after={"verification_state": VerificationState.VERIFIED})
         record(self.users["street_official"], "user.verified", object_type="users",
                object_id=self.users["resident"].id, before={"verified": False}, after={"verified": True})
         record(None, "demo.loaded", object_type="system", object_id="demo",
                after={"seed": D.SEED, "scale": self.scale, "projects": projects, "organizations": len(self.orgs),
                       "funding_pools": len(pools), "reference_date": D.REFERENCE_DATE})
+

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from market.web.fields import SelectField, SelectMultipleField, YuanField
+from market.ui.fields import SelectField, SelectMultipleField, YuanField
 
 
 class DonationForm(FlaskForm):
-    amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired()])
+    amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired()])
     as_organisation = BooleanField(_l("Give in the name of my organisation"))
     anonymous = BooleanField(_l("Do not show my name in the list of donors"))
     submit = SubmitField(_l("Donate"))
@@ -20,14 +20,21 @@ class DonationForm(FlaskForm):
 
 class PledgeForm(FlaskForm):
     pool_id = SelectField(_l("From the pool"), coerce=int, validators=[DataRequired()])
-    amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired()])
+    amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired()])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Pledge"))
 
 
 class TopUpForm(FlaskForm):
-    amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired()])
+    amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired()])
     submit = SubmitField(_l("Top up"))
+
+
+class AppropriationForm(FlaskForm):
+    amount = YuanField(_l("Amount appropriated (yuan)"), validators=[InputRequired()])
+    document_ref = StringField(_l("Document number (文号)"), validators=[DataRequired(), Length(max=100)],
+                               description=_l("As on the budget document, e.g. 福财预〔2027〕12号."))
+    submit = SubmitField(_l("Record the appropriation"))
 
 
 class CampaignForm(FlaskForm):
@@ -36,7 +43,7 @@ class CampaignForm(FlaskForm):
     description = TextAreaField(_l("Description (Chinese)"), validators=[Optional(), Length(max=5000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000)])
     rule = SelectField(_l("Matching rule"), validators=[DataRequired()])
-    amount = YuanField(_l("Campaign money, reserved from the pool (yuan)"), validators=[DataRequired()])
+    amount = YuanField(_l("Campaign money, reserved from the pool (yuan)"), validators=[InputRequired()])
     per_donor_cap = YuanField(_l("Most one donor's gifts can attract (yuan, empty = no limit; 1:1 only)"),
                               validators=[Optional()])
     per_project_cap = YuanField(_l("Most one project can receive (yuan, empty = no limit)"), validators=[Optional()])

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, Localized, TimestampMixin
-from market.errors import IllegalTransition
+from market.core.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -17,10 +19,10 @@ if TYPE_CHECKING:
     from market.projects.models import Project
 
 
-class PledgeStatus(StrEnum):
-    ACTIVE = "pledged"  # reserved from the pool, counted towards the project's goal
-    RELEASED = "released_to_project"  # paid into the project's funds
-    WITHDRAWN = "withdrawn"  # returned to the pool before it was released
+class PledgeStatus(LabelledEnum):
+    ACTIVE = "pledged", _l("Pledged")  # reserved from the pool, counted towards the project's goal
+    RELEASED = "released_to_project", _l("Released to the project")  # paid into the project's funds
+    WITHDRAWN = "withdrawn", _l("Withdrawn")  # returned to the pool before it was released
 
 
 PLEDGE_TRANSITIONS: dict[PledgeStatus, frozenset[PledgeStatus]] = {
@@ -30,17 +32,19 @@ PLEDGE_TRANSITIONS: dict[PledgeStatus, frozenset[PledgeStatus]] = {
 }
 
 
-class Pledge(TimestampMixin, Base):
+class Pledge(Stateful, TimestampMixin, Base):
     """Money a funder reserves from one of its pools for a specific project."""
 
     __tablename__ = "pledges"
+    __transitions__ = PLEDGE_TRANSITIONS
+    __state_noun__ = "pledge"
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("funding_pools.id"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[PledgeStatus] = mapped_column(String(20), default=PledgeStatus.ACTIVE, index=True)
+    status: Mapped[PledgeStatus] = mapped_column(EnumText(PledgeStatus, 20), default=PledgeStatus.ACTIVE, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     pledged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     pledged_at: Mapped[datetime] = mapped_column(AwareDateTime())
@@ -51,23 +55,20 @@ class Pledge(TimestampMixin, Base):
     project: Mapped[Project] = relationship()
     pledged_by: Mapped[User] = relationship(foreign_keys=[pledged_by_id])
 
-    def transition(self, target: PledgeStatus) -> PledgeStatus:
-        previous = PledgeStatus(self.status)
-        if target not in PLEDGE_TRANSITIONS[previous]:
-            raise IllegalTransition(f"A pledge cannot go from {previous.value} to {PledgeStatus(target).value}.")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        """A pledge is its funder's decision, about a project of some street."""
+        return Scope(street_id=self.project.street_id, org_id=self.pool.funder_id)
 
 
-class MatchingRule(StrEnum):
-    ONE_TO_ONE = "one_to_one"  # every donation matched 1:1 until the campaign's money runs out
-    QUADRATIC = "quadratic"  # quadratic funding: many small donations attract more
+class MatchingRule(LabelledEnum):
+    ONE_TO_ONE = "one_to_one", _l("1:1 match up to a cap")  # every donation matched 1:1 until the campaign's money runs out
+    QUADRATIC = "quadratic", _l("Quadratic funding")  # quadratic funding: many small donations attract more
 
 
-class CampaignStatus(StrEnum):
-    OPEN = "open"  # money reserved; donations in the period count
-    CLOSED = "closed"  # allocation computed and paid to the projects
-    CANCELLED = "cancelled"  # money returned to the pool
+class CampaignStatus(LabelledEnum):
+    OPEN = "open", _l("Open")  # money reserved; donations in the period count
+    CLOSED = "closed", _l("Closed")  # allocation computed and paid to the projects
+    CANCELLED = "cancelled", _l("Cancelled")  # money returned to the pool
 
 
 CAMPAIGN_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
@@ -84,10 +85,12 @@ campaign_projects = Table(
 )
 
 
-class MatchingCampaign(Localized, TimestampMixin, Base):
+class MatchingCampaign(Stateful, Localized, TimestampMixin, Base):
     """A funder matches donations to chosen projects during a period, from money reserved in a pool."""
 
     __tablename__ = "matching_campaigns"
+    __transitions__ = CAMPAIGN_TRANSITIONS
+    __state_noun__ = "campaign"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("matched_cents >= 0 AND matched_cents <= amount_cents", name="matched_within_amount"),
@@ -102,13 +105,13 @@ class MatchingCampaign(Localized, TimestampMixin, Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    rule: Mapped[MatchingRule] = mapped_column(String(20))
+    rule: Mapped[MatchingRule] = mapped_column(EnumText(MatchingRule, 20))
     amount_cents: Mapped[int] = mapped_column(BigInteger)  # reserved from the pool at creation
     per_donor_cap_cents: Mapped[int | None] = mapped_column(BigInteger)
     per_project_cap_cents: Mapped[int | None] = mapped_column(BigInteger)
     starts_at: Mapped[datetime] = mapped_column(AwareDateTime())
     ends_at: Mapped[datetime] = mapped_column(AwareDateTime())
-    status: Mapped[CampaignStatus] = mapped_column(String(20), default=CampaignStatus.OPEN, index=True)
+    status: Mapped[CampaignStatus] = mapped_column(EnumText(CampaignStatus, 20), default=CampaignStatus.OPEN, index=True)
     matched_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     explanation: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -120,12 +123,9 @@ class MatchingCampaign(Localized, TimestampMixin, Base):
     allocations: Mapped[list[CampaignAllocation]] = relationship(
         back_populates="campaign", order_by="CampaignAllocation.project_id", cascade="all, delete-orphan")
 
-    def transition(self, target: CampaignStatus) -> CampaignStatus:
-        previous = CampaignStatus(self.status)
-        if target not in CAMPAIGN_TRANSITIONS[previous]:
-            raise IllegalTransition(f"A campaign cannot go from {previous.value} to {CampaignStatus(target).value}.")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        """A campaign belongs to its pool's funder and runs district-wide."""
+        return Scope(org_id=self.pool.funder_id, public=True)
 
     def is_running(self, now: datetime) -> bool:
         return self.status == CampaignStatus.OPEN and self.starts_at <= now < self.ends_at

@@ -2,22 +2,32 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from market.db import db, utcnow
+from market.core import policy
+from market.core.db import db, utcnow
 from market.funding import services
-from market.funding.forms import CampaignForm, DonationForm, PledgeForm, TopUpForm, day_end, day_start
+from market.funding.forms import (
+    AppropriationForm,
+    CampaignForm,
+    DonationForm,
+    PledgeForm,
+    TopUpForm,
+    day_end,
+    day_start,
+)
 from market.funding.models import CampaignStatus, MatchingCampaign, MatchingRule, Pledge
 from market.funds.models import FundingPool
 from market.funds.services import can_manage as can_manage_pool
+from market.payments import services as payments
 from market.payments.forms import ActionForm
 from market.payments.gateway import current_gateway
 from market.payments.models import PaymentOrder, PaymentStatus
 from market.projects.models import Project
-from market.projects.services import can_view
-from market.web.fields import choices_of
-from market.web.formatting import enum_label, money
-from market.web.forms import handle_form
+from market.ui.fields import choices_of
+from market.ui.formatting import enum_label, money
+from market.ui.forms import handle_form, require_form, saved
+from market.ui.guard import guard, public
 
 bp = Blueprint("funding", __name__, url_prefix="/funding")
 
@@ -40,13 +50,6 @@ def _after_payment(order: PaymentOrder, fallback: str):
     return redirect(url_for("payments.order", order_id=order.id))
 
 
-def _visible_project(project_id: int) -> Project:
-    project = db.get_or_404(Project, project_id)
-    if not can_view(current_user, project):
-        abort(404)
-    return project
-
-
 # ---------------------------------------------------------------- template helpers
 
 @bp.app_context_processor
@@ -60,20 +63,20 @@ def _funding_helpers():
                 "can_pledge": bool(current_user.is_authenticated and services.pools_for_pledging(current_user, project))}
 
     def pool_panel(pool: FundingPool) -> dict:
+        manage = can_manage_pool(current_user, pool)
         return {"pledges": db.session.scalars(services.pledges_of_pool(pool).limit(50)).all(),
                 "campaigns": db.session.scalars(services.list_campaigns().where(MatchingCampaign.pool_id == pool.id)
                                                 .limit(20)).all(),
-                "manage": current_user.is_authenticated and can_manage_pool(current_user, pool)}
+                "incoming": db.session.scalars(services.money_coming_into(pool).limit(20)).all() if manage else [],
+                "manage": manage, "takes_appropriations": services.takes_appropriations(pool)}
 
     def funding_dashboard(user) -> dict:
-        from market.payments import services as payments
-
         data: dict = {"my_orders": db.session.scalars(payments.orders_of(user).limit(10)).all()}
         if user.organization_id:
             data["org_pledges"] = db.session.scalars(services.pledges_of_org(user.organization_id).limit(10)).all()
             data["org_topups"] = db.session.scalars(services.topups_of_org(user.organization_id).limit(10)).all()
-        if payments.is_official(user):
-            data["official"] = payments.counts_for_officials()
+        if user.is_official:
+            data["official"] = payments.counts_for_officials(user)
         return data
 
     return {"funding_panel": funding_panel, "pool_panel": pool_panel, "funding_dashboard": funding_dashboard,
@@ -83,9 +86,10 @@ def _funding_helpers():
 # ---------------------------------------------------------------- donations
 
 @bp.route("/projects/<int:project_id>/donate", methods=["GET", "POST"])
-@login_required
-def donate(project_id: int):
-    project = _visible_project(project_id)
+@guard("donation.make", Project, "project_id")
+def donate(project: Project):
+    if not policy.can(current_user, "project.view", project):
+        abort(404)  # a draft is its owner's: its existence is not told to others
     if not services.seeks_funds(project):
         flash(_("This project is not collecting donations."), "warning")
         return redirect(url_for("projects.detail", project_id=project.id))
@@ -103,11 +107,8 @@ def donate(project_id: int):
 
 
 @bp.route("/pools/<int:pool_id>/top-up", methods=["GET", "POST"])
-@login_required
-def top_up(pool_id: int):
-    pool = db.get_or_404(FundingPool, pool_id)
-    if not can_manage_pool(current_user, pool):
-        abort(403)
+@guard("pool.manage", FundingPool, "pool_id")
+def top_up(pool: FundingPool):
     form = TopUpForm()
     return handle_form(
         form, "funding/top_up.html",
@@ -117,12 +118,26 @@ def top_up(pool_id: int):
         pool=pool, min_amount=services.MIN_TOPUP_CENTS)
 
 
+@bp.route("/pools/<int:pool_id>/appropriation", methods=["GET", "POST"])
+@guard("pool.manage", FundingPool, "pool_id")
+def appropriation(pool: FundingPool):
+    """A government department announces budget money for its pool; another of its officials confirms it."""
+    form = AppropriationForm()
+    return handle_form(
+        form, "funding/appropriation.html",
+        lambda: payments.request_appropriation(current_user, pool, form.amount.cents or 0, form.document_ref.data or "",
+                                               now=utcnow(), currency=current_app.config["CURRENCY"]),
+        lambda order: saved(_("Appropriation %(ref)s recorded. It counts once another official of the department "
+                              "confirms the money arrived.", ref=order.reference),
+                            url_for("payments.order", order_id=order.id)),
+        pool=pool)
+
+
 # ---------------------------------------------------------------- pledges
 
 @bp.route("/projects/<int:project_id>/pledge", methods=["GET", "POST"])
-@login_required
-def pledge(project_id: int):
-    project = _visible_project(project_id)
+@guard("project.view", Project, "project_id", conceal=True)
+def pledge(project: Project):
     options = services.pools_for_pledging(current_user, project)
     if not options:
         abort(403)
@@ -151,12 +166,8 @@ def _locale() -> str:
     return str(get_locale() or "zh")
 
 
-def _settle(pledge_id: int, action: str):
-    pledge = db.get_or_404(Pledge, pledge_id)
-    if not services.can_settle_pledge(current_user, pledge):
-        abort(403)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+def _settle(pledge: Pledge, action: str):
+    require_form(ActionForm())
     if action == "release":
         services.release_pledge(current_user, pledge, now=utcnow())
         message = _("Pledge released: %(amount)s paid into the project's funds.", amount=money(pledge.amount_cents))
@@ -169,20 +180,21 @@ def _settle(pledge_id: int, action: str):
 
 
 @bp.post("/pledges/<int:pledge_id>/release")
-@login_required
-def release_pledge(pledge_id: int):
-    return _settle(pledge_id, "release")
+@guard("pledge.settle", Pledge, "pledge_id")
+def release_pledge(pledge: Pledge):
+    return _settle(pledge, "release")
 
 
 @bp.post("/pledges/<int:pledge_id>/withdraw")
-@login_required
-def withdraw_pledge(pledge_id: int):
-    return _settle(pledge_id, "withdraw")
+@guard("pledge.settle", Pledge, "pledge_id")
+def withdraw_pledge(pledge: Pledge):
+    return _settle(pledge, "withdraw")
 
 
 # ---------------------------------------------------------------- matching campaigns
 
 @bp.get("/campaigns")
+@public
 def campaigns():
     status = request.args.get("status")
     chosen = CampaignStatus(status) if status in {s.value for s in CampaignStatus} else None
@@ -192,26 +204,22 @@ def campaigns():
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@public
 def campaign(campaign_id: int):
     campaign = db.get_or_404(MatchingCampaign, campaign_id)
     now = utcnow()
     tally = services.tally_campaign(campaign, now=now) if campaign.status == CampaignStatus.OPEN else None
-    manage = current_user.is_authenticated and services.can_manage_campaign(current_user, campaign)
-    from market.payments.services import is_official
-
-    can_close = campaign.status == CampaignStatus.OPEN and now >= campaign.starts_at and (
-        manage or is_official(current_user))
+    manage = services.can_manage_campaign(current_user, campaign)
+    can_close = campaign.status == CampaignStatus.OPEN and now > campaign.starts_at and (
+        manage or (now >= campaign.ends_at and policy.can(current_user, "campaign.close", campaign)))
     can_cancel = campaign.status == CampaignStatus.OPEN and now < campaign.starts_at and manage
     return render_template("funding/campaign.html", campaign=campaign, tally=tally, now=now, action=ActionForm(),
                            can_close=can_close, can_cancel=can_cancel)
 
 
 @bp.route("/pools/<int:pool_id>/campaigns/new", methods=["GET", "POST"])
-@login_required
-def new_campaign(pool_id: int):
-    pool = db.get_or_404(FundingPool, pool_id)
-    if not can_manage_pool(current_user, pool):
-        abort(403)
+@guard("campaign.manage", FundingPool, "pool_id")
+def new_campaign(pool: FundingPool):
     form = CampaignForm()
     form.rule.choices = choices_of((r.value, enum_label(r)) for r in MatchingRule)
     eligible = services.eligible_campaign_projects(pool)
@@ -236,11 +244,9 @@ def new_campaign(pool_id: int):
 
 
 @bp.post("/campaigns/<int:campaign_id>/close")
-@login_required
-def close_campaign(campaign_id: int):
-    campaign = db.get_or_404(MatchingCampaign, campaign_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+@guard("campaign.close", MatchingCampaign, "campaign_id")
+def close_campaign(campaign: MatchingCampaign):
+    require_form(ActionForm())
     services.close_campaign(current_user, campaign, now=utcnow())
     db.session.commit()
     flash(_("Campaign closed: %(amount)s matched and paid into the projects.", amount=money(campaign.matched_cents)),
@@ -249,11 +255,9 @@ def close_campaign(campaign_id: int):
 
 
 @bp.post("/campaigns/<int:campaign_id>/cancel")
-@login_required
-def cancel_campaign(campaign_id: int):
-    campaign = db.get_or_404(MatchingCampaign, campaign_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+@guard("campaign.manage", MatchingCampaign, "campaign_id")
+def cancel_campaign(campaign: MatchingCampaign):
+    require_form(ActionForm())
     services.cancel_campaign(current_user, campaign, now=utcnow())
     db.session.commit()
     flash(_("Campaign cancelled; its money is back in the pool."), "success")

@@ -26,9 +26,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from market.accounts.models import Role, User
-from market.audit.services import record
-from market.db import db
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core import ledger, policy
+from market.core.audit import record
+from market.core.db import db
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.money import money
+from market.core.state import transition
 from market.funding.models import (
     CampaignAllocation,
     CampaignStatus,
@@ -38,9 +41,8 @@ from market.funding.models import (
     PledgeStatus,
     campaign_projects,
 )
-from market.funds.models import FundingPool
-from market.funds.services import can_manage as can_manage_pool
-from market.money import money
+from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.orgs.models import OrgKind
 from market.payments import services as payments
 from market.payments.gateway import StripeGateway
 from market.payments.models import PaymentOrder, PaymentPurpose, PaymentStatus
@@ -101,10 +103,6 @@ class FundingSummary:
 
 def _pool_commitments(project_id: int) -> int:
     """Pool money awarded to the project's contracts: reserved, or already paid to the provider."""
-    try:
-        from market.funds.models import CommitmentStatus, FundingCommitment
-    except ImportError:  # the award process's commitments are optional here
-        return 0
     return _sum(FundingCommitment.amount_cents, FundingCommitment.project_id == project_id,
                 FundingCommitment.status != CommitmentStatus.RELEASED)
 
@@ -189,9 +187,9 @@ def pledge_limit(pool: FundingPool, project: Project) -> PledgeLimit:
 
 def pledge_from_pool(actor: User, pool: FundingPool, project: Project, amount_cents: int, *, now: datetime,
                      note: str = "") -> Pledge:
-    """The pool's funder reserves ``amount_cents`` of the pool for ``project``."""
-    if not can_manage_pool(actor, pool):
-        raise PermissionDenied(_l("Only the pool's funder can pledge from it."))
+    """The pool's funder reserves ``amount_cents`` of the pool for ``project`` (a ledger movement
+    from the pool to the pledge)."""
+    policy.require(actor, "pledge.make", pool)
     # Lock order everywhere (approvals too): pools, then projects, then providers.
     pool = _locked(FundingPool, pool.id)
     project = _locked(Project, project.id)
@@ -212,51 +210,44 @@ def pledge_from_pool(actor: User, pool: FundingPool, project: Project, amount_ce
                                  rule=limit.label)})
     pledge = Pledge(pool_id=pool.id, project_id=project.id, amount_cents=amount_cents, status=PledgeStatus.ACTIVE,
                     note=note[:2000], pledged_by_id=actor.id, pledged_at=now, created_at=now, updated_at=now)
-    before = pool.remaining_cents
-    pool.remaining_cents -= amount_cents
     db.session.add(pledge)
     db.session.flush()
-    record(actor, "pledge.made", pledge, before={"pool_remaining_cents": before},
-           after={"pool_id": pool.id, "project_id": project.id, "amount_cents": amount_cents,
-                  "pool_remaining_cents": pool.remaining_cents})
+    record(actor, "pledge.made", pledge, after={"pool_id": pool.id, "project_id": project.id,
+                                                "amount_cents": amount_cents})
+    ledger.move(ledger.Movement.PLEDGE, amount_cents, source=ledger.pool(pool.id), target=ledger.pledge(pledge.id),
+                actor=actor, reference=pledge, project_id=project.id, at=now)
     return pledge
 
 
 def can_settle_pledge(user: User, pledge: Pledge) -> bool:
-    return user.is_authenticated and (payments.is_official(user) or can_manage_pool(user, pledge.pool))
+    return policy.can(user, "pledge.settle", pledge)
 
 
 def release_pledge(actor: User, pledge: Pledge, *, now: datetime) -> Pledge:
-    """Pay an active pledge into the project's funds (the pool's funder or an official)."""
-    if not can_settle_pledge(actor, pledge):
-        raise PermissionDenied(_l("Only the pool's funder or an official can release this pledge."))
-    pledge = _locked(Pledge, pledge.id)
+    """The pool's funder pays an active pledge into the project's funds."""
+    policy.require(actor, "pledge.settle", pledge)
     project = _locked(Project, pledge.project_id)
-    pledge.transition(PledgeStatus.RELEASED)
+    pledge = _locked(Pledge, pledge.id)
     pledge.settled_at, pledge.settled_by_id = now, actor.id
-    before = project.funded_cents
-    project.funded_cents += pledge.amount_cents
-    record(actor, "pledge.released", pledge, before={"status": PledgeStatus.ACTIVE, "funded_cents": before},
-           after={"status": pledge.status, "project_id": project.id, "amount_cents": pledge.amount_cents,
-                  "funded_cents": project.funded_cents})
+    transition(pledge, PledgeStatus.RELEASED, actor=actor, action="pledge.released",
+               after={"project_id": project.id, "amount_cents": pledge.amount_cents})
+    ledger.move(ledger.Movement.PLEDGE_RELEASE, pledge.amount_cents, source=ledger.pledge(pledge.id),
+                target=ledger.project(project.id), actor=actor, reference=pledge, project_id=project.id, at=now)
     return pledge
 
 
 def withdraw_pledge(actor: User, pledge: Pledge, *, now: datetime) -> Pledge:
     """The pool's funder takes back an active pledge while the project still seeks funds."""
-    if not can_manage_pool(actor, pledge.pool):
-        raise PermissionDenied(_l("Only the pool's funder can withdraw this pledge."))
-    pledge = _locked(Pledge, pledge.id)
+    policy.require(actor, "pledge.settle", pledge)
     pool = _locked(FundingPool, pledge.pool_id)
+    pledge = _locked(Pledge, pledge.id)
     if pledge.status == PledgeStatus.ACTIVE and not seeks_funds(pledge.project):
         raise Conflict(_l("The project has moved on; a pledge can only be withdrawn while it seeks funds."))
-    pledge.transition(PledgeStatus.WITHDRAWN)
     pledge.settled_at, pledge.settled_by_id = now, actor.id
-    before = pool.remaining_cents
-    pool.remaining_cents += pledge.amount_cents
-    record(actor, "pledge.withdrawn", pledge, before={"status": PledgeStatus.ACTIVE, "pool_remaining_cents": before},
-           after={"status": pledge.status, "amount_cents": pledge.amount_cents,
-                  "pool_remaining_cents": pool.remaining_cents})
+    transition(pledge, PledgeStatus.WITHDRAWN, actor=actor, action="pledge.withdrawn",
+               after={"amount_cents": pledge.amount_cents})
+    ledger.move(ledger.Movement.PLEDGE_WITHDRAWAL, pledge.amount_cents, source=ledger.pledge(pledge.id),
+                target=ledger.pool(pool.id), actor=actor, reference=pledge, project_id=pledge.project_id, at=now)
     return pledge
 
 
@@ -281,7 +272,7 @@ def pools_for_pledging(actor: User, project: Project) -> list[tuple[FundingPool,
     pools = db.session.scalars(select(FundingPool).where(FundingPool.funder_id == actor.organization_id,
                                                          FundingPool.is_open).order_by(FundingPool.id)).all()
     return [(pool, pledge_limit(pool, project)) for pool in pools
-            if can_manage_pool(actor, pool) and pool_covers(pool, project)]
+            if policy.can(actor, "pledge.make", pool) and pool_covers(pool, project)]
 
 
 # ---------------------------------------------------------------------------
@@ -327,8 +318,7 @@ def donate(actor: User, project: Project, data: DonationInput, *, gateway: Strip
 def top_up_pool(actor: User, pool: FundingPool, amount_cents: int, *, gateway: StripeGateway | None, now: datetime,
                 currency: str, return_urls: payments.ReturnUrls) -> PaymentOrder:
     """The pool's funder adds money to it; the pool grows once the money is received."""
-    if not can_manage_pool(actor, pool):
-        raise PermissionDenied(_l("Only the pool's funder can top it up."))
+    policy.require(actor, "pool.manage", pool)
     if amount_cents < MIN_TOPUP_CENTS:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                fields={"amount": _l("At least %(amount)s.", amount=money(MIN_TOPUP_CENTS))})
@@ -337,6 +327,17 @@ def top_up_pool(actor: User, pool: FundingPool, amount_cents: int, *, gateway: S
         product_name=_l("Top-up: %(name)s", name=pool.name), description=pool.name_en or pool.name,
         pool=pool, payer_org=pool.funder)
     return payments.start_payment(actor, request, gateway=gateway, now=now, return_urls=return_urls)
+
+
+def takes_appropriations(pool: FundingPool) -> bool:
+    """A government department's pool is funded by appropriations (other pools by top-ups)."""
+    return pool.funder.kind == OrgKind.GOVERNMENT
+
+
+def money_coming_into(pool: FundingPool) -> Select:
+    """Top-ups and appropriations announced for the pool and not confirmed yet."""
+    return (select(PaymentOrder).where(PaymentOrder.pool_id == pool.id, PaymentOrder.status == PaymentStatus.PENDING)
+            .order_by(PaymentOrder.created_at, PaymentOrder.id))
 
 
 def donations_to(project: Project, limit: int = 20) -> list[PaymentOrder]:
@@ -379,13 +380,12 @@ def eligible_campaign_projects(pool: FundingPool) -> list[Project]:
 
 
 def can_manage_campaign(user: User, campaign: MatchingCampaign) -> bool:
-    return user.is_authenticated and can_manage_pool(user, campaign.pool)
+    return policy.can(user, "campaign.manage", campaign)
 
 
 def create_campaign(actor: User, pool: FundingPool, data: CampaignInput, *, now: datetime) -> MatchingCampaign:
     """The pool's funder opens a matching campaign; its amount is reserved from the pool at once."""
-    if not can_manage_pool(actor, pool):
-        raise PermissionDenied(_l("Only the pool's funder can open a campaign from it."))
+    policy.require(actor, "campaign.manage", pool)
     pool = _locked(FundingPool, pool.id)
     errors: dict[str, Any] = {}
     if not data.name.strip():
@@ -419,14 +419,13 @@ def create_campaign(actor: User, pool: FundingPool, data: CampaignInput, *, now:
         per_project_cap_cents=data.per_project_cap_cents, starts_at=data.starts_at, ends_at=data.ends_at,
         status=CampaignStatus.OPEN, created_by_id=actor.id, created_at=now, updated_at=now)
     campaign.projects = chosen
-    before = pool.remaining_cents
-    pool.remaining_cents -= data.amount_cents
     db.session.add(campaign)
     db.session.flush()
-    record(actor, "campaign.created", campaign, before={"pool_remaining_cents": before},
+    record(actor, "campaign.created", campaign,
            after={"pool_id": pool.id, "rule": campaign.rule, "reserved_cents": campaign.amount_cents,
-                  "pool_remaining_cents": pool.remaining_cents, "projects": [p.id for p in chosen],
-                  "starts_at": campaign.starts_at, "ends_at": campaign.ends_at})
+                  "projects": [p.id for p in chosen], "starts_at": campaign.starts_at, "ends_at": campaign.ends_at})
+    ledger.move(ledger.Movement.CAMPAIGN_RESERVE, data.amount_cents, source=ledger.pool(pool.id),
+                target=ledger.campaign(campaign.id), actor=actor, reference=campaign, at=now)
     return campaign
 
 
@@ -526,18 +525,25 @@ def reason_label(code: str) -> str:
 
 
 def close_campaign(actor: User, campaign: MatchingCampaign, *, now: datetime) -> MatchingCampaign:
-    """Compute the allocation, pay the matched amounts into the projects and return the rest to the pool."""
-    if not (can_manage_campaign(actor, campaign) or payments.is_official(actor)):
-        raise PermissionDenied(_l("Only the campaign's funder or an official can close it."))
-    campaign = _locked(MatchingCampaign, campaign.id)
-    if campaign.status != CampaignStatus.OPEN:
-        raise Conflict(_l("This campaign is already closed."))
-    if now < campaign.starts_at:
-        raise Conflict(_l("The campaign has not started yet; cancel it instead."))
+    """Compute the allocation, pay the matched amounts into the projects and return the rest to the pool.
+
+    The funder may close its campaign once it has started; a district official only once its
+    period is over (the nightly close), never early on the funder's behalf.
+    """
+    policy.require(actor, "campaign.close", campaign)
+    early_by_official = not policy.can(actor, "campaign.manage", campaign) and now < campaign.ends_at
+    if early_by_official:
+        raise PermissionDenied(_l("Only the campaign's funder can close it before it ends on %(when)s.",
+                                  when=campaign.ends_at.date().isoformat()))
     # Pools before projects, as approvals lock them: the same order everywhere cannot deadlock.
     pool = _locked(FundingPool, campaign.pool_id)
     for project in sorted(campaign.projects, key=lambda p: p.id):
         _locked(Project, project.id)
+    campaign = _locked(MatchingCampaign, campaign.id)
+    if campaign.status != CampaignStatus.OPEN:
+        raise Conflict(_l("This campaign is already closed."))
+    if now <= campaign.starts_at:  # closing at the first instant would leave an empty period
+        raise Conflict(_l("The campaign has not started yet; cancel it instead."))
     tally = tally_campaign(campaign, now=now)
     result = tally.result
     if result.total_matched > campaign.amount_cents:  # the engine guarantees this; never trust money blindly
@@ -551,40 +557,73 @@ def close_campaign(actor: User, campaign: MatchingCampaign, *, now: datetime) ->
             project_id=project.id, donations=numbers["donations"], contributors=numbers["contributors"],
             donated_cents=numbers["donated"], match_cents=match, reason=tally.reason_code(project.id)))
         if match:
-            before = project.funded_cents
-            project.funded_cents += match
-            record(actor, "campaign.match_paid", project, before={"funded_cents": before},
-                   after={"campaign_id": campaign.id, "match_cents": match, "funded_cents": project.funded_cents})
+            ledger.move(ledger.Movement.CAMPAIGN_MATCH, match, source=ledger.campaign(campaign.id),
+                        target=ledger.project(project.id), actor=actor, reference=campaign, project_id=project.id,
+                        at=now)
     leftover = campaign.amount_cents - result.total_matched
-    before = pool.remaining_cents
-    pool.remaining_cents += leftover
-    campaign.transition(CampaignStatus.CLOSED)
+    if leftover:
+        ledger.move(ledger.Movement.CAMPAIGN_RETURN, leftover, source=ledger.campaign(campaign.id),
+                    target=ledger.pool(pool.id), actor=actor, reference=campaign, at=now)
     campaign.matched_cents = result.total_matched
     campaign.explanation = result.explanation
     campaign.closed_at, campaign.closed_by_id = now, actor.id
     if now < campaign.ends_at:
         campaign.ends_at = now  # closed early: the period ends now
-    record(actor, "campaign.closed", campaign, before={"pool_remaining_cents": before},
-           after={"matched_cents": result.total_matched, "returned_to_pool_cents": leftover,
-                  "pool_remaining_cents": pool.remaining_cents,
-                  "allocation": {str(a.project_id): a.match_cents for a in campaign.allocations}})
+    transition(campaign, CampaignStatus.CLOSED, actor=actor, action="campaign.closed",
+               after={"matched_cents": result.total_matched, "returned_to_pool_cents": leftover,
+                      "allocation": {str(a.project_id): a.match_cents for a in campaign.allocations}})
     return campaign
 
 
 def cancel_campaign(actor: User, campaign: MatchingCampaign, *, now: datetime) -> MatchingCampaign:
     """Call off an open campaign; its reserved money goes back to the pool and nothing is matched."""
-    if not can_manage_campaign(actor, campaign):
-        raise PermissionDenied(_l("Only the campaign's funder can cancel it."))
-    campaign = _locked(MatchingCampaign, campaign.id)
+    policy.require(actor, "campaign.manage", campaign)
     pool = _locked(FundingPool, campaign.pool_id)
+    campaign = _locked(MatchingCampaign, campaign.id)
     if campaign.status != CampaignStatus.OPEN:
         raise Conflict(_l("This campaign is already closed."))
     if now >= campaign.starts_at:
         raise Conflict(_l("Donors have been promised a match; close the campaign instead of cancelling it."))
-    campaign.transition(CampaignStatus.CANCELLED)
     campaign.closed_at, campaign.closed_by_id = now, actor.id
-    before = pool.remaining_cents
-    pool.remaining_cents += campaign.amount_cents
-    record(actor, "campaign.cancelled", campaign, before={"pool_remaining_cents": before},
-           after={"returned_to_pool_cents": campaign.amount_cents, "pool_remaining_cents": pool.remaining_cents})
+    transition(campaign, CampaignStatus.CANCELLED, actor=actor, action="campaign.cancelled",
+               after={"returned_to_pool_cents": campaign.amount_cents})
+    ledger.move(ledger.Movement.CAMPAIGN_RETURN, campaign.amount_cents, source=ledger.campaign(campaign.id),
+                target=ledger.pool(pool.id), actor=actor, reference=campaign, at=now)
     return campaign
+
+
+# ---------------------------------------------------------------------------
+# What the ledger must agree with (``flask ledger check``)
+# ---------------------------------------------------------------------------
+
+@ledger.register_check
+def _pledges_match_the_ledger() -> list[str]:
+    problems = []
+    held = ledger.balances(ledger.AccountKind.PLEDGE)
+    for pledge_id, status, amount in db.session.execute(select(Pledge.id, Pledge.status, Pledge.amount_cents)
+                                                        .order_by(Pledge.id)):
+        expected = amount if status == PledgeStatus.ACTIVE else 0
+        if held.get(pledge_id, 0) != expected:
+            problems.append(f"pledge {pledge_id} ({status}) holds {held.get(pledge_id, 0)}, expected {expected}")
+    return problems
+
+
+@ledger.register_check
+def _campaigns_match_the_ledger() -> list[str]:
+    problems = []
+    held = ledger.balances(ledger.AccountKind.CAMPAIGN)
+    matched = ledger.movement_totals(ledger.AccountKind.CAMPAIGN, ledger.Movement.CAMPAIGN_MATCH)
+    allocated = dict(db.session.execute(select(CampaignAllocation.campaign_id, func.sum(CampaignAllocation.match_cents))
+                                        .group_by(CampaignAllocation.campaign_id)).all())
+    for campaign in db.session.scalars(select(MatchingCampaign).order_by(MatchingCampaign.id)):
+        expected = campaign.amount_cents if campaign.status == CampaignStatus.OPEN else 0
+        if held.get(campaign.id, 0) != expected:
+            problems.append(f"campaign {campaign.id} ({campaign.status}) holds {held.get(campaign.id, 0)}, "
+                            f"expected {expected}")
+        paid = -matched.get(campaign.id, 0)
+        if paid != campaign.matched_cents:
+            problems.append(f"campaign {campaign.id} says it matched {campaign.matched_cents}, the ledger {paid}")
+        if campaign.status == CampaignStatus.CLOSED and int(allocated.get(campaign.id) or 0) != paid:
+            problems.append(f"campaign {campaign.id}'s allocations add up to {int(allocated.get(campaign.id) or 0)}, "
+                            f"the ledger {paid}")
+    return problems

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, Localized, TimestampMixin
-from market.errors import IllegalTransition
+from market.core import ledger
+from market.core.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 from market.geo.models import Category, Street
 
 if TYPE_CHECKING:
@@ -30,12 +33,17 @@ pool_streets = Table(
 
 
 class FundingPool(Localized, TimestampMixin, Base):
-    """Money a funder sets aside. Empty focus categories or streets mean "any"."""
+    """Money a funder sets aside. Empty focus categories or streets mean "any".
+
+    ``declared_cents`` is what the funder intends to put in; money counts only once it has
+    arrived: ``received_cents`` (appropriations and top-ups confirmed, less refunds) and
+    ``remaining_cents`` (received, less what is pledged, reserved or paid) are kept by the ledger.
+    """
 
     __tablename__ = "funding_pools"
     __table_args__ = (
-        CheckConstraint("total_cents >= 0", name="total_non_negative"),
-        CheckConstraint("remaining_cents >= 0 AND remaining_cents <= total_cents", name="remaining_within_total"),
+        CheckConstraint("declared_cents >= 0", name="declared_non_negative"),
+        CheckConstraint("remaining_cents >= 0 AND remaining_cents <= received_cents", name="remaining_within_received"),
         CheckConstraint("max_share_percent BETWEEN 1 AND 100", name="share_range"),
         CheckConstraint("max_grant_cents IS NULL OR max_grant_cents > 0", name="max_grant_positive"),
     )
@@ -47,8 +55,9 @@ class FundingPool(Localized, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     year: Mapped[int | None] = mapped_column(Integer)
-    total_cents: Mapped[int] = mapped_column(BigInteger)
-    remaining_cents: Mapped[int] = mapped_column(BigInteger)
+    declared_cents: Mapped[int] = mapped_column(BigInteger)
+    received_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    remaining_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     max_grant_cents: Mapped[int | None] = mapped_column(BigInteger)
     # Co-funding: the pool pays at most this share of a project's cost (100 = no requirement).
     max_share_percent: Mapped[int] = mapped_column(Integer, default=100)
@@ -58,18 +67,30 @@ class FundingPool(Localized, TimestampMixin, Base):
     focus_categories: Mapped[list[Category]] = relationship(secondary=pool_categories, order_by="Category.sort_order")
     streets: Mapped[list[Street]] = relationship(secondary=pool_streets, order_by="Street.id")
 
+    def policy_scope(self) -> Scope:
+        """A pool belongs to its funder; it is the district's, not a street's."""
+        return Scope(org_id=self.funder_id, public=True)
+
     @property
-    def spent_percent(self) -> int:
-        if not self.total_cents:
-            return 0
-        return round(100 * (self.total_cents - self.remaining_cents) / self.total_cents)
+    def allocated_cents(self) -> int:
+        """Received money that is pledged, reserved or paid out."""
+        return self.received_cents - self.remaining_cents
+
+    @property
+    def allocated_percent(self) -> int:
+        return round(100 * self.allocated_cents / self.received_cents) if self.received_cents else 0
+
+    @property
+    def awaited_cents(self) -> int:
+        """Declared but not arrived yet."""
+        return max(0, self.declared_cents - self.received_cents)
 
 
 
-class CommitmentStatus(StrEnum):
-    RESERVED = "reserved"  # set aside when an official approves a match
-    PAID = "paid"  # paid out to the provider
-    RELEASED = "released"  # given back to the pool (award cancelled, contract terminated)
+class CommitmentStatus(LabelledEnum):
+    RESERVED = "reserved", _l("Reserved")  # set aside when an official approves a match
+    PAID = "paid", _l("Paid out")  # paid out to the provider
+    RELEASED = "released", _l("Released to the pool")  # given back to the pool (award cancelled, contract terminated)
 
 
 COMMITMENT_TRANSITIONS: dict[CommitmentStatus, frozenset[CommitmentStatus]] = {
@@ -79,7 +100,7 @@ COMMITMENT_TRANSITIONS: dict[CommitmentStatus, frozenset[CommitmentStatus]] = {
 }
 
 
-class FundingCommitment(TimestampMixin, Base):
+class FundingCommitment(Stateful, TimestampMixin, Base):
     """Money of one pool promised to one project (and its contract).
 
     Reserving takes the amount off ``FundingPool.remaining_cents`` in the same transaction;
@@ -88,6 +109,8 @@ class FundingCommitment(TimestampMixin, Base):
     """
 
     __tablename__ = "funding_commitments"
+    __transitions__ = COMMITMENT_TRANSITIONS
+    __state_noun__ = "commitment"
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,15 +119,15 @@ class FundingCommitment(TimestampMixin, Base):
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[CommitmentStatus] = mapped_column(String(20), default=CommitmentStatus.RESERVED, index=True)
+    status: Mapped[CommitmentStatus] = mapped_column(EnumText(CommitmentStatus, 20), default=CommitmentStatus.RESERVED, index=True)
     released_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     pool: Mapped[FundingPool] = relationship()
 
-    def transition(self, target: CommitmentStatus) -> CommitmentStatus:
-        current = CommitmentStatus(self.status)
-        if target not in COMMITMENT_TRANSITIONS[current]:
-            raise IllegalTransition(f"A commitment cannot go from {current.value} to {target.value}.")
-        self.status = target
-        return current
+    def policy_scope(self) -> Scope:
+        return Scope(org_id=self.pool.funder_id)
+
+
+ledger.register_balance_cache(ledger.AccountKind.POOL, FundingPool, "remaining_cents")
+ledger.register_balance_cache(ledger.AccountKind.POOL, FundingPool, "received_cents", measure="external")

@@ -1,4 +1,9 @@
-"""Funding-pool operations. Every change of a pool's money is an audit event."""
+"""Funding-pool operations: declaring pools and reading where their money went.
+
+Money enters a pool only through the ledger (a confirmed appropriation or top-up, see
+:mod:`market.payments.services`); declaring or editing a pool changes only what the funder
+intends to put in.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,19 +13,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from market.accounts.models import Role, User
-from market.audit.services import record
-from market.db import db
-from market.errors import PermissionDenied, ValidationFailed
+from market.accounts.models import User
+from market.core import ledger, policy
+from market.core.audit import record
+from market.core.db import db
+from market.core.errors import PermissionDenied, ValidationFailed
 from market.funds.models import FundingPool, pool_categories
 from market.geo.models import Category, Street
-from market.money import money
 from market.orgs.models import OrgKind
-from market.web.listing import ListingArgs, Page, parse_listing_args, run_listing
+from market.projects.models import Project
+from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 POOL_SORTS = {
     "remaining_desc": (FundingPool.remaining_cents.desc(), FundingPool.id),
-    "total_desc": (FundingPool.total_cents.desc(), FundingPool.id),
+    "total_desc": (FundingPool.received_cents.desc(), FundingPool.id),
     "name": (FundingPool.name, FundingPool.id),
     "newest": (FundingPool.created_at.desc(), FundingPool.id.desc()),
 }
@@ -62,7 +68,7 @@ def list_pools(listing: ListingArgs) -> Page[FundingPool]:
 @dataclass(frozen=True)
 class PoolInput:
     name: str
-    total_cents: int
+    declared_cents: int
     name_en: str = ""
     description: str = ""
     description_en: str = ""
@@ -75,15 +81,15 @@ class PoolInput:
 
 
 def can_manage(actor: User, pool: FundingPool) -> bool:
-    return actor.role == Role.ADMIN or (actor.organization_id is not None and actor.organization_id == pool.funder_id)
+    return policy.can(actor, "pool.manage", pool)
 
 
 def _check(data: PoolInput) -> None:
     errors: dict[str, Any] = {}
     if not data.name.strip():
         errors["name"] = _l("A name is required.")
-    if data.total_cents <= 0:
-        errors["total"] = _l("The pool needs money: more than zero.")
+    if data.declared_cents <= 0:
+        errors["total"] = _l("Say how much the pool is meant to hold: more than zero.")
     if data.max_grant_cents is not None and data.max_grant_cents <= 0:
         errors["max_grant"] = _l("Leave empty for no limit, or give an amount above zero.")
     if not 1 <= data.max_share_percent <= 100:
@@ -101,34 +107,90 @@ def _apply(pool: FundingPool, data: PoolInput) -> None:
 
 
 def create_pool(actor: User, data: PoolInput) -> FundingPool:
-    """A funder member opens a pool for their (foundation, enterprise or government) organisation."""
+    """A funder member opens a pool for their (foundation, enterprise or government) organisation.
+
+    The pool starts empty: its declared total is an intention until money arrives.
+    """
+    policy.require(actor, "pool.create")
     org = actor.organization
-    if org is None or org.kind not in FUNDER_KINDS or actor.role not in (Role.FUNDER, Role.OFFICIAL, Role.ADMIN):
+    if org is None or org.kind not in FUNDER_KINDS:
         raise PermissionDenied(_l("Only members of a funding organisation can open a pool."))
     _check(data)
-    pool = FundingPool(funder_id=org.id, total_cents=data.total_cents, remaining_cents=data.total_cents)
+    pool = FundingPool(funder_id=org.id, declared_cents=data.declared_cents, received_cents=0, remaining_cents=0)
     _apply(pool, data)
     db.session.add(pool)
     db.session.flush()
-    record(actor, "pool.created", pool, after={"total_cents": pool.total_cents, "remaining_cents": pool.remaining_cents})
+    record(actor, "pool.created", pool, after={"declared_cents": pool.declared_cents, "name": pool.name,
+                                               "max_grant_cents": pool.max_grant_cents,
+                                               "max_share_percent": pool.max_share_percent})
     return pool
 
 
 def update_pool(actor: User, pool: FundingPool, data: PoolInput) -> FundingPool:
-    """Edit a pool. The total can change, but never below what is already committed."""
-    if not can_manage(actor, pool):
-        raise PermissionDenied(_l("You cannot manage this pool."))
+    """Edit a pool's description, rules and declared total; its money changes only through the ledger."""
+    policy.require(actor, "pool.manage", pool)
     _check(data)
-    # Approvals and payments change the remaining money at any moment: read it under the row lock.
-    pool = db.session.get(FundingPool, pool.id, with_for_update=True, populate_existing=True)
-    committed = pool.total_cents - pool.remaining_cents
-    if data.total_cents < committed:
-        raise ValidationFailed(_l("The total cannot go below the amount already committed."),
-                               fields={"total": _l("At least %(amount)s.", amount=money(committed))})
-    before = {"total_cents": pool.total_cents, "remaining_cents": pool.remaining_cents, "is_open": pool.is_open}
-    pool.remaining_cents += data.total_cents - pool.total_cents
-    pool.total_cents = data.total_cents
+    before = {"declared_cents": pool.declared_cents, "is_open": pool.is_open, "max_grant_cents": pool.max_grant_cents,
+              "max_share_percent": pool.max_share_percent}
+    pool.declared_cents = data.declared_cents
     _apply(pool, data)
     record(actor, "pool.updated", pool, before=before,
-           after={"total_cents": pool.total_cents, "remaining_cents": pool.remaining_cents, "is_open": pool.is_open})
+           after={"declared_cents": pool.declared_cents, "is_open": pool.is_open,
+                  "max_grant_cents": pool.max_grant_cents, "max_share_percent": pool.max_share_percent})
     return pool
+
+
+@dataclass(frozen=True)
+class AllocationLine:
+    """Where some of a pool's received money went (or is held)."""
+
+    movement: ledger.Movement
+    counterparty: ledger.AccountRef
+    amount_cents: int  # net: out of the pool less what came back
+    project: Project | None = None
+
+
+@dataclass(frozen=True)
+class AllocationSummary:
+    """The allocation lines of one kind: how many, and how much together."""
+
+    movement: ledger.Movement
+    count: int
+    amount_cents: int
+
+
+def summarise(lines: list[AllocationLine]) -> list[AllocationSummary]:
+    """The lines by kind, largest first; the amounts add up to the same allocated figure."""
+    totals: dict[ledger.Movement, list[int]] = {}
+    for line in lines:
+        entry = totals.setdefault(line.movement, [0, 0])
+        entry[0] += 1
+        entry[1] += line.amount_cents
+    return sorted((AllocationSummary(movement, count, amount) for movement, (count, amount) in totals.items()),
+                  key=lambda s: (-s.amount_cents, s.movement.value))
+
+
+def allocation_lines(pool: FundingPool) -> list[AllocationLine]:
+    """The pool's allocated money, by where it went: lines that add up to ``pool.allocated_cents``.
+
+    Money that came back (a withdrawn pledge, a released reservation, a campaign's leftover) is
+    netted against the line it came back from.
+    """
+    ref = ledger.pool(pool.id)
+    back = {ledger.Movement.PLEDGE_WITHDRAWAL: ledger.Movement.PLEDGE,
+            ledger.Movement.COMMITMENT_RELEASE: ledger.Movement.COMMITMENT,
+            ledger.Movement.CAMPAIGN_RETURN: ledger.Movement.CAMPAIGN_RESERVE}
+    net: dict[tuple[ledger.Movement, ledger.AccountRef], int] = {}
+    projects: dict[ledger.AccountRef, int | None] = {}
+    for transfer, amount in ledger.transfers_of(ref):
+        movement = ledger.Movement(transfer.movement)
+        other = ledger.counterparties(transfer, ref)[0]
+        if other.kind == ledger.AccountKind.OUTSIDE:
+            continue  # money received (appropriations, top-ups, an opening balance) or paid back: not allocated
+        key = (back.get(movement, movement), other)
+        net[key] = net.get(key, 0) - amount
+        projects.setdefault(other, transfer.project_id)
+    titles = {p.id: p for p in db.session.scalars(select(Project).where(
+        Project.id.in_({pid for pid in projects.values() if pid is not None})))}
+    return [AllocationLine(movement, other, amount, titles.get(projects.get(other)))
+            for (movement, other), amount in net.items() if amount]

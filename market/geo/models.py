@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from enum import StrEnum
-
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import Base, Localized
+from market.core.db import Base, Localized
+from market.core.enums import LabelledEnum
 
 
 class District(Localized, Base):
@@ -57,9 +57,9 @@ class Category(Localized, Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ProjectType(StrEnum):
+class ProjectType(LabelledEnum):
     """Procurement type: 服务 / 货物 / 工程."""
 
-    SERVICE = "service"
-    GOODS = "goods"
-    WORKS = "works"
+    SERVICE = "service", _l("Service")
+    GOODS = "goods", _l("Goods")
+    WORKS = "works", _l("Works")

@@ -5,8 +5,8 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from market.cache import TTLCache
-from market.db import db
+from market.core.cache import TTLCache
+from market.core.db import db
 from market.geo.models import Category, Community, Street
 
 # Streets, communities and categories change a few times a year; every listing page shows them.

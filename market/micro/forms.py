@@ -10,8 +10,8 @@ from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
 from market.micro.models import DEFAULT_RATING_DAYS, EXPERT_CRITERIA, RATING_CRITERIA
 from market.micro.services.common import MAX_PHOTO_BYTES, MAX_PHOTOS
-from market.web.fields import OptionalIntSelectField, SelectField, SelectMultipleField, YuanField, choices_of
-from market.web.forms import upload_limits
+from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, YuanField, choices_of
+from market.ui.forms import upload_limits
 
 _PHOTO_LIMITS = upload_limits(MAX_PHOTO_BYTES, MAX_PHOTOS)
 _PHOTO_HINT = _l("Optional: up to %(n)d JPEG, PNG or WebP photos, %(mb)d MB each.", n=MAX_PHOTOS,

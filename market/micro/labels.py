@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from market.money import money
+from market.core.money import money
 
 EXPERT_CRITERIA_LABELS: dict[str, tuple[Any, Any]] = {
     "need": (_l("Need"), _l("How many residents need it, and how badly.")),

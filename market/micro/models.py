@@ -1,19 +1,21 @@
 """Resident micro-projects (民生微实事): rounds, proposals, ballots, results, supervision and ratings.
 
 Every model with a life cycle keeps its own transition table and refuses any other
-move with :class:`~market.errors.IllegalTransition`, like :class:`Project`.
+move with :class:`~market.core.errors.IllegalTransition`, like :class:`Project`.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, Localized, TimestampMixin, utcnow
-from market.errors import IllegalTransition
+from market.core.db import AwareDateTime, Base, Localized, TimestampMixin, db, utcnow
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 from market.geo.models import Category, Community, ProjectType, Street
 
 if TYPE_CHECKING:
@@ -29,18 +31,15 @@ DEFAULT_FLAG_ANSWER_WORKING_DAYS = 3
 DEFAULT_RATING_DAYS = 30
 
 
-def _move(current: StrEnum, target: StrEnum, table: dict, what: str) -> None:
-    if target not in table[type(target)(current)]:
-        raise IllegalTransition(f"A {what} cannot go from {current} to {target}.")
 
 
-class RoundPhase(StrEnum):
-    COLLECTION = "collection"  # 项目征集: proposals, supports, comments
-    REVIEW = "review"  # 项目评议: officials and the expert panel review
-    VOTING = "voting"  # 项目确定: ballots between opens and closes
-    NOTICE = "notice"  # 公示: results published, objections may be filed
-    FINAL = "final"  # results final; selected proposals became projects
-    CANCELLED = "cancelled"
+class RoundPhase(LabelledEnum):
+    COLLECTION = "collection", _l("Collecting proposals")  # 项目征集: proposals, supports, comments
+    REVIEW = "review", _l("Under review")  # 项目评议: officials and the expert panel review
+    VOTING = "voting", _l("Voting")  # 项目确定: ballots between opens and closes
+    NOTICE = "notice", _l("Public notice")  # 公示: results published, objections may be filed
+    FINAL = "final", _l("Results final")  # results final; selected proposals became projects
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 ROUND_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
@@ -53,24 +52,27 @@ ROUND_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
 }
 
 
-class BallotType(StrEnum):
-    APPROVAL = "approval"  # tick any number of projects (optionally at most max_picks)
-    KNAPSACK = "knapsack"  # tick projects whose total cost fits the budget
+class BallotType(LabelledEnum):
+    APPROVAL = "approval", _l("Approval: tick the projects you support")  # tick any number of projects (optionally at most max_picks)
+    KNAPSACK = "knapsack", _l("Knapsack: tick projects that fit the budget together")  # tick projects whose total cost fits the budget
 
 
-class SelectionRule(StrEnum):
+class SelectionRule(LabelledEnum):
     """Names of :data:`matching.pb.RULES` the web app offers."""
 
-    GREEDY = "greedy"
-    MES_ADD1_GREEDY = "mes-add1-greedy"
-    MES = "mes"
-    MAX_WELFARE = "max-welfare"
+    GREEDY = "greedy", _l("Greedy by votes")
+    MES_ADD1_GREEDY = "mes-add1-greedy", _l("Method of Equal Shares")
+    MES = "mes", _l("Method of Equal Shares, without completion")
+    MAX_WELFARE = "max-welfare", _l("Maximum welfare")
 
 
-class MicroRound(Localized, TimestampMixin, Base):
+class MicroRound(Stateful, Localized, TimestampMixin, Base):
     """One year's programme for a community (or a whole street): collection to final results."""
 
     __tablename__ = "micro_rounds"
+    __transitions__ = ROUND_TRANSITIONS
+    __state_noun__ = "round"
+    __state_column__ = "phase"
     __table_args__ = (
         CheckConstraint("budget_cents > 0", name="budget_positive"),
         CheckConstraint("cap_service_cents > 0 AND cap_works_cents > 0", name="caps_positive"),
@@ -89,13 +91,13 @@ class MicroRound(Localized, TimestampMixin, Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     # The official responsible for the round and for the projects it produces.
     official_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    phase: Mapped[RoundPhase] = mapped_column(String(20), default=RoundPhase.COLLECTION, index=True)
+    phase: Mapped[RoundPhase] = mapped_column(EnumText(RoundPhase, 20), default=RoundPhase.COLLECTION, index=True)
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     cap_service_cents: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_CAP_SERVICE_CENTS)
     cap_works_cents: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_CAP_WORKS_CENTS)
-    ballot_type: Mapped[BallotType] = mapped_column(String(20), default=BallotType.APPROVAL)
+    ballot_type: Mapped[BallotType] = mapped_column(EnumText(BallotType, 20), default=BallotType.APPROVAL)
     max_picks: Mapped[int | None] = mapped_column(Integer)
-    rule: Mapped[SelectionRule] = mapped_column(String(30), default=SelectionRule.MES_ADD1_GREEDY)
+    rule: Mapped[SelectionRule] = mapped_column(EnumText(SelectionRule, 30), default=SelectionRule.MES_ADD1_GREEDY)
     voting_opens_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     voting_closes_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     notice_working_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_NOTICE_WORKING_DAYS)
@@ -114,12 +116,9 @@ class MicroRound(Localized, TimestampMixin, Base):
     results: Mapped[list[RoundResult]] = relationship(back_populates="round", order_by="RoundResult.rank",
                                                       cascade="all, delete-orphan")
 
-    def transition(self, target: RoundPhase) -> RoundPhase:
-        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old phase."""
-        previous = RoundPhase(self.phase)
-        _move(previous, target, ROUND_TRANSITIONS, "round")
-        self.phase = target
-        return previous
+    def policy_scope(self) -> Scope:
+        """A round stands in its street (and community, when it is a community's)."""
+        return Scope(street_id=self.street_id, community_id=self.community_id, public=True)
 
     def covers(self, community_id: int | None, street_id: int | None = None) -> bool:
         """Whether residents of ``community_id`` (in ``street_id``) take part in this round."""
@@ -141,15 +140,15 @@ class MicroRound(Localized, TimestampMixin, Base):
         return min(100, round(100 * self.selected_cost_cents / self.budget_cents)) if self.budget_cents else 0
 
 
-class ProposalStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"  # waiting for the street's review
-    NEEDS_CHANGES = "needs_changes"  # back with the resident, with a reason
-    FEASIBLE = "feasible"  # on the ballot, with an official cost estimate
-    DECLINED = "declined"  # rejected with a public reason
-    MERGED = "merged"  # a duplicate; its supporters moved to another proposal
-    SELECTED = "selected"  # won the vote; became a project
-    NOT_SELECTED = "not_selected"
+class ProposalStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted")  # waiting for the street's review
+    NEEDS_CHANGES = "needs_changes", _l("Needs changes")  # back with the resident, with a reason
+    FEASIBLE = "feasible", _l("Feasible")  # on the ballot, with an official cost estimate
+    DECLINED = "declined", _l("Rejected")  # rejected with a public reason
+    MERGED = "merged", _l("Merged")  # a duplicate; its supporters moved to another proposal
+    SELECTED = "selected", _l("Selected")  # won the vote; became a project
+    NOT_SELECTED = "not_selected", _l("Not selected")
 
 
 PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
@@ -167,10 +166,12 @@ PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
 PUBLIC_PROPOSAL_STATUSES = tuple(s for s in ProposalStatus if s != ProposalStatus.DRAFT)
 
 
-class Proposal(Localized, TimestampMixin, Base):
+class Proposal(Stateful, Localized, TimestampMixin, Base):
     """A resident's idea for their community, from draft to the ballot (and a project if it wins)."""
 
     __tablename__ = "micro_proposals"
+    __transitions__ = PROPOSAL_TRANSITIONS
+    __state_noun__ = "proposal"
     __table_args__ = (
         CheckConstraint("estimated_cost_cents > 0", name="estimate_positive"),
         CheckConstraint("official_cost_cents IS NULL OR official_cost_cents > 0", name="official_cost_positive"),
@@ -185,11 +186,11 @@ class Proposal(Localized, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
-    project_type: Mapped[ProjectType] = mapped_column(String(20), default=ProjectType.SERVICE)
+    project_type: Mapped[ProjectType] = mapped_column(EnumText(ProjectType, 20), default=ProjectType.SERVICE)
     place: Mapped[str] = mapped_column(String(200), default="")
     estimated_cost_cents: Mapped[int] = mapped_column(BigInteger)
     official_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[ProposalStatus] = mapped_column(String(20), default=ProposalStatus.DRAFT, index=True)
+    status: Mapped[ProposalStatus] = mapped_column(EnumText(ProposalStatus, 20), default=ProposalStatus.DRAFT, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     review_reason: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -206,12 +207,6 @@ class Proposal(Localized, TimestampMixin, Base):
     project: Mapped[Project | None] = relationship()
     photos: Mapped[list[Photo]] = relationship(back_populates="proposal", order_by="Photo.id")
 
-    def transition(self, target: ProposalStatus) -> ProposalStatus:
-        previous = ProposalStatus(self.status)
-        _move(previous, target, PROPOSAL_TRANSITIONS, "proposal")
-        self.status = target
-        return previous
-
     @property
     def cost_cents(self) -> int:
         """The official estimate once reviewed, else the resident's."""
@@ -220,6 +215,11 @@ class Proposal(Localized, TimestampMixin, Base):
     @property
     def is_public(self) -> bool:
         return self.status != ProposalStatus.DRAFT
+
+    def policy_scope(self) -> Scope:
+        """A proposal stands in its round's street and its own community; its author owns it."""
+        return Scope(street_id=self.round.street_id, community_id=self.community_id, user_id=self.author_id,
+                     public=self.is_public)
 
 
 class Support(Base):
@@ -273,6 +273,11 @@ class Photo(Base):
 
     proposal: Mapped[Proposal | None] = relationship(back_populates="photos")
     update: Mapped[ProgressUpdate | None] = relationship(back_populates="photos")
+
+    def policy_scope(self) -> Scope:
+        """Whoever uploaded a photo may remove it, and the officials of the proposal's street."""
+        street = self.proposal.round.street_id if self.proposal is not None else None
+        return Scope(street_id=street, user_id=self.uploaded_by_id)
 
 
 class PanelMember(Base):
@@ -373,25 +378,27 @@ class RoundResult(Base):
     proposal: Mapped[Proposal] = relationship()
 
 
-class ObjectionStatus(StrEnum):
-    UNANSWERED = "unanswered"
-    ANSWERED = "answered"
+class ObjectionStatus(LabelledEnum):
+    UNANSWERED = "unanswered", _l("Awaiting answer")
+    ANSWERED = "answered", _l("Answered")
 
 
 OBJECTION_TRANSITIONS = {ObjectionStatus.UNANSWERED: frozenset({ObjectionStatus.ANSWERED}),
                          ObjectionStatus.ANSWERED: frozenset()}
 
 
-class Objection(Base):
+class Objection(Stateful, Base):
     """A resident's objection (异议) to a round's results during the public notice."""
 
     __tablename__ = "micro_objections"
+    __transitions__ = OBJECTION_TRANSITIONS
+    __state_noun__ = "objection"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("micro_rounds.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[ObjectionStatus] = mapped_column(String(20), default=ObjectionStatus.UNANSWERED, index=True)
+    status: Mapped[ObjectionStatus] = mapped_column(EnumText(ObjectionStatus, 20), default=ObjectionStatus.UNANSWERED, index=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -400,11 +407,9 @@ class Objection(Base):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
 
-    def transition(self, target: ObjectionStatus) -> ObjectionStatus:
-        previous = ObjectionStatus(self.status)
-        _move(previous, target, OBJECTION_TRANSITIONS, "objection")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        round_ = db.session.get(MicroRound, self.round_id)
+        return Scope(street_id=round_.street_id, community_id=round_.community_id, user_id=self.author_id)
 
 
 class Follow(Base):
@@ -437,31 +442,33 @@ class ProgressUpdate(Base):
     photos: Mapped[list[Photo]] = relationship(back_populates="update", order_by="Photo.id")
 
 
-class FlagKind(StrEnum):
-    SAFETY = "safety"
-    DELAY = "delay"
-    QUALITY = "quality"
+class FlagKind(LabelledEnum):
+    SAFETY = "safety", _l("Safety")
+    DELAY = "delay", _l("Delay")
+    QUALITY = "quality", _l("Quality")
 
 
-class FlagStatus(StrEnum):
-    UNANSWERED = "unanswered"
-    ANSWERED = "answered"
+class FlagStatus(LabelledEnum):
+    UNANSWERED = "unanswered", _l("Awaiting answer")
+    ANSWERED = "answered", _l("Answered")
 
 
 FLAG_TRANSITIONS = {FlagStatus.UNANSWERED: frozenset({FlagStatus.ANSWERED}), FlagStatus.ANSWERED: frozenset()}
 
 
-class Flag(Base):
+class Flag(Stateful, Base):
     """A problem a resident reports on a micro-project; the responsible official answers by ``due_at``."""
 
     __tablename__ = "micro_flags"
+    __transitions__ = FLAG_TRANSITIONS
+    __state_noun__ = "flag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[FlagKind] = mapped_column(String(20))
+    kind: Mapped[FlagKind] = mapped_column(EnumText(FlagKind, 20))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[FlagStatus] = mapped_column(String(20), default=FlagStatus.UNANSWERED, index=True)
+    status: Mapped[FlagStatus] = mapped_column(EnumText(FlagStatus, 20), default=FlagStatus.UNANSWERED, index=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     due_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
     answer: Mapped[str] = mapped_column(Text, default="")
@@ -472,11 +479,10 @@ class Flag(Base):
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
     project: Mapped[Project] = relationship()
 
-    def transition(self, target: FlagStatus) -> FlagStatus:
-        previous = FlagStatus(self.status)
-        _move(previous, target, FLAG_TRANSITIONS, "flag")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        """A flag is for the project's responsible official to answer."""
+        project = self.project
+        return Scope(street_id=project.street_id, community_id=project.community_id, user_id=project.owner_id)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == FlagStatus.UNANSWERED and now > self.due_at

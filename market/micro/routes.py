@@ -19,14 +19,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from market.accounts.models import Role
-from market.accounts.permissions import official_required
-from market.calendar import local_to_utc, utc_to_local_naive
-from market.db import db, utcnow
-from market.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
+from market.core import policy
+from market.core.calendar import local_to_utc, utc_to_local_naive
+from market.core.db import db, utcnow
+from market.core.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
 from market.geo.models import Community, ProjectType, Street
 from market.geo.services import category_choices
 from market.micro import forms, labels
@@ -44,12 +44,24 @@ from market.micro.models import (
 )
 from market.micro.services import dashboard, elections, evaluation, proposals, review, rounds, supervision, voting
 from market.micro.services.common import MAX_PHOTO_BYTES, PhotoUpload, can_view_photo, governs, responsible_official
+from market.orgs.models import Organization, OrgKind
+from market.orgs.signals import profile_sections
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.web.formatting import enum_label
-from market.web.forms import handle_form, saved
-from market.web.listing import parse_listing_args
+from market.ui.formatting import enum_label
+from market.ui.forms import handle_form, saved
+from market.ui.guard import guard, public
+from market.ui.listing import parse_listing_args
+from market.ui.sections import Section
 
 bp = Blueprint("micro", __name__, url_prefix="/micro")
+
+
+@profile_sections.connect
+def _residents_rating(org: Organization, **_kwargs) -> Section | None:
+    """A provider's page shows how residents rated the micro-projects it delivered (its reputation)."""
+    if org.kind not in (OrgKind.SOCIAL_ORGANISATION, OrgKind.ENTERPRISE):
+        return None
+    return Section("micro/_org_reputation.html", {"reputation": evaluation.provider_reputation(org.id)}, order=30)
 
 
 # ---------------------------------------------------------------- helpers
@@ -88,11 +100,16 @@ def _get_proposal(proposal_id: int) -> Proposal:
     return proposal
 
 
-def _get_micro_project(project_id: int) -> Project:
-    project = db.get_or_404(Project, project_id)
-    if project.kind != ProjectKind.MICRO or project.status == ProjectStatus.DRAFT:
-        abort(404)
+def _get_micro_project(project_id: int) -> Project | None:
+    project = db.session.get(Project, project_id)
+    if project is None or project.kind != ProjectKind.MICRO or project.status == ProjectStatus.DRAFT:
+        return None
     return project
+
+
+def _micro(action: str):
+    """Guard a micro-project page: the project is found by id, and stands where its contract puts it."""
+    return guard(action, Project, "project_id", loader=_get_micro_project, scope=supervision.micro_scope)
 
 
 def _done(message: str, target: str):
@@ -124,6 +141,7 @@ bp.add_app_template_global(labels.reason_text, "reason_text")
 # ---------------------------------------------------------------- rounds
 
 @bp.get("/")
+@public
 def index():
     listing = parse_listing_args(request.args, int_filters=("street_id", "community_id"),
                                  choice_filters={"phase": [p.value for p in RoundPhase]})
@@ -139,7 +157,7 @@ def index():
     streets = [(s.id, s.tr("name", _locale())) for s in db.session.scalars(select(Street).order_by(Street.id))]
     return render_template("micro/index.html", rounds=all_rounds, mine=mine, listing=listing, projects=projects,
                            streets=streets, phases=list(RoundPhase),
-                           can_create=current_user.is_authenticated and current_user.is_official)
+                           can_create=policy.can(current_user, "round.create"))
 
 
 def _round_form_choices(form: forms.RoundForm) -> None:
@@ -157,7 +175,7 @@ def _round_form_choices(form: forms.RoundForm) -> None:
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
-@official_required
+@guard("round.create")
 def create_round():
     form = forms.RoundForm()
     _round_form_choices(form)
@@ -179,6 +197,7 @@ def create_round():
 
 
 @bp.get("/rounds/<int:round_id>")
+@public
 def round_detail(round_id: int):
     round_ = _get_round(round_id)
     actor = _actor()
@@ -207,9 +226,9 @@ def _can_propose(actor: Any, round_: MicroRound) -> bool:
 
 
 @bp.post("/rounds/<int:round_id>/phase")
-@official_required
-def change_phase(round_id: int):
-    round_ = _get_round(round_id)
+@guard("round.manage", MicroRound, "round_id")
+def change_phase(round: MicroRound):
+    round_ = round
     try:
         target = RoundPhase(request.form.get("phase", ""))
     except ValueError:
@@ -220,10 +239,9 @@ def change_phase(round_id: int):
 
 
 @bp.route("/rounds/<int:round_id>/voting", methods=["GET", "POST"])
-@official_required
-def open_voting(round_id: int):
-    round_ = _get_round(round_id)
-    rounds.require_official(current_user, round_)
+@guard("round.manage", MicroRound, "round_id")
+def open_voting(round: MicroRound):
+    round_ = round
     if round_.phase != RoundPhase.REVIEW:
         raise IllegalTransition(_("The vote is opened once the proposals have been reviewed."))
     form = forms.VotingForm()
@@ -252,27 +270,27 @@ def open_voting(round_id: int):
 
 
 @bp.post("/rounds/<int:round_id>/close")
-@official_required
-def close_voting(round_id: int):
-    round_ = _get_round(round_id)
+@guard("round.manage", MicroRound, "round_id")
+def close_voting(round: MicroRound):
+    round_ = round
     voting.close_voting(current_user, round_)
     return _done(_("Votes counted; the results are published for public notice."),
                  url_for("micro.results", round_id=round_.id))
 
 
 @bp.post("/rounds/<int:round_id>/finalise")
-@official_required
-def finalise(round_id: int):
-    round_ = _get_round(round_id)
+@guard("round.manage", MicroRound, "round_id")
+def finalise(round: MicroRound):
+    round_ = round
     created = voting.finalise_results(current_user, round_)
     return _done(_("The results are final; %(n)d projects go to provider and funding matching.", n=len(created)),
                  url_for("micro.results", round_id=round_.id))
 
 
 @bp.post("/rounds/<int:round_id>/panel")
-@official_required
-def invite_reviewer(round_id: int):
-    round_ = _get_round(round_id)
+@guard("round.manage", MicroRound, "round_id")
+def invite_reviewer(round: MicroRound):
+    round_ = round
     form = forms.PanelInviteForm()
     if not form.validate_on_submit():
         raise_validation(form)
@@ -281,12 +299,13 @@ def invite_reviewer(round_id: int):
 
 
 def raise_validation(form) -> None:
-    from market.errors import ValidationFailed
+    from market.core.errors import ValidationFailed
 
     raise ValidationFailed(_("Please correct the marked fields."), fields=form.errors)
 
 
 @bp.get("/rounds/<int:round_id>/similar")
+@public
 def similar(round_id: int):
     """JSON: proposals of the round (and the resident's community) that read like ``q``."""
     round_ = db.session.get(MicroRound, round_id)
@@ -294,7 +313,7 @@ def similar(round_id: int):
         raise NotFound(_("Not found."))
     query = request.args.get("q")
     if query is None:
-        from market.errors import ValidationFailed
+        from market.core.errors import ValidationFailed
 
         raise ValidationFailed(_("Say what to look for."), fields={"q": _("This field is required.")})
     actor = _actor()
@@ -340,9 +359,9 @@ def _after_proposal_saved(proposal: Proposal):
 
 
 @bp.route("/rounds/<int:round_id>/proposals/new", methods=["GET", "POST"])
-@login_required
-def create_proposal(round_id: int):
-    round_ = _get_round(round_id)
+@guard("round.take_part", MicroRound, "round_id")
+def create_proposal(round: MicroRound):
+    round_ = round
     if not _can_propose(current_user, round_):
         raise PermissionDenied(_("Only verified residents of this round's community can propose projects, "
                                  "during the collection phase."))
@@ -357,11 +376,8 @@ def create_proposal(round_id: int):
 
 
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_proposal(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
-    if current_user.id != proposal.author_id:
-        abort(403)
+@guard("proposal.edit", Proposal, "proposal_id")
+def edit_proposal(proposal: Proposal):
     if not proposals.can_edit_proposal(current_user, proposal):
         raise PermissionDenied(_("This proposal can no longer be edited."))
     form = _proposal_form(proposal.round, proposal)
@@ -397,24 +413,22 @@ def _proposal_page(proposal: Proposal, **forms_in_use):
 
 
 @bp.get("/proposals/<int:proposal_id>")
-def proposal_detail(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
+@guard("proposal.view", Proposal, "proposal_id", conceal=True)
+def proposal_detail(proposal: Proposal):
     return render_template("micro/proposal_detail.html", **_proposal_page(proposal))
 
 
 @bp.post("/proposals/<int:proposal_id>/submit")
-@login_required
-def submit_proposal(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
+@guard("proposal.edit", Proposal, "proposal_id", conceal=True)
+def submit_proposal(proposal: Proposal):
     proposals.submit_proposal(current_user, proposal)
     return _done(_("Proposal submitted. The street office will review it."),
                  url_for("micro.proposal_detail", proposal_id=proposal.id))
 
 
 @bp.post("/proposals/<int:proposal_id>/support")
-@login_required
-def support(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
+@guard("proposal.support", Proposal, "proposal_id")
+def support(proposal: Proposal):
     if request.form.get("action") == "withdraw":
         proposals.withdraw_support(current_user, proposal)
         message = _("Your support was withdrawn.")
@@ -425,9 +439,8 @@ def support(proposal_id: int):
 
 
 @bp.post("/proposals/<int:proposal_id>/comments")
-@login_required
-def comment_proposal(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
+@guard("proposal.discuss", Proposal, "proposal_id")
+def comment_proposal(proposal: Proposal):
     form = forms.TextForm()
     return handle_form(form, "micro/proposal_detail.html",
                        lambda: proposals.add_proposal_comment(current_user, proposal, form.body.data),
@@ -438,9 +451,8 @@ def comment_proposal(proposal_id: int):
 
 
 @bp.post("/proposals/<int:proposal_id>/merge")
-@official_required
-def merge(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
+@guard("proposal.review", Proposal, "proposal_id")
+def merge(proposal: Proposal):
     form = forms.MergeForm()
     page = _proposal_page(proposal, merge_form=form)
 
@@ -455,11 +467,8 @@ def merge(proposal_id: int):
 
 
 @bp.route("/proposals/<int:proposal_id>/review", methods=["GET", "POST"])
-@official_required
-def review_proposal(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
-    if not governs(current_user, proposal.round.street_id):
-        abort(403)
+@guard("proposal.review", Proposal, "proposal_id")
+def review_proposal(proposal: Proposal):
     form = forms.ReviewForm()
     form.outcome.choices = [(o.value, enum_label(ProposalStatus(o.value))) for o in review.ReviewOutcome]
     if request.method == "GET":
@@ -476,9 +485,8 @@ def review_proposal(proposal_id: int):
 
 
 @bp.route("/proposals/<int:proposal_id>/score", methods=["GET", "POST"])
-@login_required
-def score_proposal(proposal_id: int):
-    proposal = _get_proposal(proposal_id)
+@guard("panel.score", Proposal, "proposal_id", conceal=True)
+def score_proposal(proposal: Proposal):
     if not review.is_panel_member(current_user, proposal.round):
         abort(403)
     form = forms.ScoreForm()
@@ -489,6 +497,7 @@ def score_proposal(proposal_id: int):
 
 
 @bp.get("/photos/<int:photo_id>")
+@public
 def photo(photo_id: int):
     photo_ = db.get_or_404(Photo, photo_id)
     if not can_view_photo(_actor(), photo_):
@@ -501,9 +510,9 @@ def photo(photo_id: int):
 
 
 @bp.post("/photos/<int:photo_id>/delete")
-@login_required
-def delete_photo(photo_id: int):
-    photo_ = db.get_or_404(Photo, photo_id)
+@guard("photo.delete", Photo, "photo_id", conceal=True)
+def delete_photo(photo: Photo):
+    photo_ = photo
     if photo_.proposal is None:
         abort(404)
     proposal_id = photo_.proposal_id
@@ -514,9 +523,9 @@ def delete_photo(photo_id: int):
 # ---------------------------------------------------------------- voting and results
 
 @bp.route("/rounds/<int:round_id>/ballot", methods=["GET", "POST"])
-@login_required
-def ballot(round_id: int):
-    round_ = _get_round(round_id)
+@guard("account.view_own", MicroRound, "round_id")
+def ballot(round: MicroRound):
+    round_ = round
     on_ballot = voting.feasible_proposals(round_)
     mine = voting.ballot_of(current_user, round_)
     form = forms.BallotForm()
@@ -537,6 +546,7 @@ def ballot(round_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/results")
+@public
 def results(round_id: int):
     round_ = _get_round(round_id)
     if round_.phase not in (RoundPhase.NOTICE, RoundPhase.FINAL):
@@ -555,9 +565,9 @@ def _results_page(round_: MicroRound, objection_form=None) -> dict[str, Any]:
 
 
 @bp.post("/rounds/<int:round_id>/objections")
-@login_required
-def file_objection(round_id: int):
-    round_ = _get_round(round_id)
+@guard("account.view_own", MicroRound, "round_id")
+def file_objection(round: MicroRound):
+    round_ = round
     form = forms.TextForm()
     return handle_form(form, "micro/results.html",
                        lambda: voting.file_objection(current_user, round_, form.body.data),
@@ -568,10 +578,8 @@ def file_objection(round_id: int):
 
 
 @bp.post("/objections/<int:objection_id>/answer")
-@official_required
-def answer_objection(objection_id: int):
-    objection = db.get_or_404(Objection, objection_id)
-    voting.require_objection_answerer(current_user, objection)
+@guard("round.manage", Objection, "objection_id")
+def answer_objection(objection: Objection):
     form = forms.AnswerForm()
     if not form.validate_on_submit():
         raise_validation(form)
@@ -580,6 +588,7 @@ def answer_objection(objection_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/export.pb")
+@public
 def export_pb(round_id: int):
     round_ = _get_round(round_id)
     if round_.phase not in (RoundPhase.NOTICE, RoundPhase.FINAL):
@@ -589,7 +598,7 @@ def export_pb(round_id: int):
 
 
 @bp.route("/replay", methods=["GET", "POST"])
-@official_required
+@guard("micro.replay")
 def replay():
     form = forms.ReplayForm()
     form.rule.choices = [("", _("The file's own rule"))] + [(r.value, enum_label(r)) for r in SelectionRule]
@@ -598,7 +607,7 @@ def replay():
         try:
             result = elections.replay_pabulib(form.file.data.read(elections.MAX_PB_BYTES + 1), form.rule.data or None)
         except DomainError as error:
-            from market.web.forms import apply_field_errors
+            from market.ui.forms import apply_field_errors
 
             apply_field_errors(form, error)
             return render_template("micro/replay.html", form=form, result=None), error.status_code
@@ -633,15 +642,17 @@ def _project_page(project: Project, **forms_in_use) -> dict[str, Any]:
 
 
 @bp.get("/projects/<int:project_id>")
+@public
 def project_detail(project_id: int):
     project = _get_micro_project(project_id)
+    if project is None:
+        abort(404)
     return render_template("micro/project_detail.html", **_project_page(project))
 
 
 @bp.post("/projects/<int:project_id>/follow")
-@login_required
-def follow(project_id: int):
-    project = _get_micro_project(project_id)
+@_micro("account.view_own")
+def follow(project: Project):
     if request.form.get("action") == "unfollow":
         supervision.unfollow_project(current_user, project)
         message = _("You no longer follow this project.")
@@ -652,9 +663,8 @@ def follow(project_id: int):
 
 
 @bp.route("/projects/<int:project_id>/updates/new", methods=["GET", "POST"])
-@login_required
-def post_update(project_id: int):
-    project = _get_micro_project(project_id)
+@_micro("micro_project.report")
+def post_update(project: Project):
     contract = supervision.contract_of(project)
     if not supervision.is_provider_member(current_user, contract):
         abort(403)
@@ -676,9 +686,8 @@ def post_update(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/flags")
-@login_required
-def raise_flag(project_id: int):
-    project = _get_micro_project(project_id)
+@_micro("micro_project.flag")
+def raise_flag(project: Project):
     form = forms.FlagForm()
     return handle_form(form, "micro/project_detail.html",
                        lambda: supervision.raise_flag(current_user, project, form.kind.data, form.body.data),
@@ -690,16 +699,14 @@ def raise_flag(project_id: int):
 
 
 def _fmt_datetime(value) -> str:
-    from market.web.formatting import datetime_label
+    from market.ui.formatting import datetime_label
 
     return datetime_label(value)
 
 
 @bp.post("/flags/<int:flag_id>/answer")
-@login_required
-def answer_flag(flag_id: int):
-    flag = db.get_or_404(Flag, flag_id)
-    supervision.require_flag_answerer(current_user, flag)
+@guard("micro_project.answer", Flag, "flag_id")
+def answer_flag(flag: Flag):
     form = forms.AnswerForm()
     if not form.validate_on_submit():
         raise_validation(form)
@@ -708,9 +715,8 @@ def answer_flag(flag_id: int):
 
 
 @bp.post("/projects/<int:project_id>/comments")
-@login_required
-def comment_project(project_id: int):
-    project = _get_micro_project(project_id)
+@_micro("micro_project.take_part")
+def comment_project(project: Project):
     form = forms.TextForm()
     return handle_form(form, "micro/project_detail.html",
                        lambda: supervision.add_project_comment(current_user, project, form.body.data),
@@ -721,11 +727,8 @@ def comment_project(project_id: int):
 
 
 @bp.route("/projects/<int:project_id>/accept", methods=["GET", "POST"])
-@login_required
-def accept(project_id: int):
-    project = _get_micro_project(project_id)
-    if not responsible_official(current_user, project):
-        abort(403)
+@_micro("micro_project.answer")
+def accept(project: Project):
     form = forms.AcceptanceForm()
     return handle_form(form, "micro/accept_form.html",
                        lambda: evaluation.accept_project(current_user, project, form.report.data,
@@ -736,9 +739,8 @@ def accept(project_id: int):
 
 
 @bp.route("/projects/<int:project_id>/rate", methods=["GET", "POST"])
-@login_required
-def rate(project_id: int):
-    project = _get_micro_project(project_id)
+@_micro("account.view_own")
+def rate(project: Project):
     problem = evaluation.rating_problem(current_user, project)
     form = forms.RatingForm()
     if problem and request.method == "POST":

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from market.db import db
+from market.core.db import db
 from market.notifications.services import drain_outbox
 
 notifications_cli = AppGroup("notifications", help="Notification outbox.")

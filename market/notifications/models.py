@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from market.db import AwareDateTime, Base, utcnow
+from market.core.db import AwareDateTime, Base, utcnow
+from market.core.policy import Scope
 
 
 class Notification(Base):
@@ -21,6 +22,9 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    def policy_scope(self) -> Scope:
+        return Scope(user_id=self.user_id)
 
     @property
     def is_read(self) -> bool:

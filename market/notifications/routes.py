@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from market.db import db
+from market.core.db import db
 from market.notifications import services
 from market.notifications.models import Notification
-from market.web.listing import Page, parse_listing_args
-from market.web.safety import safe_next_url
+from market.ui.guard import guard
+from market.ui.listing import Page, parse_listing_args
+from market.ui.safety import safe_next_url
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -27,7 +28,7 @@ def notification_text(notification: Notification) -> str:
 
 
 @bp.get("/")
-@login_required
+@guard("notifications.read")
 def index():
     listing = parse_listing_args(request.args)
     stmt = services.notifications_of(current_user)
@@ -37,16 +38,15 @@ def index():
 
 
 @bp.post("/<int:notification_id>/open")
-@login_required
-def open_(notification_id: int):
-    notification = db.get_or_404(Notification, notification_id)
+@guard("notification.open", Notification, "notification_id", conceal=True)
+def open_(notification: Notification):
     services.mark_read(current_user, notification)
     db.session.commit()
     return redirect(safe_next_url(notification.link) or url_for("notifications.index"))
 
 
 @bp.post("/read")
-@login_required
+@guard("notifications.read")
 def read_all():
     services.mark_all_read(current_user)
     db.session.commit()

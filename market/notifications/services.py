@@ -11,14 +11,16 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from market.accounts.models import User
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.notifications.models import Notification, OutboxMessage
+
+if TYPE_CHECKING:
+    from market.accounts.models import User
 
 MESSAGES: dict[str, Any] = {
     "micro.round_opened": _l("A new round of micro-projects is open for proposals: “%(round)s”."),
@@ -34,6 +36,12 @@ MESSAGES: dict[str, Any] = {
     "micro.objection_answered": _l("Your objection to the results of “%(round)s” was answered."),
     "micro.rating_open": _l("“%(project)s” was accepted. Rate it until %(closes_at)s."),
     "micro.panel_invited": _l("You were invited to the expert panel of “%(round)s”."),
+    "account.failed_logins": _l("%(count)d wrong passwords were tried for your account from %(address)s "
+                                "(last at %(at)s); that connection must now wait. If it was not you, change "
+                                "your password."),
+    "organization.verification_withdrawn": _l("The verification of “%(org)s” was withdrawn: %(reason)s"),
+    "organization.verification_refused": _l("The verification of “%(org)s” was refused: %(reason)s"),
+    "organization.verified": _l("“%(org)s” is verified."),
 }
 
 
@@ -61,7 +69,7 @@ def notify(users: Iterable[User], kind: str, params: dict[str, Any], link: str =
 
 def render(notification_kind: str, params: dict[str, Any], locale: str) -> str:
     """The message text in ``locale`` (unknown kinds fall back to the kind itself)."""
-    from market.web.formatting import datetime_label, enum_label
+    from market.ui.formatting import datetime_label, enum_label
 
     template = MESSAGES.get(notification_kind)
     if template is None:
@@ -96,7 +104,7 @@ def notifications_of(user: User):
 
 def mark_read(user: User, notification: Notification, *, now: datetime | None = None) -> None:
     if notification.user_id != user.id:
-        from market.errors import NotFound
+        from market.core.errors import NotFound
 
         raise NotFound(_l("Not found."))
     if notification.read_at is None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Response, current_app, url_for
 
-from market.calendar import BEIJING
-from market.web.listing import MAX_PER_PAGE, parse_listing_args
+from market.core.calendar import BEIJING
+from market.ui.listing import MAX_PER_PAGE, parse_listing_args
 
 DEFAULT_PER_PAGE = MAX_PER_PAGE
 

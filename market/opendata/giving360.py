@@ -34,7 +34,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from market.contracts.models import Contract, ContractStatus
-from market.db import db
+from market.core.db import db
 from market.funding.models import CampaignAllocation, CampaignStatus, MatchingCampaign, Pledge, PledgeStatus
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import District

@@ -48,7 +48,7 @@ from sqlalchemy.orm import selectinload
 from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.bids.services import bidding_closed
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
-from market.db import db
+from market.core.db import db
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import District, ProjectType, Street
 from market.opendata.common import day_end, day_start, iso, license_url, page_links, publisher, value

@@ -3,31 +3,47 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from market.db import utcnow
-from market.opendata import giving360, ocds
+from market.core.db import utcnow
+from market.opendata import checkpoints, giving360, ocds
 from market.opendata.common import json_response, parse_page_args
 from market.opendata.csv_export import csv_response, grants_csv, releases_csv
+from market.ui.guard import public
 
 bp = Blueprint("opendata", __name__)
 
 
 @bp.get("/ocds/releases.json")
+@public
 def ocds_releases():
     page, per_page = parse_page_args(request.args)
     return json_response(ocds.release_package(page=page, per_page=per_page, now=utcnow()))
 
 
 @bp.get("/ocds/releases.csv")
+@public
 def ocds_releases_csv():
     return csv_response(releases_csv(ocds.iter_releases(utcnow())), "ocds-releases.csv")
 
 
 @bp.get("/360giving/grants.json")
+@public
 def giving_grants():
     page, per_page = parse_page_args(request.args)
     return json_response(giving360.grant_package(page=page, per_page=per_page, now=utcnow()))
 
 
 @bp.get("/360giving/grants.csv")
+@public
 def giving_grants_csv():
     return csv_response(grants_csv(giving360.all_grants()), "360giving-grants.csv")
+
+
+@bp.get("/audit/checkpoints.json")
+@public
+def audit_checkpoints():
+    """The audit chain's published checkpoints: the latest, and the last of each day before it.
+
+    Save one; later, check that it is still listed unchanged and that every later checkpoint
+    descends from it (each carries the digest of the one before, ``prev``). See docs/audit.md.
+    """
+    return json_response(checkpoints.published())

@@ -8,8 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from market.audit.services import verify_chain
-from market.db import db
+from market.core.audit import checkpoint_restore, verify_chain
+from market.core.db import db
 from market.ops.backup import BackupError, create_backup, restore_backup
 
 backup_cli = AppGroup("backup", help="Back up and restore the database.")
@@ -41,7 +41,31 @@ def restore_command(path: Path, yes: bool) -> None:
         restore_backup(db.engine, path)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
-    report = verify_chain()
+    report = verify_chain(against_checkpoint=False)
     click.echo(f"restored from {path}; audit chain {'ok' if report.ok else 'BROKEN'}: {report.checked} events")
     if not report.ok:
+        click.echo(report.message, err=True)
         raise SystemExit(1)
+    note = checkpoint_restore(path.name)
+    if note:
+        click.echo(f"checkpoint written: {note}")
+
+
+ledger_cli = AppGroup("ledger", help="The money ledger.")
+
+
+@ledger_cli.command("check")
+def ledger_check_command() -> None:
+    """Recompute every balance from the postings and compare it with every cached figure; exit 1 on any
+    difference, listing them."""
+    from market.core import ledger
+
+    report = ledger.check()
+    if report.ok:
+        click.echo(f"ledger ok: {report.transfers} transfers, {report.accounts} accounts; every balance and cached "
+                   "figure agrees with the postings")
+        return
+    click.echo(f"ledger BROKEN: {len(report.problems)} problem(s)", err=True)
+    for problem in report.problems[:200]:
+        click.echo(f"  {problem}", err=True)
+    raise SystemExit(1)

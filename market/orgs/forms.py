@@ -2,16 +2,32 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    MultipleFileField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from market.web.fields import OptionalIntSelectField, SelectField, SelectMultipleField, choices_of
+from market.orgs.models import DocumentKind
+from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, choices_of
+from market.ui.forms import upload_limits
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 class OrgForm(FlaskForm):
     name = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Kind"))
+    credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=30)],
+                              description=_l("统一社会信用代码: the 18 characters on the registration certificate."))
     registration_date = DateField(_l("Registration date"), validators=[Optional()])
     full_time_staff = IntegerField(_l("Full-time staff"), default=0, validators=[Optional(), NumberRange(0, 100000)])
     office_area_m2 = IntegerField(_l("Office area (m²)"), default=0, validators=[Optional(), NumberRange(0, 1000000)])
@@ -25,5 +41,16 @@ class OrgForm(FlaskForm):
     service_street_ids = SelectMultipleField(_l("Serves these streets"), coerce=int)
     serves_whole_district = BooleanField(_l("Serves the whole district"))
     contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    document_kind = SelectField(_l("Kind of document"), choices=choices_of([(k.value, k.lazy_label) for k in DocumentKind]),
+                                default=DocumentKind.REGISTRATION.value)
+    documents = MultipleFileField(_l("Certificates (PDF, JPEG or PNG, at most 10 MB each)"),
+                                  render_kw=upload_limits(MAX_DOCUMENT_BYTES, 10))
     submit = SubmitField(_l("Save"))
+
+
+class VerificationForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=choices_of([("approve", _l("Verify")), ("refuse", _l("Refuse"))]))
+    reason = TextAreaField(_l("Reason (required to refuse or withdraw; the organisation is told)"),
+                           validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Record the decision"))

@@ -1,26 +1,32 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from pathlib import Path
 
-from market.accounts.permissions import official_required
-from market.db import db
-from market.funds.models import FundingPool
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from market.core import policy
+from market.core.db import db
 from market.geo.services import category_choices, street_choices
-from market.micro.services.evaluation import provider_reputation
 from market.orgs import services
-from market.orgs.forms import OrgForm
-from market.orgs.models import Organization, OrgKind, VerificationState
-from market.projects.models import Project, ProjectStatus
-from market.web.formatting import enum_label
-from market.web.forms import handle_form, saved
+from market.orgs.forms import OrgForm, VerificationForm
+from market.orgs.models import DocumentKind, Organization, OrganizationDocument, OrgKind, VerificationState
+from market.orgs.signals import profile_sections
+from market.ui.forms import handle_form, saved
+from market.ui.guard import guard, public
+from market.ui.sections import collect
 
 bp = Blueprint("orgs", __name__, url_prefix="/organizations")
 
 
+def document_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads" / "org-documents"
+
+
 @bp.get("/")
+@public
 def index():
     listing = services.parse_org_listing(request.args)
     page = services.list_orgs(listing)
@@ -30,21 +36,19 @@ def index():
 
 
 @bp.get("/<int:org_id>")
+@public
 def detail(org_id: int):
     org = db.get_or_404(Organization, org_id)
-    projects = db.session.scalars(select(Project).where(Project.organization_id == org.id,
-                                                        Project.status != ProjectStatus.DRAFT)
-                                  .order_by(Project.created_at.desc()).limit(20)).all()
-    pools = db.session.scalars(select(FundingPool).where(FundingPool.funder_id == org.id)).all()
-    editable = current_user.is_authenticated and services.can_edit(current_user, org)
-    return render_template("orgs/detail.html", org=org, projects=projects, pools=pools, editable=editable,
-                           reputation=provider_reputation(org.id))
+    return render_template("orgs/detail.html", org=org, editable=services.can_edit(current_user, org),
+                           sections=collect(profile_sections, org, viewer=current_user),
+                           verification_form=VerificationForm(),
+                           may_verify=policy.can(current_user, "organization.verify", org))
 
 
 def _build_form(org: Organization | None = None) -> OrgForm:
     form = OrgForm(obj=org)
     kinds = services.KINDS_BY_ROLE.get(current_user.role, ())
-    form.kind.choices = [(k.value, enum_label(k)) for k in kinds]
+    form.kind.choices = [(k.value, k.label) for k in kinds]
     form.category_ids.choices = category_choices()
     form.home_street_id.choices = [("", "—")] + street_choices()
     form.service_street_ids.choices = street_choices()
@@ -57,6 +61,7 @@ def _build_form(org: Organization | None = None) -> OrgForm:
 def _input_from(form: OrgForm) -> services.OrgInput:
     return services.OrgInput(
         name=form.name.data.strip(), name_en=(form.name_en.data or "").strip(), kind=OrgKind(form.kind.data),
+        credit_code=form.credit_code.data or "",
         registration_date=form.registration_date.data, full_time_staff=form.full_time_staff.data or 0,
         office_area_m2=form.office_area_m2.data or 0, rating_grade=form.rating_grade.data or 0,
         capability=form.capability.data or "", capability_en=form.capability_en.data or "",
@@ -66,45 +71,93 @@ def _input_from(form: OrgForm) -> services.OrgInput:
         category_ids=tuple(form.category_ids.data or ()), service_street_ids=tuple(form.service_street_ids.data or ()))
 
 
+def _uploads(form: OrgForm) -> list[services.DocumentUpload]:
+    kind = DocumentKind(form.document_kind.data or DocumentKind.OTHER.value)
+    uploads = []
+    for storage in form.documents.data or []:
+        if getattr(storage, "filename", ""):
+            try:
+                uploads.append(services.DocumentUpload(kind, storage.filename,
+                                                       storage.read(services.MAX_DOCUMENT_BYTES + 1)))
+            finally:
+                storage.close()  # large uploads are spooled to a temporary file: close it now
+    return uploads
+
+
+def _save(org: Organization | None, form: OrgForm) -> Organization:
+    if org is None:
+        org = services.create_org(current_user, _input_from(form))
+    else:
+        services.update_org(current_user, org, _input_from(form))
+    services.add_documents(current_user, org, _uploads(form), document_dir())
+    return org
+
+
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@guard("organization.create")
 def create():
-    if not services.KINDS_BY_ROLE.get(current_user.role):
-        abort(403)
     form = _build_form()
-    return handle_form(form, "orgs/form.html", lambda: services.create_org(current_user, _input_from(form)),
+    return handle_form(form, "orgs/form.html", lambda: _save(None, form),
                        lambda org: saved(_("Organisation created. An official will verify it."),
                                          url_for("orgs.detail", org_id=org.id)), org=None)
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit(org_id: int):
-    org = db.get_or_404(Organization, org_id)
-    if not services.can_edit(current_user, org):
-        abort(403)
+@guard("organization.edit", Organization, "org_id")
+def edit(org: Organization):
     form = _build_form(org)
     if not any(choice.value == org.kind for choice in form.kind.choices):
-        form.kind.choices = [*form.kind.choices, (org.kind, enum_label(org.kind))]
-    return handle_form(form, "orgs/form.html", lambda: services.update_org(current_user, org, _input_from(form)),
-                       lambda _saved: saved(_("Organisation saved."), url_for("orgs.detail", org_id=org.id)), org=org)
+        form.kind.choices = [*form.kind.choices, (org.kind.value, org.kind.label)]
+
+    def done(saved_org: Organization):
+        if saved_org.verification_state == VerificationState.PENDING and saved_org.verified_facts is not None:
+            return saved(_("Saved. The changed facts wait for an official; until then your verified facts "
+                           "count for bids and matching."), url_for("orgs.detail", org_id=org.id))
+        return saved(_("Organisation saved."), url_for("orgs.detail", org_id=org.id))
+
+    return handle_form(form, "orgs/form.html", lambda: _save(org, form), done, org=org)
+
+
+@bp.get("/documents/<int:document_id>")
+@guard("organization.edit", OrganizationDocument, "document_id")
+def document(document: OrganizationDocument):
+    return _send(document)
+
+
+@bp.get("/documents/<int:document_id>/review")
+@guard("organization.verify", OrganizationDocument, "document_id")
+def review_document(document: OrganizationDocument):
+    return _send(document)
+
+
+def _send(document: OrganizationDocument):
+    return send_from_directory(document_dir(), document.stored_name, mimetype=document.content_type,
+                               as_attachment=True, download_name=document.filename)
 
 
 @bp.get("/verification")
-@official_required
+@guard("organization.review")
 def verification_queue():
-    orgs = db.session.scalars(select(Organization).where(Organization.verification_state == VerificationState.PENDING)
-                              .order_by(Organization.created_at).limit(200)).all()
-    return render_template("orgs/verification.html", orgs=orgs)
+    orgs = db.session.scalars(services.verification_queue(current_user).limit(200)).all()
+    locale = str(get_locale() or "zh")
+    return render_template("orgs/verification.html", orgs=orgs, facts={o.id: services.fact_rows(o, locale) for o in orgs},
+                           form=VerificationForm())
 
 
 @bp.post("/<int:org_id>/verification")
-@official_required
-def verify(org_id: int):
-    org = db.get_or_404(Organization, org_id)
-    approve = request.form.get("decision") == "approve"
-    services.set_verification(current_user, org, approve)
-    db.session.commit()
-    flash(_("Organisation verified.") if approve else _("Verification refused."), "success")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("orgs.verification_queue"))
+@guard("organization.verify", Organization, "org_id")
+def verify(org: Organization):
+    form = VerificationForm()
+
+    def decide(org: Organization = org) -> Organization:
+        if form.decision.data == "approve":
+            return services.verify(current_user, org)
+        return services.refuse(current_user, org, form.reason.data or "")
+
+    def done(decided: Organization):
+        message = (_("Organisation verified.") if decided.verification_state == VerificationState.VERIFIED
+                   else _("Verification refused; the organisation is told why."))
+        return saved(message, url_for("orgs.verification_queue"))
+
+    return handle_form(form, "orgs/decide.html", decide, done, org=org,
+                       facts=services.fact_rows(org, str(get_locale() or "zh")))

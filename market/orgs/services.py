@@ -1,8 +1,11 @@
-"""Organisation operations: listing, profiles, verification."""
+"""Organisation operations: listing, profiles, evidence documents, verification."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -10,12 +13,24 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
-from market.audit.services import record
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core import policy
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.geo.models import Category, Street
-from market.orgs.models import Organization, OrgKind, VerificationState, organization_categories
-from market.web.listing import ListingArgs, Page, parse_listing_args, run_listing
+from market.notifications.services import notify
+from market.orgs import credit_code
+from market.orgs.models import (
+    ELIGIBILITY_FACTS,
+    DocumentKind,
+    Organization,
+    OrganizationDocument,
+    OrgKind,
+    VerificationState,
+    organization_categories,
+)
+from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 ORG_SORTS = {
     "name": (Organization.name, Organization.id),
@@ -30,6 +45,12 @@ KINDS_BY_ROLE = {
     Role.OFFICIAL: tuple(OrgKind),
     Role.ADMIN: tuple(OrgKind),
 }
+MIN_REASON = 5
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENTS = 10
+# File signatures accepted as evidence, with the content type they are served as.
+DOCUMENT_TYPES = ((b"%PDF-", "application/pdf", ".pdf"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+                  (b"\x89PNG\r\n\x1a\n", "image/png", ".png"))
 
 
 def parse_org_listing(args) -> ListingArgs:
@@ -76,6 +97,7 @@ class OrgInput:
     name: str
     kind: OrgKind
     name_en: str = ""
+    credit_code: str = ""
     registration_date: date | None = None
     full_time_staff: int = 0
     office_area_m2: int = 0
@@ -93,13 +115,16 @@ class OrgInput:
 
 def can_edit(actor: User, org: Organization) -> bool:
     """Members edit their own organisation; administrators any."""
-    return actor.role == Role.ADMIN or (actor.organization_id is not None and actor.organization_id == org.id)
+    return policy.can(actor, "organization.edit", org)
 
 
 def _check(data: OrgInput) -> None:
     errors: dict[str, Any] = {}
     if not data.name.strip():
         errors["name"] = _l("A name is required.")
+    if data.credit_code and credit_code.problem(data.credit_code):
+        errors["credit_code"] = _l("Not a valid unified social credit code: 18 characters whose last one is the "
+                                   "check character (GB 32100-2015). Please check it against the certificate.")
     if data.registration_date and data.registration_date > date.today():
         errors["registration_date"] = _l("The registration date is in the future.")
     for name in ("full_time_staff", "office_area_m2", "capacity"):
@@ -113,19 +138,16 @@ def _check(data: OrgInput) -> None:
 
 def _apply(org: Organization, data: OrgInput) -> None:
     for name, value in data.__dict__.items():
-        if name not in ("category_ids", "service_street_ids"):
+        if name not in ("category_ids", "service_street_ids", "credit_code"):
             setattr(org, name, value)
+    org.credit_code = credit_code.normalise(data.credit_code)
     org.categories = list(db.session.scalars(select(Category).where(Category.id.in_(data.category_ids))))
     org.service_streets = list(db.session.scalars(select(Street).where(Street.id.in_(data.service_street_ids))))
 
 
-def _snapshot(org: Organization) -> dict[str, Any]:
-    return {"name": org.name, "kind": org.kind, "rating_grade": org.rating_grade, "capacity": org.capacity,
-            "full_time_staff": org.full_time_staff, "verification_state": org.verification_state}
-
-
 def create_org(actor: User, data: OrgInput) -> Organization:
     """Create an organisation; a provider or funder becomes its member. It starts unverified."""
+    policy.require(actor, "organization.create")
     if data.kind not in KINDS_BY_ROLE.get(actor.role, ()):
         raise PermissionDenied(_l("Your account cannot create this kind of organisation."))
     if actor.role in (Role.PROVIDER, Role.FUNDER) and actor.organization_id is not None:
@@ -137,33 +159,190 @@ def create_org(actor: User, data: OrgInput) -> Organization:
     db.session.flush()
     if actor.role in (Role.PROVIDER, Role.FUNDER):
         actor.organization_id = org.id
-    record(actor, "organization.created", org, after=_snapshot(org))
+    record(actor, "organization.created", org, after={"name": org.name, **org.current_facts()})
     return org
+
+
+def changed_facts(org: Organization) -> dict[str, tuple[Any, Any]]:
+    """Eligibility facts that differ from the verified ones: ``{fact: (verified, now)}``."""
+    if org.verified_facts is None:
+        return {}
+    now = org.current_facts()
+    return {name: (org.verified_facts.get(name), now[name]) for name in ELIGIBILITY_FACTS
+            if org.verified_facts.get(name) != now[name]}
 
 
 def update_org(actor: User, org: Organization, data: OrgInput) -> Organization:
-    """Edit a profile. Changing the facts officials checked sends it back for verification."""
-    if not can_edit(actor, org):
-        raise PermissionDenied(_l("You cannot edit this organisation."))
+    """Edit a profile. Changing a fact that decides eligibility sends the organisation back to
+    verification; bidding and matching keep using the verified facts until an official decides."""
+    policy.require(actor, "organization.edit", org)
     _check(data)
-    before = _snapshot(org)
-    checked_facts = (org.kind, org.registration_date, org.rating_grade)
+    before = org.current_facts()
     _apply(org, data)
-    if actor.role != Role.ADMIN and (org.kind, org.registration_date, org.rating_grade) != checked_facts:
-        org.verification_state = VerificationState.PENDING
-        org.verified_at = None
-    record(actor, "organization.updated", org, before=before, after=_snapshot(org))
+    after = org.current_facts()
+    changed = sorted(name for name in ELIGIBILITY_FACTS if before[name] != after[name])
+    record(actor, "organization.updated", org, before={k: before[k] for k in changed},
+           after={"name": org.name, **{k: after[k] for k in changed}})
+    if org.verification_state == VerificationState.VERIFIED and changed:
+        transition(org, VerificationState.PENDING, actor=actor, action="organization.facts_changed",
+                   after={"changed": changed})
+    elif org.verification_state == VerificationState.REJECTED:
+        transition(org, VerificationState.PENDING, actor=actor, action="organization.resubmitted",
+                   after={"changed": changed})
     return org
 
 
-def set_verification(actor: User, org: Organization, approve: bool) -> Organization:
-    """An official verifies (or refuses) an organisation's registration facts."""
-    if actor.role not in (Role.OFFICIAL, Role.ADMIN):
-        raise PermissionDenied(_l("Only officials verify organisations."))
-    before = org.verification_state
-    org.verification_state = VerificationState.VERIFIED if approve else VerificationState.REJECTED
-    org.verified_at = utcnow() if approve else None
+@dataclass(frozen=True)
+class DocumentUpload:
+    kind: DocumentKind
+    filename: str
+    data: bytes
+
+
+def _sniff(data: bytes) -> tuple[str, str] | None:
+    return next(((content_type, ext) for magic, content_type, ext in DOCUMENT_TYPES if data.startswith(magic)), None)
+
+
+def add_documents(actor: User, org: Organization, uploads: list[DocumentUpload], upload_dir: Path) -> list[OrganizationDocument]:
+    """Attach certificates as evidence (PDF, JPEG or PNG, at most 10 MB each). Audited with their digests."""
+    policy.require(actor, "organization.edit", org)
+    uploads = [u for u in uploads if u.filename or u.data]
+    problems: list[Any] = []
+    if len(org.documents) + len(uploads) > MAX_DOCUMENTS:
+        problems.append(_l("At most %(n)d documents per organisation.", n=MAX_DOCUMENTS))
+    checked = []
+    for upload in uploads:
+        name = Path(upload.filename or "").name[:255] or "document"
+        sniffed = _sniff(upload.data)
+        if len(upload.data) > MAX_DOCUMENT_BYTES:
+            problems.append(_l("%(name)s is larger than 10 MB.", name=name))
+        elif sniffed is None:
+            problems.append(_l("%(name)s is not a PDF, JPEG or PNG file.", name=name))
+        else:
+            checked.append((upload, name, sniffed))
+    if problems:
+        raise ValidationFailed(_l("Some documents could not be accepted."), fields={"documents": problems})
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for upload, name, (content_type, extension) in checked:
+        stored = secrets.token_hex(16) + extension
+        (upload_dir / stored).write_bytes(upload.data)
+        row = OrganizationDocument(organization_id=org.id, kind=upload.kind, filename=name, stored_name=stored,
+                                   content_type=content_type, size_bytes=len(upload.data),
+                                   sha256=hashlib.sha256(upload.data).hexdigest(), uploaded_by_id=actor.id,
+                                   uploaded_at=utcnow())
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    for row in rows:
+        record(actor, "organization.document_added", org,
+               after={"document_id": row.id, "kind": row.kind, "sha256": row.sha256, "size_bytes": row.size_bytes})
+    return rows
+
+
+def can_read_document(actor: User, document: OrganizationDocument) -> bool:
+    """The organisation's members and the officials who verify it."""
+    return policy.can(actor, "organization.edit", document) or policy.can(actor, "organization.verify", document)
+
+
+# ---------------------------------------------------------------- verification
+
+def verification_queue(actor: User) -> Select:
+    """Organisations awaiting verification in the streets the official governs, oldest first."""
+    policy.require(actor, "organization.review")
+    stmt = (select(Organization).where(Organization.verification_state == VerificationState.PENDING)
+            .options(selectinload(Organization.documents)).order_by(Organization.updated_at, Organization.id))
+    street = policy.street_filter(actor)
+    if street is not None:
+        stmt = stmt.where(Organization.home_street_id == street)
+    return stmt
+
+
+def _members(org: Organization) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.organization_id == org.id).order_by(User.id)))
+
+
+def verify(actor: User, org: Organization) -> Organization:
+    """An official of the organisation's street confirms its facts; they become the verified ones."""
+    policy.require(actor, "organization.verify", org)
+    if org.credit_code and credit_code.problem(org.credit_code):
+        raise Conflict(_l("The organisation's unified social credit code is not valid; ask it to correct it first."))
+    org.verified_facts = org.current_facts()
+    org.verified_at = utcnow()
     org.verified_by_id = actor.id
-    record(actor, "organization.verification", org, before={"verification_state": before},
-           after={"verification_state": org.verification_state})
+    org.verification_note = ""
+    transition(org, VerificationState.VERIFIED, actor=actor, action="organization.verified",
+               after={"facts": org.verified_facts})
+    notify(_members(org), "organization.verified", {"org": org.name, "org_en": org.name_en},
+           f"/organizations/{org.id}")
     return org
+
+
+def refuse(actor: User, org: Organization, reason: str) -> Organization:
+    """Refuse a pending organisation, or withdraw a verification, with a reason the members are told.
+
+    The organisation is no longer eligible to bid or be matched until it is verified again.
+    """
+    policy.require(actor, "organization.verify", org)
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ValidationFailed(_l("Say why: the organisation is told."),
+                               fields={"reason": _l("A reason is required.")})
+    withdrawn = org.verification_state == VerificationState.VERIFIED
+    org.verified_facts = None
+    org.verified_at = None
+    org.verification_note = reason[:2000]
+    transition(org, VerificationState.REJECTED, actor=actor,
+               action="organization.verification_withdrawn" if withdrawn else "organization.verification_refused",
+               after={"reason": org.verification_note})
+    notify(_members(org), "organization.verification_withdrawn" if withdrawn else "organization.verification_refused",
+           {"org": org.name, "org_en": org.name_en, "reason": org.verification_note}, f"/organizations/{org.id}")
+    return org
+
+
+FACT_LABELS: dict[str, Any] = {
+    "kind": _l("Kind"), "credit_code": _l("Unified social credit code"),
+    "registration_date": _l("Registration date"), "full_time_staff": _l("Full-time staff"),
+    "office_area_m2": _l("Office area (m²)"), "rating_grade": _l("Rating grade"), "home_street_id": _l("Home street"),
+    "serves_whole_district": _l("Serves the whole district"), "service_street_ids": _l("Serves these streets"),
+    "category_ids": _l("Service categories"),
+}
+
+
+@dataclass(frozen=True)
+class FactRow:
+    label: str
+    verified: str  # empty when never verified
+    current: str
+    changed: bool
+
+
+def fact_rows(org: Organization, locale: str) -> list[FactRow]:
+    """The eligibility facts side by side, verified → now, in words, for the officials' queue."""
+    streets = {s.id: s.tr("name", locale) for s in db.session.scalars(select(Street))}
+    categories = {c.id: c.tr("name", locale) for c in db.session.scalars(select(Category))}
+
+    def words(name: str, value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return "—"
+        if name == "kind":
+            return OrgKind(value).label
+        if name == "rating_grade":
+            return f"{value}A" if value else str(_l("Not rated"))
+        if name == "home_street_id":
+            return streets.get(value, str(value))
+        if name == "service_street_ids":
+            return ", ".join(streets.get(i, str(i)) for i in value)
+        if name == "category_ids":
+            return ", ".join(categories.get(i, str(i)) for i in value)
+        if name == "serves_whole_district":
+            return str(_l("Yes")) if value else str(_l("No"))
+        if name == "credit_code":
+            return value + ("" if credit_code.problem(value) is None else " ⚠ " + str(_l("check character wrong")))
+        return str(value)
+
+    now = org.current_facts()
+    verified = org.verified_facts or {}
+    return [FactRow(str(FACT_LABELS[name]), words(name, verified.get(name)) if org.verified_facts else "",
+                    words(name, now[name]), bool(org.verified_facts) and verified.get(name) != now[name])
+            for name in ELIGIBILITY_FACTS]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class ActionForm(FlaskForm):
@@ -12,6 +12,12 @@ class ActionForm(FlaskForm):
 
 class RejectTransferForm(FlaskForm):
     reason = TextAreaField(_l("Why (shown to the payer)"), validators=[Optional(), Length(max=500)])
+
+
+class RefundForm(FlaskForm):
+    reason = TextAreaField(_l("Why the money is paid back (recorded and shown to the payer)"),
+                           validators=[DataRequired(), Length(min=5, max=500)])
+    submit = SubmitField(_l("Refund"))
 
 
 class StripeAccountForm(FlaskForm):

@@ -3,14 +3,16 @@ milestones) and the Stripe webhook events already seen."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, TimestampMixin, utcnow
-from market.errors import IllegalTransition
+from market.core.db import AwareDateTime, Base, TimestampMixin, utcnow
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -20,52 +22,57 @@ if TYPE_CHECKING:
     from market.projects.models import Project
 
 
-class PaymentPurpose(StrEnum):
-    DONATION = "donation"  # a resident or firm gives to a public-benefit project
-    POOL_TOPUP = "pool_topup"  # a funder adds money to its pool
+class PaymentPurpose(LabelledEnum):
+    DONATION = "donation", _l("Donation")  # a resident or firm gives to a public-benefit project
+    POOL_TOPUP = "pool_topup", _l("Pool top-up")  # a funder adds money to its pool
+    APPROPRIATION = "appropriation", _l("Budget appropriation")  # a government department funds its pool
 
 
-class PaymentMethod(StrEnum):
-    STRIPE_CHECKOUT = "stripe_checkout"  # card, Alipay, WeChat Pay through Stripe Checkout
-    BANK_TRANSFER = "bank_transfer"  # offline: confirmed by the district finance office
+class PaymentMethod(LabelledEnum):
+    STRIPE_CHECKOUT = "stripe_checkout", _l("Online payment (Stripe)")  # card, Alipay, WeChat Pay through Stripe Checkout
+    BANK_TRANSFER = "bank_transfer", _l("Bank transfer")  # offline: confirmed by the district finance office
+    TREASURY = "treasury", _l("Treasury transfer")  # an appropriation, confirmed by another official of the department
 
 
-# Values are distinct from other enums' values: labels are looked up by value (StrEnum).
-class PaymentStatus(StrEnum):
-    PENDING = "awaiting_payment"  # waiting for Stripe or for the bank transfer
-    PAID = "received"  # money received and counted
-    EXPIRED = "expired"  # the Checkout session expired unpaid
-    FAILED = "payment_failed"  # the payment or the call to Stripe failed
-    CANCELLED = "not_received"  # an official recorded that the transfer never arrived
+class PaymentStatus(LabelledEnum):
+    PENDING = "awaiting_payment", _l("Awaiting payment")  # waiting for Stripe or for the bank transfer
+    PAID = "received", _l("Received")  # money received and counted
+    EXPIRED = "expired", _l("Expired unpaid")  # the Checkout session expired unpaid
+    FAILED = "payment_failed", _l("Failed")  # the payment or the call to Stripe failed
+    CANCELLED = "not_received", _l("Not received")  # an official recorded that the transfer never arrived
+    REFUNDED = "refunded", _l("Refunded")  # counted, then paid back to the payer
 
 
-# Money, once counted, is never un-counted here (refunds are out of scope). A paid
-# completion after an expiry or failure still counts: the payment provider's word wins.
+# A paid completion after an expiry or failure still counts: the payment provider's word wins.
+# Counted money leaves again only by a refund (a ledger movement back out).
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset({PaymentStatus.PAID, PaymentStatus.EXPIRED, PaymentStatus.FAILED,
                                       PaymentStatus.CANCELLED}),
     PaymentStatus.EXPIRED: frozenset({PaymentStatus.PAID}),
     PaymentStatus.FAILED: frozenset({PaymentStatus.PAID}),
-    PaymentStatus.PAID: frozenset(),
+    PaymentStatus.PAID: frozenset({PaymentStatus.REFUNDED}),
     PaymentStatus.CANCELLED: frozenset(),
+    PaymentStatus.REFUNDED: frozenset(),
 }
 
 
-class PaymentOrder(TimestampMixin, Base):
+class PaymentOrder(Stateful, TimestampMixin, Base):
     """Money someone means to pay in: a donation to a project or a top-up of a pool."""
 
     __tablename__ = "payment_orders"
+    __transitions__ = PAYMENT_TRANSITIONS
+    __state_noun__ = "payment"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("(purpose = 'donation' AND project_id IS NOT NULL AND pool_id IS NULL) OR "
-                        "(purpose = 'pool_topup' AND pool_id IS NOT NULL AND project_id IS NULL)",
+                        "(purpose IN ('pool_topup', 'appropriation') AND pool_id IS NOT NULL AND project_id IS NULL)",
                         name="one_target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[PaymentPurpose] = mapped_column(String(20), index=True)
-    method: Mapped[PaymentMethod] = mapped_column(String(20))
-    status: Mapped[PaymentStatus] = mapped_column(String(20), default=PaymentStatus.PENDING, index=True)
+    purpose: Mapped[PaymentPurpose] = mapped_column(EnumText(PaymentPurpose, 20), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(EnumText(PaymentMethod, 20))
+    status: Mapped[PaymentStatus] = mapped_column(EnumText(PaymentStatus, 20), default=PaymentStatus.PENDING, index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -79,6 +86,8 @@ class PaymentOrder(TimestampMixin, Base):
     checkout_url: Mapped[str | None] = mapped_column(Text)
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     failure_message: Mapped[str] = mapped_column(Text, default="")
+    # The payer's own reference: an appropriation's document number (文号), a bank's transaction number.
+    document_ref: Mapped[str] = mapped_column(String(100), default="")
     paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -88,13 +97,12 @@ class PaymentOrder(TimestampMixin, Base):
     payer_org: Mapped[Organization | None] = relationship(foreign_keys=[payer_org_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
 
-    def transition(self, target: PaymentStatus) -> PaymentStatus:
-        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old status."""
-        previous = PaymentStatus(self.status)
-        if target not in PAYMENT_TRANSITIONS[previous]:
-            raise IllegalTransition(f"A payment cannot go from {previous.value} to {PaymentStatus(target).value}.")
-        self.status = target
-        return previous
+    def policy_scope(self) -> Scope:
+        """A donation is its project street's business; a pool's money is the district's and its funder's."""
+        if self.purpose == PaymentPurpose.DONATION:
+            return Scope(street_id=self.project.street_id, org_id=self.payer_org_id, user_id=self.payer_id,
+                         requested_by_id=self.payer_id)
+        return Scope(org_id=self.pool.funder_id, user_id=self.payer_id, requested_by_id=self.payer_id)
 
     @property
     def reference(self) -> str:
@@ -140,21 +148,31 @@ class WebhookEvent(Base):
     order: Mapped[PaymentOrder | None] = relationship()
 
 
-class PayoutMethod(StrEnum):
-    STRIPE_TRANSFER = "stripe_transfer"  # Stripe Connect transfer to the provider's connected account
-    BANK_TRANSFER = "bank_transfer"  # offline: the finance office pays and an official confirms
+class PayoutMethod(LabelledEnum):
+    STRIPE_TRANSFER = "stripe_transfer", _l("Stripe Connect transfer")  # Stripe Connect transfer to the provider's connected account
+    BANK_TRANSFER = "bank_transfer", _l("Bank transfer")  # offline: the finance office pays and an official confirms
 
 
-class PayoutStatus(StrEnum):
-    PENDING = "to_confirm"  # offline: waiting for the official's confirmation
-    PAID = "paid"
-    FAILED = "transfer_failed"  # the transfer failed; an official can retry (same idempotency key)
+class PayoutStatus(LabelledEnum):
+    PENDING = "to_confirm", _l("To be confirmed")  # offline: waiting for the official's confirmation
+    PAID = "paid", _l("Paid")
+    FAILED = "transfer_failed", _l("Failed")  # the transfer failed; an official can retry (same idempotency key)
 
 
-class Payout(TimestampMixin, Base):
+# A failed transfer is retried (with the same idempotency key) until it is paid.
+PAYOUT_TRANSITIONS: dict[PayoutStatus, frozenset[PayoutStatus]] = {
+    PayoutStatus.PENDING: frozenset({PayoutStatus.PAID, PayoutStatus.FAILED}),
+    PayoutStatus.FAILED: frozenset({PayoutStatus.PAID}),
+    PayoutStatus.PAID: frozenset(),
+}
+
+
+class Payout(Stateful, TimestampMixin, Base):
     """The payment of one approved milestone to the provider. One per milestone."""
 
     __tablename__ = "payouts"
+    __transitions__ = PAYOUT_TRANSITIONS
+    __state_noun__ = "payout"
     __table_args__ = (CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
                       CheckConstraint("attempts >= 0", name="attempts_non_negative"))
 
@@ -163,8 +181,8 @@ class Payout(TimestampMixin, Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    method: Mapped[PayoutMethod] = mapped_column(String(20))
-    status: Mapped[PayoutStatus] = mapped_column(String(20), default=PayoutStatus.PENDING, index=True)
+    method: Mapped[PayoutMethod] = mapped_column(EnumText(PayoutMethod, 20))
+    status: Mapped[PayoutStatus] = mapped_column(EnumText(PayoutStatus, 20), default=PayoutStatus.PENDING, index=True)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     destination_account: Mapped[str] = mapped_column(String(255), default="")
     transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -178,3 +196,7 @@ class Payout(TimestampMixin, Base):
     milestone: Mapped[Milestone] = relationship()
     provider: Mapped[Organization] = relationship()
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    def policy_scope(self) -> Scope:
+        """A payout is the business of the project's street, and of the provider it pays."""
+        return Scope(street_id=self.milestone.contract.project.street_id, org_id=self.provider_id)

@@ -26,13 +26,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
-from market.accounts.models import Role, User
-from market.audit.services import record
-from market.contracts.models import Milestone, MilestoneStatus
-from market.db import db, utcnow
-from market.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from market.accounts.models import User
+from market.contracts.models import Contract, Milestone, MilestoneStatus
+from market.core import ledger, policy
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from market.core.money import money
+from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
-from market.orgs.models import Organization
+from market.orgs.models import Organization, OrgKind
 from market.payments.gateway import GatewayError, StripeGateway, current_gateway
 from market.payments.models import (
     PaymentMethod,
@@ -67,15 +70,6 @@ class PaymentUnavailable(DomainError):
 
 class DuplicateWebhook(Exception):
     """This event id was already recorded (possibly by a concurrent delivery)."""
-
-
-def is_official(user: User | None) -> bool:
-    return getattr(user, "role", None) in (Role.OFFICIAL, Role.ADMIN)
-
-
-def _require_official(actor: User) -> None:
-    if not is_official(actor):
-        raise PermissionDenied(_l("Only officials of the district finance office can do this."))
 
 
 def _locked(model: Any, ident: int) -> Any:
@@ -152,9 +146,9 @@ def start_payment(actor: User, request: PaymentRequest, *, gateway: StripeGatewa
     try:
         session = gateway.create_checkout_session(params, idempotency_key=order.idempotency_key)
     except GatewayError as error:
-        order.transition(PaymentStatus.FAILED)
         order.failure_message = error.message[:2000]
-        record(actor, "payment.checkout_failed", order, after={**audit_target, "error": error.message[:500]})
+        transition(order, PaymentStatus.FAILED, actor=actor, action="payment.checkout_failed",
+                   after={**audit_target, "error": error.message[:500]})
         return order
     order.checkout_session_id = session.id
     order.checkout_url = session.url
@@ -163,33 +157,39 @@ def start_payment(actor: User, request: PaymentRequest, *, gateway: StripeGatewa
 
 
 def _credit(order: PaymentOrder, *, actor: User | None, now: datetime, source: str) -> None:
-    """Count the order's money as received: the project's funds or the pool grow. Audited."""
-    previous = order.transition(PaymentStatus.PAID)
+    """Count the order's money as received: a ledger movement into the project or the pool. Audited.
+
+    The key ``payment_order:<id>`` makes the movement happen once, whatever calls this twice.
+    """
     order.paid_at = now
+    transition(order, PaymentStatus.PAID, actor=actor, action="payment.received",
+               after={"amount_cents": order.amount_cents, "source": source})
+    movement = {PaymentPurpose.DONATION: ledger.Movement.DONATION, PaymentPurpose.POOL_TOPUP: ledger.Movement.TOP_UP,
+                PaymentPurpose.APPROPRIATION: ledger.Movement.APPROPRIATION}[PaymentPurpose(order.purpose)]
     if order.purpose == PaymentPurpose.DONATION:
-        project = _locked(Project, order.project_id)
-        before = {"funded_cents": project.funded_cents}
-        project.funded_cents += order.amount_cents
-        record(actor, "payment.received", order,
-               before={"status": previous, **before},
-               after={"status": order.status, "project_id": project.id, "funded_cents": project.funded_cents,
-                      "amount_cents": order.amount_cents, "source": source})
+        _locked(Project, order.project_id)
+        target = ledger.project(order.project_id)
     else:
-        pool = _locked(FundingPool, order.pool_id)
-        before = {"total_cents": pool.total_cents, "remaining_cents": pool.remaining_cents}
-        pool.total_cents += order.amount_cents
-        pool.remaining_cents += order.amount_cents
-        record(actor, "payment.received", order,
-               before={"status": previous, **before},
-               after={"status": order.status, "pool_id": pool.id, "total_cents": pool.total_cents,
-                      "remaining_cents": pool.remaining_cents, "amount_cents": order.amount_cents, "source": source})
-    db.session.flush()
+        _locked(FundingPool, order.pool_id)
+        target = ledger.pool(order.pool_id)
+    ledger.move(movement, order.amount_cents, source=ledger.OUTSIDE, target=target, actor=actor, reference=order,
+                key=f"payment_order:{order.id}", project_id=order.project_id, memo=source, at=now)
+
+
+def _own_payment(actor: User, order: PaymentOrder) -> bool:
+    """Whether ``actor`` made the payment: the one who pays never confirms that the money arrived."""
+    return actor.id == order.payer_id
 
 
 def confirm_bank_transfer(actor: User, order: PaymentOrder, *, now: datetime) -> PaymentOrder:
-    """An official records that the bank transfer for ``order`` arrived: the money counts from now."""
-    _require_official(actor)
+    """An official responsible for where the money goes, other than the payer, records that the bank
+    transfer arrived."""
+    policy.require(actor, "payment.confirm", order)
+    if _own_payment(actor, order):
+        raise PermissionDenied(_l("You made this payment: another official confirms that the money arrived."))
     order = _locked(PaymentOrder, order.id)
+    if order.purpose == PaymentPurpose.APPROPRIATION:
+        raise Conflict(_l("An appropriation is confirmed by another official of its department."))
     if order.method != PaymentMethod.BANK_TRANSFER:
         raise Conflict(_l("This payment goes through Stripe; it is confirmed by Stripe, not by hand."))
     if order.status == PaymentStatus.PAID:
@@ -202,34 +202,128 @@ def confirm_bank_transfer(actor: User, order: PaymentOrder, *, now: datetime) ->
 
 
 def reject_bank_transfer(actor: User, order: PaymentOrder, *, now: datetime, reason: str = "") -> PaymentOrder:
-    """An official records that the promised transfer never arrived; nothing is counted."""
-    _require_official(actor)
+    """An official records that the promised transfer (or appropriation) never arrived; nothing is counted."""
+    action = "appropriation.confirm" if order.purpose == PaymentPurpose.APPROPRIATION else "payment.confirm"
+    policy.require(actor, action, order)
     order = _locked(PaymentOrder, order.id)
-    if order.method != PaymentMethod.BANK_TRANSFER or order.status != PaymentStatus.PENDING:
+    if order.method == PaymentMethod.STRIPE_CHECKOUT or order.status != PaymentStatus.PENDING:
         raise Conflict(_l("Only transfers still awaiting confirmation can be marked as not received."))
-    order.transition(PaymentStatus.CANCELLED)
     order.confirmed_by_id = actor.id
     order.failure_message = reason[:2000]
     order.updated_at = now
-    record(actor, "payment.cancelled", order, before={"status": PaymentStatus.PENDING},
-           after={"status": order.status, "reason": reason[:500]})
+    transition(order, PaymentStatus.CANCELLED, actor=actor, action="payment.cancelled", after={"reason": reason[:500]})
+    return order
+
+
+# ---------------------------------------------------------------------------
+# Appropriations: a government department puts budget money into its pool
+# ---------------------------------------------------------------------------
+
+def request_appropriation(actor: User, pool: FundingPool, amount_cents: int, document_ref: str, *,
+                          now: datetime, currency: str = "cny") -> PaymentOrder:
+    """Announce an appropriation (拨款) into a government pool; the money counts once another
+    official of the department confirms it arrived."""
+    policy.require(actor, "pool.manage", pool)
+    if pool.funder.kind != OrgKind.GOVERNMENT:
+        raise Conflict(_l("Only a government department's pool receives appropriations; top it up instead."))
+    errors: dict[str, Any] = {}
+    if amount_cents <= 0:
+        errors["amount"] = _l("More than zero.")
+    document_ref = (document_ref or "").strip()
+    if len(document_ref) < 3:
+        errors["document_ref"] = _l("Give the appropriation's document number (文号).")
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    order = PaymentOrder(purpose=PaymentPurpose.APPROPRIATION, method=PaymentMethod.TREASURY,
+                         status=PaymentStatus.PENDING, amount_cents=amount_cents, currency=currency.lower(),
+                         pool_id=pool.id, payer_id=actor.id, payer_org_id=pool.funder_id,
+                         document_ref=document_ref[:100], created_at=now, updated_at=now)
+    db.session.add(order)
+    db.session.flush()
+    record(actor, "appropriation.requested", order, after={"pool_id": pool.id, "amount_cents": amount_cents,
+                                                            "document_ref": order.document_ref})
+    return order
+
+
+def confirm_appropriation(actor: User, order: PaymentOrder, *, now: datetime) -> PaymentOrder:
+    """Another official of the department confirms the appropriation arrived: the pool holds it from now."""
+    policy.require(actor, "appropriation.confirm", order)
+    order = _locked(PaymentOrder, order.id)
+    if order.purpose != PaymentPurpose.APPROPRIATION:
+        raise Conflict(_l("This is not an appropriation."))
+    if order.status != PaymentStatus.PENDING:
+        raise Conflict(_l("Only appropriations still awaiting confirmation can be confirmed."))
+    order.confirmed_by_id = actor.id
+    _credit(order, actor=actor, now=now, source=f"treasury:{order.document_ref}")
+    return order
+
+
+# ---------------------------------------------------------------------------
+# Refunds
+# ---------------------------------------------------------------------------
+
+def idempotency_key_for_refund(order: PaymentOrder) -> str:
+    return f"refund-order-{order.id}"
+
+
+def refund_payment(actor: User, order: PaymentOrder, *, reason: str, gateway: StripeGateway | None,
+                   now: datetime) -> PaymentOrder:
+    """The finance office pays a received payment back, while the money is still unspent.
+
+    Online payments are refunded through Stripe (idempotency key ``refund-order-<id>``); bank
+    transfers and appropriations are paid back by the finance office and recorded here.
+    """
+    policy.require(actor, "payment.refund", order)
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationFailed(_l("Say why the money is paid back."), fields={"reason": _l("A reason is required.")})
+    if order.purpose == PaymentPurpose.DONATION:
+        _locked(Project, order.project_id)
+        source = ledger.project(order.project_id)
+    else:
+        _locked(FundingPool, order.pool_id)
+        source = ledger.pool(order.pool_id)
+    order = _locked(PaymentOrder, order.id)
+    if order.status != PaymentStatus.PAID:
+        raise Conflict(_l("Only received money can be refunded."))
+    try:
+        ledger.move(ledger.Movement.REFUND, order.amount_cents, source=source, target=ledger.OUTSIDE, actor=actor,
+                    reference=order, key=f"refund:{order.id}", project_id=order.project_id, memo=reason[:500], at=now)
+    except ledger.InsufficientFunds as error:
+        raise Conflict(_l("This money was already pledged, reserved or paid out (only %(left)s of it is unspent), "
+                          "so it cannot be refunded.", left=money(ledger.balance(source))),
+                       code="already_spent") from error
+    if order.method == PaymentMethod.STRIPE_CHECKOUT:
+        if gateway is None:
+            raise PaymentUnavailable(_l("Online payment is not configured; the card payment cannot be refunded now."))
+        if not order.payment_intent_id:
+            raise Conflict(_l("Stripe has not told us the payment's id yet; try again later."))
+        try:
+            gateway.create_refund(payment_intent=order.payment_intent_id, amount_cents=order.amount_cents,
+                                  idempotency_key=idempotency_key_for_refund(order))
+        except GatewayError as error:
+            raise PaymentUnavailable(_l("Stripe refused the refund: %(error)s", error=error.message)) from error
+    order.updated_at = now
+    transition(order, PaymentStatus.REFUNDED, actor=actor, action="payment.refunded", after={"reason": reason[:500]})
     return order
 
 
 def can_view_order(user: User, order: PaymentOrder) -> bool:
-    if not user.is_authenticated:
-        return False
-    if is_official(user) or order.payer_id == user.id:
-        return True
-    if order.pool is not None and user.organization_id == order.pool.funder_id:
-        return True
-    return order.payer_org_id is not None and user.organization_id == order.payer_org_id
+    return policy.can(user, "payment.view", order)
 
 
-def orders_awaiting_confirmation() -> Select:
-    return (select(PaymentOrder).where(PaymentOrder.method == PaymentMethod.BANK_TRANSFER,
+def orders_awaiting_confirmation(actor: User) -> list[PaymentOrder]:
+    """Transfers and appropriations waiting for ``actor``'s confirmation, oldest first."""
+    stmt = (select(PaymentOrder).where(PaymentOrder.method.in_((PaymentMethod.BANK_TRANSFER, PaymentMethod.TREASURY)),
                                        PaymentOrder.status == PaymentStatus.PENDING)
             .order_by(PaymentOrder.created_at, PaymentOrder.id))
+    return [order for order in db.session.scalars(stmt.limit(2000)) if may_confirm(actor, order)]
+
+
+def may_confirm(actor: User, order: PaymentOrder) -> bool:
+    if order.purpose == PaymentPurpose.APPROPRIATION:
+        return policy.can(actor, "appropriation.confirm", order)
+    return policy.can(actor, "payment.confirm", order) and not _own_payment(actor, order)
 
 
 def orders_of(user: User) -> Select:
@@ -253,7 +347,10 @@ HANDLED_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_
 def _event_time(event: dict[str, Any]) -> datetime | None:
     created = event.get("created")
     if isinstance(created, int) and not isinstance(created, bool):
-        return datetime.fromtimestamp(created, UTC)
+        try:
+            return datetime.fromtimestamp(created, UTC)
+        except (OverflowError, OSError, ValueError):  # not a moment a calendar can hold: keep the event, not the time
+            return None
     return None
 
 
@@ -282,22 +379,24 @@ def record_webhook_event(event: dict[str, Any], *, now: datetime) -> WebhookEven
 
 
 def _order_for(obj: dict[str, Any]) -> PaymentOrder | None:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    raw = metadata.get("order_id") or obj.get("client_reference_id")
-    order = None
-    if isinstance(raw, str) and raw.isdigit():
-        order = _locked(PaymentOrder, int(raw))
-    if order is None and isinstance(obj.get("id"), str):
-        found = db.session.scalar(select(PaymentOrder.id).where(PaymentOrder.checkout_session_id == obj["id"]))
-        order = _locked(PaymentOrder, found) if found else None
-    if order is not None and order.checkout_session_id and obj.get("id") != order.checkout_session_id:
-        return None  # an order id that does not belong to this session: do not trust it
-    return order
+    """The Checkout order whose session the event carries (locked), or None.
+
+    Only the session id counts: an order id in the metadata that does not belong to this session,
+    or an order that was never sent to Checkout (a bank transfer), is never credited by an event.
+    """
+    session_id = obj.get("id")
+    if not isinstance(session_id, str) or not session_id:
+        return None
+    found = db.session.scalar(select(PaymentOrder.id).where(PaymentOrder.checkout_session_id == session_id))
+    return _locked(PaymentOrder, found) if found else None
 
 
-def handle_webhook_event(event: dict[str, Any], *, now: datetime | None = None) -> WebhookEvent:
+def handle_webhook_event(event: dict[str, Any], *, now: datetime | None = None,
+                         gateway: StripeGateway | None = None) -> WebhookEvent:
     """Record a verified Stripe event once, then apply it. Returns the stored event with its outcome.
 
+    Every verified event ends with an outcome (ignored, unknown_order, mismatch, applied,
+    already_paid, awaiting_payment, no_change, refunded, refund_due), so Stripe's retries stop.
     Raises :class:`DuplicateWebhook` when the event was already recorded.
     """
     now = now or utcnow()
@@ -306,9 +405,9 @@ def handle_webhook_event(event: dict[str, Any], *, now: datetime | None = None) 
         row.outcome = "ignored"
         return row
     obj = event["data"].get("object") or {}
-    order = _order_for(obj)
-    if order is None:
-        row.outcome, row.note = "unknown_order", "no payment order matches this Checkout session"
+    order = _order_for(obj) if isinstance(obj, dict) else None
+    if order is None or order.method != PaymentMethod.STRIPE_CHECKOUT:
+        row.outcome, row.note = "unknown_order", "no Checkout order carries this session id"
         return row
     row.order_id = order.id
     if obj.get("currency") is not None and str(obj.get("currency")).lower() != order.currency:
@@ -323,24 +422,40 @@ def handle_webhook_event(event: dict[str, Any], *, now: datetime | None = None) 
     paid = (row.type == "checkout.session.async_payment_succeeded" or
             (row.type == "checkout.session.completed" and obj.get("payment_status") in ("paid", "no_payment_required")))
     if paid:
-        if order.status == PaymentStatus.PAID:
+        if order.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
             row.outcome = "already_paid"
-        else:
+        elif order.can_transition(PaymentStatus.PAID):
             _credit(order, actor=None, now=now, source=f"stripe:{row.event_id}")
             row.outcome = "applied"
+        else:
+            row.outcome, row.note = _refund_unwanted(order, gateway, row.event_id)
     elif row.type == "checkout.session.completed":
         row.outcome = "awaiting_payment"  # an asynchronous method: the money arrives later, or not
     elif order.status != PaymentStatus.PENDING:
         row.outcome = "no_change"  # e.g. an expiry delivered after the payment: the money stays counted
     else:
         target = PaymentStatus.EXPIRED if row.type == "checkout.session.expired" else PaymentStatus.FAILED
-        order.transition(target)
         order.updated_at = now
-        action = "payment.expired" if target == PaymentStatus.EXPIRED else "payment.failed"
-        record(None, action, order, before={"status": PaymentStatus.PENDING},
-               after={"status": target, "event_id": row.event_id})
+        transition(order, target, actor=None, action="payment.expired" if target == PaymentStatus.EXPIRED
+                   else "payment.failed", after={"event_id": row.event_id})
         row.outcome = "applied"
     return row
+
+
+def _refund_unwanted(order: PaymentOrder, gateway: StripeGateway | None, event_id: str) -> tuple[str, str]:
+    """Money arrived for an order that can no longer take it: it is not counted, and goes back."""
+    note = f"payment for an order that is {order.status}: not counted"
+    if gateway is not None and order.payment_intent_id:
+        try:
+            gateway.create_refund(payment_intent=order.payment_intent_id, amount_cents=order.amount_cents,
+                                  idempotency_key=idempotency_key_for_refund(order))
+        except GatewayError as error:
+            note += f"; the refund failed ({error.message[:200]}), refund it by hand"
+        else:
+            record(None, "payment.refunded_unwanted", order, after={"event_id": event_id})
+            return "refunded", note + "; refunded through Stripe"
+    record(None, "payment.refund_due", order, after={"event_id": event_id})
+    return "refund_due", note + "; to be refunded by the finance office"
 
 
 # ---------------------------------------------------------------------------
@@ -352,9 +467,8 @@ def _attempt_transfer(payout: Payout, milestone: Milestone, gateway: StripeGatew
     provider = db.session.get(Organization, payout.provider_id)
     account = (provider.stripe_account_id or "") if provider else ""
     if not account:
-        payout.status = PayoutStatus.FAILED
         payout.last_error = NO_CONNECTED_ACCOUNT
-        record(actor, "payout.failed", payout, after={"error": "no connected account", "attempts": payout.attempts})
+        _payout_failed(payout, actor, {"error": "no connected account", "attempts": payout.attempts})
         return
     payout.destination_account = account
     payout.attempts += 1
@@ -367,48 +481,83 @@ def _attempt_transfer(payout: Payout, milestone: Milestone, gateway: StripeGatew
             metadata={"payout_id": str(payout.id), "milestone_id": str(milestone.id),
                       "contract_id": str(contract.id), "project_id": str(contract.project_id)})
     except GatewayError as error:
-        payout.status = PayoutStatus.FAILED
         payout.last_error = error.message[:2000]
-        record(actor, "payout.failed", payout, after={"error": error.message[:500], "code": error.code,
-                                                      "attempts": payout.attempts})
+        _payout_failed(payout, actor, {"error": error.message[:500], "code": error.code, "attempts": payout.attempts})
         return
     if transfer.amount != payout.amount_cents:
-        payout.status = PayoutStatus.FAILED
         payout.last_error = f"Stripe transferred {transfer.amount}, expected {payout.amount_cents}"
         payout.transfer_id = transfer.id
-        record(actor, "payout.mismatch", payout, after={"transfer_id": transfer.id, "amount": transfer.amount})
+        _payout_failed(payout, actor, {"transfer_id": transfer.id, "amount": transfer.amount}, "payout.mismatch")
         return
     payout.transfer_id = transfer.id
     _mark_payout_paid(payout, milestone, actor=actor, now=now, source=f"stripe:{transfer.id}")
 
 
+def _payout_failed(payout: Payout, actor: User | None, details: dict[str, Any], action: str = "payout.failed") -> None:
+    if payout.status == PayoutStatus.FAILED:
+        record(actor, action, payout, after=details)  # a retry failed again: same status, a new record
+    else:
+        transition(payout, PayoutStatus.FAILED, actor=actor, action=action, after=details)
+
+
 def _mark_payout_paid(payout: Payout, milestone: Milestone, *, actor: User | None, now: datetime, source: str) -> None:
-    previous = payout.status
-    payout.status = PayoutStatus.PAID
+    """The provider is paid: the pool money reserved for the contract pays as much of it as it can
+    (the rest is the contracting department's own budget), and the milestone is paid."""
     payout.paid_at = now
     payout.last_error = ""
-    milestone.transition(MilestoneStatus.PAID)
-    milestone.paid_at = now
-    record(actor, "payout.paid", payout, before={"status": previous},
-           after={"status": payout.status, "amount_cents": payout.amount_cents, "currency": payout.currency,
-                  "milestone_id": milestone.id, "provider_id": payout.provider_id, "transfer_id": payout.transfer_id,
-                  "source": source})
     contract = milestone.contract
+    from_pools = _pay_from_commitments(payout, contract, actor=actor, now=now)
+    transition(payout, PayoutStatus.PAID, actor=actor, action="payout.paid",
+               after={"amount_cents": payout.amount_cents, "from_pools_cents": from_pools, "currency": payout.currency,
+                      "milestone_id": milestone.id, "provider_id": payout.provider_id,
+                      "transfer_id": payout.transfer_id, "source": source})
+    milestone.paid_at = now
+    transition(milestone, MilestoneStatus.PAID, actor=actor, action="milestone.paid", after={"payout_id": payout.id})
     if all(m.status == MilestoneStatus.PAID for m in contract.milestones):
-        _settle_commitments(contract.id, actor=actor, now=now)
+        _settle_commitments(contract, actor=actor, now=now)
 
 
-def _settle_commitments(contract_id: int, *, actor: User | None, now: datetime) -> None:
-    """The contract is paid in full: the pool money reserved for it has been paid out."""
-    commitments = db.session.scalars(select(FundingCommitment).where(
-        FundingCommitment.contract_id == contract_id, FundingCommitment.status == CommitmentStatus.RESERVED)
-        .order_by(FundingCommitment.id).with_for_update())
-    for commitment in commitments:
-        commitment.transition(CommitmentStatus.PAID)
-        commitment.paid_at = now
-        record(actor, "commitment.paid", commitment, before={"status": CommitmentStatus.RESERVED},
-               after={"status": commitment.status, "pool_id": commitment.pool_id, "contract_id": contract_id,
-                      "amount_cents": commitment.amount_cents})
+def _reserved(contract: Contract) -> list[FundingCommitment]:
+    return list(db.session.scalars(select(FundingCommitment).where(
+        FundingCommitment.contract_id == contract.id, FundingCommitment.status == CommitmentStatus.RESERVED)
+        .order_by(FundingCommitment.id)))
+
+
+def _pay_from_commitments(payout: Payout, contract: Contract, *, actor: User | None, now: datetime) -> int:
+    """Move the payout's amount out of the contract's reserved pool money, oldest reservation first."""
+    due = payout.amount_cents
+    for commitment in _reserved(contract):
+        if due <= 0:
+            break
+        held = ledger.balance(ledger.commitment(commitment.id))
+        part = min(held, due)
+        if part <= 0:
+            continue
+        ledger.move(ledger.Movement.PAYOUT, part, source=ledger.commitment(commitment.id), target=ledger.OUTSIDE,
+                    actor=actor, reference=payout, key=f"payout:{payout.id}:commitment:{commitment.id}",
+                    project_id=contract.project_id, at=now)
+        due -= part
+        if held == part:
+            commitment.paid_at = now
+            transition(commitment, CommitmentStatus.PAID, actor=actor, action="commitment.paid",
+                       after={"pool_id": commitment.pool_id, "contract_id": contract.id})
+    return payout.amount_cents - due
+
+
+def _settle_commitments(contract: Contract, *, actor: User | None, now: datetime) -> None:
+    """The contract is paid in full: pool money still reserved for it (less was needed) goes back to its pool."""
+    for commitment in _reserved(contract):
+        left = ledger.balance(ledger.commitment(commitment.id))
+        if left > 0:
+            _locked(FundingPool, commitment.pool_id)
+            ledger.move(ledger.Movement.COMMITMENT_RELEASE, left, source=ledger.commitment(commitment.id),
+                        target=ledger.pool(commitment.pool_id), actor=actor, reference=commitment,
+                        key=f"commitment:{commitment.id}:settled", project_id=contract.project_id, at=now)
+        paid = commitment.amount_cents - left
+        commitment.paid_at = now if paid else None
+        commitment.released_at = now if not paid else None
+        transition(commitment, CommitmentStatus.PAID if paid else CommitmentStatus.RELEASED, actor=actor,
+                   action="commitment.settled", after={"paid_cents": paid, "returned_cents": left})
 
 
 def request_payout(milestone: Milestone, *, actor: User | None = None, gateway: Any = _FROM_CONFIG,
@@ -450,7 +599,7 @@ def request_payout(milestone: Milestone, *, actor: User | None = None, gateway: 
 
 def retry_payout(actor: User, payout: Payout, *, gateway: StripeGateway | None, now: datetime) -> Payout:
     """An official re-sends a failed transfer -- with the same idempotency key, so it can only pay once."""
-    _require_official(actor)
+    policy.require(actor, "payout.confirm", payout)
     payout = _locked(Payout, payout.id)
     if payout.status != PayoutStatus.FAILED or payout.method != PayoutMethod.STRIPE_TRANSFER:
         raise Conflict(_l("Only a failed Stripe transfer can be retried."))
@@ -462,7 +611,7 @@ def retry_payout(actor: User, payout: Payout, *, gateway: StripeGateway | None, 
 
 def confirm_payout(actor: User, payout: Payout, *, now: datetime) -> Payout:
     """An official records that the finance office paid the milestone by bank transfer."""
-    _require_official(actor)
+    policy.require(actor, "payout.confirm", payout)
     payout = _locked(Payout, payout.id)
     if payout.status == PayoutStatus.PAID:
         raise Conflict(_l("This payout was already confirmed."))
@@ -473,10 +622,15 @@ def confirm_payout(actor: User, payout: Payout, *, now: datetime) -> Payout:
     return payout
 
 
-def payouts_needing_attention() -> Select:
-    """Bank transfers to confirm and failed Stripe transfers, oldest first."""
-    return (select(Payout).where(Payout.status.in_((PayoutStatus.PENDING, PayoutStatus.FAILED)))
+def payouts_needing_attention(actor: User | None = None) -> Select:
+    """Bank transfers to confirm and failed Stripe transfers, oldest first (in ``actor``'s streets)."""
+    stmt = (select(Payout).where(Payout.status.in_((PayoutStatus.PENDING, PayoutStatus.FAILED)))
             .order_by(Payout.requested_at, Payout.id))
+    street = policy.street_filter(actor) if actor is not None else None
+    if street is not None:
+        stmt = (stmt.join(Milestone, Payout.milestone_id == Milestone.id).join(Contract, Milestone.contract_id == Contract.id)
+                .join(Project, Contract.project_id == Project.id).where(Project.street_id == street))
+    return stmt
 
 
 def _currency() -> str:
@@ -490,13 +644,12 @@ def _currency() -> str:
 # ---------------------------------------------------------------------------
 
 def can_manage_payment_settings(user: User, org: Organization) -> bool:
-    return user.is_authenticated and (user.role == Role.ADMIN or user.organization_id == org.id)
+    return policy.can(user, "organization.payment_settings", org)
 
 
 def set_stripe_account(actor: User, org: Organization, account_id: str) -> Organization:
     """A member of ``org`` records the Stripe Connect account that receives its payouts (empty: none)."""
-    if not can_manage_payment_settings(actor, org):
-        raise PermissionDenied(_l("Only the organisation's members can change its payment settings."))
+    policy.require(actor, "organization.payment_settings", org)
     value = (account_id or "").strip()
     if value and not STRIPE_ACCOUNT_PATTERN.match(value):
         raise ValidationFailed(_l("Please correct the marked fields."),
@@ -509,12 +662,53 @@ def set_stripe_account(actor: User, org: Organization, account_id: str) -> Organ
     return org
 
 
-def counts_for_officials() -> dict[str, int]:
+def counts_for_officials(actor: User) -> dict[str, int]:
+    payouts = payouts_needing_attention(actor).subquery()
     return {
-        "transfers_to_confirm": db.session.scalar(select(func.count()).select_from(
-            orders_awaiting_confirmation().subquery())) or 0,
-        "payouts_to_confirm": db.session.scalar(select(func.count(Payout.id)).where(
-            Payout.status == PayoutStatus.PENDING)) or 0,
-        "payouts_failed": db.session.scalar(select(func.count(Payout.id)).where(
-            Payout.status == PayoutStatus.FAILED)) or 0,
+        "transfers_to_confirm": len(orders_awaiting_confirmation(actor)),
+        "payouts_to_confirm": db.session.scalar(select(func.count()).select_from(payouts).where(
+            payouts.c.status == PayoutStatus.PENDING)) or 0,
+        "payouts_failed": db.session.scalar(select(func.count()).select_from(payouts).where(
+            payouts.c.status == PayoutStatus.FAILED)) or 0,
     }
+
+
+# ---------------------------------------------------------------------------
+# What the ledger must agree with (``flask ledger check``)
+# ---------------------------------------------------------------------------
+
+@ledger.register_check
+def _commitments_match_the_ledger() -> list[str]:
+    problems = []
+    balances = ledger.balances(ledger.AccountKind.COMMITMENT)
+    payouts = ledger.movement_totals(ledger.AccountKind.COMMITMENT, ledger.Movement.PAYOUT)
+    for commitment in db.session.scalars(select(FundingCommitment).order_by(FundingCommitment.id)):
+        held = balances.get(commitment.id, 0)
+        paid = -payouts.get(commitment.id, 0)
+        if commitment.status == CommitmentStatus.RESERVED and held + paid != commitment.amount_cents:
+            problems.append(f"commitment {commitment.id} holds {held} and paid {paid}, "
+                            f"but reserved {commitment.amount_cents}")
+        if commitment.status != CommitmentStatus.RESERVED and held != 0:
+            problems.append(f"commitment {commitment.id} is {commitment.status} but still holds {held}")
+    return problems
+
+
+@ledger.register_check
+def _payouts_match_the_ledger() -> list[str]:
+    problems = []
+    paid_by_payout = dict(db.session.execute(
+        select(ledger.Transfer.reference_id, func.sum(ledger.Transfer.amount_cents))
+        .where(ledger.Transfer.movement == ledger.Movement.PAYOUT, ledger.Transfer.reference_type == "payouts")
+        .group_by(ledger.Transfer.reference_id)).all())
+    for payout in db.session.scalars(select(Payout).order_by(Payout.id)):
+        from_pools = int(paid_by_payout.get(payout.id) or 0)
+        if from_pools > payout.amount_cents:
+            problems.append(f"payout {payout.id} took {from_pools} from pools for {payout.amount_cents} owed")
+        if payout.status != PayoutStatus.PAID and from_pools:
+            problems.append(f"payout {payout.id} is {payout.status} but took {from_pools} from pools")
+    credited = set(db.session.scalars(select(ledger.Transfer.key).where(ledger.Transfer.key.like("payment_order:%"))))
+    for order_id, status in db.session.execute(select(PaymentOrder.id, PaymentOrder.status).where(
+            PaymentOrder.status.in_((PaymentStatus.PAID, PaymentStatus.REFUNDED))).order_by(PaymentOrder.id)):
+        if f"payment_order:{order_id}" not in credited:
+            problems.append(f"payment SRE-{order_id:07d} is {status} but no money arrived in the ledger")
+    return problems

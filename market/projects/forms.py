@@ -3,11 +3,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from market.geo.models import ProjectType
-from market.web.fields import OptionalIntSelectField, SelectField, YuanField, choices_of
-from market.web.formatting import enum_label
+from market.ui.fields import OptionalIntSelectField, SelectField, YuanField, choices_of
+from market.ui.formatting import enum_label
 
 
 class ProjectForm(FlaskForm):
@@ -20,7 +20,7 @@ class ProjectForm(FlaskForm):
     project_type = SelectField(_l("Type"), choices=choices_of((t.value, t.value) for t in ProjectType))
     street_id = OptionalIntSelectField(_l("Street"))
     community_id = OptionalIntSelectField(_l("Community"))
-    budget = YuanField(_l("Budget (yuan)"), validators=[DataRequired()])
+    budget = YuanField(_l("Budget (yuan)"), validators=[InputRequired()])
     start_date = DateField(_l("Start date"), validators=[Optional()])
     end_date = DateField(_l("End date"), validators=[Optional()])
     min_rating_grade = IntegerField(_l("Minimum rating grade (0 = none, 5 = 5A)"), default=0,

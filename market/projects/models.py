@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, Localized, TimestampMixin
-from market.errors import IllegalTransition
+from market.core import ledger
+from market.core.db import AwareDateTime, Base, Localized, TimestampMixin
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 from market.geo.models import Category, Community, ProjectType, Street
 
 if TYPE_CHECKING:
@@ -16,20 +19,20 @@ if TYPE_CHECKING:
     from market.orgs.models import Organization
 
 
-class ProjectKind(StrEnum):
-    GOVERNMENT_SERVICE = "government_service"  # 政府购买服务
-    PUBLIC_BENEFIT = "public_benefit"  # 公益项目 seeking funds
-    MICRO = "micro"  # 民生微实事
+class ProjectKind(LabelledEnum):
+    GOVERNMENT_SERVICE = "government_service", _l("Government-purchased service")  # 政府购买服务
+    PUBLIC_BENEFIT = "public_benefit", _l("Public-benefit project")  # 公益项目 seeking funds
+    MICRO = "micro", _l("Resident micro-project")  # 民生微实事
 
 
-class ProjectStatus(StrEnum):
-    DRAFT = "draft"
-    OPEN = "open"  # published: open for bids or funding
-    EVALUATING = "evaluating"  # bidding closed, matching under way
-    AWARDED = "awarded"  # provider and funding decided
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"  # accepted (验收)
-    CANCELLED = "cancelled"
+class ProjectStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    OPEN = "open", _l("Open")  # published: open for bids or funding
+    EVALUATING = "evaluating", _l("Evaluating")  # bidding closed, matching under way
+    AWARDED = "awarded", _l("Awarded")  # provider and funding decided
+    IN_PROGRESS = "in_progress", _l("In progress")
+    COMPLETED = "completed", _l("Completed")  # accepted (验收)
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 # The project life cycle; anything not listed here is an illegal transition.
@@ -46,10 +49,12 @@ PROJECT_TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
 }
 
 
-class Project(Localized, TimestampMixin, Base):
+class Project(Stateful, Localized, TimestampMixin, Base):
     """A public-service project; its ``status`` only moves along :data:`PROJECT_TRANSITIONS`."""
 
     __tablename__ = "projects"
+    __transitions__ = PROJECT_TRANSITIONS
+    __state_noun__ = "project"
     __table_args__ = (
         CheckConstraint("budget_cents > 0", name="budget_positive"),
         CheckConstraint("funded_cents >= 0", name="funded_non_negative"),
@@ -63,13 +68,13 @@ class Project(Localized, TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ProjectKind] = mapped_column(String(30), index=True)
+    kind: Mapped[ProjectKind] = mapped_column(EnumText(ProjectKind, 30), index=True)
     title: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
-    project_type: Mapped[ProjectType] = mapped_column(String(20), default=ProjectType.SERVICE)
+    project_type: Mapped[ProjectType] = mapped_column(EnumText(ProjectType, 20), default=ProjectType.SERVICE)
     # Scope: a community, a whole street (community_id NULL) or the district (both NULL).
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
@@ -85,7 +90,7 @@ class Project(Localized, TimestampMixin, Base):
     min_office_area_m2: Mapped[int] = mapped_column(Integer, default=0)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
-    status: Mapped[ProjectStatus] = mapped_column(String(20), default=ProjectStatus.DRAFT, index=True)
+    status: Mapped[ProjectStatus] = mapped_column(EnumText(ProjectStatus, 20), default=ProjectStatus.DRAFT, index=True)
     published_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     category: Mapped[Category] = relationship()
@@ -94,18 +99,14 @@ class Project(Localized, TimestampMixin, Base):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
 
-    def can_transition(self, target: ProjectStatus) -> bool:
-        return target in PROJECT_TRANSITIONS[ProjectStatus(self.status)]
-
-    def transition(self, target: ProjectStatus) -> ProjectStatus:
-        """Move to ``target`` or raise :class:`IllegalTransition`; returns the old status."""
-        current = ProjectStatus(self.status)
-        if target not in PROJECT_TRANSITIONS[current]:
-            raise IllegalTransition(f"A project cannot go from {current.value} to {ProjectStatus(target).value}.",
-                                    code="illegal_transition")
-        self.status = target
-        return current
+    def policy_scope(self) -> Scope:
+        """A project stands in its street and community; drafts are visible to their owners only."""
+        return Scope(street_id=self.street_id, community_id=self.community_id, org_id=self.organization_id,
+                     user_id=self.owner_id, public=self.status != ProjectStatus.DRAFT)
 
     @property
     def funding_percent(self) -> int:
         return min(100, round(100 * self.funded_cents / self.budget_cents)) if self.budget_cents else 0
+
+
+ledger.register_balance_cache(ledger.AccountKind.PROJECT, Project, "funded_cents")

@@ -2,21 +2,35 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
+from sqlalchemy import select
 
-from market.db import db
+from market.core.db import db
 from market.geo.models import ProjectType
 from market.geo.services import category_choices, community_choices, street_choices
+from market.orgs.models import Organization
+from market.orgs.signals import profile_sections
 from market.projects import services
 from market.projects.forms import ProjectForm
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.web.formatting import enum_label
-from market.web.forms import handle_form, saved
+from market.ui.formatting import enum_label
+from market.ui.forms import handle_form, saved
+from market.ui.guard import guard, public
+from market.ui.sections import Section
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
 
+@profile_sections.connect
+def _organisation_projects(org: Organization, **_kwargs) -> Section | None:
+    projects = db.session.scalars(select(Project).where(Project.organization_id == org.id,
+                                                        Project.status != ProjectStatus.DRAFT)
+                                  .order_by(Project.created_at.desc()).limit(20)).all()
+    return Section("projects/_org_projects.html", {"projects": projects}, order=10) if projects else None
+
+
 @bp.get("/")
+@public
 def index():
     listing = services.parse_project_listing(request.args)
     page = services.list_projects(listing)
@@ -28,11 +42,9 @@ def index():
 
 
 @bp.get("/<int:project_id>")
-def detail(project_id: int):
-    project = db.get_or_404(Project, project_id)
-    if not services.can_view(current_user, project):
-        abort(404)
-    editable = current_user.is_authenticated and services.can_edit(current_user, project)
+@guard("project.view", Project, "project_id", conceal=True)
+def detail(project: Project):
+    editable = services.can_edit(current_user, project)
     return render_template("projects/detail.html", project=project, editable=editable,
                            next_statuses=[s for s in ProjectStatus if project.can_transition(s)
                                           and s in services.MANUAL_TARGETS] if editable else [])
@@ -63,7 +75,7 @@ def _input_from(form: ProjectForm) -> services.ProjectInput:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@guard("project.create")
 def create():
     if not services.allowed_kinds(current_user):
         abort(403)
@@ -74,11 +86,8 @@ def create():
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit(project_id: int):
-    project = db.get_or_404(Project, project_id)
-    if not services.can_edit(current_user, project):
-        abort(403)
+@guard("project.edit", Project, "project_id")
+def edit(project: Project):
     form = _build_form(project)
     return handle_form(form, "projects/form.html", lambda: services.update_project(current_user, project, _input_from(form)),
                        lambda _saved: saved(_("Project saved."), url_for("projects.detail", project_id=project.id)),
@@ -86,11 +95,8 @@ def edit(project_id: int):
 
 
 @bp.post("/<int:project_id>/status")
-@login_required
-def change_status(project_id: int):
-    project = db.get_or_404(Project, project_id)
-    if not services.can_edit(current_user, project):
-        abort(403)
+@guard("project.edit", Project, "project_id")
+def change_status(project: Project):
     try:
         target = ProjectStatus(request.form.get("status", ""))
     except ValueError:

@@ -10,12 +10,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from market.accounts.models import Role, User
-from market.audit.services import record
-from market.db import db, utcnow
-from market.errors import PermissionDenied, ValidationFailed
+from market.core import policy
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.geo.models import Category, Community, ProjectType, Street
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.web.listing import ListingArgs, Page, parse_listing_args, run_listing
+from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 PROJECT_SORTS = {
     "newest": (Project.created_at.desc(), Project.id.desc()),
@@ -81,18 +83,13 @@ def projects_of(actor: User) -> Select:
 
 
 def can_view(actor: User | None, project: Project) -> bool:
-    if project.status != ProjectStatus.DRAFT:
-        return True
-    return actor is not None and actor.is_authenticated and can_edit(actor, project)
+    """Published projects are public; drafts are for those who may edit them."""
+    return policy.can(actor, "project.view", project)
 
 
 def can_edit(actor: User, project: Project) -> bool:
     """Owners, members of the owning organisation, and officials of the project's street."""
-    if actor.role == Role.ADMIN or project.owner_id == actor.id:
-        return True
-    if actor.organization_id and actor.organization_id == project.organization_id:
-        return True
-    return actor.role == Role.OFFICIAL and actor.governs_street(project.street_id)
+    return policy.can(actor, "project.edit", project)
 
 
 def allowed_kinds(actor: User) -> tuple[ProjectKind, ...]:
@@ -199,8 +196,7 @@ def change_status(actor: User, project: Project, target: ProjectStatus) -> Proje
         raise PermissionDenied(_l("You cannot change this project's status."))
     if target not in MANUAL_TARGETS:
         raise PermissionDenied(_l("This status is reached through the award or acceptance process."))
-    previous = project.transition(target)
     if target == ProjectStatus.OPEN and project.published_at is None:
         project.published_at = utcnow()
-    record(actor, "project.status_changed", project, before={"status": previous}, after={"status": target})
+    transition(project, target, actor=actor, action="project.status_changed")
     return project

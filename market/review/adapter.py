@@ -16,8 +16,8 @@ What goes in
 
 * **lots** of split projects, each awarded on its own.
 * **providers** - verified social organisations and enterprises; capacity is their declared
-  capacity minus the contracts they hold (in notice or signed); reputation from
-  ``market.micro.services.provider_rating_totals`` when that module exists (else no ratings);
+  capacity minus the contracts they hold (in notice or signed); reputation from residents'
+  ratings of their micro-projects (:func:`market.micro.services.evaluation.provider_rating_totals`);
   past deliveries from completed / terminated contracts.
 * **pools** - open pools with money left. ``remaining_cents`` is already net of every
   reservation (approving a match reserves the money in the same transaction), so it is used as is.
@@ -42,9 +42,11 @@ from sqlalchemy.orm import selectinload
 
 from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.contracts.models import Contract, ContractStatus
-from market.db import db
-from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.core.db import db
+from market.funding.services import funding_summary
+from market.funds.models import FundingPool
 from market.geo.models import Category, Street
+from market.micro.services.evaluation import provider_rating_totals
 from market.orgs.models import Organization, OrgKind, VerificationState
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from matching.candidates import check_pair, generate_candidates
@@ -118,30 +120,6 @@ class Built:
 
 # ---------------------------------------------------------------- rows -> dataclasses
 
-def _rating_totals(org_ids: list[int]) -> dict[int, tuple[float, int]]:
-    """``{org_id: (sum of 1-5 stars, count)}`` from the micro-projects' ratings, if that module exists."""
-    try:
-        from market.micro.services import provider_rating_totals  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    raw = provider_rating_totals(org_ids) or {}
-    totals: dict[int, tuple[float, int]] = {}
-    for org_id, value in dict(raw).items():
-        if isinstance(value, (tuple, list)):
-            total, count = value[0], value[1]
-        elif isinstance(value, dict):
-            total = value.get("sum", value.get("rating_sum", 0))
-            count = value.get("count", value.get("rating_count", 0))
-        else:
-            total = getattr(value, "sum", getattr(value, "rating_sum", 0))
-            count = getattr(value, "count", getattr(value, "rating_count", 0))
-        count = int(count or 0)
-        total = float(total or 0)
-        if count > 0 and count <= total <= 5 * count:
-            totals[int(org_id)] = (total, count)
-    return totals
-
-
 def _delivery_counts() -> dict[int, tuple[int, int]]:
     rows = db.session.execute(select(Contract.provider_id, Contract.status, func.count())
                               .where(Contract.status.in_((ContractStatus.COMPLETED, ContractStatus.TERMINATED)))
@@ -160,30 +138,39 @@ def _active_loads() -> dict[int, int]:
 
 def provider_specs(as_of: date) -> tuple[list[ProviderSpec], dict[int, Organization]]:
     """Every verified social organisation and enterprise as a :class:`ProviderSpec`."""
-    orgs = list(db.session.scalars(
-        select(Organization).where(Organization.kind.in_(PROVIDER_ORG_KINDS),
-                                   Organization.verification_state == VerificationState.VERIFIED)
+    orgs = [org for org in db.session.scalars(
+        select(Organization).where(Organization.kind.in_(PROVIDER_ORG_KINDS), eligible_clause())
         .options(selectinload(Organization.categories), selectinload(Organization.service_streets))
-        .order_by(Organization.id)))
-    ratings = _rating_totals([o.id for o in orgs])
+        .order_by(Organization.id)) if org.is_eligible]
+    ratings = provider_rating_totals([o.id for o in orgs])
     deliveries = _delivery_counts()
     loads = _active_loads()
+    codes = {c.id: c.code for c in db.session.scalars(select(Category))}
     specs = []
     for org in orgs:
+        # While changed facts wait for an official, the verified ones count.
+        facts = org.eligibility()
         total, count = ratings.get(org.id, (0.0, 0))
         done, failed = deliveries.get(org.id, (0, 0))
-        streets = {s.id for s in org.service_streets}
-        if org.home_street_id is not None:
-            streets.add(org.home_street_id)
+        streets = set(facts.service_street_ids)
+        if facts.home_street_id is not None:
+            streets.add(facts.home_street_id)
         specs.append(ProviderSpec(
-            id=org.id, name=org.name, kind=str(org.kind) if org.kind == OrgKind.SOCIAL_ORGANISATION else "enterprise",
-            categories=tuple(c.code for c in org.categories), streets=frozenset(streets),
-            whole_district=bool(org.serves_whole_district), home_street_id=org.home_street_id,
-            rating_grade=org.rating_grade, registered_on=org.registration_date, staff=org.full_time_staff,
-            office_area_m2=float(org.office_area_m2), capacity=max(0, org.capacity - loads.get(org.id, 0)),
+            id=org.id, name=org.name,
+            kind=facts.kind if facts.kind == OrgKind.SOCIAL_ORGANISATION.value else "enterprise",
+            categories=tuple(sorted(codes[c] for c in facts.category_ids if c in codes)), streets=frozenset(streets),
+            whole_district=facts.serves_whole_district, home_street_id=facts.home_street_id,
+            rating_grade=facts.rating_grade, registered_on=facts.registration_date, staff=facts.full_time_staff,
+            office_area_m2=float(facts.office_area_m2), capacity=max(0, org.capacity - loads.get(org.id, 0)),
             capability=f"{org.capability} {org.capability_en}".strip(), rating_sum=total, rating_count=count,
             deliveries_completed=done, deliveries_failed=failed))
     return specs, {o.id: o for o in orgs}
+
+
+def eligible_clause():
+    """Organisations whose verified facts count: verified, or pending with verified facts kept."""
+    return (Organization.verification_state == VerificationState.VERIFIED) | (
+        (Organization.verification_state == VerificationState.PENDING) & Organization.verified_facts.is_not(None))
 
 
 def pool_specs() -> list[PoolSpec]:
@@ -200,19 +187,8 @@ def pool_specs() -> list[PoolSpec]:
 
 def open_needs(projects: list[Project]) -> dict[int, int]:
     """What each project still lacks in money: the budget minus money received, pledged, being
-    paid, and awarded from pools (``market.funding``'s funding summary when it exists)."""
-    try:
-        from market.funding.services import funding_summary
-    except ImportError:
-        funding_summary = None
-    if funding_summary is not None:
-        return {p.id: funding_summary(p).room for p in projects}
-    ids = [p.id for p in projects]
-    reserved = dict(db.session.execute(
-        select(FundingCommitment.project_id, func.sum(FundingCommitment.amount_cents))
-        .where(FundingCommitment.project_id.in_(ids), FundingCommitment.status != CommitmentStatus.RELEASED)
-        .group_by(FundingCommitment.project_id)).all())
-    return {p.id: max(0, p.budget_cents - p.funded_cents - int(reserved.get(p.id, 0))) for p in projects}
+    paid, and awarded from pools (:func:`market.funding.services.funding_summary`)."""
+    return {p.id: funding_summary(p).room for p in projects}
 
 
 def _skip(project: Project, code: str, **params: Any) -> dict[str, Any]:
@@ -228,7 +204,7 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
     already under contract) are returned in ``Built.skipped`` with a reason code.
     """
     started = time.perf_counter()
-    from market.calendar import local_label
+    from market.core.calendar import local_label
 
     ids = sorted(set(project_ids))
     projects = list(db.session.scalars(
@@ -318,7 +294,8 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
             unit_category = category.code
             if bid.lot is not None and bid.lot.category_id:
                 unit_category = categories[bid.lot.category_id].code
-            org_codes = {c.code for c in orgs[bid.organization_id].categories}
+            org_codes = {categories[c].code for c in orgs[bid.organization_id].eligibility().category_ids
+                         if c in categories}
             if unit_category not in org_codes:
                 built.wrong_category.setdefault((project.id, bid.lot_id), set()).add(bid.organization_id)
     for project_id in ids:

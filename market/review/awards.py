@@ -9,7 +9,7 @@ order of :mod:`market.funding` (a pledge locks its pool, then the project), so t
 deadlock. Only then do they read the money left, write and append to the audit trail (whose own
 advisory lock therefore never waits for a row lock held by another approval). A second official
 approving a competing proposal at the same moment waits, then sees the project already awarded or
-the pool already spent, and gets a :class:`~market.errors.Conflict`. The pools' check constraint
+the pool already spent, and gets a :class:`~market.core.errors.Conflict`. The pools' check constraint
 (0 <= remaining <= total) and the contracts' unique (project, lot) are the last line of defence.
 
 Reserving money does not touch ``Project.funded_cents`` (money received): reserved commitments
@@ -17,24 +17,26 @@ are counted separately (``market.funding``), and become received when they are p
 """
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
-from market.accounts.models import Role, User
-from market.audit.services import record
+from market.accounts.models import User
 from market.bids.models import Bid, BidStatus, Lot
 from market.bids.services import Joined
-from market.calendar import add_working_days, local_date, local_label
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
-from market.db import db, utcnow
-from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core import ledger, policy
+from market.core.audit import record
+from market.core.calendar import add_working_days, local_date, local_label
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core.money import money
+from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
-from market.money import money
 from market.orgs.models import Organization
+from market.payments.services import request_payout
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review.adapter import open_needs
 from market.review.models import (
@@ -57,14 +59,6 @@ MILESTONE_PLAN: tuple[tuple[int, str, str, str], ...] = (
 ACTIVE_CONTRACT = (ContractStatus.IN_NOTICE, ContractStatus.SIGNED)
 
 
-def _governs(actor: User | None, project: Project) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and actor.is_official \
-        and actor.governs_street(project.street_id)
-
-
-def _require_governs(actor: User, project: Project, message: Any) -> None:
-    if not _governs(actor, project):
-        raise PermissionDenied(message)
 
 
 def _locked(stmt: Select) -> Select:
@@ -135,8 +129,7 @@ def approve_proposal(actor: User, proposal: MatchProposal, *, reason: str = "", 
         raise ValidationFailed(_l("The notice period is between 1 and 30 working days."),
                                fields={"notice_days": _l("Between 1 and 30.")})
     # 1. Locks, in the one fixed order: pools, project, providers (a proposal's content never changes).
-    if not _governs(actor, proposal.project):
-        raise PermissionDenied(_l("You cannot award another street's project."))
+    policy.require(actor, "match.decide", proposal.project)
     pool_ids = {int(f["pool_id"]) for f in proposal.funding}
     pools = _lock_pools(pool_ids)
     project = _lock_project(proposal.project_id)
@@ -175,7 +168,7 @@ def approve_proposal(actor: User, proposal: MatchProposal, *, reason: str = "", 
         Contract.provider_id.in_(provider_ids), Contract.status.in_(ACTIVE_CONTRACT)).group_by(Contract.provider_id)).all())
     for provider_id in sorted(provider_ids):
         org = orgs.get(provider_id)
-        if org is None or not org.is_verified:
+        if org is None or not org.is_eligible:
             raise Conflict(_l("A provider of this proposal is no longer verified; re-run the match."),
                            code="provider_unverified")
         if project.kind != ProjectKind.PUBLIC_BENEFIT:
@@ -222,17 +215,17 @@ def approve_proposal(actor: User, proposal: MatchProposal, *, reason: str = "", 
             unit_funding = proposal.funding
         db.session.flush()
         for f in unit_funding:
-            _reserve(actor, pools[int(f["pool_id"])], project, contract, award, int(f["amount"]))
+            _reserve(actor, pools[int(f["pool_id"])], project, contract, award, int(f["amount"]), now)
     _decide_bids(actor, project, proposal)
-    proposal.transition(MatchProposalStatus.APPROVED)
     proposal.decided_by_id, proposal.decided_at, proposal.decision_reason = actor.id, now, award.reason
+    transition(proposal, MatchProposalStatus.APPROVED, actor=actor, action="match_proposal.approved",
+               after={"award_id": award.id})
     for other in db.session.scalars(select(MatchProposal).where(MatchProposal.project_id == project.id,
                                                                 MatchProposal.id != proposal.id,
                                                                 MatchProposal.status == MatchProposalStatus.PROPOSED)):
-        other.transition(MatchProposalStatus.SUPERSEDED)
-    project.transition(ProjectStatus.AWARDED)
-    record(actor, "project.status_changed", project, before={"status": previous_status},
-           after={"status": ProjectStatus.AWARDED})
+        transition(other, MatchProposalStatus.SUPERSEDED, actor=actor, action="match_proposal.superseded",
+                   after={"award_id": award.id})
+    transition(project, ProjectStatus.AWARDED, actor=actor, action="project.awarded", after={"award_id": award.id})
     record(actor, "award.approved", award, after={
         "project_id": project.id, "proposal_id": proposal.id, "run_id": proposal.run_id, "reason": award.reason,
         "amount_cents": award.amount_cents, "funded_cents": funded, "notice_ends_at": notice_ends_at,
@@ -247,20 +240,18 @@ def reserved_for(project_id: int) -> int:
         FundingCommitment.project_id == project_id, FundingCommitment.status == CommitmentStatus.RESERVED)) or 0
 
 
-def _reserve(actor: User, pool: FundingPool, project: Project, contract: Contract, award: Award, amount: int) -> None:
+def _reserve(actor: User, pool: FundingPool, project: Project, contract: Contract, award: Award, amount: int,
+             now: datetime) -> None:
+    """Set ``amount`` of the pool aside for the contract: a ledger movement into a commitment."""
     if amount <= 0:
         return
-    if pool.remaining_cents < amount:  # checked above; kept as a guard for direct callers
-        raise Conflict(_l("%(pool)s has only %(left)s left.", pool=pool.name, left=money(pool.remaining_cents)))
-    before = pool.remaining_cents
-    pool.remaining_cents -= amount
     commitment = FundingCommitment(pool_id=pool.id, project_id=project.id, contract_id=contract.id, award_id=award.id,
                                    amount_cents=amount, status=CommitmentStatus.RESERVED)
     db.session.add(commitment)
     db.session.flush()
-    record(actor, "pool.reserved", pool, before={"remaining_cents": before},
-           after={"remaining_cents": pool.remaining_cents, "amount_cents": amount, "commitment_id": commitment.id,
-                  "project_id": project.id, "contract_id": contract.id})
+    ledger.move(ledger.Movement.COMMITMENT, amount, source=ledger.pool(pool.id),
+                target=ledger.commitment(commitment.id), actor=actor, reference=commitment, project_id=project.id,
+                memo=f"contract {contract.id}, award {award.id}", at=now)
 
 
 def _decide_bids(actor: User, project: Project, proposal: MatchProposal) -> None:
@@ -270,10 +261,9 @@ def _decide_bids(actor: User, project: Project, proposal: MatchProposal) -> None
     if not bids:
         return
     for bid in bids:
-        bid.transition(BidStatus.AWARDED if (bid.lot_id, bid.organization_id) in winners else BidStatus.NOT_AWARDED)
-    record(actor, "bids.decided", object_type="projects", object_id=project.id,
-           after={"awarded": [b.id for b in bids if b.status == BidStatus.AWARDED],
-                  "not_awarded": [b.id for b in bids if b.status == BidStatus.NOT_AWARDED]})
+        won = (bid.lot_id, bid.organization_id) in winners
+        transition(bid, BidStatus.AWARDED if won else BidStatus.NOT_AWARDED, actor=actor,
+                   action="bid.awarded" if won else "bid.not_awarded", after={"project_id": project.id})
 
 
 # ---------------------------------------------------------------- objections and cancellation
@@ -309,17 +299,16 @@ def answer_objection(actor: User, objection: AwardObjection, *, uphold: bool, an
     """An official answers an objection. Upholding it cancels the award and gives the money back."""
     now = now or utcnow()
     award = objection.award
-    _require_governs(actor, award.project, _l("You cannot answer objections on another street's project."))
+    policy.require(actor, "award.answer", award.project)
     answer = (answer or "").strip()
     if len(answer) < 5:
         raise ValidationFailed(_l("Write the answer; it is published with the award."),
                                fields={"answer": _l("An answer is required.")})
     if uphold:
         cancel_award(actor, award, reason=answer, now=now)
-    previous = objection.transition(AwardObjectionStatus.UPHELD if uphold else AwardObjectionStatus.DISMISSED)
     objection.answer, objection.answered_by_id, objection.answered_at = answer[:5000], actor.id, now
-    record(actor, "award.objection_answered", objection, before={"status": previous},
-           after={"status": objection.status, "answer": objection.answer})
+    transition(objection, AwardObjectionStatus.UPHELD if uphold else AwardObjectionStatus.DISMISSED, actor=actor,
+               action="award.objection_answered", after={"answer": objection.answer})
     return objection
 
 
@@ -327,6 +316,8 @@ def cancel_award(actor: User | None, award: Award, *, reason: str, now: datetime
     """Cancel an award in notice: contracts terminated, money released to the pools, bids back in
     the running, project back where it was before the approval."""
     now = now or utcnow()
+    if actor is not None:  # None: the system itself, e.g. a job; people must govern the project
+        policy.require(actor, "award.answer", award)
     pool_ids = set(db.session.scalars(select(FundingCommitment.pool_id).where(FundingCommitment.award_id == award.id)))
     pools = _lock_pools(pool_ids)
     project = _lock_project(award.project_id)
@@ -336,33 +327,31 @@ def cancel_award(actor: User | None, award: Award, *, reason: str, now: datetime
         .order_by(FundingCommitment.id))))
     if award.status != AwardStatus.IN_NOTICE:
         raise Conflict(_l("Only an award in its notice period can be cancelled."))
-    award.transition(AwardStatus.CANCELLED)
     award.closed_at = now
+    transition(award, AwardStatus.CANCELLED, actor=actor, action="award.cancelled", after={"reason": reason[:500]})
     released = 0
     for commitment in commitments:
         pool = pools[commitment.pool_id]
-        before = pool.remaining_cents
-        commitment.transition(CommitmentStatus.RELEASED)
+        held = ledger.balance(ledger.commitment(commitment.id))
         commitment.released_at = now
-        pool.remaining_cents += commitment.amount_cents
-        released += commitment.amount_cents
-        record(actor, "pool.released", pool, before={"remaining_cents": before},
-               after={"remaining_cents": pool.remaining_cents, "amount_cents": commitment.amount_cents,
-                      "commitment_id": commitment.id, "project_id": project.id})
+        transition(commitment, CommitmentStatus.RELEASED, actor=actor, action="commitment.released")
+        if held:
+            ledger.move(ledger.Movement.COMMITMENT_RELEASE, held, source=ledger.commitment(commitment.id),
+                        target=ledger.pool(pool.id), actor=actor, reference=commitment, project_id=project.id,
+                        memo=reason[:200], at=now)
+        released += held
     for contract in db.session.scalars(select(Contract).where(Contract.award_id == award.id)):
-        previous = contract.transition(ContractStatus.TERMINATED)
         contract.ended_at = now
-        record(actor, "contract.terminated", contract, before={"status": previous},
-               after={"status": contract.status, "reason": reason[:500]})
+        transition(contract, ContractStatus.TERMINATED, actor=actor, action="contract.terminated",
+                   after={"reason": reason[:500]})
     for bid in db.session.scalars(select(Bid).where(Bid.project_id == project.id,
                                                     Bid.status.in_((BidStatus.AWARDED, BidStatus.NOT_AWARDED)))):
-        bid.transition(BidStatus.SUBMITTED)
+        transition(bid, BidStatus.SUBMITTED, actor=actor, action="bid.back_in_the_running",
+                   after={"project_id": project.id})
     target = ProjectStatus(award.explanation.get("project_status_before", ProjectStatus.EVALUATING))
     if project.status == ProjectStatus.AWARDED:
-        project.transition(target)
-        record(actor, "project.status_changed", project, before={"status": ProjectStatus.AWARDED},
-               after={"status": target})
-    record(actor, "award.cancelled", award, after={"reason": reason[:500], "released_cents": released})
+        transition(project, target, actor=actor, action="project.award_cancelled", after={"award_id": award.id})
+    record(actor, "award.money_released", award, after={"released_cents": released})
     return award
 
 
@@ -392,28 +381,23 @@ def sign_contract(actor: User | None, contract: Contract, *, now: datetime | Non
     now = now or utcnow()
     project = _lock_project(contract.project_id)
     if actor is not None:
-        _require_governs(actor, project, _l("You cannot sign another street's contracts."))
+        policy.require(actor, "contract.manage", contract)
     problems = signing_blockers(contract, now)
     if problems:
         raise Conflict(_l("The contract cannot be signed yet: %(why)s", why=Joined(problems)), code="not_signable")
-    previous = contract.transition(ContractStatus.SIGNED)
     contract.signed_at = now
     contract.signed_by_id = actor.id if actor is not None else None
-    record(actor, "contract.signed", contract, before={"status": previous},
-           after={"status": contract.status, "provider_id": contract.provider_id,
-                  "amount_cents": contract.amount_cents})
+    transition(contract, ContractStatus.SIGNED, actor=actor, action="contract.signed",
+               after={"provider_id": contract.provider_id, "amount_cents": contract.amount_cents})
     award = db.session.get(Award, contract.award_id) if contract.award_id else None
     siblings = list(db.session.scalars(select(Contract).where(Contract.project_id == project.id,
                                                               Contract.status != ContractStatus.TERMINATED)))
     if all(c.status == ContractStatus.SIGNED for c in siblings):
         if award is not None and award.status == AwardStatus.IN_NOTICE:
-            award.transition(AwardStatus.CONFIRMED)
             award.closed_at = now
-            record(actor, "award.confirmed", award, after={"status": award.status})
+            transition(award, AwardStatus.CONFIRMED, actor=actor, action="award.confirmed")
         if project.status == ProjectStatus.AWARDED:
-            project.transition(ProjectStatus.IN_PROGRESS)
-            record(actor, "project.status_changed", project, before={"status": ProjectStatus.AWARDED},
-                   after={"status": ProjectStatus.IN_PROGRESS})
+            transition(project, ProjectStatus.IN_PROGRESS, actor=actor, action="project.started")
     return contract
 
 
@@ -432,91 +416,69 @@ def sign_due_contracts(*, now: datetime | None = None) -> list[Contract]:
 
 # ---------------------------------------------------------------- milestones
 
-def _is_provider_member(actor: User | None, contract: Contract) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and actor.role == Role.PROVIDER \
-        and actor.organization_id == contract.provider_id
-
-
 def submit_milestone(actor: User, milestone: Milestone, note: str, *, now: datetime | None = None) -> Milestone:
     """The provider reports a milestone done, with a note on what was delivered."""
     now = now or utcnow()
     contract = milestone.contract
-    if not _is_provider_member(actor, contract):
-        raise PermissionDenied(_l("Only the contracted provider reports its milestones."))
+    policy.require(actor, "contract.report", contract)
     if contract.status != ContractStatus.SIGNED:
         raise Conflict(_l("Milestones can be reported once the contract is signed."))
     note = (note or "").strip()
     if len(note) < 5:
         raise ValidationFailed(_l("Describe what was delivered."), fields={"note": _l("A note is required.")})
-    previous = milestone.transition(MilestoneStatus.SUBMITTED)
     milestone.submitted_at, milestone.submitted_by_id, milestone.submission_note = now, actor.id, note[:5000]
-    record(actor, "milestone.submitted", milestone, before={"status": previous},
-           after={"status": milestone.status, "contract_id": contract.id, "note": milestone.submission_note})
+    transition(milestone, MilestoneStatus.SUBMITTED, actor=actor, action="milestone.submitted",
+               after={"contract_id": contract.id, "note": milestone.submission_note})
     return milestone
 
 
 def return_milestone(actor: User, milestone: Milestone, reason: str, *, now: datetime | None = None) -> Milestone:
     """The official sends a submitted milestone back to the provider, saying why."""
     now = now or utcnow()
-    _require_governs(actor, milestone.contract.project, _l("You cannot review another street's milestones."))
+    policy.require(actor, "contract.manage", milestone)
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValidationFailed(_l("Say what is missing."), fields={"reason": _l("A reason is required.")})
-    previous = milestone.transition(MilestoneStatus.PLANNED)
-    record(actor, "milestone.returned", milestone, before={"status": previous},
-           after={"status": milestone.status, "reason": reason[:2000]})
+    transition(milestone, MilestoneStatus.PLANNED, actor=actor, action="milestone.returned",
+               after={"reason": reason[:2000]})
     return milestone
-
-
-def request_payout_hook(milestone: Milestone) -> Any:
-    """Ask the payments module to pay an approved milestone, when that module exists."""
-    try:
-        hook = importlib.import_module("market.payments.services").request_payout
-    except (ImportError, AttributeError):
-        return None
-    return hook(milestone)
 
 
 def approve_milestone(actor: User, milestone: Milestone, now: datetime | None = None) -> Milestone:
     """The responsible official accepts a submitted milestone (audited), then asks for the payout.
 
-    The payout itself is ``market.payments.services.request_payout(milestone)``, called here when
-    it exists. When every milestone of the contract is approved or paid, the contract is
-    completed, and the project too once all its contracts are.
+    The payout itself is :func:`market.payments.services.request_payout`. When every milestone
+    of the contract is approved or paid, the contract is completed, and the project too once all
+    its contracts are.
     """
     now = now or utcnow()
     contract = milestone.contract
     project = contract.project
-    _require_governs(actor, project, _l("You cannot approve another street's milestones."))
+    policy.require(actor, "contract.manage", milestone)
     if contract.status != ContractStatus.SIGNED:
         raise Conflict(_l("Milestones can be approved once the contract is signed."))
-    previous = milestone.transition(MilestoneStatus.APPROVED)
     milestone.approved_at, milestone.approved_by_id = now, actor.id
-    record(actor, "milestone.approved", milestone, before={"status": previous},
-           after={"status": milestone.status, "contract_id": contract.id, "amount_cents": milestone.amount_cents})
-    request_payout_hook(milestone)
+    transition(milestone, MilestoneStatus.APPROVED, actor=actor, action="milestone.approved",
+               after={"contract_id": contract.id, "amount_cents": milestone.amount_cents})
+    request_payout(milestone, actor=actor, now=now)
     if all(m.status in (MilestoneStatus.APPROVED, MilestoneStatus.PAID) for m in contract.milestones):
-        contract.transition(ContractStatus.COMPLETED)
         contract.ended_at = now
-        record(actor, "contract.completed", contract, before={"status": ContractStatus.SIGNED},
-               after={"status": contract.status})
+        transition(contract, ContractStatus.COMPLETED, actor=actor, action="contract.completed")
         others = db.session.scalars(select(Contract).where(Contract.project_id == project.id,
                                                            Contract.status != ContractStatus.TERMINATED))
         if all(c.status == ContractStatus.COMPLETED for c in others) and project.status == ProjectStatus.IN_PROGRESS:
-            project.transition(ProjectStatus.COMPLETED)
-            record(actor, "project.status_changed", project, before={"status": ProjectStatus.IN_PROGRESS},
-                   after={"status": ProjectStatus.COMPLETED})
+            transition(project, ProjectStatus.COMPLETED, actor=actor, action="project.completed")
     return milestone
 
 
 # ---------------------------------------------------------------- reading
 
 def can_manage_contract(actor: User | None, contract: Contract) -> bool:
-    return _governs(actor, contract.project)
+    return policy.can(actor, "contract.manage", contract)
 
 
 def can_report_on(actor: User | None, contract: Contract) -> bool:
-    return _is_provider_member(actor, contract)
+    return policy.can(actor, "contract.report", contract)
 
 
 def public_awards(status: AwardStatus | None = None) -> Select:
@@ -546,8 +508,9 @@ def pending_approvals(actor: User) -> Select:
             .join(Project, Contract.project_id == Project.id)
             .where(Milestone.status == MilestoneStatus.SUBMITTED, Contract.status == ContractStatus.SIGNED)
             .order_by(Milestone.submitted_at))
-    if actor.role == Role.OFFICIAL and actor.street_id is not None:
-        stmt = stmt.where(Project.street_id == actor.street_id)
+    street = policy.street_filter(actor)
+    if street is not None:
+        stmt = stmt.where(Project.street_id == street)
     return stmt
 
 
@@ -555,6 +518,7 @@ def open_objections(actor: User) -> Select:
     stmt = (select(AwardObjection).join(Award, AwardObjection.award_id == Award.id)
             .join(Project, Award.project_id == Project.id)
             .where(AwardObjection.status == AwardObjectionStatus.OPEN).order_by(AwardObjection.submitted_at))
-    if actor.role == Role.OFFICIAL and actor.street_id is not None:
-        stmt = stmt.where(Project.street_id == actor.street_id)
+    street = policy.street_filter(actor)
+    if street is not None:
+        stmt = stmt.where(Project.street_id == street)
     return stmt

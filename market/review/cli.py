@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from market.accounts.services import find_user_by_email
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.review import adapter, awards, jobs, services
 from market.review.models import MatchRun
 

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from market.web.fields import OptionalIntSelectField, SelectField, choices_of
+from market.ui.fields import OptionalIntSelectField, SelectField, choices_of
 
 
 class RunForm(FlaskForm):

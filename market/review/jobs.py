@@ -5,19 +5,18 @@ The console creates a queued :class:`~market.review.models.MatchRun` and commits
 database session, committing progress as it goes so that the page can poll it.
 
 RQ workers run ``rq worker matching`` with the same environment as the web app
-(``DATABASE_URL``, ``REDIS_URL``); the job builds its own app with :func:`market.create_app`.
+(``DATABASE_URL``, ``REDIS_URL``); the job, :func:`market.worker.run_match_job`, builds its own app.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import traceback
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from market.db import db
+from market.core.db import db
 
 if TYPE_CHECKING:
     from market.review.models import MatchRun
@@ -28,16 +27,8 @@ JOB_TIMEOUT = 3600
 # Seconds to wait for Redis before running a match in this process instead.
 REDIS_TIMEOUT = 1.0
 
-# How an RQ worker gets its application; tests replace it with their app.
-app_factory: Callable[[], Flask] | None = None
-
-
-def _app() -> Flask:
-    if app_factory is not None:
-        return app_factory()
-    from market import create_app
-
-    return create_app()
+# The RQ job, named rather than imported: the worker module builds the whole application.
+RQ_JOB = "market.worker.run_match_job"
 
 
 def execute(app: Flask, run_id: int) -> None:
@@ -64,11 +55,6 @@ def execute(app: Flask, run_id: int) -> None:
             db.session.remove()
 
 
-def run_match_job(run_id: int) -> None:
-    """The RQ job: build an app from the environment and execute the run."""
-    execute(_app(), run_id)
-
-
 def launch(app: Flask, run: MatchRun, *, redis_url: str = "", inline: bool = False) -> Any:
     """Start ``run`` (already committed) in the background and commit the backend that took it.
 
@@ -88,7 +74,7 @@ def launch(app: Flask, run: MatchRun, *, redis_url: str = "", inline: bool = Fal
         try:
             connection = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
             _record_backend(run, "rq")
-            return Queue(QUEUE_NAME, connection=connection).enqueue(run_match_job, run.id, job_timeout=JOB_TIMEOUT)
+            return Queue(QUEUE_NAME, connection=connection).enqueue(RQ_JOB, run.id, job_timeout=JOB_TIMEOUT)
         except RedisError as error:
             log.warning("Redis unreachable (%s); match run %s runs in this process", type(error).__name__, run.id)
     _record_backend(run, "thread")

@@ -2,33 +2,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import AwareDateTime, Base, TimestampMixin, utcnow
-from market.errors import IllegalTransition
+from market.core.db import AwareDateTime, Base, TimestampMixin, utcnow
+from market.core.enums import EnumText, LabelledEnum
+from market.core.policy import Scope
+from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
     from market.projects.models import Project
 
 
-def _move(obj: Any, target: StrEnum, table: dict, what: str) -> StrEnum:
-    current = type(target)(obj.status)
-    if target not in table[current]:
-        raise IllegalTransition(f"A {what} cannot go from {current.value} to {target.value}.")
-    obj.status = target
-    return current
 
 
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+class RunStatus(LabelledEnum):
+    QUEUED = "queued", _l("Queued")
+    RUNNING = "running", _l("Running")
+    SUCCEEDED = "succeeded", _l("Finished")
+    FAILED = "failed", _l("Failed")
 
 
 RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
@@ -39,7 +35,7 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
 }
 
 
-class MatchRun(TimestampMixin, Base):
+class MatchRun(Stateful, TimestampMixin, Base):
     """One run of the matching engine: what was asked, how far it got, and what it proposed.
 
     ``parameters`` holds the selection (project ids) and the options; ``result`` the engine's
@@ -47,6 +43,8 @@ class MatchRun(TimestampMixin, Base):
     """
 
     __tablename__ = "match_runs"
+    __transitions__ = RUN_TRANSITIONS
+    __state_noun__ = "matching run"
     __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +52,7 @@ class MatchRun(TimestampMixin, Base):
     # The street the run was made for: the creator's street, None for district-wide officials.
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))
-    status: Mapped[RunStatus] = mapped_column(String(20), default=RunStatus.QUEUED, index=True)
+    status: Mapped[RunStatus] = mapped_column(EnumText(RunStatus, 20), default=RunStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     progress_note: Mapped[str] = mapped_column(String(200), default="")
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -69,17 +67,18 @@ class MatchRun(TimestampMixin, Base):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     proposals: Mapped[list[MatchProposal]] = relationship(back_populates="run", order_by="MatchProposal.id")
 
-    def transition(self, target: RunStatus) -> RunStatus:
-        return _move(self, target, RUN_TRANSITIONS, "matching run")
+    def policy_scope(self) -> Scope:
+        """A run belongs to the street of the official who made it (the district's for district officials)."""
+        return Scope(street_id=self.street_id, user_id=self.created_by_id)
 
     @property
     def is_finished(self) -> bool:
         return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
 
 
-class DecisionKind(StrEnum):
-    PIN = "pin"
-    FORBID = "forbid"
+class DecisionKind(LabelledEnum):
+    PIN = "pin", _l("Keep (pin)")
+    FORBID = "forbid", _l("Exclude (forbid)")
 
 
 class MatchDecision(Base):
@@ -101,7 +100,7 @@ class MatchDecision(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id", ondelete="CASCADE"))
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("funding_pools.id"))
-    kind: Mapped[DecisionKind] = mapped_column(String(10))
+    kind: Mapped[DecisionKind] = mapped_column(EnumText(DecisionKind, 10))
     reason: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
@@ -109,6 +108,9 @@ class MatchDecision(Base):
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     project: Mapped[Project] = relationship()
+
+    def policy_scope(self) -> Scope:
+        return self.project.policy_scope()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
     @property
@@ -116,11 +118,11 @@ class MatchDecision(Base):
         return self.revoked_at is None
 
 
-class MatchProposalStatus(StrEnum):
-    PROPOSED = "proposed"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SUPERSEDED = "superseded"  # another run's proposal for the project was approved
+class MatchProposalStatus(LabelledEnum):
+    PROPOSED = "proposed", _l("Proposed")
+    APPROVED = "approved", _l("Approved")
+    REJECTED = "rejected", _l("Rejected")
+    SUPERSEDED = "superseded", _l("Superseded")  # another run's proposal for the project was approved
 
 
 MATCH_PROPOSAL_TRANSITIONS: dict[MatchProposalStatus, frozenset[MatchProposalStatus]] = {
@@ -132,7 +134,7 @@ MATCH_PROPOSAL_TRANSITIONS: dict[MatchProposalStatus, frozenset[MatchProposalSta
 }
 
 
-class MatchProposal(Base):
+class MatchProposal(Stateful, Base):
     """What a run proposes for one project: a provider per unit (whole project or lot) and funding.
 
     ``units`` is a list of ``{"lot_id", "provider_id", "cost", "score", "components", "funding":
@@ -140,13 +142,15 @@ class MatchProposal(Base):
     """
 
     __tablename__ = "match_proposals"
+    __transitions__ = MATCH_PROPOSAL_TRANSITIONS
+    __state_noun__ = "match proposal"
     __table_args__ = (UniqueConstraint("run_id", "project_id"),
                       CheckConstraint("cost_cents >= 0", name="cost_non_negative"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    status: Mapped[MatchProposalStatus] = mapped_column(String(20), default=MatchProposalStatus.PROPOSED, index=True)
+    status: Mapped[MatchProposalStatus] = mapped_column(EnumText(MatchProposalStatus, 20), default=MatchProposalStatus.PROPOSED, index=True)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     units: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -158,20 +162,20 @@ class MatchProposal(Base):
 
     run: Mapped[MatchRun] = relationship(back_populates="proposals")
     project: Mapped[Project] = relationship()
-    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
-    def transition(self, target: MatchProposalStatus) -> MatchProposalStatus:
-        return _move(self, target, MATCH_PROPOSAL_TRANSITIONS, "proposal")
+    def policy_scope(self) -> Scope:
+        return self.project.policy_scope()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     @property
     def funded_cents(self) -> int:
         return sum(int(f["amount"]) for f in self.funding)
 
 
-class AwardStatus(StrEnum):
-    IN_NOTICE = "in_notice"  # published (公示); objections may be filed until notice_ends_at
-    CONFIRMED = "confirmed"  # notice over, contracts signed
-    CANCELLED = "cancelled"  # an objection was upheld
+class AwardStatus(LabelledEnum):
+    IN_NOTICE = "in_notice", _l("In public notice")  # published (公示); objections may be filed until notice_ends_at
+    CONFIRMED = "confirmed", _l("Confirmed")  # notice over, contracts signed
+    CANCELLED = "cancelled", _l("Cancelled")  # an objection was upheld
 
 
 AWARD_TRANSITIONS: dict[AwardStatus, frozenset[AwardStatus]] = {
@@ -181,16 +185,18 @@ AWARD_TRANSITIONS: dict[AwardStatus, frozenset[AwardStatus]] = {
 }
 
 
-class Award(TimestampMixin, Base):
+class Award(Stateful, TimestampMixin, Base):
     """An approved proposal, published with its reasons for a notice period before signing."""
 
     __tablename__ = "awards"
+    __transitions__ = AWARD_TRANSITIONS
+    __state_noun__ = "award"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("match_proposals.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))
-    status: Mapped[AwardStatus] = mapped_column(String(20), default=AwardStatus.IN_NOTICE, index=True)
+    status: Mapped[AwardStatus] = mapped_column(EnumText(AwardStatus, 20), default=AwardStatus.IN_NOTICE, index=True)
     # The published reasons: the official's note and the engine's explanation.
     reason: Mapped[str] = mapped_column(Text, default="")
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -202,21 +208,21 @@ class Award(TimestampMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     project: Mapped[Project] = relationship()
+
+    def policy_scope(self) -> Scope:
+        return self.project.policy_scope()
     approved_by: Mapped[User] = relationship(foreign_keys=[approved_by_id])
     objections: Mapped[list[AwardObjection]] = relationship(back_populates="award", order_by="AwardObjection.id")
-
-    def transition(self, target: AwardStatus) -> AwardStatus:
-        return _move(self, target, AWARD_TRANSITIONS, "award")
 
     @property
     def open_objections(self) -> list[AwardObjection]:
         return [o for o in self.objections if o.status == AwardObjectionStatus.OPEN]
 
 
-class AwardObjectionStatus(StrEnum):
-    OPEN = "open"
-    DISMISSED = "dismissed"  # answered; the award stands
-    UPHELD = "upheld"  # answered; the award is cancelled
+class AwardObjectionStatus(LabelledEnum):
+    OPEN = "open", _l("Awaiting answer")
+    DISMISSED = "dismissed", _l("Dismissed")  # answered; the award stands
+    UPHELD = "upheld", _l("Upheld")  # answered; the award is cancelled
 
 
 AWARD_OBJECTION_TRANSITIONS: dict[AwardObjectionStatus, frozenset[AwardObjectionStatus]] = {
@@ -226,10 +232,12 @@ AWARD_OBJECTION_TRANSITIONS: dict[AwardObjectionStatus, frozenset[AwardObjection
 }
 
 
-class AwardObjection(Base):
+class AwardObjection(Stateful, Base):
     """An objection (异议) to an award during its notice period, and the officials' answer."""
 
     __tablename__ = "award_objections"
+    __transitions__ = AWARD_OBJECTION_TRANSITIONS
+    __state_noun__ = "award objection"
     __table_args__ = (CheckConstraint("length(text) > 0", name="text_given"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,13 +245,13 @@ class AwardObjection(Base):
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
-    status: Mapped[AwardObjectionStatus] = mapped_column(String(20), default=AwardObjectionStatus.OPEN, index=True)
+    status: Mapped[AwardObjectionStatus] = mapped_column(EnumText(AwardObjectionStatus, 20), default=AwardObjectionStatus.OPEN, index=True)
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     award: Mapped[Award] = relationship(back_populates="objections")
-    submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
 
-    def transition(self, target: AwardObjectionStatus) -> AwardObjectionStatus:
-        return _move(self, target, AWARD_OBJECTION_TRANSITIONS, "objection")
+    def policy_scope(self) -> Scope:
+        return self.award.project.policy_scope()
+    submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])

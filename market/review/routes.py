@@ -1,18 +1,21 @@
 """The matching console (officials), public award notices (公示), contracts and milestones."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.accounts.permissions import official_required
-from market.bids.models import Bid, BidStatus, Lot
+from market.bids import services as bid_services
+from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.contracts.models import Contract, Milestone
-from market.db import db, utcnow
-from market.errors import DomainError
+from market.core import policy
+from market.core.db import db, utcnow
+from market.core.errors import DomainError
 from market.funds.models import FundingPool
 from market.orgs.models import Organization
 from market.projects.models import Project
@@ -38,9 +41,10 @@ from market.review.models import (
     MatchProposal,
     MatchRun,
 )
-from market.web.formatting import money
-from market.web.forms import apply_field_errors
-from market.web.listing import ListingArgs, run_listing
+from market.ui.formatting import money
+from market.ui.forms import apply_field_errors, require_form
+from market.ui.guard import guard, public
+from market.ui.listing import ListingArgs, parse_listing_args, run_listing
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 GROUP_LIMIT = 300
@@ -49,13 +53,6 @@ PER_PAGE = 50
 
 def _locale() -> str:
     return str(get_locale() or "zh")
-
-
-def _run(run_id: int) -> MatchRun:
-    run = db.get_or_404(MatchRun, run_id)
-    if not services.can_see_run(current_user, run):
-        abort(404)
-    return run
 
 
 def _first_error(form) -> str:
@@ -73,7 +70,7 @@ def _launch(match_run: MatchRun) -> None:
 
 
 @bp.get("/")
-@official_required
+@guard("console.use")
 def console():
     groups = services.matchable_projects(current_user)
     counts = {name: len(projects) for name, projects in groups.items()}
@@ -87,7 +84,7 @@ def console():
 
 
 @bp.post("/runs")
-@official_required
+@guard("console.use")
 def start():
     form = RunForm()
     if not form.validate_on_submit():
@@ -111,9 +108,9 @@ def start():
 
 
 @bp.get("/runs/<int:run_id>")
-@official_required
-def run(run_id: int):
-    match_run = _run(run_id)
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def run(run: MatchRun):
+    match_run = run
     view = services.run_view(match_run, _locale()) if match_run.is_finished else None
     page = max(1, request.args.get("page", 1, type=int) or 1)
     return render_template("review/run.html", run=match_run, view=view, page=page, per_page=PER_PAGE,
@@ -121,20 +118,19 @@ def run(run_id: int):
 
 
 @bp.get("/runs/<int:run_id>/status.json")
-@official_required
-def run_status(run_id: int):
-    match_run = _run(run_id)
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def run_status(run: MatchRun):
+    match_run = run
     return jsonify({"id": match_run.id, "status": match_run.status, "progress": match_run.progress,
                     "note": match_run.progress_note, "finished": match_run.is_finished,
                     "seconds": match_run.seconds})
 
 
 @bp.post("/runs/<int:run_id>/rerun")
-@official_required
-def rerun(run_id: int):
-    EmptyForm().validate_on_submit() or abort(400)
-    match_run = _run(run_id)
-    new_run = services.rerun(current_user, match_run, now=utcnow())
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def rerun(run: MatchRun):
+    require_form(EmptyForm())
+    new_run = services.rerun(current_user, run, now=utcnow())
     db.session.commit()
     _launch(new_run)
     flash(_("Re-running with every decision taken so far."), "success")
@@ -148,9 +144,10 @@ def _decision_form(match_run: MatchRun, project: Project) -> DecisionForm:
     form.kind.choices = [(DecisionKind.PIN.value, _("Keep (pin) this pair")),
                          (DecisionKind.FORBID.value, _("Exclude (forbid) this pair"))]
     locale = _locale()
-    bidders = list(db.session.scalars(select(Organization).join(Bid, Bid.organization_id == Organization.id)
-                                      .where(Bid.project_id == project.id, Bid.status != BidStatus.WITHDRAWN)
-                                      .distinct().order_by(Organization.id)))
+    # IN rather than DISTINCT over a join: PostgreSQL cannot compare the JSON columns DISTINCT would.
+    bidders = list(db.session.scalars(select(Organization).where(Organization.id.in_(
+        select(Bid.organization_id).where(Bid.project_id == project.id, Bid.status != BidStatus.WITHDRAWN)))
+        .order_by(Organization.id)))
     proposed_ids = {int(u["provider_id"]) for p in db.session.scalars(
         select(MatchProposal).where(MatchProposal.run_id == match_run.id, MatchProposal.project_id == project.id))
         for u in p.units if u.get("provider_id") is not None}
@@ -178,9 +175,9 @@ def _decision_form(match_run: MatchRun, project: Project) -> DecisionForm:
 
 
 @bp.get("/runs/<int:run_id>/projects/<int:project_id>")
-@official_required
-def run_project(run_id: int, project_id: int):
-    match_run = _run(run_id)
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def run_project(run: MatchRun, project_id: int):
+    match_run = run
     if project_id not in match_run.parameters.get("project_ids", []):
         abort(404)
     project = db.get_or_404(Project, project_id)
@@ -195,10 +192,11 @@ def run_project(run_id: int, project_id: int):
 
 
 @bp.post("/runs/<int:run_id>/projects/<int:project_id>/decisions")
-@official_required
-def decide(run_id: int, project_id: int):
-    match_run = _run(run_id)
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def decide(run: MatchRun, project_id: int):
+    match_run, run_id = run, run.id
     project = db.get_or_404(Project, project_id)
+    policy.require(current_user, "match.decide", project)
     form = _decision_form(match_run, project)
     if not form.validate_on_submit():
         flash(_first_error(form), "danger")
@@ -215,10 +213,9 @@ def decide(run_id: int, project_id: int):
 
 
 @bp.post("/decisions/<int:decision_id>/revoke")
-@official_required
-def revoke(decision_id: int):
-    EmptyForm().validate_on_submit() or abort(400)
-    decision = db.get_or_404(MatchDecision, decision_id)
+@guard("match.decide", MatchDecision, "decision_id")
+def revoke(decision: MatchDecision):
+    require_form(EmptyForm())
     services.revoke_decision(current_user, decision, now=utcnow())
     db.session.commit()
     flash(_("Decision revoked."), "success")
@@ -228,17 +225,9 @@ def revoke(decision_id: int):
 
 # ---------------------------------------------------------------- approving and rejecting
 
-def _proposal(proposal_id: int) -> MatchProposal:
-    proposal = db.get_or_404(MatchProposal, proposal_id)
-    if not services.can_see_run(current_user, proposal.run):
-        abort(404)
-    return proposal
-
-
 @bp.post("/proposals/<int:proposal_id>/approve")
-@official_required
-def approve(proposal_id: int):
-    proposal = _proposal(proposal_id)
+@guard("match.decide", MatchProposal, "proposal_id")
+def approve(proposal: MatchProposal):
     form = ApproveForm()
     if not form.validate_on_submit():
         flash(_first_error(form), "danger")
@@ -256,9 +245,8 @@ def approve(proposal_id: int):
 
 
 @bp.post("/proposals/<int:proposal_id>/reject")
-@official_required
-def reject(proposal_id: int):
-    proposal = _proposal(proposal_id)
+@guard("match.decide", MatchProposal, "proposal_id")
+def reject(proposal: MatchProposal):
     form = RejectForm()
     if not form.validate_on_submit():
         flash(_("Give a reason (at least %(n)d characters); it is kept in the record.", n=5), "danger")
@@ -272,21 +260,21 @@ def reject(proposal_id: int):
 # ---------------------------------------------------------------- public notices (公示)
 
 @bp.get("/awards")
+@public
 def award_index():
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
-    status = request.args.get("status", "")
-    if status and status not in [s.value for s in AwardStatus]:
-        abort(400)
+    listing = parse_listing_args(request.args, choice_filters={"status": [s.value for s in AwardStatus]})
+    status = listing.filters.get("status", "")
     page = run_listing(Award, awards.public_awards(AwardStatus(status) if status else None),
-                       ListingArgs(page=page_number, per_page=20),
+                       ListingArgs(page=listing.page, per_page=20),
                        order_by=(Award.approved_at.desc(), Award.id.desc()), text_columns=())
     return render_template("review/awards.html", page=page, status=status, now=utcnow())
 
 
 @bp.get("/awards/<int:award_id>")
+@public
 def award(award_id: int):
     item = db.get_or_404(Award, award_id)
-    governs = current_user.is_authenticated and services.governs(current_user, item.project)
+    governs = services.governs(current_user, item.project)
     return render_template("review/award.html", award=item, contracts=awards.contracts_of(item),
                            commitments=awards.commitments_of(item), governs=governs, now=utcnow(),
                            objection_form=ObjectionForm(), answer_form=AnswerForm(),
@@ -304,15 +292,15 @@ def _award_names(item: Award) -> dict[str, dict[int, object]]:
 
 
 @bp.post("/awards/<int:award_id>/objections")
-@login_required
-def object_to(award_id: int):
-    item = db.get_or_404(Award, award_id)
+@guard("award.object", Award, "award_id")
+def object_to(award: Award):
+    item = award
     form = ObjectionForm()
     if not form.validate_on_submit():
         apply_field_errors(form, DomainError(_("Explain the objection (at least %(n)d characters).", n=10)))
         return render_template("review/award.html", award=item, contracts=awards.contracts_of(item),
                                commitments=awards.commitments_of(item), now=utcnow(),
-                               governs=services.governs(current_user, item.project) if current_user.is_official else False,
+                               governs=services.governs(current_user, item.project),
                                objection_form=form, answer_form=AnswerForm(), names=_award_names(item)), 400
     awards.file_objection(current_user, item, form.text.data, now=utcnow())
     db.session.commit()
@@ -321,9 +309,8 @@ def object_to(award_id: int):
 
 
 @bp.post("/objections/<int:objection_id>/answer")
-@official_required
-def answer(objection_id: int):
-    objection = db.get_or_404(AwardObjection, objection_id)
+@guard("award.answer", AwardObjection, "objection_id")
+def answer(objection: AwardObjection):
     form = AnswerForm()
     if not form.validate_on_submit():
         flash(_first_error(form), "danger")
@@ -338,6 +325,7 @@ def answer(objection_id: int):
 # ---------------------------------------------------------------- contracts and milestones
 
 @bp.get("/contracts/<int:contract_id>")
+@public
 def contract(contract_id: int):
     item = db.get_or_404(Contract, contract_id)
     now = utcnow()
@@ -352,18 +340,14 @@ def contract(contract_id: int):
 
 
 @bp.post("/contracts/<int:contract_id>/sign")
-@official_required
-def sign(contract_id: int):
-    EmptyForm().validate_on_submit() or abort(400)
-    item = db.get_or_404(Contract, contract_id)
+@guard("contract.manage", Contract, "contract_id")
+def sign(contract: Contract):
+    require_form(EmptyForm())
+    item = contract
     awards.sign_contract(current_user, item, now=utcnow())
     db.session.commit()
     flash(_("Contract signed."), "success")
     return redirect(url_for("review.contract", contract_id=item.id))
-
-
-def _milestone(milestone_id: int) -> Milestone:
-    return db.get_or_404(Milestone, milestone_id)
 
 
 def _to_contract(milestone: Milestone, message: str, category: str = "success", status: int = 302):
@@ -372,11 +356,8 @@ def _to_contract(milestone: Milestone, message: str, category: str = "success", 
 
 
 @bp.post("/milestones/<int:milestone_id>/submit")
-@login_required
-def submit_milestone(milestone_id: int):
-    milestone = _milestone(milestone_id)
-    if not awards.can_report_on(current_user, milestone.contract):  # refused before the form is read
-        abort(403)
+@guard("contract.report", Milestone, "milestone_id")
+def submit_milestone(milestone: Milestone):
     form = MilestoneSubmitForm()
     if not form.validate_on_submit():
         return _to_contract(milestone, _("Describe what was delivered."), "danger", 303)
@@ -386,27 +367,76 @@ def submit_milestone(milestone_id: int):
 
 
 @bp.post("/milestones/<int:milestone_id>/approve")
-@official_required
-def approve_milestone(milestone_id: int):
-    EmptyForm().validate_on_submit() or abort(400)
-    milestone = _milestone(milestone_id)
+@guard("contract.manage", Milestone, "milestone_id")
+def approve_milestone(milestone: Milestone):
+    require_form(EmptyForm())
     awards.approve_milestone(current_user, milestone, now=utcnow())
     db.session.commit()
     return _to_contract(milestone, _("Milestone approved."))
 
 
 @bp.post("/milestones/<int:milestone_id>/return")
-@official_required
-def return_milestone(milestone_id: int):
-    milestone = _milestone(milestone_id)
-    if not awards.can_manage_contract(current_user, milestone.contract):
-        abort(403)
+@guard("contract.manage", Milestone, "milestone_id")
+def return_milestone(milestone: Milestone):
     form = MilestoneReturnForm()
     if not form.validate_on_submit():
         return _to_contract(milestone, _("Say what is missing."), "danger", 303)
     awards.return_milestone(current_user, milestone, form.reason.data, now=utcnow())
     db.session.commit()
     return _to_contract(milestone, _("Milestone sent back to the provider."))
+
+
+# ---------------------------------------------------------------- the project page's bidding panel
+# (here rather than in market.bids: it shows the award too, which this domain decides)
+
+@dataclass
+class BiddingPanel:
+    tender: Tender | None
+    lots: list[Lot]
+    accepts_bids: bool
+    closed: bool
+    time_left: str
+    public_count: int | None
+    my_bids: list[Bid]
+    can_bid: bool
+    problems: list[str]
+    reviews: bool
+    award: object | None
+    contracts: list
+    awaiting_opening: bool
+
+
+@bp.app_template_global("bidding_panel")
+def bidding_panel(project: Project) -> BiddingPanel:
+    """What the project page shows about bidding, for the current user (never another's bid)."""
+    now = utcnow()
+    tender = bid_services.tender_of(project)
+    closed = bid_services.bidding_closed(project, now)
+    accepts = bid_services.accepts_bids(project, now)
+    time_left = ""
+    if project.bid_deadline is not None and not closed:
+        time_left = format_timedelta(project.bid_deadline - now, add_direction=True, threshold=1.1)
+    mine: list[Bid] = []
+    problems: list[str] = []
+    user = current_user if current_user.is_authenticated else None
+    if user is not None and user.role == Role.PROVIDER and user.organization_id:
+        mine = list(db.session.scalars(select(Bid).where(Bid.project_id == project.id,
+                                                         Bid.organization_id == user.organization_id)
+                                       .order_by(Bid.lot_seq)))
+        if accepts:
+            problems = bid_services.eligibility_problems(user.organization, project, now)
+    award = awards.latest_award(project)
+    reviewing = bid_services.reviews(user, project)
+    lots = bid_services.lots_of(project)
+    covered = {b.lot_seq for b in mine if b.is_active}
+    room_left = not covered if not lots else any(lot.seq not in covered for lot in lots)
+    return BiddingPanel(
+        tender=tender, lots=lots, accepts_bids=accepts, closed=closed, time_left=time_left,
+        public_count=bid_services.public_bid_count(project, now), my_bids=mine,
+        can_bid=accepts and user is not None and user.role == Role.PROVIDER and not problems and room_left,
+        problems=problems, reviews=reviewing, award=award,
+        contracts=awards.contracts_of(award) if award is not None else [],
+        awaiting_opening=reviewing and tender is not None and closed and not tender.is_opened)
 
 
 # ---------------------------------------------------------------- dashboard helpers
@@ -417,7 +447,7 @@ bp.add_app_template_global(status_label, "status_label")
 @bp.app_template_global("review_work")
 def review_work() -> dict[str, object]:
     """Counts and items for an official's dashboard."""
-    if not current_user.is_authenticated or not current_user.is_official:
+    if not policy.can(current_user, "console.use"):
         return {}
     from market.bids.services import projects_awaiting_opening
 

@@ -16,11 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 
 from market.accounts.models import Role, User
-from market.audit.services import record
 from market.bids.models import Lot
 from market.contracts.models import Contract, ContractStatus
-from market.db import db, utcnow
-from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core import policy
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, NotFound, ValidationFailed
+from market.core.state import transition
 from market.funds.models import FundingPool
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
@@ -36,19 +38,17 @@ GROUPS = ("evaluating", "micro", "public_benefit")
 # ---------------------------------------------------------------- scope
 
 def require_official(actor: User | None) -> User:
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_official:
-        raise PermissionDenied(_l("Only officials use the matching console."))
+    policy.require(actor, "console.use")
     return actor
 
 
 def governs(actor: User, project: Project) -> bool:
-    return actor.is_official and actor.governs_street(project.street_id)
+    return policy.can(actor, "match.decide", project)
 
 
 def _scoped(stmt: Select, actor: User) -> Select:
-    if actor.role == Role.OFFICIAL and actor.street_id is not None:
-        return stmt.where(Project.street_id == actor.street_id)
-    return stmt
+    street = policy.street_filter(actor)
+    return stmt.where(Project.street_id == street) if street is not None else stmt
 
 
 def matchable_query(actor: User, group: str) -> Select:
@@ -157,8 +157,8 @@ def execute_run(run: MatchRun, *, now: datetime | None = None,
     """
     now = now or utcnow()
     save = checkpoint or (lambda: None)
-    run.transition(RunStatus.RUNNING)
     run.started_at = utcnow()
+    transition(run, RunStatus.RUNNING, actor=None, action="match_run.started")
     set_progress(run, 5, "loading")
     save()
     started = time.perf_counter()
@@ -177,19 +177,17 @@ def execute_run(run: MatchRun, *, now: datetime | None = None,
     run.seconds = round(time.perf_counter() - started, 3)
     run.finished_at = utcnow()
     set_progress(run, 100, "done")
-    run.transition(RunStatus.SUCCEEDED)
-    record(None, "match_run.finished", run, after={"status": result["status"], "seconds": run.seconds,
-                                                   "assignments": len(result["assignments"]),
-                                                   "unmatched": len(result["unmatched"])})
+    transition(run, RunStatus.SUCCEEDED, actor=None, action="match_run.finished",
+               after={"result": result["status"], "seconds": run.seconds,
+                      "assignments": len(result["assignments"]), "unmatched": len(result["unmatched"])})
     return run
 
 
 def fail_run(run: MatchRun, message: str) -> MatchRun:
-    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-        run.transition(RunStatus.FAILED)
     run.error = message[:4000]
     run.finished_at = utcnow()
-    record(None, "match_run.failed", run, after={"error": run.error[:500]})
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        transition(run, RunStatus.FAILED, actor=None, action="match_run.failed", after={"error": run.error[:500]})
     return run
 
 
@@ -238,8 +236,7 @@ def add_decision(actor: User, run: MatchRun, data: DecisionInput, *, now: dateti
     project = db.session.get(Project, data.project_id)
     if project is None:
         raise NotFound(_l("Not found."))
-    if not governs(actor, project):
-        raise PermissionDenied(_l("You cannot take decisions on another street's project."))
+    policy.require(actor, "match.decide", project)
     if (data.provider_id is None) == (data.pool_id is None):
         raise ValidationFailed(_l("Choose either a provider or a pool."), fields={"provider_id": _l("Required.")})
     if data.provider_id is not None and db.session.get(Organization, data.provider_id) is None:
@@ -272,9 +269,7 @@ def add_decision(actor: User, run: MatchRun, data: DecisionInput, *, now: dateti
 
 def revoke_decision(actor: User, decision: MatchDecision, *, now: datetime | None = None) -> MatchDecision:
     now = now or utcnow()
-    require_official(actor)
-    if not governs(actor, decision.project):
-        raise PermissionDenied(_l("You cannot take decisions on another street's project."))
+    policy.require(actor, "match.decide", decision.project)
     if decision.revoked_at is not None:
         raise Conflict(_l("This decision was already revoked."))
     decision.revoked_at, decision.revoked_by_id = now, actor.id
@@ -286,14 +281,11 @@ def reject_proposal(actor: User, proposal: MatchProposal, reason: str, *,
                     now: datetime | None = None) -> MatchProposal:
     """Turn a proposal down, with a mandatory reason (nothing else changes)."""
     now = now or utcnow()
-    require_official(actor)
+    policy.require(actor, "match.decide", proposal.project)
     reason = _reason(reason)
-    if not governs(actor, proposal.project):
-        raise PermissionDenied(_l("You cannot decide on another street's project."))
-    previous = proposal.transition(MatchProposalStatus.REJECTED)
     proposal.decided_by_id, proposal.decided_at, proposal.decision_reason = actor.id, now, reason
-    record(actor, "match_proposal.rejected", proposal, before={"status": previous},
-           after={"status": proposal.status, "reason": reason, "project_id": proposal.project_id})
+    transition(proposal, MatchProposalStatus.REJECTED, actor=actor, action="match_proposal.rejected",
+               after={"reason": reason, "project_id": proposal.project_id})
     return proposal
 
 
@@ -465,15 +457,12 @@ def run_view(run: MatchRun, locale: str) -> RunView:
 
 def recent_runs(actor: User, limit: int = 20) -> list[MatchRun]:
     stmt = select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)
-    if actor.role == Role.OFFICIAL and actor.street_id is not None:
-        stmt = stmt.where(MatchRun.street_id == actor.street_id)
+    street = policy.street_filter(actor)
+    if street is not None:
+        stmt = stmt.where(MatchRun.street_id == street)
     return list(db.session.scalars(stmt))
 
 
 def can_see_run(actor: User, run: MatchRun) -> bool:
     """District-wide officials see every run; a street official the runs made for their street."""
-    if not actor.is_official:
-        return False
-    if actor.role == Role.ADMIN or actor.street_id is None:
-        return True
-    return run.street_id == actor.street_id
+    return policy.can(actor, "run.view", run)

@@ -1,22 +1,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from market.accounts.models import Role, User
 from market.accounts.services import residents_awaiting_verification
-from market.db import db
+from market.core.db import db
 from market.funds.models import FundingPool
-from market.orgs.models import Organization, OrgKind, VerificationState
+from market.orgs.models import Organization, OrgKind
+from market.orgs.services import verification_queue
 from market.projects.models import Project, ProjectStatus
 from market.projects.services import PUBLIC_STATUSES, projects_of
-from market.web.safety import safe_next_url
+from market.ui.guard import guard, public
+from market.ui.safety import safe_next_url
 
 bp = Blueprint("web", __name__)
 
 
 @bp.get("/")
+@public
 def index():
     counts = {
         "projects": db.session.scalar(select(func.count(Project.id)).where(Project.status.in_(PUBLIC_STATUSES))),
@@ -32,12 +35,14 @@ def index():
 
 
 @bp.get("/open-data")
+@public
 def open_data():
     """What the open-data exports contain and where to download them."""
     return render_template("web/open_data.html")
 
 
 @bp.get("/lang/<code>")
+@public
 def set_language(code: str):
     """The language switch: remembered in the session, then back to where the user was."""
     from flask import current_app
@@ -48,7 +53,7 @@ def set_language(code: str):
 
 
 @bp.get("/dashboard")
-@login_required
+@guard("account.view_own")
 def dashboard():
     user: User = current_user
     context: dict = {"my_projects": db.session.scalars(projects_of(user).limit(20)).all()}
@@ -56,14 +61,15 @@ def dashboard():
         context["my_pools"] = db.session.scalars(
             select(FundingPool).where(FundingPool.funder_id == user.organization_id)).all()
     if user.role in (Role.OFFICIAL, Role.ADMIN):
-        context["pending_orgs"] = db.session.scalar(select(func.count(Organization.id)).where(
-            Organization.verification_state == VerificationState.PENDING))
+        context["pending_orgs"] = db.session.scalar(select(func.count()).select_from(
+            verification_queue(user).subquery()))
         context["pending_residents"] = db.session.scalar(
             select(func.count()).select_from(residents_awaiting_verification(user).subquery()))
     return render_template("web/dashboard.html", **context)
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))

@@ -34,7 +34,7 @@ def live_server(tmp_path_factory):
 
     from market import create_app
     from market.config import TestConfig
-    from market.db import db
+    from market.core.db import db
     from market.demo.loader import load_demo
 
     instance = tmp_path_factory.mktemp("e2e")
@@ -59,7 +59,7 @@ live_app: dict = {}
 
 def query(fn):
     """Run ``fn(session)`` against the served app's database and return its result."""
-    from market.db import db
+    from market.core.db import db
 
     with live_app["app"].app_context():
         return fn(db.session)

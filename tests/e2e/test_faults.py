@@ -45,18 +45,31 @@ def _demo_app(tmp_path):
     """An app on a fresh SQLite file with the demo data, and the environment gunicorn serves it with."""
     from market import create_app
     from market.config import TestConfig
-    from market.db import db
+    from market.core.db import db
     from market.demo.loader import load_demo
 
     url = f"sqlite:///{tmp_path / 'faults.db'}"
-    app = create_app(TestConfig(url, instance_path=str(tmp_path)))
+    config = TestConfig(url, instance_path=str(tmp_path))
+    # The servers and this process sign the audit chain with one key and share one checkpoint log.
+    config.AUDIT_CHECKPOINTS = str(tmp_path / "audit-checkpoints.jsonl")
+    app = create_app(config)
     with app.app_context():
         db.create_all()
         load_demo(db.session)
         db.session.commit()
     env = {**os.environ, "DATABASE_URL": url, "MARKET_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "fault-test",
-           "MARKET_LOGIN_RATE_LIMIT": "100000 per minute"}
+           "MARKET_LOGIN_RATE_LIMIT": "100000 per minute", "MARKET_AUDIT_KEYS": config.AUDIT_KEYS,
+           "MARKET_AUDIT_CHECKPOINTS": config.AUDIT_CHECKPOINTS}
     return app, env
+
+
+def _records_prove_themselves(env: dict) -> None:
+    """After a kill: ``flask ledger check`` and ``flask audit verify`` pass on what the servers wrote."""
+    flask = str(Path(sys.executable).parent / "flask")
+    for command in (["ledger", "check"], ["audit", "verify"]):
+        result = subprocess.run([flask, "--app", "wsgi", *command], env=env, capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parents[2], timeout=600)
+        assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-2000:])
 
 
 @pytest.fixture
@@ -65,7 +78,7 @@ def voting_site(tmp_path):
     from werkzeug.security import generate_password_hash
 
     from market.accounts.models import Role, User
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
     from market.micro.models import MicroRound, RoundPhase
 
     app, env = _demo_app(tmp_path)
@@ -96,7 +109,7 @@ def test_killed_server_loses_no_acknowledged_ballot(voting_site):
 
 def _vote_kill_and_check(voting_site, server, port, round_id):
     from market.accounts.models import User
-    from market.db import db
+    from market.core.db import db
     from market.micro.models import Ballot
 
     acknowledged: dict[str, set[int]] = {}
@@ -157,6 +170,7 @@ def _vote_kill_and_check(voting_site, server, port, round_id):
             stored = db.session.scalar(select(db.func.count(Ballot.id)).where(Ballot.voter_id.in_(
                 select(User.id).where(User.email.like("fault.voter.%")))))
             assert stored >= len(acknowledged)
+        _records_prove_themselves(voting_site["env"])
     finally:
         os.killpg(restarted.pid, signal.SIGTERM)
         restarted.wait(timeout=30)
@@ -171,7 +185,7 @@ APPROVAL_THREADS = 4
 def approving_site(tmp_path):
     """A demo database with a fresh match run of the district official, ready to approve, served by gunicorn."""
     from market.accounts.models import User
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
     from market.demo.data import DEMO_PASSWORD
     from market.funds.models import FundingPool
     from market.review import adapter, jobs, services
@@ -255,9 +269,9 @@ def test_killed_server_loses_no_acknowledged_approval(approving_site):
 
 
 def _check_approvals(site, acknowledged: set[int]) -> None:
-    from market.audit.services import verify_chain
     from market.contracts.models import Contract
-    from market.db import db
+    from market.core.audit import verify_chain
+    from market.core.db import db
     from market.funds.models import FundingCommitment, FundingPool
     from market.projects.models import ProjectStatus
     from market.review.models import Award, MatchProposal, MatchProposalStatus
@@ -282,3 +296,4 @@ def _check_approvals(site, acknowledged: set[int]) -> None:
             assert site["pools_before"][pool_id] - remaining == reserved.get(pool_id, 0), pool_id
             assert remaining >= 0
         assert verify_chain().ok
+    _records_prove_themselves(site["env"])

@@ -41,7 +41,7 @@ def test_provider_submits_a_sealed_bid(page, language):
     from market.accounts.models import User
     from market.bids.models import Bid, Lot
     from market.bids.services import eligibility_problems
-    from market.db import utcnow
+    from market.core.db import utcnow
     from market.projects.models import Project, ProjectKind, ProjectStatus
 
     def biddable(session):

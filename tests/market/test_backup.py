@@ -4,9 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
-from market.audit.services import record
-from market.db import db
+from market.core.audit import AuditEvent, record
+from market.core.db import db
 from market.projects.models import Project
 
 

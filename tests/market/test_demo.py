@@ -1,4 +1,4 @@
-"""The demo data loader: counts, bilingual content, consistency, determinism and the CLI."""
+"""The demo data loader: counts, bilingual content, consistency, the platform's rules, determinism and the CLI."""
 from __future__ import annotations
 
 import hashlib
@@ -8,41 +8,53 @@ from datetime import UTC
 import pytest
 from sqlalchemy import func, select
 
-from market import config as market_config
-from market import create_app
 from market.accounts.models import Role, User
 from market.accounts.services import find_user_by_email
-from market.audit.services import verify_chain
-from market.db import db
+from market.core import ledger
+from market.core.audit import AuditEvent, verify_chain
+from market.core.db import db
 from market.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, SOCIAL_FUND_NAME, DemoLoadError, load_demo
 from market.demo.data import REFERENCE_TIME
-from market.funds.models import FundingPool
+from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import Category, Community, Street
 from market.geo.taxonomy import CATEGORIES
 from market.orgs.models import Organization, OrgKind, VerificationState
+from market.payments.models import PaymentMethod, PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
+from tests.market.demo_helpers import demo_databases
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def _fresh_app(tmp_path_factory):
-    app = create_app(market_config.TestConfig("sqlite://", instance_path=str(tmp_path_factory.mktemp("instance"))))
-    with app.app_context():
-        db.create_all()
-    return app
+def _fresh_app(tmp_path_factory, databases):
+    return databases.app(str(tmp_path_factory.mktemp("instance")))
 
 
 def _digest() -> str:
-    rows = db.session.execute(select(Project.id, Project.title, Project.title_en, Project.budget_cents,
-                                     Project.funded_cents, Project.status, Project.street_id, Project.community_id,
-                                     Project.bid_deadline, Project.owner_id, Project.organization_id)
-                              .order_by(Project.id))
-    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+    rows = [db.session.execute(select(Project.id, Project.title, Project.title_en, Project.budget_cents,
+                                      Project.funded_cents, Project.status, Project.street_id, Project.community_id,
+                                      Project.bid_deadline, Project.owner_id, Project.organization_id)
+                               .order_by(Project.id)).all(),
+            db.session.execute(select(PaymentOrder.id, PaymentOrder.purpose, PaymentOrder.status,
+                                      PaymentOrder.amount_cents, PaymentOrder.project_id, PaymentOrder.pool_id,
+                                      PaymentOrder.payer_id, PaymentOrder.confirmed_by_id, PaymentOrder.paid_at)
+                               .order_by(PaymentOrder.id)).all(),
+            # (not occurred_at: the match run's approvals reserve money at the wall clock's time)
+            db.session.execute(select(ledger.Transfer.id, ledger.Transfer.movement, ledger.Transfer.amount_cents,
+                                      ledger.Transfer.key, ledger.Transfer.reference_id, ledger.Transfer.project_id)
+                               .order_by(ledger.Transfer.id)).all()]
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    app = _fresh_app(tmp_path_factory)
+def databases(request):
+    with demo_databases(request.config.getoption("--db-url")) as databases:
+        yield databases
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory, databases):
+    app = _fresh_app(tmp_path_factory, databases)
     with app.app_context():
         counts = load_demo(db.session)
         db.session.commit()
@@ -89,18 +101,31 @@ def test_streets_and_communities(ctx):
 
 def test_social_construction_fund(ctx):
     fund = db.session.scalar(select(FundingPool).where(FundingPool.name == SOCIAL_FUND_NAME))
-    assert fund.total_cents == 30_000_000 * 100
+    assert fund.declared_cents == fund.received_cents == 30_000_000 * 100
     assert fund.max_share_percent == 50
     assert fund.max_grant_cents == 500_000 * 100
     assert fund.year == 2026 and fund.is_open
     assert fund.funder.kind == OrgKind.GOVERNMENT
     official = find_user_by_email("official@demo.futian.example")
-    assert official.organization_id == fund.funder_id
+    finance = find_user_by_email("finance@demo.futian.example")
+    assert official.organization_id == finance.organization_id == fund.funder_id
+    # Four eyes: one official of the bureau requested the appropriation, another confirmed it.
+    (order,) = db.session.scalars(select(PaymentOrder).where(PaymentOrder.pool_id == fund.id)).all()
+    assert order.purpose == PaymentPurpose.APPROPRIATION and order.method == PaymentMethod.TREASURY
+    assert order.status == PaymentStatus.PAID and order.amount_cents == 30_000_000 * 100 and order.document_ref
+    assert (order.payer_id, order.confirmed_by_id) == (official.id, finance.id)
+    # The marketplace's history committed ¥7.36 million of it; this year's pledges and campaign took a little more.
+    committed = db.session.scalar(select(func.sum(FundingCommitment.amount_cents)).where(
+        FundingCommitment.pool_id == fund.id, FundingCommitment.status != CommitmentStatus.RELEASED))
+    assert committed >= 7_360_000 * 100
+    assert 20_000_000 * 100 < fund.remaining_cents <= 22_640_000 * 100
 
 
 def test_pools_are_consistent(ctx):
     pools = db.session.scalars(select(FundingPool)).all()
-    assert all(0 <= p.remaining_cents <= p.total_cents for p in pools)
+    assert all(0 <= p.remaining_cents <= p.received_cents <= p.declared_cents for p in pools)
+    assert any(p.received_cents < p.declared_cents for p in pools)  # money declared, not all arrived yet
+    assert sum(p.remaining_cents > 0 for p in pools) > 0.7 * len(pools)
     assert all(p.name_en and p.description and p.description_en for p in pools)
     assert any(not p.is_open for p in pools) and any(p.streets for p in pools)
     funders = {p.funder.kind for p in pools}
@@ -179,6 +204,7 @@ def test_demo_accounts(ctx):
         user = find_user_by_email(account.email)
         assert user is not None, account.email
         assert user.role == account.role
+    assert find_user_by_email("finance@demo.futian.example").street_id is None
     assert {a.role for a in DEMO_ACCOUNTS} == set(Role)
     assert find_user_by_email("admin@demo.futian.example").check_password(DEMO_PASSWORD)
     street = db.session.scalar(select(Street).where(Street.name == "福田街道"))
@@ -205,6 +231,67 @@ def test_audit_chain(ctx):
     assert result.exit_code == 0, result.output
 
 
+def test_demo_obeys_the_money_rules(ctx):
+    """Demo data is created through the same services, so it obeys the same rules."""
+    report = ledger.check()
+    assert report.ok, report.problems[:10]
+    assert report.transfers > 1000
+    assert verify_chain().ok
+    district = {u.id for u in db.session.scalars(select(User).where(User.role == Role.OFFICIAL,
+                                                                    User.street_id.is_(None)))}
+    pools = db.session.scalars(select(FundingPool)).all()
+    for pool in pools:
+        # Every yuan a pool received came from outside through a confirmed appropriation or top-up.
+        arrived = db.session.scalars(select(PaymentOrder).where(PaymentOrder.pool_id == pool.id,
+                                                                PaymentOrder.status == PaymentStatus.PAID)).all()
+        assert pool.received_cents == sum(o.amount_cents for o in arrived), pool.name
+        for order in arrived:
+            assert order.confirmed_by_id is not None and order.confirmed_by_id != order.payer_id
+            if order.purpose == PaymentPurpose.APPROPRIATION:
+                assert pool.funder.kind == OrgKind.GOVERNMENT
+                assert db.session.get(User, order.confirmed_by_id).organization_id == pool.funder_id
+            else:
+                assert order.purpose == PaymentPurpose.POOL_TOPUP and order.method == PaymentMethod.BANK_TRANSFER
+                assert order.confirmed_by_id in district
+                assert db.session.get(User, order.payer_id).organization_id == pool.funder_id
+        transfers = db.session.scalars(
+            select(ledger.Transfer).join(ledger.Posting, ledger.Posting.transfer_id == ledger.Transfer.id)
+            .where(ledger.Posting.account_kind == ledger.AccountKind.POOL, ledger.Posting.account_ref == pool.id,
+                   ledger.Posting.amount_cents > 0,
+                   ledger.Transfer.movement.in_((ledger.Movement.TOP_UP, ledger.Movement.APPROPRIATION,
+                                                 ledger.Movement.OPENING)))).all()
+        assert sorted(t.key for t in transfers) == sorted(f"payment_order:{o.id}" for o in arrived), pool.name
+    # Projects received money only by confirmed transfers, released pledges and campaign matches.
+    paid = {f"payment_order:{o.id}": o for o in db.session.scalars(select(PaymentOrder).where(
+        PaymentOrder.purpose == PaymentPurpose.DONATION, PaymentOrder.status == PaymentStatus.PAID))}
+    into_projects = db.session.execute(
+        select(ledger.Transfer.movement, ledger.Transfer.key, ledger.Posting.account_ref, ledger.Posting.amount_cents)
+        .join(ledger.Posting, ledger.Posting.transfer_id == ledger.Transfer.id)
+        .where(ledger.Posting.account_kind == ledger.AccountKind.PROJECT)).all()
+    assert {row.movement for row in into_projects} == {ledger.Movement.DONATION, ledger.Movement.PLEDGE_RELEASE,
+                                                        ledger.Movement.CAMPAIGN_MATCH}
+    for row in into_projects:
+        if row.movement == ledger.Movement.DONATION:
+            order = paid[row.key]
+            assert (order.project_id, order.amount_cents) == (row.account_ref, row.amount_cents)
+            assert order.confirmed_by_id is not None
+    assert len({row.account_ref for row in into_projects}) == db.session.scalar(
+        select(func.count(Project.id)).where(Project.funded_cents > 0)) > 100
+
+
+def test_verified_organisations_carry_their_verified_facts(ctx):
+    orgs = db.session.scalars(select(Organization)).all()
+    verified = [o for o in orgs if o.verification_state == VerificationState.VERIFIED]
+    assert verified and all(o.verified_facts == o.current_facts() for o in verified)
+    assert all(o.verified_facts is None for o in orgs if o.verification_state != VerificationState.VERIFIED)
+    assert all(o.verification_note for o in orgs if o.verification_state == VerificationState.REJECTED)
+    events = {int(e.object_id): e for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "organization.verified"))}
+    assert set(events) == {o.id for o in verified}
+    sample = verified[len(verified) // 2]
+    assert events[sample.id].after == {"verification_state": "verified", "facts": sample.verified_facts}
+
+
 def test_cli_refuses_or_skips_a_non_empty_database(ctx):
     runner = ctx.test_cli_runner()
     result = runner.invoke(args=["demo", "load", "--if-empty"])
@@ -218,25 +305,26 @@ def test_cli_refuses_or_skips_a_non_empty_database(ctx):
         load_demo(db.session)
 
 
-def test_deterministic_cli_load_and_scale(demo_app, tmp_path_factory):
+def test_deterministic_cli_load_and_scale(demo_app, tmp_path_factory, databases):
     with demo_app.app_context():
         expected = _digest()
-    app = _fresh_app(tmp_path_factory)
+    app = _fresh_app(tmp_path_factory, databases)
     result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "projects" in result.output
     with app.app_context():
         assert _digest() == expected
-    scaled = _fresh_app(tmp_path_factory)
+    scaled = _fresh_app(tmp_path_factory, databases)
     with scaled.app_context():
         counts = load_demo(db.session, scale=2)
         assert counts["projects"] == 2 * 566
+        assert ledger.check().ok and counts["ledger_transfers"] > demo_app.config["DEMO_COUNTS"]["ledger_transfers"]
         assert counts["organizations"] == demo_app.config["DEMO_COUNTS"]["organizations"]
         assert counts["funding_pools"] == demo_app.config["DEMO_COUNTS"]["funding_pools"]
 
 
-def test_categories_inserted_only_when_missing(tmp_path_factory):
-    app = _fresh_app(tmp_path_factory)
+def test_categories_inserted_only_when_missing(tmp_path_factory, databases):
+    app = _fresh_app(tmp_path_factory, databases)
     with app.app_context():
         db.session.add(Category(code="elderly_care", name="养老服务", name_en="Elderly care", sort_order=0))
         db.session.commit()

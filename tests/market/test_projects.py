@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
-from market.db import db
-from market.errors import IllegalTransition
+from market.core.audit import AuditEvent
+from market.core.db import db
+from market.core.errors import IllegalTransition
+from market.core.state import transition
 from market.projects.models import PROJECT_TRANSITIONS, Project, ProjectKind, ProjectStatus
 
 
@@ -18,7 +19,7 @@ def test_every_illegal_transition_raises(make_project, start):
         if target in PROJECT_TRANSITIONS[start]:
             continue
         with pytest.raises(IllegalTransition):
-            project.transition(target)
+            transition(project, target, actor=None)
         assert project.status == start
 
 
@@ -32,6 +33,7 @@ def test_legal_transition_is_audited(browser, make_user, make_project):
     assert project.status == ProjectStatus.OPEN and project.published_at is not None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "project.status_changed"))
     assert event.before == {"status": "draft"} and event.after == {"status": "open"}
+    assert event.actor_id == official.id and event.object_id == str(project.id)
 
 
 def test_illegal_transition_over_http_is_a_409_and_changes_nothing(browser, make_user, make_project):
@@ -129,9 +131,14 @@ def test_provider_member_of_same_org_can_edit(browser, make_user, make_org, make
     assert project.title == "新标题"
 
 
-def test_drafts_are_hidden_from_the_public(client, make_project):
+def test_drafts_are_hidden_from_the_public(client, browser, make_project, make_user):
     draft = make_project(status=ProjectStatus.DRAFT)
-    assert client.get(f"/projects/{draft.id}").status_code == 404
+    # A visitor is asked to log in, exactly as for a project that does not exist: nothing is revealed.
+    hidden, missing = client.get(f"/projects/{draft.id}"), client.get("/projects/999999")
+    assert hidden.status_code == missing.status_code == 302
+    assert hidden.headers["Location"].split("?")[0] == missing.headers["Location"].split("?")[0]
+    browser.login(make_user(Role.PROVIDER))
+    assert browser.get(f"/projects/{draft.id}").status_code == 404
     assert client.get(f"/api/v1/projects/{draft.id}").status_code == 404
     assert client.get("/api/v1/projects").get_json()["total"] == 0
 

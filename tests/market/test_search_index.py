@@ -16,7 +16,7 @@ def test_index_follows_inserts_and_edits(client, make_project):
     second = make_project(title="景田社区书法班", title_en="Calligraphy class in Jingtian")
     ids = {i["id"] for i in client.get("/api/v1/projects?q=书法").get_json()["items"]}
     assert ids == {first.id, second.id}
-    from market.db import db
+    from market.core.db import db
 
     second.title, second.title_en = "景田社区象棋班", "Chess club in Jingtian"
     db.session.commit()
@@ -63,7 +63,7 @@ def test_requests_leave_the_freshness_check_to_a_background_thread(client, make_
 
 def test_warming_builds_the_indexes_before_any_search(app, make_project):
     from market.search import index
-    from market.search.warm import warm_search_indexes
+    from market.web.warm import warm_search_indexes
 
     make_project(title="梅林社区书法班")
     index._indexes.clear()
@@ -75,7 +75,7 @@ def test_warming_builds_the_indexes_before_any_search(app, make_project):
 
 def test_warming_survives_a_database_that_is_away(app, monkeypatch, caplog):
     from market.search import index
-    from market.search.warm import warm_search_indexes
+    from market.web.warm import warm_search_indexes
 
     def unreachable(self, session):
         raise ConnectionError("database away")
@@ -91,7 +91,7 @@ def test_an_edit_stamped_by_a_lagging_clock_is_still_found(client, make_project)
 
     from sqlalchemy import update
 
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
     from market.projects.models import Project
 
     ahead = make_project(title="梅林社区书法班")

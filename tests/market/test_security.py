@@ -56,7 +56,7 @@ REDIS_AWAY_SCRIPT = """
 import sys
 from market import create_app
 from market.config import TestConfig
-from market.db import db
+from market.core.db import db
 
 config = TestConfig("sqlite:///" + sys.argv[1], instance_path=sys.argv[2])
 config.REDIS_URL = config.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:1/0"
@@ -119,7 +119,7 @@ def test_an_oversize_request_gets_a_clear_413(app, browser, monkeypatch):
 
 def test_file_fields_tell_the_browser_their_limits(browser, make_user, geo):
     """The browser refuses too many or too large files before sending (market/static/js/upload-limits.js)."""
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
     from market.micro.models import MicroRound, RoundPhase
 
     official = make_user(Role.OFFICIAL, street=geo.streets[0])
@@ -132,3 +132,55 @@ def test_file_fields_tell_the_browser_their_limits(browser, make_user, geo):
     page = browser.get(f"/micro/rounds/{round_.id}/proposals/new").get_data(as_text=True)
     assert 'data-max-bytes="5242880"' in page and 'data-max-files="6"' in page
     assert "is larger than 5 MB" in page and "upload-limits.js" in page
+
+
+# ---------------------------------------------------------------- absurd input never makes a 500
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_header_splitting_in_the_language_switch_is_refused(browser, make_user, logged_in):
+    """Attack: /lang/en?next=/%0D%0ASet-Cookie:x=1 used to crash the redirect (500)."""
+    if logged_in:
+        browser.login(make_user(Role.RESIDENT))
+    response = browser.get("/lang/en?next=/%0D%0ASet-Cookie:x=1")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/")
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def test_an_absurd_page_number_is_a_400(browser, make_user):
+    """Attack: /audit/?page=99999999999999999999 used to overflow the database offset (500)."""
+    browser.login(make_user(Role.OFFICIAL))
+    assert browser.get("/audit/?page=99999999999999999999").status_code == 400
+    assert browser.get("/audit/?page=-1").status_code == 400
+    assert browser.get("/audit/?page=2").status_code == 200
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("Infinity", "Type an amount"), ("NaN", "Type an amount"), ("sNaN", "Type an amount"),
+    ("1e5", "Type an amount"), ("1_000", "Type an amount"), ("10.005", "two decimal places"),
+    ("-1", "Cannot be negative"), ("99999999999999999999", "Too large"), ("1,000", "Type an amount"),
+])
+def test_the_one_amount_parser_refuses_what_is_not_an_amount(app, typed, problem):
+    from market.core.money import AmountError, parse_yuan
+
+    with app.test_request_context(), pytest.raises(AmountError) as refused:
+        parse_yuan(typed)
+    assert problem in str(refused.value)
+
+
+@pytest.mark.parametrize("typed, cents", [("1200", 120000), ("1200.5", 120050), ("0.01", 1), (" ３００ ", 30000),
+                                          ("12.50", 1250), ("12.500", 1250)])
+def test_the_one_amount_parser_reads_amounts(typed, cents):
+    from market.core.money import parse_yuan
+
+    assert parse_yuan(typed) == cents
+
+
+@pytest.mark.parametrize("budget", ["Infinity", "NaN", "1e9", "99999999999999999999", "10.005"])
+def test_absurd_budgets_rerender_the_project_form(browser, make_user, budget):
+    official = make_user(Role.OFFICIAL)
+    browser.login(official)
+    response = browser.post("/projects/new", {"kind": "government_service", "title": "长者助餐", "description": "为长者送餐",
+                                              "category_id": 1, "project_type": "service", "budget": budget})
+    assert response.status_code == 400
+    assert "长者助餐" in response.get_data(as_text=True)

@@ -99,6 +99,30 @@ def test_reason_codes_for_category_requirements_and_pools():
     assert reason(result, "p3").reason_code == "no_eligible_pool"
 
 
+@pytest.mark.parametrize("budget, pools, bids", [
+    (5, [pool("tiny", max_share=0.001)], ()),  # 0.005 fen of a 5-fen cost
+    (1_000, [pool("small", remaining=500), pool("tiny", max_share=0.0005)], ()),
+    (1_000, [pool("tiny", max_share=0.01)], [BidSpec("p1", "a", 5)]),  # kept for the budget
+], ids=["only-pool", "money-only-in-that-pool", "bid-below-budget"])
+def test_pool_whose_co_funding_share_rounds_to_zero_is_named(budget, pools, bids):
+    result = run([project("p1", budget=budget)], [provider("a")], pools, bids=bids)
+    r = reason(result, "p1")
+    assert r.reason_code == "co_funding_share_rounds_to_zero"
+    assert r.params["pool_ids"] == ["tiny"]
+    assert "资金池tiny" in r.reason
+    assert "资金池tiny" in format_reason(r.reason_code, r.params, lang="zh")
+
+
+def test_pools_exhausted_counts_the_money_left_in_every_eligible_pool():
+    pools = [pool(f"f{i:02d}", remaining=100_000) for i in range(15)]
+    assert len(pools) > MatchOptions().k_pools  # more than candidate generation keeps
+    pools.append(pool("kids", categories={"children"}))  # not eligible: not counted
+    result = run([project("p1")], [provider()], pools)
+    r = reason(result, "p1")
+    assert (r.reason_code, r.params["needed"], r.params["left"]) == \
+        ("pools_exhausted", 30_000_000, 1_500_000)
+
+
 # --------------------------------------------------------------------------- constraints
 
 
@@ -306,6 +330,42 @@ def test_bad_inputs_raise_value_error_naming_the_field(build, field):
         build()
 
 
+@pytest.mark.parametrize("build, field", [
+    (lambda: project(budget=2**63), "ProjectSpec.budget"),
+    (lambda: LotSpec("A", 2**64), "LotSpec.budget"),
+    (lambda: BidSpec("p1", "a", 2**63), "BidSpec.price"),
+    (lambda: pool(remaining=2**63), "PoolSpec.remaining"),
+    (lambda: pool(max_per_project=2**63), "PoolSpec.max_per_project"),
+    (lambda: provider(capacity=2**63), "ProviderSpec.capacity"),  # counts too: numpy int64
+    (lambda: MatchOptions(k_providers=2**63), "MatchOptions.k_providers"),
+    (lambda: solve(MatchProblem(projects=[project()], providers=[provider()]), candidates=(
+        CandidateSet({("p1", None): (Candidate("p1", "a", 0.5, {}, 2**63),)}, {}))),
+     "candidates: price"),
+])
+def test_amounts_of_2_63_fen_or_more_raise_value_error_naming_the_field(build, field):
+    with pytest.raises(ValueError, match=rf"{field}.*2\*\*63"):
+        build()
+
+
+def test_amounts_just_below_2_63_fen_are_matched_and_funded():
+    most = 2**63 - 1
+    for solver in available_solvers():
+        result = run([project("p1", budget=most)], [provider("a")],
+                     [pool("f", remaining=most), pool("g", remaining=most, max_share=0.5,
+                                                      max_per_project=most)],
+                     bids=[BidSpec("p1", "a", most)], solver=solver)
+        assert (only(result, "p1").cost, only(result, "p1").funded) == (most, most)
+
+
+def test_fairness_cap_holds_when_contract_values_add_up_past_2_63():
+    half = 2**62  # two contracts of this add up past the int64 range
+    result = run([project("p1", budget=half, needs_funding=False),
+                  project("p2", budget=half, needs_funding=False)],
+                 [provider("a", capacity=2)], options=MatchOptions(max_provider_share=0.5))
+    assert len(result.assignments) == 1 and result.status == "optimal"
+    assert reason(result, "p2").reason_code == "provider_share_cap"
+
+
 def test_candidates_naming_an_unknown_provider_are_rejected():
     prob = MatchProblem(projects=[project()], providers=[provider()])
     bad = CandidateSet({("p1", None): (Candidate("p1", "ghost", 0.5, {}, 1),)}, {})
@@ -334,6 +394,41 @@ def test_result_reports_bound_gap_and_binding_pool():
                  [pool("f", remaining=30_000_000)])
     assert result.bound >= result.objective > 0 and 0 <= result.gap <= 1e-3
     assert "pool_budget:f" in result.binding and result.solver == "cbc"
+
+
+def funding_knapsack(budgets, priorities, **options):
+    """Funding-only projects competing for a pool with half of what they need."""
+    projects = [project(f"p{i}", budget=b, priority=w, needs_provider=False)
+                for i, (b, w) in enumerate(zip(budgets, priorities))]
+    return MatchProblem(projects=projects, providers=[],
+                        pools=[pool("f", remaining=sum(budgets) // 2)],
+                        options=MatchOptions(**options))
+
+
+def test_bound_closed_within_the_requested_gap_is_optimal():
+    # CBC stops at the requested relative gap, measured with the tie-breaking terms included
+    prob = funding_knapsack([9_000, 5_800, 3_500, 9_300], [2, 0.1, 0.001, 1],
+                            weight_by_budget=False)
+    result = solve(prob, solver="cbc", gap=1e-4)
+    assert verify(prob, result) == []
+    assert result.status == "optimal"
+    assert result.bound >= result.objective and result.gap <= 1e-4 + 1e-6
+
+
+@pytest.mark.skipif("highs" not in available_solvers(), reason="highspy not installed")
+def test_bound_closed_within_the_solvers_absolute_tolerance_is_optimal():
+    # tiny priorities: the whole objective is a few 1e-4 of the model's unit, and HiGHS
+    # prunes within an absolute 1e-6 of it
+    budgets = [2204, 1606, 135, 439, 3427, 3170, 8429, 280, 5866, 9274, 5940, 1472, 1470, 7853,
+               3791, 6757]
+    priorities = [0.00028529, 0.00028617, 0.00014714, 0.00018247, 0.00013219, 0.00016942,
+                  0.00016078, 0.00018058, 0.00018699, 0.00013824, 0.00025898, 0.00029667,
+                  0.00025058, 0.00029416, 0.00025978, 0.00017933]
+    prob = funding_knapsack(budgets, priorities)
+    result = solve(prob, solver="highs", gap=0.0)
+    assert verify(prob, result) == []
+    assert result.status == "optimal"
+    assert result.bound >= result.objective
 
 
 # --------------------------------------------------------------------------- oracle

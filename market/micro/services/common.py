@@ -11,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from market.accounts.models import Role, User
-from market.audit.services import record
-from market.db import db
-from market.errors import PermissionDenied, ValidationFailed
+from market.core import policy
+from market.core.audit import record
+from market.core.db import db
+from market.core.errors import PermissionDenied, ValidationFailed
+from market.core.money import money
 from market.micro.models import Comment, MicroRound, Photo, ProgressUpdate, Proposal
-from market.money import money
 from market.projects.models import Project
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -33,7 +34,7 @@ def is_authenticated(user: Any) -> bool:
 
 def governs(user: Any, street_id: int | None) -> bool:
     """Officials of the street (district-wide officials and administrators included)."""
-    return is_authenticated(user) and user.governs_street(street_id)
+    return policy.governs_street(user, street_id)
 
 
 def community_street_id(community_id: int | None) -> int | None:
@@ -58,6 +59,7 @@ def require_round_resident(actor: User, round_: MicroRound, what: Any) -> None:
     if not actor.is_verified:
         raise PermissionDenied(_l("Your residence has not been verified yet; your street office verifies residents "
                                   "before they can %(what)s.", what=what), code="unverified")
+    policy.require(actor, "round.take_part", round_)
 
 
 def current_locale() -> str:
@@ -78,7 +80,7 @@ class When:
         self.value = value
 
     def __str__(self) -> str:
-        from market.web.formatting import datetime_label
+        from market.ui.formatting import datetime_label
 
         try:
             return datetime_label(self.value)
@@ -110,7 +112,7 @@ def new_comment(actor: User, body: str | None, now: datetime, **target: int) -> 
 
 
 def check_cap(round_: MicroRound, project_type: str, cost_cents: int, field: str, errors: dict[str, Any]) -> None:
-    from market.web.formatting import enum_label
+    from market.ui.formatting import enum_label
 
     cap = round_.cap_for(project_type)
     if cost_cents > cap:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from market.accounts.models import Role, User
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.micro.models import Flag, MicroRound, Proposal
 from market.micro.services.review import review_queue
 from market.micro.services.rounds import ACTIVE_PHASES, current_round_for

@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from market.db import db
-from market.errors import ValidationFailed
+from market.core.db import db
+from market.core.errors import ValidationFailed
 from market.micro.models import Ballot, BallotType, MicroRound, Proposal, ProposalStatus, RoundResult, SelectionRule
 from matching import pb
 from matching.pb.io import format_number

@@ -10,19 +10,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from market.accounts.models import User
-from market.audit.services import record
 from market.contracts.models import ContractStatus
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core import policy
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.micro.models import DEFAULT_RATING_DAYS, RATING_CRITERIA, Acceptance, Rating
 from market.micro.services.common import (
     clean_text,
     community_residents,
     is_authenticated,
-    is_verified_resident_of,
     responsible_official,
 )
-from market.micro.services.supervision import contract_of, require_micro
+from market.micro.services.supervision import contract_of, micro_scope, require_micro
 from market.notifications.services import notify
 from market.projects.models import Project, ProjectStatus
 from matching.score import reputation_score
@@ -52,16 +53,12 @@ def accept_project(actor: User, project: Project, report: str, *, rating_days: i
     contract = contract_of(project)
     if contract is None:
         raise Conflict(_l("No provider is engaged for this project yet."))
-    previous_project = project.transition(ProjectStatus.COMPLETED)
-    previous_contract = contract.transition(ContractStatus.COMPLETED)
+    transition(project, ProjectStatus.COMPLETED, actor=actor, action="project.completed")
+    transition(contract, ContractStatus.COMPLETED, actor=actor, action="contract.completed")
     acceptance = Acceptance(project_id=project.id, official_id=actor.id, report=text, accepted_at=now,
                             rating_opens_at=now, rating_closes_at=now + timedelta(days=rating_days))
     db.session.add(acceptance)
     db.session.flush()
-    record(actor, "project.status_changed", project, before={"status": previous_project},
-           after={"status": project.status})
-    record(actor, "contract.status_changed", contract, before={"status": previous_contract},
-           after={"status": contract.status})
     record(actor, "micro.project_accepted", acceptance,
            after={"project_id": project.id, "rating_closes_at": acceptance.rating_closes_at})
     notify(community_residents(project.community_id, project.street_id),
@@ -85,8 +82,8 @@ def rating_problem(user: Any, project: Project, now: datetime | None = None) -> 
         return str(_l("Rating opens when the project has been accepted."))
     if not acceptance.rating_is_open(now):
         return str(_l("The rating period is over."))
-    if not is_verified_resident_of(user, project.community_id):
-        return str(_l("Only verified residents of this community can rate the project."))
+    if not policy.can(user, "micro_project.rate", micro_scope(project)):
+        return str(policy.rule("micro_project.rate").message)
     if rating_of(user, project) is not None:
         return str(_l("You have already rated this project."))
     return None
@@ -98,8 +95,7 @@ def rate_project(actor: User, project: Project, stars: dict[str, int], comment: 
     now = now or utcnow()
     require_micro(project)
     acceptance = acceptance_of(project)
-    if not is_verified_resident_of(actor, project.community_id):
-        raise PermissionDenied(_l("Only verified residents of this community can rate the project."))
+    policy.require(actor, "micro_project.rate", micro_scope(project))
     if acceptance is None or not acceptance.rating_is_open(now):
         raise Conflict(_l("Rating is not open for this project."))
     if rating_of(actor, project) is not None:

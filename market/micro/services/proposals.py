@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from market.accounts.models import User
-from market.audit.services import record
-from market.db import db, utcnow
-from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.geo.models import Category, ProjectType
 from market.micro.models import Comment, MicroRound, Photo, Proposal, ProposalStatus, RoundPhase, Support
 from market.micro.services.common import (
@@ -134,10 +135,8 @@ def submit_proposal(actor: User, proposal: Proposal, *, now: datetime | None = N
                                                                                        RoundPhase.REVIEW)
     if phase not in allowed:
         raise Conflict(_l("Proposals can no longer be submitted in this round."))
-    previous = proposal.transition(ProposalStatus.SUBMITTED)
     proposal.submitted_at = now or utcnow()
-    record(actor, "micro.proposal_submitted", proposal, before={"status": previous},
-           after={"status": proposal.status})
+    transition(proposal, ProposalStatus.SUBMITTED, actor=actor, action="micro.proposal_submitted")
     return proposal
 
 
@@ -264,7 +263,6 @@ def merge_proposals(actor: User, duplicate: Proposal, target: Proposal, *, now: 
         raise Conflict(_l("Proposals can only be merged before the vote."))
     if target.status not in OPEN_STATUSES:
         raise Conflict(_l("The target proposal is not open any more."), fields={"target_id": _l("Not open.")})
-    previous = duplicate.transition(ProposalStatus.MERGED)
     duplicate.merged_into_id = target.id
     already = set(db.session.scalars(select(Support.user_id).where(Support.proposal_id == target.id)))
     already.add(target.author_id)
@@ -281,7 +279,6 @@ def merge_proposals(actor: User, duplicate: Proposal, target: Proposal, *, now: 
         db.session.add(Support(proposal_id=target.id, user_id=duplicate.author_id, created_at=now or utcnow()))
         moved += 1
     db.session.flush()
-    record(actor, "micro.proposal_merged", duplicate, before={"status": previous},
-           after={"status": duplicate.status, "merged_into": target.id, "supporters_moved": moved,
-                  "already_supporting": skipped})
+    transition(duplicate, ProposalStatus.MERGED, actor=actor, action="micro.proposal_merged",
+               after={"merged_into": target.id, "supporters_moved": moved, "already_supporting": skipped})
     return target

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from market.accounts.models import Role, User
-from market.audit.services import record
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.enums import LabelledEnum
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.micro.models import (
     EXPERT_CRITERIA,
     ExpertScore,
@@ -28,10 +29,10 @@ from market.notifications.services import notify
 REVIEW_PHASES = (RoundPhase.COLLECTION, RoundPhase.REVIEW)
 
 
-class ReviewOutcome(StrEnum):
-    FEASIBLE = "feasible"
-    NEEDS_CHANGES = "needs_changes"
-    DECLINED = "declined"
+class ReviewOutcome(LabelledEnum):
+    FEASIBLE = "feasible", _l("Feasible")
+    NEEDS_CHANGES = "needs_changes", _l("Needs changes")
+    DECLINED = "declined", _l("Rejected")
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,14 @@ def review_proposal(actor: User, proposal: Proposal, decision: ReviewDecision, *
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
     target = ProposalStatus(decision.outcome.value)
-    before = {"status": proposal.status, "official_cost_cents": proposal.official_cost_cents}
-    proposal.transition(target)
+    before = {"official_cost_cents": proposal.official_cost_cents}
     if target == ProposalStatus.FEASIBLE:
         proposal.official_cost_cents = decision.official_cost_cents
     proposal.review_reason = reason
     proposal.reviewed_by_id = actor.id
     proposal.reviewed_at = now
-    record(actor, "micro.proposal_reviewed", proposal, before=before,
-           after={"status": proposal.status, "official_cost_cents": proposal.official_cost_cents, "reason": reason})
+    transition(proposal, target, actor=actor, action="micro.proposal_reviewed", before=before,
+               after={"official_cost_cents": proposal.official_cost_cents, "reason": reason})
     notify([proposal.author], "micro.proposal_reviewed",
            {"proposal": proposal.title, "proposal_en": proposal.title_en, "status": proposal.status},
            f"/micro/proposals/{proposal.id}", now=now)

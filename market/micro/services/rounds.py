@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from market.accounts.models import User
-from market.audit.services import record
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.audit import record
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.geo.models import Community, Street
 from market.micro.models import (
     DEFAULT_CAP_SERVICE_CENTS,
@@ -104,8 +105,7 @@ def change_phase(actor: User, round_: MicroRound, target: RoundPhase) -> MicroRo
     require_official(actor, round_)
     if target not in (RoundPhase.REVIEW, RoundPhase.COLLECTION, RoundPhase.CANCELLED):
         raise ValidationFailed(_l("Use the voting and results pages for this step."))
-    previous = round_.transition(target)
-    record(actor, "micro.round_phase_changed", round_, before={"phase": previous}, after={"phase": target})
+    transition(round_, target, actor=actor, action="micro.round_phase_changed")
     return round_
 
 
@@ -149,7 +149,6 @@ def open_voting(actor: User, round_: MicroRound, setup: VotingSetup, *, now: dat
     if not statuses.get(ProposalStatus.FEASIBLE):
         raise Conflict(_l("There is no feasible proposal to vote on."))
     before = _snapshot(round_)
-    round_.transition(RoundPhase.VOTING)
     round_.budget_cents = setup.budget_cents
     round_.voting_opens_at = setup.opens_at
     round_.voting_closes_at = setup.closes_at
@@ -158,7 +157,8 @@ def open_voting(actor: User, round_: MicroRound, setup: VotingSetup, *, now: dat
     round_.max_picks = setup.max_picks
     round_.notice_working_days = setup.notice_working_days
     round_.ballot_salt = secrets.token_hex(16)
-    record(actor, "micro.voting_opened", round_, before=before, after=_snapshot(round_))
+    transition(round_, RoundPhase.VOTING, actor=actor, action="micro.voting_opened", before=before,
+               after=_snapshot(round_))
     notify(community_residents(round_.community_id, round_.street_id), "micro.voting_opened",
            {"round": round_.title, "round_en": round_.title_en, "closes_at": setup.closes_at.isoformat()},
            f"/micro/rounds/{round_.id}/ballot", now=now)

@@ -10,11 +10,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from market.accounts.models import Role, User
-from market.audit.services import record
-from market.calendar import add_working_days
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
-from market.db import db, utcnow
-from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core.audit import record
+from market.core.calendar import add_working_days
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.core.policy import Scope
+from market.core.state import transition
 from market.micro.models import (
     DEFAULT_FLAG_ANSWER_WORKING_DAYS,
     Comment,
@@ -57,6 +59,15 @@ def contract_of(project: Project) -> Contract | None:
 
 def proposal_of(project: Project) -> Proposal | None:
     return db.session.scalar(select(Proposal).where(Proposal.project_id == project.id))
+
+
+def micro_scope(project: Project) -> Scope:
+    """Where a micro-project stands: its street and community, its responsible official, and the
+    provider its contract engaged."""
+    contract = contract_of(project)
+    return Scope(street_id=project.street_id, community_id=project.community_id,
+                 org_id=contract.provider_id if contract else None, user_id=project.owner_id,
+                 public=project.status != ProjectStatus.DRAFT)
 
 
 def is_provider_member(user: Any, contract: Contract | None) -> bool:
@@ -147,8 +158,7 @@ def post_update(actor: User, project: Project, data: UpdateInput, photos: list[P
            after={"project_id": project.id, "milestone_id": update.milestone_id,
                   "percent_complete": data.percent_complete, "photos": len(checked)})
     if data.milestone_done:
-        previous = milestone.transition(MilestoneStatus.SUBMITTED)
-        record(actor, "milestone.submitted", milestone, before={"status": previous}, after={"status": milestone.status})
+        transition(milestone, MilestoneStatus.SUBMITTED, actor=actor, action="milestone.submitted")
     notify([u for u in followers(project) if u.id != actor.id], "micro.project_update",
            {"project": project.title, "project_en": project.title_en}, f"/micro/projects/{project.id}", now=now)
     return update
@@ -216,12 +226,11 @@ def answer_flag(actor: User, flag: Flag, answer: str, *, now: datetime | None = 
     text = clean_text(answer, "answer", errors, max_length=4000)
     if errors:
         raise ValidationFailed(_l("Please write the answer."), fields=errors)
-    previous = flag.transition(FlagStatus.ANSWERED)
     flag.answer = text
     flag.answered_by_id = actor.id
     flag.answered_at = now
-    record(actor, "micro.flag_answered", flag, before={"status": previous},
-           after={"status": flag.status, "answer": text, "late": now > flag.due_at})
+    transition(flag, FlagStatus.ANSWERED, actor=actor, action="micro.flag_answered",
+               after={"answer": text, "late": now > flag.due_at})
     notify([flag.author], "micro.flag_answered", {"project": flag.project.title, "project_en": flag.project.title_en},
            f"/micro/projects/{flag.project_id}#flag-{flag.id}", now=now)
     return flag

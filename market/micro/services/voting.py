@@ -11,10 +11,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
-from market.audit.services import record
-from market.calendar import add_working_days
-from market.db import db, utcnow
-from market.errors import Conflict, DomainError, ValidationFailed
+from market.core.audit import record
+from market.core.calendar import add_working_days
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, DomainError, IllegalTransition, ValidationFailed
+from market.core.money import money
+from market.core.state import transition
 from market.micro.models import (
     Ballot,
     BallotChoice,
@@ -30,7 +32,6 @@ from market.micro.models import (
 from market.micro.services.common import When, clean_text, community_residents, require_round_resident
 from market.micro.services.elections import build_election, results_rows
 from market.micro.services.rounds import require_official
-from market.money import money
 from market.notifications.services import notify
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
@@ -135,13 +136,19 @@ def ballots_count(round_: MicroRound) -> int:
     return db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_.id)) or 0
 
 
+def _refuse_unless_round_can_move(round_: MicroRound, target: RoundPhase) -> None:
+    """Refuse a phase change before anything is written (:func:`transition` records it once the work is done)."""
+    if not round_.can_transition(target):
+        raise IllegalTransition(f"A round cannot go from {RoundPhase(round_.phase).value} to {target.value}.")
+
+
 def close_voting(actor: User, round_: MicroRound, *, now: datetime | None = None) -> MicroRound:
     """After the closing time: count with the round's rule, publish, and start the public notice."""
     now = now or utcnow()
     require_official(actor, round_)
+    _refuse_unless_round_can_move(round_, RoundPhase.NOTICE)
     if round_.phase == RoundPhase.VOTING and now < round_.voting_closes_at:
         raise Conflict(_l("Voting is still open until %(when)s.", when=When(round_.voting_closes_at)))
-    previous = round_.transition(RoundPhase.NOTICE)
     election = build_election(round_)
     rows = results_rows(round_, election)
     db.session.add_all(rows)
@@ -151,8 +158,8 @@ def close_voting(actor: User, round_: MicroRound, *, now: datetime | None = None
     round_.notice_ends_at = add_working_days(now, round_.notice_working_days)
     db.session.flush()
     db.session.expire(round_, ["results"])
-    record(actor, "micro.results_published", round_, before={"phase": previous},
-           after={"phase": round_.phase, "rule": round_.rule, "voters": round_.voters_count,
+    transition(round_, RoundPhase.NOTICE, actor=actor, action="micro.results_published",
+               after={"rule": round_.rule, "voters": round_.voters_count,
                   "selected": [r.proposal_id for r in rows if r.selected],
                   "selected_cost_cents": round_.selected_cost_cents, "notice_ends_at": round_.notice_ends_at})
     notify(community_residents(round_.community_id, round_.street_id), "micro.results_published",
@@ -209,12 +216,11 @@ def answer_objection(actor: User, objection: Objection, answer: str, *, now: dat
     text = clean_text(answer, "answer", errors, max_length=4000)
     if errors:
         raise ValidationFailed(_l("Please write the answer."), fields=errors)
-    previous = objection.transition(ObjectionStatus.ANSWERED)
     objection.answer = text
     objection.answered_by_id = actor.id
     objection.answered_at = now
-    record(actor, "micro.objection_answered", objection, before={"status": previous},
-           after={"status": objection.status, "answer": text})
+    transition(objection, ObjectionStatus.ANSWERED, actor=actor, action="micro.objection_answered",
+               after={"answer": text})
     notify([objection.author], "micro.objection_answered", {"round": round_.title, "round_en": round_.title_en},
            f"/micro/rounds/{round_.id}/results", now=now)
     return objection
@@ -225,22 +231,24 @@ def finalise_results(actor: User, round_: MicroRound, *, now: datetime | None = 
     proposal becomes a micro-project open for provider and funding matching."""
     now = now or utcnow()
     require_official(actor, round_)
+    _refuse_unless_round_can_move(round_, RoundPhase.FINAL)
     if round_.phase == RoundPhase.NOTICE:
         if now < round_.notice_ends_at:
             raise Conflict(_l("The public notice runs until %(when)s.", when=When(round_.notice_ends_at)))
         waiting = unanswered_objections(round_)
         if waiting:
             raise Conflict(_l("%(n)d objections still wait for an answer.", n=waiting))
-    previous = round_.transition(RoundPhase.FINAL)
     round_.results_final_at = now
     projects = []
     for row in round_.results:
         proposal = row.proposal
-        proposal.transition(ProposalStatus.SELECTED if row.selected else ProposalStatus.NOT_SELECTED)
+        transition(proposal, ProposalStatus.SELECTED if row.selected else ProposalStatus.NOT_SELECTED, actor=actor,
+                   action="micro.proposal_selected" if row.selected else "micro.proposal_not_selected",
+                   after={"round_id": round_.id})
         if row.selected:
             projects.append(_project_from(actor, round_, proposal, now))
-    record(actor, "micro.results_final", round_, before={"phase": previous},
-           after={"phase": round_.phase, "projects": [p.id for p in projects]})
+    transition(round_, RoundPhase.FINAL, actor=actor, action="micro.results_final",
+               after={"projects": [p.id for p in projects]})
     notify(community_residents(round_.community_id, round_.street_id), "micro.results_final",
            {"round": round_.title, "round_en": round_.title_en}, f"/micro/rounds/{round_.id}/results", now=now)
     return projects

@@ -27,7 +27,7 @@ class Market:
 
     def org(self, **fields):
         """An organisation; unlike ``make_org`` it also overrides the fixed profile values."""
-        from market.db import db
+        from market.core.db import db
 
         late = {k: fields.pop(k) for k in self.FIXED if k in fields}
         org = self.make_org(**fields)
@@ -46,7 +46,7 @@ class Market:
                  **project_fields):
         """A draft project published as a tender by its street official at ``now``."""
         from market.bids import services
-        from market.db import db
+        from market.core.db import db
         from market.projects.models import ProjectStatus
 
         official = official or self.official
@@ -64,7 +64,7 @@ class Market:
     def bid(self, user, project, price_cents, *, proposal="我们将组建专业团队提供上门助餐和探访服务。", lot=None,
             now=T0 + timedelta(days=1), **fields):
         from market.bids import services
-        from market.db import db
+        from market.core.db import db
 
         bid = services.submit_bid(user, project, services.BidInput(price_cents=price_cents, proposal=proposal,
                                                                    lot_id=lot.id if lot else None, **fields), now=now)
@@ -73,7 +73,7 @@ class Market:
 
     def match(self, projects, *, official=None, now=AFTER, **options):
         """Run the engine at once (as the background job would) and return the finished run."""
-        from market.db import db
+        from market.core.db import db
         from market.review import adapter, services
 
         run = services.start_run(official or self.official, [p.id for p in projects],
@@ -83,16 +83,90 @@ class Market:
         db.session.commit()
         return run
 
+    def received(self, project, cents):
+        """``cents`` donated to ``project`` through the ledger (the only way its funds change)."""
+        from market.core import ledger
+        from market.core.db import db
+
+        ledger.move(ledger.Movement.DONATION, cents, source=ledger.OUTSIDE, target=ledger.project(project.id),
+                    actor=None, reference_type="test_fixture", reference_id=project.id, project_id=project.id)
+        db.session.commit()
+        return project
+
+    def delivered(self, org, *, community=None, official=None, budget_cents=5_000_000, **project_fields):
+        """A micro-project of ``org`` (signed contract, in progress) that its responsible official
+        accepted: residents of ``community`` may rate it now."""
+        from market.core.db import db
+        from market.micro.services import evaluation
+
+        project = self.engaged(org, community=community, official=official, budget_cents=budget_cents,
+                               **project_fields)
+        evaluation.accept_project(official or self.official, project, "现场验收合格，资料齐全。")
+        db.session.commit()
+        return project
+
+    def engaged(self, org, *, community=None, official=None, budget_cents=5_000_000, **project_fields):
+        """A micro-project in progress under a signed contract with ``org``."""
+        from market.contracts.models import Contract, ContractStatus
+        from market.core.db import db, utcnow
+        from market.projects.models import ProjectKind, ProjectStatus
+
+        community = community or self.geo.communities[0]
+        project = self.make_project(kind=ProjectKind.MICRO, status=ProjectStatus.IN_PROGRESS,
+                                    owner=official or self.official, street=community.street, community=community,
+                                    budget_cents=budget_cents, **project_fields)
+        db.session.add(Contract(project_id=project.id, provider_id=org.id, amount_cents=budget_cents,
+                                status=ContractStatus.SIGNED, signed_at=utcnow()))
+        db.session.commit()
+        return project
+
+    def rate(self, project, *stars_per_resident):
+        """Each argument is one resident of the project's community rating it (stars per criterion,
+        or one number for every criterion), through the evaluation service."""
+        from market.accounts.models import Role
+        from market.core.db import db
+        from market.micro.models import RATING_CRITERIA
+        from market.micro.services import evaluation
+
+        for stars in stars_per_resident:
+            given = stars if isinstance(stars, dict) else {c: stars for c in RATING_CRITERIA}
+            evaluation.rate_project(self.make_user(Role.RESIDENT, community=project.community), project, given)
+        db.session.commit()
+
     def proposal(self, run, project):
         return next(p for p in run.proposals if p.project_id == project.id)
 
     def open(self, project, *, official=None, now=AFTER):
         from market.bids import services
-        from market.db import db
+        from market.core.db import db
 
         tender = services.open_bids(official or self.official, project, now=now)
         db.session.commit()
         return tender
+
+
+def written() -> tuple[dict[str, int], int | None]:
+    """Rows per table and the head of the audit trail: a refused request leaves both as they were
+    (every change of state appends to the trail)."""
+    from sqlalchemy import func, select
+
+    from market.core.audit import AuditEvent
+    from market.core.db import db
+
+    db.session.expire_all()
+    rows = {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+    return rows, db.session.scalar(select(func.max(AuditEvent.seq)))
+
+
+def refused(browser, url, data=None):
+    """Post ``url`` as ``browser``'s user, who may not: refused (403, or 404 where the object is
+    hidden from them), with nothing written."""
+    before = written()
+    response = browser.post(url, data or {})
+    assert response.status_code in (403, 404), (url, response.status_code)
+    assert written() == before, url
+    return response
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from market.accounts.models import Role
 from market.bids.models import Bid, BidStatus, Tender
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.projects.models import ProjectStatus
 
 PDF = b"%PDF-1.4\nhello\n%%EOF\n"
@@ -102,7 +102,8 @@ def test_provider_bids_with_an_attachment_then_revises_and_withdraws(browser, ma
 
 
 @pytest.mark.parametrize("data, status, text", [
-    ({"price": "abc", "proposal": "方案"}, 400, "This field is required"),
+    ({"price": "abc", "proposal": "方案"}, 400, "Type an amount in yuan"),
+    ({"price": "", "proposal": "方案"}, 400, "This field is required"),
     ({"price": "300000.01", "proposal": "方案"}, 400, "above the budget"),
     ({"price": "-5", "proposal": "方案"}, 400, "Cannot be negative"),
     ({"price": "1000", "proposal": ""}, 400, "This field is required"),

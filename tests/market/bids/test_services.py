@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
 from market.bids import services
 from market.bids.models import Bid, BidStatus, Lot, Tender
-from market.db import db
-from market.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from market.core.audit import AuditEvent
+from market.core.db import db
+from market.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.projects.models import ProjectKind, ProjectStatus
 from tests.market.bids.helpers import AFTER, DEADLINE, T0
 
@@ -43,7 +43,7 @@ def test_publishing_a_draft_opens_it_with_criteria_and_audits(market):
     assert project.bid_deadline == DEADLINE
     assert tender.criteria == [{"name": "服务方案", "name_en": "", "weight": 60}, {"name": "报价", "name_en": "", "weight": 40}]
     actions = db.session.scalars(select(AuditEvent.action)).all()
-    assert "tender.published" in actions and "project.status_changed" in actions
+    assert "tender.published" in actions and "project.published" in actions
 
 
 @pytest.mark.parametrize("overrides, field", [
@@ -326,4 +326,55 @@ def test_lot_and_tender_rows(market):
     project = market.tendered(lots=(("一", 20_000_000), ("二", 10_000_000)))
     assert db.session.scalar(select(Tender).where(Tender.project_id == project.id)).requirements
     assert db.session.scalars(select(Lot.seq).where(Lot.project_id == project.id)).all() == [1, 2]
+    assert db.session.scalar(select(Bid)) is None
+
+
+# ---------------------------------------------------------------- verified facts
+
+def _edited(member, org, **facts):
+    """The organisation's member changes facts on its profile (through the organisations' service)."""
+    from market.orgs import services as orgs
+
+    values = dict(name=org.name, kind=org.kind, name_en=org.name_en, registration_date=org.registration_date,
+                  full_time_staff=org.full_time_staff, office_area_m2=org.office_area_m2,
+                  rating_grade=org.rating_grade, capability=org.capability, capability_en=org.capability_en,
+                  capacity=org.capacity, home_street_id=org.home_street_id,
+                  serves_whole_district=org.serves_whole_district, category_ids=tuple(c.id for c in org.categories),
+                  service_street_ids=tuple(s.id for s in org.service_streets))
+    orgs.update_org(member, org, orgs.OrgInput(**{**values, **facts}))
+    db.session.commit()
+
+
+def _verified(market, **facts):
+    """An organisation an official verified (so its facts are kept as the verified ones), and a member."""
+    from market.orgs import services as orgs
+
+    org = market.org(verified=False, **facts)
+    orgs.verify(market.official, org)
+    db.session.commit()
+    return org, market.provider(org)
+
+
+def test_bidding_uses_the_verified_facts_while_changed_ones_wait_for_an_official(market):
+    project = market.tendered(min_rating_grade=4)
+    lowered, lowered_member = _verified(market, rating_grade=4)
+    _edited(lowered_member, lowered, rating_grade=2)
+    assert lowered.verification_state == "pending" and lowered.verified_facts["rating_grade"] == 4
+    bid = market.bid(lowered_member, project, 20_000_000)  # the verified 4A still counts
+    assert bid.status == BidStatus.SUBMITTED
+    raised, raised_member = _verified(market, rating_grade=3)
+    _edited(raised_member, raised, rating_grade=5)
+    with pytest.raises(PermissionDenied) as caught:  # the claimed 5A does not count until verified
+        market.bid(raised_member, project, 20_000_000)
+    assert "Rating grade 3A is below the required 4A" in _messages(caught.value)
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "organizations")).all()
+    assert actions.count("organization.facts_changed") == 2
+
+
+def test_an_organisation_never_verified_cannot_bid_whatever_its_profile_says(market):
+    project = market.tendered()
+    user = market.provider(verified=False, rating_grade=5, full_time_staff=50)
+    with pytest.raises(PermissionDenied) as caught:
+        market.bid(user, project, 20_000_000)
+    assert caught.value.code == "not_eligible" and "not verified" in _messages(caught.value)
     assert db.session.scalar(select(Bid)) is None

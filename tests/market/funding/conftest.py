@@ -5,6 +5,7 @@ import pytest
 from tests.market.payments.conftest import (  # noqa: F401
     _request_context,
     checkout_order,
+    donated,
     online,
     public_project,
     stripe_stub,

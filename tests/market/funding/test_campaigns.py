@@ -7,10 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
-from market.audit.services import verify_chain
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.audit import AuditEvent, verify_chain
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.funding import services
 from market.funding.models import CampaignStatus, MatchingCampaign, MatchingRule
 from market.funds.models import FundingPool
@@ -18,6 +17,7 @@ from market.orgs.models import OrgKind
 from market.payments import services as payments
 from market.payments.models import PaymentPurpose
 from market.projects.models import Project
+from tests.market.payments.helpers import assert_ledger_ok
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
@@ -57,7 +57,10 @@ def test_creating_a_campaign_reserves_its_money(funder, public_project):
     assert _fresh(FundingPool, pool.id).remaining_cents == 700_000
     assert campaign.status == CampaignStatus.OPEN
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.created"))
-    assert audit.after["reserved_cents"] == 300_000 and audit.after["pool_remaining_cents"] == 700_000
+    assert audit.after["reserved_cents"] == 300_000 and audit.after["pool_id"] == pool.id
+    moved = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "money.campaign_reserve"))
+    assert moved.after["balances"] == {f"campaign:{campaign.id}": 300_000, f"pool:{pool.id}": 700_000}
+    assert_ledger_ok()
 
 
 def test_campaign_validation(funder, public_project, make_project, make_user):
@@ -110,9 +113,11 @@ def test_one_to_one_close_pays_matches_and_returns_the_rest(funder, public_proje
     assert _fresh(FundingPool, pool.id).remaining_cents == 900_000  # all 100,000 used
     counts = {x.project_id: (x.donations, x.contributors) for x in campaign.allocations}
     assert counts == {a.id: (2, 1), b.id: (3, 3)}
-    paid = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.match_paid")).all()
-    assert sorted(e.after["match_cents"] for e in paid) == [30_000, 70_000]
+    paid = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "money.campaign_match")).all()
+    assert sorted((e.after["to"], e.after["amount_cents"]) for e in paid) == [
+        (f"project:{a.id}", 30_000), (f"project:{b.id}", 70_000)]
     assert verify_chain().ok
+    assert_ledger_ok()
 
 
 def test_unused_match_goes_back_to_the_pool(funder, public_project, make_user, give):
@@ -124,6 +129,7 @@ def test_unused_match_goes_back_to_the_pool(funder, public_project, make_user, g
     assert _fresh(FundingPool, pool.id).remaining_cents == 1_000_000 - 30_000
     closed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.closed"))
     assert closed.after["returned_to_pool_cents"] == 170_000
+    assert_ledger_ok()
 
 
 def test_quadratic_many_small_gifts_beat_one_large(funder, public_project, make_user, give):
@@ -142,6 +148,7 @@ def test_quadratic_many_small_gifts_beat_one_large(funder, public_project, make_
     assert allocation[one.id].match_cents == 0 and allocation[one.id].reason == "single_contributor"
     assert allocation[split.id].match_cents == 0 and allocation[split.id].contributors == 1
     assert _fresh(FundingPool, pool.id).remaining_cents == 900_000
+    assert_ledger_ok()
 
 
 def test_match_never_exceeds_what_a_project_still_needs(funder, public_project, make_user, give):
@@ -152,6 +159,7 @@ def test_match_never_exceeds_what_a_project_still_needs(funder, public_project, 
     services.close_campaign(user, campaign, now=T0 + timedelta(days=30))
     assert _fresh(Project, small.id).funded_cents == 50_000  # 40,000 given + 10,000 matched
     assert _fresh(FundingPool, pool.id).remaining_cents == 990_000
+    assert_ledger_ok()
 
 
 def test_cancel_only_before_the_start_and_close_only_after(funder, public_project, make_user):
@@ -167,15 +175,31 @@ def test_cancel_only_before_the_start_and_close_only_after(funder, public_projec
     assert _fresh(FundingPool, pool.id).remaining_cents == 500_000
     with pytest.raises(Conflict):
         services.close_campaign(user, _fresh(MatchingCampaign, campaign.id), now=T0 + timedelta(days=31))
+    assert_ledger_ok()
 
 
-def test_officials_may_close_others_may_not(funder, public_project, make_user):
+def test_who_closes_a_campaign_and_when(funder, public_project, make_user, geo):
+    """The funder closes its campaign any time after the start; a district official only once its
+    period is over (the nightly close); a street official or anyone else never. (Officials used to
+    close any campaign at any time after the start, ending the funder's offer to donors early.)"""
     user, pool = funder()
     campaign = _campaign(user, pool, [public_project()])
-    with pytest.raises(PermissionDenied):
-        services.close_campaign(make_user(Role.RESIDENT), campaign, now=T0 + timedelta(days=31))
-    services.close_campaign(make_user(Role.OFFICIAL), campaign, now=T0 + timedelta(days=31))
+    district_official = make_user(Role.OFFICIAL)
+    street_official = make_user(Role.OFFICIAL, street=geo.streets[0])
+    during, after = T0 + timedelta(days=10), T0 + timedelta(days=31)
+    for intruder, when in ((make_user(Role.RESIDENT), after), (make_user(Role.FUNDER), after),
+                           (street_official, after), (district_official, during)):
+        with pytest.raises(PermissionDenied):
+            services.close_campaign(intruder, campaign, now=when)
+        db.session.rollback()
+    assert _fresh(MatchingCampaign, campaign.id).status == CampaignStatus.OPEN
+    services.close_campaign(district_official, _fresh(MatchingCampaign, campaign.id), now=after)
     assert _fresh(MatchingCampaign, campaign.id).status == CampaignStatus.CLOSED
+    early = _campaign(user, pool, [public_project()])
+    services.close_campaign(user, early, now=during)
+    assert _fresh(MatchingCampaign, early.id).status == CampaignStatus.CLOSED
+    assert _fresh(MatchingCampaign, early.id).ends_at == during  # closed early: the period ended then
+    assert_ledger_ok()
 
 
 def test_campaign_pages_and_forms(funder, public_project, make_user, make_browser, give):
@@ -214,6 +238,7 @@ def test_campaign_pages_and_forms(funder, public_project, make_user, make_browse
     assert "Allocation" in closed and "Back to the pool" in closed
     assert _fresh(Project, project.id).funded_cents == 20_000 + 100_000
     assert browser.post(f"/funding/campaigns/{campaign.id}/close").status_code == 409
+    assert_ledger_ok()
 
 
 def test_pool_rules_hold_for_matches_too(funder, public_project, make_user, give):
@@ -226,3 +251,42 @@ def test_pool_rules_hold_for_matches_too(funder, public_project, make_user, give
     services.close_campaign(user, campaign, now=T0 + timedelta(days=30))
     assert _fresh(MatchingCampaign, campaign.id).matched_cents == 100_000
     assert services.pledge_limit(_fresh(FundingPool, pool.id), _fresh(Project, project.id)).amount == 0
+    assert_ledger_ok()
+
+
+def test_officials_cannot_close_the_district_campaign_early(funder, public_project, make_user, make_browser, geo):
+    """Attack: a street official (or a district official, before the end) closed a foundation's running
+    matching campaign from its page: the match stopped for every donor who was still promised one and
+    the reserve went back to the pool. The old rule let any official close any campaign after its
+    start; now the page hides the button and the route refuses (403) all but the funder until the end."""
+    user, pool = funder(total_cents=1_000_000)
+    project = public_project(street=geo.streets[0])
+    now = utcnow()
+    running = services.create_campaign(user, pool, services.CampaignInput(
+        name="暖冬配捐", name_en="Warm winter match", rule=MatchingRule.ONE_TO_ONE, amount_cents=200_000,
+        starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=10), project_ids=(project.id,)),
+        now=now - timedelta(days=2))
+    ended = services.create_campaign(user, pool, services.CampaignInput(
+        name="秋季配捐", name_en="Autumn match", rule=MatchingRule.ONE_TO_ONE, amount_cents=100_000,
+        starts_at=now - timedelta(days=40), ends_at=now - timedelta(days=10), project_ids=(project.id,)),
+        now=now - timedelta(days=41))
+    db.session.commit()
+    street = make_browser()
+    street.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
+    district = make_browser()
+    district.login(make_user(Role.OFFICIAL))
+    for official in (street, district):
+        assert "Close early" not in official.get(f"/funding/campaigns/{running.id}").get_data(as_text=True)
+        assert official.post(f"/funding/campaigns/{running.id}/close").status_code == 403
+    assert street.post(f"/funding/campaigns/{ended.id}/close").status_code == 403  # never the street's to close
+    assert _fresh(MatchingCampaign, running.id).status == CampaignStatus.OPEN
+    assert _fresh(MatchingCampaign, ended.id).status == CampaignStatus.OPEN
+    assert _fresh(FundingPool, pool.id).remaining_cents == 700_000
+    assert_ledger_ok()
+    assert district.post(f"/funding/campaigns/{ended.id}/close").status_code == 302  # its period is over
+    owner = make_browser()
+    owner.login(user)
+    assert owner.post(f"/funding/campaigns/{running.id}/close").status_code == 302
+    assert {_fresh(MatchingCampaign, c.id).status for c in (running, ended)} == {CampaignStatus.CLOSED}
+    assert _fresh(FundingPool, pool.id).remaining_cents == 1_000_000  # nobody gave: both reserves came back
+    assert_ledger_ok()

@@ -7,23 +7,21 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from market import create_app
-from market.audit.services import verify_chain
-from market.config import TestConfig
-from market.db import db
+from market.core import ledger
+from market.core.audit import verify_chain
+from market.core.db import db
+from tests.market.demo_helpers import demo_databases
 
 
-def _load(tmp_path_factory, monkeypatch):
+def _load(tmp_path_factory, monkeypatch, databases):
     import market.demo.loader as loader
     from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
-    from market.funding.demo import load_funding_demo
+    from market.demo.funding import load_funding_demo
     from market.projects.models import Project, ProjectKind
 
-    monkeypatch.setattr(loader, "EXTRA_STAGES", ())  # the base data only, then this stage
-    app = create_app(TestConfig("sqlite://", instance_path=str(tmp_path_factory.mktemp("instance"))))
+    app = databases.app(str(tmp_path_factory.mktemp("instance")))
     with app.app_context():
-        db.create_all()
-        loader.load_demo(db.session)
+        loader.load_demo(db.session, stages=())  # the base data only, then this stage
         # Approved milestones, as the award process would leave them.
         project = db.session.scalar(select(Project).where(Project.kind == ProjectKind.GOVERNMENT_SERVICE)
                                     .order_by(Project.id))
@@ -57,10 +55,11 @@ def _digest() -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(request, tmp_path_factory):
     monkeypatch = pytest.MonkeyPatch()
     try:
-        yield _load(tmp_path_factory, monkeypatch), tmp_path_factory, monkeypatch
+        with demo_databases(request.config.getoption("--db-url")) as databases:
+            yield _load(tmp_path_factory, monkeypatch, databases), tmp_path_factory, monkeypatch, databases
     finally:
         monkeypatch.undo()
 
@@ -72,7 +71,7 @@ def test_funding_demo_contents(demo):
     from market.payments.models import PaymentMethod, PaymentOrder, PaymentPurpose, PaymentStatus, Payout, PayoutStatus
     from market.projects.models import Project, ProjectKind
 
-    app, _, _ = demo
+    app, _, _, _ = demo
     with app.app_context():
         pledges = db.session.scalars(select(Pledge)).all()
         assert len(pledges) == 4 and sum(p.status == PledgeStatus.RELEASED for p in pledges) == 2
@@ -86,27 +85,32 @@ def test_funding_demo_contents(demo):
         assert campaigns[MatchingRule.ONE_TO_ONE].status == CampaignStatus.OPEN
         orders = db.session.scalars(select(PaymentOrder)).all()
         pending = [o for o in orders if o.status == PaymentStatus.PENDING]
-        assert len(pending) >= 3 and all(o.method == PaymentMethod.BANK_TRANSFER for o in orders)
-        assert {o.purpose for o in orders} == {PaymentPurpose.DONATION, PaymentPurpose.POOL_TOPUP}
+        assert len(pending) >= 3
+        assert all(o.method == (PaymentMethod.TREASURY if o.purpose == PaymentPurpose.APPROPRIATION
+                                else PaymentMethod.BANK_TRANSFER) for o in orders)
+        assert {o.purpose for o in orders} == {PaymentPurpose.DONATION, PaymentPurpose.POOL_TOPUP,
+                                               PaymentPurpose.APPROPRIATION}
         assert any(o.payer_org_id for o in orders if o.purpose == PaymentPurpose.DONATION)
         assert sorted(p.status for p in db.session.scalars(select(Payout))) == [PayoutStatus.PAID,
                                                                               PayoutStatus.FAILED]
         for pool in db.session.scalars(select(FundingPool)):
-            assert 0 <= pool.remaining_cents <= pool.total_cents
+            assert 0 <= pool.remaining_cents <= pool.received_cents <= pool.declared_cents
+        report = ledger.check()
+        assert report.ok, report.problems[:10]
         for project in db.session.scalars(select(Project).where(Project.kind == ProjectKind.PUBLIC_BENEFIT)):
             assert funding_summary(project).total <= project.budget_cents
         assert verify_chain().ok
         money_events = db.session.scalar(select(func.count()).select_from(PaymentOrder).where(
             PaymentOrder.status == PaymentStatus.PAID))
-        from market.audit.models import AuditEvent
+        from market.core.audit import AuditEvent
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "payment.received")) == money_events
 
 
 def test_funding_demo_is_deterministic(demo):
-    app, tmp_path_factory, monkeypatch = demo
+    app, tmp_path_factory, monkeypatch, databases = demo
     with app.app_context():
         expected = _digest()
-    again = _load(tmp_path_factory, monkeypatch)
+    again = _load(tmp_path_factory, monkeypatch, databases)
     with again.app_context():
         assert _digest() == expected

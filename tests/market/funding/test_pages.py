@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 
 from market.accounts.models import Role
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.funding import services
 from market.funding.models import MatchingRule
 from market.payments import services as payments
 from market.payments.models import PaymentPurpose
+from tests.market.payments.helpers import assert_ledger_ok
 
 
 @pytest.fixture
@@ -75,3 +76,4 @@ def test_pages_render_for_each_role(scene, make_browser, lang):
     funder_dash = make_browser()
     funder_dash.login(scene["funder"])
     assert "pledges and top-ups" in funder_dash.get("/dashboard?lang=en").get_data(as_text=True)
+    assert_ledger_ok()

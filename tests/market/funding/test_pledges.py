@@ -5,12 +5,13 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.audit import AuditEvent
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.funding import services
 from market.funding.models import Pledge, PledgeStatus
 from market.projects.models import ProjectStatus
+from tests.market.payments.helpers import assert_ledger_ok
 
 
 def _fresh(obj):
@@ -26,11 +27,17 @@ def test_pledge_reserves_pool_money_and_counts_towards_the_goal(funder, public_p
     assert _fresh(pool).remaining_cents == 4_400_000
     summary = services.funding_summary(_fresh(project))
     assert (summary.received, summary.pledged, summary.room, summary.percent) == (0, 600_000, 1_400_000, 30)
-    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "pledge.made"))
-    assert audit.before == {"pool_remaining_cents": 5_000_000} and audit.after["pool_remaining_cents"] == 4_400_000
+    made = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "pledge.made"))
+    assert made.after == {"pool_id": pool.id, "project_id": project.id, "amount_cents": 600_000}
+    moved = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "money.pledge"))
+    assert moved.after["amount_cents"] == 600_000
+    assert moved.after["balances"] == {f"pool:{pool.id}": 4_400_000, f"pledge:{pledge.id}": 600_000}
     services.release_pledge(user, pledge, now=utcnow())
     assert _fresh(project).funded_cents == 600_000 and _fresh(pledge).status == PledgeStatus.RELEASED
     assert services.funding_summary(_fresh(project)).pledged == 0
+    released = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "money.pledge_release"))
+    assert released.after["balances"] == {f"pledge:{pledge.id}": 0, f"project:{project.id}": 600_000}
+    assert_ledger_ok()
 
 
 @pytest.mark.parametrize(("pool_fields", "budget", "binding", "limit"), [
@@ -50,6 +57,7 @@ def test_pledge_limits(funder, public_project, pool_fields, budget, binding, lim
     db.session.rollback()
     services.pledge_from_pool(user, pool, project, limit, now=utcnow())
     assert services.pledge_limit(_fresh(pool), _fresh(project)).amount == 0
+    assert_ledger_ok()
 
 
 def test_co_funding_share_counts_earlier_pledges_of_the_same_pool(funder, public_project):
@@ -60,17 +68,20 @@ def test_co_funding_share_counts_earlier_pledges_of_the_same_pool(funder, public
     services.pledge_from_pool(user, pool, project, 200_000, now=utcnow())
     with pytest.raises(ValidationFailed):
         services.pledge_from_pool(user, pool, project, 1, now=utcnow())
+    assert_ledger_ok()
 
 
-def test_pledged_and_funded_never_exceed_the_budget(funder, public_project):
+def test_pledged_and_funded_never_exceed_the_budget(funder, public_project, donated):
     user, pool = funder()
     other_user, other_pool = funder()
-    project = public_project(budget_cents=1_000_000, funded_cents=400_000)
+    project = public_project(budget_cents=1_000_000)
+    donated(project, 400_000)
     services.pledge_from_pool(user, pool, project, 500_000, now=utcnow())
     with pytest.raises(ValidationFailed):
         services.pledge_from_pool(other_user, other_pool, project, 100_001, now=utcnow())
     services.pledge_from_pool(other_user, other_pool, project, 100_000, now=utcnow())
     assert services.funding_summary(project).room == 0
+    assert_ledger_ok()
 
 
 def test_only_the_pools_funder_pledges(funder, public_project, make_user):
@@ -106,6 +117,7 @@ def test_withdraw_returns_the_money_to_the_pool(funder, public_project, make_use
     with pytest.raises(Conflict):
         services.release_pledge(user, _fresh(pledge), now=utcnow())
     assert _fresh(project).funded_cents == 0
+    assert_ledger_ok()
 
 
 def test_pledge_page_and_form(funder, public_project, make_browser, make_user):
@@ -123,7 +135,7 @@ def test_pledge_page_and_form(funder, public_project, make_browser, make_user):
     assert browser.post(f"/funding/projects/{project.id}/pledge", {"pool_id": pool.id, "amount": "abc"}).status_code == 400
     assert browser.post(f"/funding/projects/{project.id}/pledge", {"pool_id": 99999, "amount": "10"}).status_code == 400
     assert browser.post(f"/funding/projects/{project.id}/pledge", {"pool_id": pool.id, "amount": "5000"}).status_code == 302
-    assert _fresh(pool).remaining_cents == pool.total_cents - 500_000
+    assert _fresh(pool).remaining_cents == pool.received_cents - 500_000
     pool_page = browser.get(f"/funds/{pool.id}").get_data(as_text=True)
     assert "Release" in pool_page and "Withdraw" in pool_page
     pledge = db.session.scalar(select(Pledge))
@@ -135,4 +147,36 @@ def test_pledge_page_and_form(funder, public_project, make_browser, make_user):
     assert browser.post(f"/funding/pledges/{pledge.id}/release").status_code == 302
     assert _fresh(project).funded_cents == 500_000
     assert browser.post(f"/funding/pledges/{pledge.id}/withdraw").status_code == 409
-    assert _fresh(pool).remaining_cents == pool.total_cents - 500_000
+    assert _fresh(pool).remaining_cents == pool.received_cents - 500_000
+    assert_ledger_ok()
+
+
+def test_officials_cannot_release_or_withdraw_a_funders_pledge(funder, public_project, make_user, make_browser, geo):
+    """Attack: an official (of the project's street, or district-wide) released a foundation's pledge
+    into a project -- paying the foundation's money out without the foundation -- because the old
+    ``can_settle_pledge`` let every official settle any pledge. Now only the pool's funder (or an
+    administrator) releases or withdraws it, in the service and on the page."""
+    user, pool = funder(total_cents=1_000_000)
+    project = public_project(budget_cents=2_000_000, street=geo.streets[0])
+    pledge = services.pledge_from_pool(user, pool, project, 300_000, now=utcnow())
+    db.session.commit()
+    street_official = make_user(Role.OFFICIAL, street=geo.streets[0])
+    district_official = make_user(Role.OFFICIAL)
+    for official in (street_official, district_official):
+        for settle in (services.release_pledge, services.withdraw_pledge):
+            with pytest.raises(PermissionDenied):
+                settle(official, pledge, now=utcnow())
+            db.session.rollback()
+        browser = make_browser()
+        browser.login(official)
+        assert browser.post(f"/funding/pledges/{pledge.id}/release").status_code == 403
+        assert browser.post(f"/funding/pledges/{pledge.id}/withdraw").status_code == 403
+        assert "Release" not in browser.get(f"/funds/{pool.id}").get_data(as_text=True)
+    assert _fresh(pledge).status == PledgeStatus.ACTIVE
+    assert (_fresh(project).funded_cents, _fresh(pool).remaining_cents) == (0, 700_000)
+    assert_ledger_ok()
+    owner = make_browser()
+    owner.login(user)
+    assert owner.post(f"/funding/pledges/{pledge.id}/release").status_code == 302
+    assert _fresh(pledge).status == PledgeStatus.RELEASED and _fresh(project).funded_cents == 300_000
+    assert_ledger_ok()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from market.accounts.models import Role
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:

@@ -6,18 +6,16 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
-from market import create_app
-from market.config import TestConfig
-from market.db import db
+from market.core.db import db
 from market.demo import load_demo
 from market.demo.data import REFERENCE_TIME
 from matching import pb
+from tests.market.demo_helpers import demo_databases
 
 
-def _fresh_app(tmp_path_factory):
-    app = create_app(TestConfig("sqlite://", instance_path=str(tmp_path_factory.mktemp("instance"))))
+def _fresh_app(tmp_path_factory, databases):
+    app = databases.app(str(tmp_path_factory.mktemp("instance")))
     with app.app_context():
-        db.create_all()
         load_demo(db.session)
         db.session.commit()
     return app
@@ -44,8 +42,14 @@ def _request_context():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    app = _fresh_app(tmp_path_factory)
+def databases(request):
+    with demo_databases(request.config.getoption("--db-url")) as databases:
+        yield databases
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, databases):
+    app = _fresh_app(tmp_path_factory, databases)
     with app.app_context(), app.test_request_context():
         yield app
         db.session.rollback()
@@ -133,9 +137,9 @@ def test_implementation_and_acceptance(demo):
     assert evaluation.provider_reputation(provider).count == 6
 
 
-def test_demo_is_deterministic(demo, tmp_path_factory):
+def test_demo_is_deterministic(demo, tmp_path_factory, databases):
     with demo.app_context():
         expected = _digest()
-    again = _fresh_app(tmp_path_factory)
+    again = _fresh_app(tmp_path_factory, databases)
     with again.app_context():
         assert _digest() == expected

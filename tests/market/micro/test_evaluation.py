@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
 from market.contracts.models import ContractStatus
-from market.db import db, utcnow
-from market.errors import Conflict, IllegalTransition
+from market.core.audit import AuditEvent
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, IllegalTransition
 from market.micro.models import Acceptance, Rating
 from market.micro.services import evaluation
 from market.notifications.models import Notification
@@ -41,7 +41,7 @@ def test_responsible_official_records_acceptance(browser, make_browser, make_use
     assert acceptance.rating_closes_at - acceptance.rating_opens_at == timedelta(days=30)
     assert db.session.scalar(select(Notification.kind).where(Notification.user_id == resident.id)) == "micro.rating_open"
     actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"project.status_changed", "contract.status_changed", "micro.project_accepted"} <= actions
+    assert {"project.completed", "contract.completed", "micro.project_accepted"} <= actions
     assert browser.post(url, {"report": "again", "rating_days": "30"}).status_code == 409
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
-from market.calendar import BEIJING, add_working_days
-from market.errors import IllegalTransition
+from market.core.audit import AuditEvent
+from market.core.calendar import BEIJING, add_working_days
+from market.core.db import db
+from market.core.errors import IllegalTransition
+from market.core.state import UnrecordedTransition, transition
 from market.micro.models import (
     FLAG_TRANSITIONS,
     OBJECTION_TRANSITIONS,
@@ -35,12 +39,27 @@ def test_every_move_not_in_the_table_is_illegal(model, field, states, table):
     for start in states:
         for target in states:
             obj = model(**{field: start})
+            assert obj.can_transition(target) == (target in table[start])
             if target in table[start]:
-                assert obj.transition(target) == start and getattr(obj, field) == target
+                assert transition(obj, target, actor=None) == start and getattr(obj, field) == target
             else:
                 with pytest.raises(IllegalTransition):
-                    obj.transition(target)
+                    transition(obj, target, actor=None)
                 assert getattr(obj, field) == start
+
+
+def test_a_phase_set_without_transition_is_refused_and_a_transition_is_audited(make_round, street_official):
+    round_ = make_round()
+    round_.phase = RoundPhase.REVIEW
+    with pytest.raises(UnrecordedTransition):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(MicroRound, round_.id).phase == RoundPhase.COLLECTION
+    transition(round_, RoundPhase.REVIEW, actor=street_official, action="micro.round_phase_changed")
+    db.session.commit()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "micro.round_phase_changed"))
+    assert (event.object_id, event.actor_id) == (str(round_.id), street_official.id)
+    assert (event.before, event.after) == ({"phase": "collection"}, {"phase": "review"})
 
 
 def _beijing(*args) -> datetime:

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.db import db
+from market.core.db import db
 from market.notifications.models import Notification, OutboxMessage
 from market.notifications.services import notify, render
 

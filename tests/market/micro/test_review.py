@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
-from market.db import db
-from market.errors import IllegalTransition
+from market.core.audit import AuditEvent
+from market.core.db import db
+from market.core.errors import IllegalTransition
+from market.core.state import transition
 from market.geo.models import ProjectType
 from market.micro.models import ExpertScore, PanelMember, ProposalStatus, RoundPhase
 from market.micro.services import review
@@ -20,7 +21,7 @@ def test_feasible_with_official_cost(browser, make_round, make_proposal, street_
     browser.login(street_official)
     url = f"/micro/proposals/{proposal.id}/review"
     page = browser.get(url).get_data(as_text=True)
-    assert "320000.00" in page  # pre-filled with the resident's estimate
+    assert 'name="official_cost" step="0.01" type="number" value="320000"' in page  # the resident's estimate
     response = browser.post(url, {"outcome": "feasible", "official_cost": "280000", "reason": ""})
     assert response.status_code == 302
     db.session.refresh(proposal)
@@ -77,7 +78,7 @@ def test_needs_changes_goes_back_to_the_author_and_can_be_resubmitted(browser, m
     proposal = make_proposal(round_, author=author, status=ProposalStatus.SUBMITTED)
     review.review_proposal(street_official, proposal,
                            review.ReviewDecision(review.ReviewOutcome.NEEDS_CHANGES, reason="请补充具体位置"))
-    round_.phase = RoundPhase.REVIEW
+    transition(round_, RoundPhase.REVIEW, actor=street_official, action="micro.round_phase_changed")
     db.session.commit()
     browser.login(author)
     page = browser.get(f"/micro/proposals/{proposal.id}/edit").get_data(as_text=True)
@@ -113,8 +114,10 @@ def test_reviewing_twice_is_an_illegal_transition(browser, make_round, make_prop
     response = browser.post(f"/micro/proposals/{proposal.id}/review",
                             {"outcome": "declined", "official_cost": "", "reason": "改主意了"})
     assert response.status_code == 409
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.FEASIBLE
     with pytest.raises(IllegalTransition):
-        proposal.transition(ProposalStatus.SUBMITTED)
+        transition(proposal, ProposalStatus.SUBMITTED, actor=street_official)
 
 
 def test_expert_panel_scores_feasible_proposals(browser, make_browser, make_user, make_round, make_proposal,
@@ -178,7 +181,8 @@ def test_open_voting_form(browser, make_round, make_proposal, street_official):
             "ballot_type": "approval", "max_picks": "3", "rule": "mes-add1-greedy", "notice_working_days": "5"}
     response = browser.post(url, form)
     assert response.status_code == 409 and "still wait for review" in response.get_data(as_text=True)
-    waiting.status = ProposalStatus.DECLINED
+    review.review_proposal(street_official, waiting, review.ReviewDecision(review.ReviewOutcome.DECLINED,
+                                                                           reason="不在社区范围内"))
     db.session.commit()
     response = browser.post(url, {**form, "closes_at": "2019-12-31T09:00"})
     assert response.status_code == 400 and "Voting must close after it opens" in response.get_data(as_text=True)

@@ -8,9 +8,10 @@ import re
 from sqlalchemy import select
 
 from market.accounts.models import Role
-from market.audit.services import verify_chain
 from market.contracts.models import Contract, ContractStatus, Milestone
-from market.db import db, utcnow
+from market.core.audit import verify_chain
+from market.core.db import db, utcnow
+from market.core.state import transition
 from market.micro.models import MicroRound, Proposal, ProposalStatus, RoundPhase
 from market.micro.services import evaluation, voting
 from market.notifications.models import Notification
@@ -150,8 +151,8 @@ def test_a_year_of_resident_micro_projects(make_browser, make_user, make_org, ge
     contract.milestones = [Milestone(seq=1, title="拆除旧设施", due_date=utcnow().date(), amount_cents=20_000_000),
                            Milestone(seq=2, title="安装新设施", due_date=utcnow().date(), amount_cents=26_000_000)]
     db.session.add(contract)
-    project.transition(ProjectStatus.AWARDED)
-    project.transition(ProjectStatus.IN_PROGRESS)
+    transition(project, ProjectStatus.AWARDED, actor=street_official, action="project.awarded")
+    transition(project, ProjectStatus.IN_PROGRESS, actor=street_official, action="project.started")
     db.session.commit()
     assert b[1].post(f"/micro/projects/{project.id}/follow", {"action": "follow"}).status_code == 302
     provider = own_browser()

@@ -7,11 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
-from market.audit.services import verify_chain
-from market.calendar import add_working_days
 from market.contracts.models import MilestoneStatus
-from market.db import db, utcnow
+from market.core.audit import AuditEvent, verify_chain
+from market.core.calendar import add_working_days
+from market.core.db import db, utcnow
 from market.micro.models import Flag, FlagStatus, Follow, Photo, ProgressUpdate
 from market.micro.services import supervision
 from market.notifications.models import Notification

@@ -41,7 +41,7 @@ def story(market, make_pool, make_user, make_org, geo) -> Story:
     from market.accounts.models import Role
     from market.bids.services import lots_of
     from market.contracts.models import ContractStatus
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
     from market.funding import services as funding
     from market.funding.models import MatchingRule
     from market.orgs.models import OrgKind
@@ -68,10 +68,10 @@ def story(market, make_pool, make_user, make_org, geo) -> Story:
 
     applicant = market.org(name="梅岭社区互助会")
     member = market.provider(applicant)
-    pb_project = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=10_000_000, funded_cents=4_000_000,
-                                     owner=member, title="梅岭社区长者食堂", community=geo.communities[3],
-                                     street=geo.streets[1], start_date=(base + timedelta(days=20)).date(),
-                                     end_date=(base + timedelta(days=120)).date())
+    pb_project = market.received(market.make_project(
+        kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=10_000_000, owner=member, title="梅岭社区长者食堂",
+        community=geo.communities[3], street=geo.streets[1], start_date=(base + timedelta(days=20)).date(),
+        end_date=(base + timedelta(days=120)).date()), 4_000_000)
     pool = make_pool(total_cents=50_000_000)
     run = market.match([project, pb_project], official=market.district_official, now=opening,
                        fund_government_services=True)
@@ -134,7 +134,7 @@ class Sealed:
 
 @pytest.fixture
 def sealed(market) -> Sealed:
-    from market.db import utcnow
+    from market.core.db import utcnow
 
     now = utcnow()
     project = market.tendered(deadline=now + timedelta(days=5), now=now - timedelta(days=1), title="保密招标项目")

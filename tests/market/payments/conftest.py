@@ -40,7 +40,7 @@ def webhook_only(app, monkeypatch):
 @pytest.fixture
 def make_milestone(app, make_project, make_org):
     from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
 
     def make(*, amount_cents=5_000_000, provider=None, status=MilestoneStatus.APPROVED, stripe_account="acct_1ProvTest01"):
         provider = provider or make_org(stripe_account_id=stripe_account)
@@ -72,10 +72,35 @@ def public_project(make_project, make_user, make_org):
 
 
 @pytest.fixture
+def donated(app, make_user):
+    """``donated(project, cents)``: a resident's bank-transfer donation, confirmed by a district official
+    (how money reaches a project without Stripe); returns the paid order."""
+    from market.accounts.models import Role
+    from market.core.db import db, utcnow
+    from market.payments import services
+    from market.payments.models import PaymentPurpose
+
+    officials = []
+
+    def make(project, amount_cents, *, donor=None, at=None):
+        at = at or utcnow()
+        if not officials:
+            officials.append(make_user(Role.OFFICIAL))
+        order = services.start_payment(donor or make_user(Role.RESIDENT), services.PaymentRequest(
+            purpose=PaymentPurpose.DONATION, amount_cents=amount_cents, currency="cny", product_name="捐赠",
+            project=project), gateway=None, now=at, return_urls=lambda o: ("", ""))
+        services.confirm_bank_transfer(officials[0], order, now=at)
+        db.session.commit()
+        return order
+
+    return make
+
+
+@pytest.fixture
 def checkout_order(app, online, make_user, public_project, make_pool):
     """A payment order with a real Checkout session created (through the SDK) at the stand-in."""
     from market.accounts.models import Role
-    from market.db import db, utcnow
+    from market.core.db import db, utcnow
     from market.payments import services
     from market.payments.gateway import current_gateway
     from market.payments.models import PaymentPurpose

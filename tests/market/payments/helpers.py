@@ -1,8 +1,9 @@
-"""Helpers for payment tests: signed Stripe webhooks and Checkout events."""
+"""Helpers for payment tests: signed Stripe webhooks and Checkout events, the ledger's verdict."""
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from typing import Any
 
@@ -47,3 +48,24 @@ def signed(event: dict[str, Any] | str, *, secret: str = WEBHOOK_SECRET, timesta
 def deliver(client, event, **kwargs):
     payload, headers = signed(event, **kwargs)
     return client.post("/payments/stripe/webhook", data=payload, headers=headers)
+
+
+def assert_ledger_ok() -> None:
+    """Every balance recomputed from the postings agrees with the accounts, the cached columns and
+    the domains' checks (what ``flask ledger check`` says), as the database holds it now."""
+    from market.core import ledger
+    from market.core.db import db
+
+    db.session.flush()
+    db.session.expire_all()
+    report = ledger.check()
+    assert report.ok, "ledger.check() found problems:\n" + "\n".join(report.problems)
+
+
+def field_errors(html: str, name: str) -> list[str]:
+    """The error messages shown next to the form field ``name`` (empty when it has none)."""
+    for block in re.findall(r'<div class="field[^"]*">(.*?)</div>', html, flags=re.S):
+        if re.search(rf'name="{re.escape(name)}"', block):
+            return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<small class="error">(.*?)</small>', block,
+                                                                          flags=re.S)]
+    raise AssertionError(f"no field {name!r} on the page")

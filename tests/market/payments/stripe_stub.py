@@ -70,6 +70,8 @@ class StripeStub:
             body = self._checkout_session(form)
         elif request.method == "POST" and request.path == "/v1/transfers":
             body = self._transfer(form)
+        elif request.method == "POST" and request.path == "/v1/refunds":
+            body = self._refund(form)
         else:
             error = {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({request.path})"}}
             return Response(json.dumps(error), status=404, content_type="application/json")
@@ -99,6 +101,12 @@ class StripeStub:
                 "currency": form["currency"], "destination": form["destination"], "metadata": metadata,
                 "transfer_group": form.get("transfer_group"), "livemode": False, "reversed": False,
                 "created": int(time.time())}
+
+
+    def _refund(self, form: dict[str, str]) -> dict[str, Any]:
+        n = next(self._ids)
+        return {"id": f"re_test_{n:06d}", "object": "refund", "amount": int(form["amount"]),
+                "payment_intent": form["payment_intent"], "status": "succeeded", "created": int(time.time())}
 
 
 class StubServer:

@@ -6,11 +6,11 @@ import threading
 
 from sqlalchemy import func, select
 
-from market.audit.models import AuditEvent
-from market.db import db
+from market.core.audit import AuditEvent
+from market.core.db import db
 from market.payments.models import PaymentOrder, PaymentStatus, WebhookEvent
 from market.projects.models import Project
-from tests.market.payments.helpers import checkout_event, signed
+from tests.market.payments.helpers import assert_ledger_ok, checkout_event, signed
 
 
 def _deliver_together(app, deliveries):
@@ -48,6 +48,7 @@ def test_same_event_delivered_eight_times_at_once_counts_once(app, checkout_orde
     assert statuses == [200] * 8
     assert _totals(order) == (PaymentStatus.PAID, 66_600, 1)
     assert db.session.scalar(select(func.count(WebhookEvent.id))) == 1
+    assert_ledger_ok()
 
 
 def test_different_paid_events_for_one_order_at_once_count_once(app, checkout_order):
@@ -58,3 +59,4 @@ def test_different_paid_events_for_one_order_at_once_count_once(app, checkout_or
     assert _totals(order) == (PaymentStatus.PAID, 12_300, 1)
     outcomes = sorted(db.session.scalars(select(WebhookEvent.outcome)))
     assert outcomes == ["already_paid"] * 5 + ["applied"]
+    assert_ledger_ok()

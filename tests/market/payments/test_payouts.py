@@ -5,13 +5,14 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
 from market.contracts.models import Milestone, MilestoneStatus
-from market.db import db, utcnow
-from market.errors import Conflict, PermissionDenied
+from market.core.audit import AuditEvent
+from market.core.db import db, utcnow
+from market.core.errors import Conflict, PermissionDenied
 from market.payments import services
 from market.payments.gateway import current_gateway
 from market.payments.models import Payout, PayoutMethod, PayoutStatus
+from tests.market.payments.helpers import assert_ledger_ok
 
 
 def _reload(payout):
@@ -153,7 +154,8 @@ def test_the_pool_commitment_counts_as_paid_once_the_whole_contract_is_paid(app,
                                                                             make_pool):
     from datetime import date
 
-    from market.funds.models import CommitmentStatus, FundingCommitment
+    from market.core import ledger
+    from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 
     first = make_milestone(amount_cents=1_000_000)
     contract = first.contract
@@ -164,18 +166,59 @@ def test_the_pool_commitment_counts_as_paid_once_the_whole_contract_is_paid(app,
     commitment = FundingCommitment(pool_id=pool.id, project_id=contract.project_id, contract_id=contract.id,
                                    amount_cents=2_000_000, status=CommitmentStatus.RESERVED)
     db.session.add(commitment)
+    db.session.flush()
+    ledger.move(ledger.Movement.COMMITMENT, 2_000_000, source=ledger.pool(pool.id),
+                target=ledger.commitment(commitment.id), actor=None, reference=commitment,
+                project_id=contract.project_id)
     db.session.commit()
     official = make_user(Role.OFFICIAL)
-    for milestone, expected in ((first, CommitmentStatus.RESERVED), (second, CommitmentStatus.PAID)):
+    for milestone, expected, held in ((first, CommitmentStatus.RESERVED, 1_000_000),
+                                      (second, CommitmentStatus.PAID, 0)):
         payout = services.request_payout(milestone, actor=official, gateway=None, now=utcnow())
         services.confirm_payout(official, payout, now=utcnow())
         db.session.commit()
         db.session.refresh(commitment)
-        assert commitment.status == expected
+        assert commitment.status == expected and ledger.balance(ledger.commitment(commitment.id)) == held
+        assert _reload(payout).status == PayoutStatus.PAID
+        assert_ledger_ok()
     assert commitment.paid_at is not None
     # Paid out, the money still counts towards the project's budget: it is not "needed" again.
     from market.funding.services import funding_summary
 
     assert funding_summary(contract.project).committed_by_pools == 2_000_000
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "commitment.paid"))
-    assert audit.after == {"status": "paid", "pool_id": pool.id, "contract_id": contract.id, "amount_cents": 2_000_000}
+    assert audit.after == {"status": "paid", "pool_id": pool.id, "contract_id": contract.id}
+    payouts = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "money.payout")).all()
+    assert [(e.after["from"], e.after["to"], e.after["amount_cents"]) for e in payouts] == [
+        (f"commitment:{commitment.id}", "outside", 1_000_000)] * 2
+    pool = db.session.get(FundingPool, pool.id)
+    # The pool received 100,000 yuan, 20,000 of it went to the provider: received stays, the ledger says where.
+    assert (pool.received_cents, pool.remaining_cents) == (10_000_000, 8_000_000)
+
+
+def test_a_payout_larger_than_the_reservation_takes_only_the_pool_money_reserved(app, make_milestone, make_user,
+                                                                                 make_pool):
+    """The rest of a payout is the contracting department's own budget: the pool pays no more than it reserved."""
+    from market.core import ledger
+    from market.funds.models import CommitmentStatus, FundingCommitment
+
+    milestone = make_milestone(amount_cents=1_000_000)
+    contract = milestone.contract
+    pool = make_pool(total_cents=5_000_000)
+    commitment = FundingCommitment(pool_id=pool.id, project_id=contract.project_id, contract_id=contract.id,
+                                   amount_cents=400_000, status=CommitmentStatus.RESERVED)
+    db.session.add(commitment)
+    db.session.flush()
+    ledger.move(ledger.Movement.COMMITMENT, 400_000, source=ledger.pool(pool.id),
+                target=ledger.commitment(commitment.id), actor=None, reference=commitment,
+                project_id=contract.project_id)
+    db.session.commit()
+    official = make_user(Role.OFFICIAL)
+    payout = services.request_payout(milestone, actor=official, gateway=None, now=utcnow())
+    services.confirm_payout(official, payout, now=utcnow())
+    db.session.commit()
+    paid = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payout.paid"))
+    assert paid.after["amount_cents"] == 1_000_000 and paid.after["from_pools_cents"] == 400_000
+    db.session.refresh(commitment)
+    assert commitment.status == CommitmentStatus.PAID
+    assert_ledger_ok()

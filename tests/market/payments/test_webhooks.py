@@ -6,13 +6,13 @@ import time
 
 from sqlalchemy import func, select
 
-from market.audit.models import AuditEvent
-from market.audit.services import verify_chain
-from market.db import db
+from market.accounts.models import Role
+from market.core.audit import AuditEvent, verify_chain
+from market.core.db import db, utcnow
 from market.funds.models import FundingPool
 from market.payments.models import PaymentOrder, PaymentPurpose, PaymentStatus, WebhookEvent
 from market.projects.models import Project
-from tests.market.payments.helpers import checkout_event, deliver, signed
+from tests.market.payments.helpers import assert_ledger_ok, checkout_event, deliver, signed
 
 URL = "/payments/stripe/webhook"
 
@@ -42,9 +42,12 @@ def test_completed_checkout_counts_the_donation_once(client, checkout_order):
     assert again.status_code == 200 and again.json["status"] == "duplicate"
     assert _state(order) == after
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.received"))
-    assert audit.actor_label == "system" and audit.after["funded_cents"] == 88_800
+    assert audit.actor_label == "system" and audit.after["amount_cents"] == 88_800
     assert audit.after["source"] == f"stripe:{event['id']}"
+    moved = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "money.donation"))
+    assert moved.after["balances"] == {f"project:{order.project_id}": 88_800}
     assert verify_chain().ok
+    assert_ledger_ok()
 
 
 def test_tampered_body_is_refused_and_changes_nothing(client, checkout_order):
@@ -93,6 +96,7 @@ def test_out_of_order_events_never_count_twice(client, checkout_order):
     assert deliver(client, checkout_event(order, "checkout.session.async_payment_failed",
                                           payment_status="unpaid")).json["outcome"] == "no_change"
     assert _state(order) == {"status": PaymentStatus.PAID, "funded": 20_000, "events": 4, "received": 1}
+    assert_ledger_ok()
 
 
 def test_expiry_then_a_late_payment_still_counts_once(client, checkout_order):
@@ -102,6 +106,7 @@ def test_expiry_then_a_late_payment_still_counts_once(client, checkout_order):
     deliver(client, checkout_event(order, "checkout.session.completed"))
     deliver(client, checkout_event(order, "checkout.session.completed"))
     assert _state(order) == {"status": PaymentStatus.PAID, "funded": 30_000, "events": 3, "received": 1}
+    assert_ledger_ok()
 
 
 def test_asynchronous_payment_waits_then_counts_or_fails(client, checkout_order):
@@ -113,6 +118,7 @@ def test_asynchronous_payment_waits_then_counts_or_fails(client, checkout_order)
     failing = checkout_order(amount_cents=40_000)
     deliver(client, checkout_event(failing, "checkout.session.async_payment_failed", payment_status="unpaid"))
     assert _state(failing)["status"] == PaymentStatus.FAILED and _state(failing)["funded"] == 0
+    assert_ledger_ok()
 
 
 def test_amount_or_currency_mismatch_counts_nothing(client, checkout_order):
@@ -139,13 +145,155 @@ def test_unrelated_events_are_recorded_and_ignored(client, webhook_only):
     assert db.session.scalar(select(WebhookEvent.type)) == "charge.refunded"
 
 
-def test_pool_top_up_grows_total_and_remaining(client, checkout_order, make_pool):
+def test_pool_top_up_grows_received_and_remaining_not_the_declared_total(client, checkout_order, make_pool):
     pool = make_pool(total_cents=1_000_000, remaining_cents=400_000)
     order = checkout_order(purpose=PaymentPurpose.POOL_TOPUP, amount_cents=250_000, pool=pool)
     deliver(client, checkout_event(order))
     deliver(client, checkout_event(order))
     db.session.expire_all()
     pool = db.session.get(FundingPool, pool.id)
-    assert (pool.total_cents, pool.remaining_cents) == (1_250_000, 650_000)
-    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.received"))
-    assert audit.before["remaining_cents"] == 400_000 and audit.after["remaining_cents"] == 650_000
+    assert (pool.declared_cents, pool.received_cents, pool.remaining_cents) == (1_000_000, 650_000, 650_000)
+    moved = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "money.top_up")
+                               .order_by(AuditEvent.seq)).all()[-1]
+    assert moved.after["amount_cents"] == 250_000 and moved.after["balances"] == {f"pool:{pool.id}": 650_000}
+    assert_ledger_ok()
+
+
+def _events_recorded():
+    return db.session.scalar(select(func.count(WebhookEvent.id)))
+
+
+def test_a_signature_dated_in_the_future_is_refused(client, checkout_order):
+    """Attack: a signed delivery dated an hour ahead stays "fresh" for an hour longer than Stripe's
+    five-minute tolerance allows, so a captured request could be replayed later. Stripe's own check
+    refuses only old signatures; the old code accepted this one and counted the payment."""
+    order = checkout_order(amount_cents=15_000)
+    response = deliver(client, checkout_event(order), timestamp=int(time.time()) + 3600)
+    assert response.status_code == 400 and response.is_json
+    assert response.json["error"]["code"] == "invalid_webhook"
+    assert _state(order) == {"status": PaymentStatus.PENDING, "funded": 0, "events": 0, "received": 0}
+    assert deliver(client, checkout_event(order), timestamp=int(time.time()) + 60).json["outcome"] == "applied"
+    assert_ledger_ok()
+
+
+def test_an_event_naming_a_bank_transfer_order_credits_nothing(client, webhook_only, make_user, public_project):
+    """Attack: a genuinely signed Checkout event (any session of the Stripe account) carrying the id of a
+    bank-transfer pledge in its metadata counted that pledge as paid -- without the money arriving and
+    without the finance office -- because the old code found the order by the metadata and skipped the
+    session check for orders that never had a session. Only the order created for the event's session counts."""
+    from market.payments import services
+
+    order = services.start_payment(make_user(Role.RESIDENT), services.PaymentRequest(
+        purpose=PaymentPurpose.DONATION, amount_cents=70_000, currency="cny", product_name="x",
+        project=public_project()), gateway=None, now=utcnow(), return_urls=lambda o: ("", ""))
+    db.session.commit()
+    assert order.checkout_session_id is None
+    event = checkout_event(order)  # metadata.order_id and client_reference_id name the bank-transfer order
+    response = deliver(client, event)
+    assert response.status_code == 200 and response.is_json
+    assert (response.json["status"], response.json["outcome"]) == ("ok", "unknown_order")
+    row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event["id"]))
+    assert row.outcome == "unknown_order" and row.order_id is None
+    assert _state(order) == {"status": PaymentStatus.PENDING, "funded": 0, "events": 1, "received": 0}
+    assert_ledger_ok()
+
+
+def _cancel(order):
+    """An order that can no longer take money (what the finance office does when a payment is called off)."""
+    from market.core.state import transition
+
+    order = db.session.get(PaymentOrder, order.id)
+    transition(order, PaymentStatus.CANCELLED, actor=None, action="payment.cancelled", after={"reason": "test"})
+    db.session.commit()
+    return order
+
+
+def test_a_payment_for_a_cancelled_order_is_refunded_and_answered_in_json(client, checkout_order, online):
+    """Attack: money paid at Stripe for an order already called off made the old webhook fail (an
+    illegal status change answered with an HTML error page), so Stripe retried for days and the payer's
+    money was neither counted nor given back. Now the event is recorded, nothing is counted, the
+    payment is refunded through Stripe, and every delivery is answered 2xx in JSON."""
+    order = _cancel(checkout_order(amount_cents=25_000))
+    event = checkout_event(order)
+    response = deliver(client, event)
+    assert response.status_code == 200 and response.is_json and response.json["outcome"] == "refunded"
+    [refund] = online.calls("/v1/refunds")
+    assert refund.form == {"payment_intent": f"pi_test_{order.id:06d}", "amount": "25000"}
+    assert refund.headers["idempotency-key"] == f"refund-order-{order.id}"
+    row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event["id"]))
+    assert row.outcome == "refunded" and row.order_id == order.id
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "payment.refunded_unwanted")) == 1
+    assert _state(order) == {"status": PaymentStatus.CANCELLED, "funded": 0, "events": 1, "received": 0}
+    replay = deliver(client, event)
+    assert replay.status_code == 200 and replay.is_json and replay.json["status"] == "duplicate"
+    assert len(online.calls("/v1/refunds")) == 1
+    assert _state(order)["events"] == 1
+    assert_ledger_ok()
+
+
+def test_a_payment_for_a_cancelled_order_is_due_back_when_stripe_cannot_refund(client, checkout_order, online, app,
+                                                                                monkeypatch):
+    """The same, when Stripe refuses the refund or online payment is switched off meanwhile: recorded as
+    ``refund_due`` for the finance office, answered 200 in JSON, nothing counted."""
+    failing = _cancel(checkout_order(amount_cents=30_000))
+    online.fail_next("/v1/refunds", 400, code="charge_already_refunded", message="Charge has already been refunded.")
+    response = deliver(client, checkout_event(failing))
+    assert response.status_code == 200 and response.is_json and response.json["outcome"] == "refund_due"
+    row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.order_id == failing.id))
+    assert "already been refunded" in row.note
+    offline = _cancel(checkout_order(amount_cents=40_000))
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "")
+    response = deliver(client, checkout_event(offline))
+    assert response.status_code == 200 and response.is_json and response.json["outcome"] == "refund_due"
+    assert len(online.calls("/v1/refunds")) == 1  # only the failed attempt
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "payment.refund_due")) == 2
+    assert [_state(o)["funded"] for o in (failing, offline)] == [0, 0]
+    assert_ledger_ok()
+
+
+def test_a_paid_event_for_a_refunded_order_counts_nothing_again(client, checkout_order, online, make_user):
+    """A late "paid" event (a new event id) for an order already paid and refunded is the same payment:
+    it is neither counted again nor refunded twice."""
+    from market.payments import services
+    from market.payments.gateway import current_gateway
+
+    order = checkout_order(amount_cents=60_000)
+    assert deliver(client, checkout_event(order)).json["outcome"] == "applied"
+    order = db.session.get(PaymentOrder, order.id)
+    services.refund_payment(make_user(Role.OFFICIAL), order, reason="捐赠人申请退款", gateway=current_gateway(),
+                            now=utcnow())
+    db.session.commit()
+    late = deliver(client, checkout_event(order, "checkout.session.async_payment_succeeded"))
+    assert late.status_code == 200 and late.is_json and late.json["outcome"] == "already_paid"
+    assert len(online.calls("/v1/refunds")) == 1
+    assert _state(order) == {"status": PaymentStatus.REFUNDED, "funded": 0, "events": 2, "received": 1}
+    assert_ledger_ok()
+
+
+def test_every_answer_of_the_webhook_is_json(client, checkout_order):
+    """Stripe reads the webhook's answers: whatever arrives (forged, stale, future-dated, garbage,
+    unknown, duplicated, or signed with a date no calendar holds), the answer is JSON, never an HTML page."""
+    order = checkout_order()
+    good = checkout_event(order)
+    absurd = {**checkout_event(order, "checkout.session.expired", payment_status="unpaid"), "created": 10**20}
+    payload, headers = signed(good)
+    not_an_event, not_an_event_headers = signed("[1, 2, 3]")
+    responses = [
+        client.post(URL, data=payload.replace('"paid"', '"unpaid"'), headers=headers),
+        client.post(URL, data=payload, headers={"Content-Type": "application/json"}),
+        deliver(client, good, secret="whsec_attacker"),
+        deliver(client, good, timestamp=int(time.time()) + 3600),
+        deliver(client, good, timestamp=int(time.time()) - 3600),
+        client.post(URL, data=not_an_event, headers=not_an_event_headers),
+        deliver(client, absurd),
+        deliver(client, good),
+        deliver(client, good),
+        deliver(client, {**good, "id": "evt_other_type", "type": "payment_intent.created"}),
+    ]
+    assert [r.status_code for r in responses] == [400] * 6 + [200] * 4
+    assert all(r.is_json for r in responses), [r.content_type for r in responses]
+    assert [r.json.get("outcome", r.json.get("status")) for r in responses[6:]] == [
+        "applied", "applied", "duplicate", "ignored"]
+    assert _state(order)["status"] == PaymentStatus.PAID and _events_recorded() == 3
+    assert_ledger_ok()

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 from market.bids.services import lots_of
 from market.contracts.models import Contract, ContractStatus
-from market.db import db
+from market.core.db import db
 from market.orgs.models import OrgKind
 from market.projects.models import ProjectKind, ProjectStatus
 from market.review import adapter
@@ -53,9 +51,9 @@ def test_sealed_or_bidless_tenders_are_skipped_with_a_reason(market):
 
 def test_micro_and_public_benefit_projects_need_what_they_lack(market, make_pool):
     micro = market.make_project(kind=ProjectKind.MICRO, budget_cents=5_000_000, community=market.geo.communities[0])
-    benefit = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=8_000_000, funded_cents=3_000_000,
-                                  owner=market.official)
-    done = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=8_000_000, funded_cents=8_000_000)
+    benefit = market.received(market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=8_000_000,
+                                                  owner=market.official), 3_000_000)
+    done = market.received(market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=8_000_000), 8_000_000)
     built = _built([micro, benefit, done])
     specs = {p.id: p for p in built.problem.projects}
     assert specs[micro.id].needs_provider and specs[micro.id].needs_funding
@@ -66,19 +64,18 @@ def test_micro_and_public_benefit_projects_need_what_they_lack(market, make_pool
     assert _built([gov], fund_government_services=True).problem.projects[0].needs_funding
 
 
-def test_providers_capacity_reputation_and_deliveries(market, monkeypatch):
+def test_providers_capacity_reputation_and_deliveries(market):
     project = market.make_project(kind=ProjectKind.MICRO)
     busy = market.org(capacity=2)
     market.org(kind=OrgKind.FOUNDATION)  # funders do not deliver
     unverified = market.org(verified=False)
     other = market.org()
-    for status in (ContractStatus.SIGNED, ContractStatus.COMPLETED, ContractStatus.COMPLETED, ContractStatus.TERMINATED):
+    for status in (ContractStatus.SIGNED, ContractStatus.COMPLETED, ContractStatus.TERMINATED):
         db.session.add(Contract(project_id=market.make_project(status=ProjectStatus.IN_PROGRESS).id,
                                 provider_id=busy.id, amount_cents=100, status=status))
     db.session.commit()
-    fake = types.ModuleType("market.micro.services")
-    fake.provider_rating_totals = lambda ids: {busy.id: (9, 2), other.id: {"sum": 4, "count": 1}, 99999: (50, 1)}
-    monkeypatch.setitem(sys.modules, "market.micro.services", fake)
+    market.rate(market.delivered(busy), 5, 4)  # accepted: its contract is the second one completed
+    market.rate(market.delivered(other), {"quality": 5, "timeliness": 4, "communication": 4, "value_for_money": 3})
     providers = {p.id: p for p in _built([project]).problem.providers}
     assert unverified.id not in providers and all(p.kind != "other" for p in providers.values())
     assert providers[busy.id].capacity == 1  # 2 minus the signed contract
@@ -87,9 +84,16 @@ def test_providers_capacity_reputation_and_deliveries(market, monkeypatch):
     assert (providers[other.id].rating_sum, providers[other.id].rating_count) == (4, 1)
 
 
-def test_without_the_ratings_module_everyone_has_no_ratings(market, monkeypatch):
-    monkeypatch.setitem(sys.modules, "market.micro.services", None)  # import fails
-    assert adapter._rating_totals([1, 2]) == {}
+def test_ratings_written_by_residents_reach_the_provider_specs(market):
+    """A rating given through market.micro.services.evaluation.rate_project changes the provider's
+    spec at once; a provider nobody rated has no ratings (the engine's prior applies)."""
+    rated, unrated = market.org(), market.org()
+    delivered = market.delivered(rated)
+    before = {p.id: (p.rating_sum, p.rating_count) for p in adapter.provider_specs(AFTER.date())[0]}
+    assert before[rated.id] == before[unrated.id] == (0.0, 0)
+    market.rate(delivered, {"quality": 2, "timeliness": 1, "communication": 2, "value_for_money": 1}, 2)
+    after = {p.id: (p.rating_sum, p.rating_count) for p in adapter.provider_specs(AFTER.date())[0]}
+    assert after[rated.id] == (1.5 + 2.0, 2) and after[unrated.id] == (0.0, 0)
 
 
 def test_pools_use_money_left_and_their_rules(market, make_pool, category):
@@ -202,3 +206,22 @@ def test_funding_crumbs_are_folded_into_a_pool_with_room():
 def test_projects_that_moved_on_are_skipped(market):
     project = market.make_project(kind=ProjectKind.MICRO, status=ProjectStatus.CANCELLED)
     assert [s["code"] for s in _built([project]).skipped] == ["not_matchable"]
+
+
+def test_matching_reads_the_verified_facts_while_changed_ones_wait(market):
+    from market.orgs import services as orgs
+
+    org = market.org(verified=False, rating_grade=4, full_time_staff=12)
+    orgs.verify(market.official, org)
+    member = market.provider(org)
+    orgs.update_org(member, org, orgs.OrgInput(
+        name=org.name, kind=org.kind, registration_date=org.registration_date, full_time_staff=2,
+        office_area_m2=org.office_area_m2, rating_grade=1, capability=org.capability, capacity=org.capacity,
+        home_street_id=org.home_street_id, category_ids=tuple(c.id for c in org.categories)))
+    db.session.commit()
+    assert org.verification_state == "pending"
+    spec = {p.id: p for p in adapter.provider_specs(AFTER.date())[0]}[org.id]
+    assert (spec.rating_grade, spec.staff) == (4, 12)  # the verified facts, not the claimed ones
+    orgs.refuse(market.official, org, "资质证书与申报不符")
+    db.session.commit()
+    assert org.id not in {p.id for p in adapter.provider_specs(AFTER.date())[0]}

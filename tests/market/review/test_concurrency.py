@@ -2,7 +2,7 @@
 
 The approvals really run at once, each in its own thread, application context and database
 session: row locks do the work on PostgreSQL, the database's write lock (taken before the rows
-are read, see market.db) on SQLite.
+are read, see market.core.db) on SQLite.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from market.accounts.models import User
 from market.contracts.models import Contract, ContractStatus
-from market.db import db
-from market.errors import Conflict
+from market.core import ledger
+from market.core.db import db
+from market.core.errors import Conflict
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.projects.models import ProjectKind
 from market.review import awards
@@ -55,8 +56,9 @@ def _check_invariants(pool_ids):
         committed = db.session.scalar(select(func.coalesce(func.sum(FundingCommitment.amount_cents), 0)).where(
             FundingCommitment.pool_id == pool.id, FundingCommitment.status != CommitmentStatus.RELEASED))
         assert pool.remaining_cents >= 0
-        assert committed <= pool.total_cents
-        assert committed == pool.total_cents - pool.remaining_cents
+        assert committed <= pool.received_cents
+        assert committed == pool.received_cents - pool.remaining_cents
+    assert ledger.check().ok
     per_project = db.session.execute(select(Contract.project_id, func.count()).where(
         Contract.status != ContractStatus.TERMINATED).group_by(Contract.project_id)).all()
     assert all(n == 1 for _, n in per_project)

@@ -9,17 +9,17 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from market import create_app
 from market.accounts.services import find_user_by_email
-from market.audit.models import AuditEvent
-from market.audit.services import verify_chain
 from market.bids.models import Bid, BidStatus, Lot, Tender
-from market.config import TestConfig
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
-from market.db import db
+from market.core import ledger
+from market.core.audit import AuditEvent, verify_chain
+from market.core.db import db
 from market.demo import SOCIAL_FUND_NAME, loader
 from market.demo.data import REFERENCE_TIME
+from market.demo.marketplace import load_marketplace_demo
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.payments.models import Payout, PayoutStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review import adapter, services
 from market.review.models import (
@@ -31,27 +31,28 @@ from market.review.models import (
     MatchRun,
     RunStatus,
 )
+from tests.market.demo_helpers import demo_databases
 
-STAGE = "market.review.demo:load_marketplace_demo"
+STAGE = load_marketplace_demo
 
 
-def _load(tmp_path_factory):
-    app = create_app(TestConfig("sqlite://", instance_path=str(tmp_path_factory.mktemp("instance"))))
+def _load(tmp_path_factory, databases):
+    app = databases.app(str(tmp_path_factory.mktemp("instance")))
     with app.app_context():
-        db.create_all()
-        loader.load_demo(db.session)
+        loader.load_demo(db.session, stages=(STAGE,))  # this stage alone, on the base data
         db.session.commit()
     return app
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    saved = loader.EXTRA_STAGES
-    loader.EXTRA_STAGES = tuple(s for s in saved if s == STAGE)  # this stage alone, on the base data
-    try:
-        yield _load(tmp_path_factory)
-    finally:
-        loader.EXTRA_STAGES = saved
+def databases(request):
+    with demo_databases(request.config.getoption("--db-url")) as databases:
+        yield databases
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, databases):
+    yield _load(tmp_path_factory, databases)
 
 
 @pytest.fixture
@@ -68,10 +69,11 @@ def _bid_digest() -> str:
 
 
 def test_stage_is_registered_before_the_stages_that_build_on_it():
-    assert STAGE in loader.EXTRA_STAGES
-    micro = "market.micro.demo:load_micro_demo"  # links its rounds to the contracts made here
-    if micro in loader.EXTRA_STAGES:
-        assert loader.EXTRA_STAGES.index(STAGE) < loader.EXTRA_STAGES.index(micro)
+    from market.demo.micro import load_micro_demo
+
+    assert STAGE in loader.DEMO_STAGES
+    # The micro-projects link their rounds to the contracts made here.
+    assert loader.DEMO_STAGES.index(STAGE) < loader.DEMO_STAGES.index(load_micro_demo)
 
 
 def test_open_tenders_carry_sealed_bids_including_the_demo_provider(ctx):
@@ -137,10 +139,27 @@ def test_pool_commitments_match_the_money_spent(ctx):
     for pool in db.session.scalars(select(FundingPool)):
         committed = db.session.scalar(select(func.coalesce(func.sum(FundingCommitment.amount_cents), 0)).where(
             FundingCommitment.pool_id == pool.id, FundingCommitment.status != CommitmentStatus.RELEASED))
-        assert 0 <= pool.remaining_cents <= pool.total_cents
-        assert committed <= pool.total_cents - pool.remaining_cents, pool.name
+        assert 0 <= pool.remaining_cents <= pool.received_cents <= pool.declared_cents
+        # This stage alone spends pool money only on commitments.
+        assert committed == pool.received_cents - pool.remaining_cents, pool.name
         if pool.name == SOCIAL_FUND_NAME:
-            assert committed == pool.total_cents - pool.remaining_cents > 0
+            assert pool.received_cents - pool.remaining_cents >= 7_360_000 * 100
+
+
+def test_past_payouts_drew_on_the_commitments(ctx):
+    report = ledger.check()
+    assert report.ok, report.problems[:10]
+    statuses = Counter(db.session.scalars(select(FundingCommitment.status)))
+    assert statuses[CommitmentStatus.RESERVED] > 10 and statuses[CommitmentStatus.PAID] > 10
+    paid = db.session.scalars(select(Milestone).where(Milestone.status == MilestoneStatus.PAID)).all()
+    payouts = {p.milestone_id: p for p in db.session.scalars(select(Payout))}
+    assert {m.id for m in paid} == set(payouts)
+    assert all(payouts[m.id].status == PayoutStatus.PAID and payouts[m.id].amount_cents == m.amount_cents
+               for m in paid)
+    for commitment in db.session.scalars(select(FundingCommitment).where(
+            FundingCommitment.status == CommitmentStatus.PAID)):
+        assert ledger.balance(ledger.commitment(commitment.id)) == 0
+        assert -ledger.movements_total(ledger.commitment(commitment.id), ledger.Movement.PAYOUT) > 0
 
 
 def test_audit_chain_is_intact(ctx):
@@ -163,13 +182,8 @@ def test_officials_run_the_console_on_the_whole_demo_set(ctx):
           f"{stats['bids']} bids in {seconds:.1f} s")
 
 
-def test_deterministic(ctx, tmp_path_factory):
+def test_deterministic(ctx, tmp_path_factory, databases):
     expected = _bid_digest()
-    saved = loader.EXTRA_STAGES
-    loader.EXTRA_STAGES = (STAGE,)
-    try:
-        again = _load(tmp_path_factory)
-    finally:
-        loader.EXTRA_STAGES = saved
+    again = _load(tmp_path_factory, databases)
     with again.app_context():
         assert _bid_digest() == expected

@@ -6,7 +6,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from market.db import db
+from market import worker
+from market.core.db import db
 from market.projects.models import ProjectKind
 from market.review import adapter, jobs, services
 from market.review.models import MatchRun, RunStatus
@@ -85,7 +86,7 @@ def test_with_redis_an_rq_worker_runs_it(app, queued, monkeypatch, browser, mark
     from rq import Queue, SimpleWorker
 
     Queue(jobs.QUEUE_NAME, connection=connection).empty()
-    monkeypatch.setattr(jobs, "app_factory", lambda: app)
+    monkeypatch.setattr(worker, "app_factory", lambda: app)
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
     browser.login(market.official)
     project_id = db.session.scalar(select(MatchRun)).parameters["project_ids"][0]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from market.accounts.models import Role
 from market.contracts.models import Contract, ContractStatus, MilestoneStatus
-from market.db import db, utcnow
+from market.core.db import db, utcnow
 from market.projects.models import ProjectKind, ProjectStatus
 from market.review import adapter, awards, services
 from market.review.models import Award, AwardObjection, MatchDecision, MatchProposal, MatchRun, RunStatus
@@ -154,7 +154,9 @@ def test_runs_of_another_street_are_not_visible(browser, market, opened):
     assert browser.get(f"/review/runs/{run.id}").status_code == 404
     assert browser.get(f"/review/runs/{run.id}/status.json").status_code == 404
     proposal = db.session.scalar(select(MatchProposal))
-    assert browser.post(f"/review/proposals/{proposal.id}/approve", {"notice_days": "5"}).status_code == 404
+    assert browser.post(f"/review/proposals/{proposal.id}/approve", {"notice_days": "5"}).status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(MatchProposal, proposal.id).status == "proposed" and db.session.scalar(select(Award)) is None
     browser.logout()
     browser.login(market.official)  # the street official sees only runs made for the street
     assert browser.get(f"/review/runs/{run.id}").status_code == 404

@@ -6,11 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from market.audit.models import AuditEvent
-from market.audit.services import verify_chain
 from market.bids.models import Bid, BidStatus
 from market.contracts.models import Contract, ContractStatus, MilestoneStatus
-from market.db import db
+from market.core.audit import AuditEvent, verify_chain
+from market.core.db import db
 from market.funds.models import FundingCommitment
 from market.orgs.models import OrgKind
 from market.projects.models import ProjectKind, ProjectStatus

@@ -2,20 +2,21 @@
 objections, signing and milestones."""
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.audit.models import AuditEvent
 from market.bids.models import Bid, BidStatus
 from market.contracts.models import Contract, ContractStatus, MilestoneStatus
-from market.db import db
-from market.errors import Conflict, IllegalTransition, PermissionDenied, ValidationFailed
+from market.core import ledger
+from market.core.audit import AuditEvent
+from market.core.db import db
+from market.core.errors import Conflict, IllegalTransition, PermissionDenied, ValidationFailed
+from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.payments.models import Payout, PayoutMethod, PayoutStatus
 from market.projects.models import ProjectKind, ProjectStatus
 from market.review import adapter, awards, services
 from market.review.models import AwardObjectionStatus, AwardStatus, DecisionKind, MatchProposalStatus, RunStatus
@@ -57,8 +58,8 @@ def test_runs_are_for_officials_on_projects_they_may_match(market, evaluated, ge
 def test_matchable_groups(market, evaluated, geo):
     project, *_ = evaluated
     micro = market.make_project(kind=ProjectKind.MICRO)
-    benefit = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, funded_cents=1_000_000)
-    funded = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, funded_cents=30_000_000)
+    benefit = market.received(market.make_project(kind=ProjectKind.PUBLIC_BENEFIT), 1_000_000)
+    funded = market.received(market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=30_000_000), 30_000_000)
     elsewhere = market.make_project(kind=ProjectKind.MICRO, street=geo.streets[1])
     groups = services.matchable_projects(market.official)
     assert [p.id for p in groups["evaluating"]] == [project.id]
@@ -101,7 +102,8 @@ def test_failed_run_keeps_the_error(market, evaluated, monkeypatch):
     services.fail_run(run, "ValueError: boom")
     assert run.status == RunStatus.FAILED and run.error == "ValueError: boom"
     with pytest.raises(IllegalTransition):
-        run.transition(RunStatus.RUNNING)
+        transition(run, RunStatus.RUNNING, actor=None, action="match_run.started")
+    assert run.status == RunStatus.FAILED
 
 
 # ---------------------------------------------------------------- decisions
@@ -180,8 +182,28 @@ def test_approval_reserves_money_and_never_overspends(market, make_pool):
     db.session.rollback()
     db.session.refresh(pool)
     assert pool.remaining_cents == 4_000_000 and second.status == ProjectStatus.OPEN
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "pool.reserved"))
-    assert event.before == {"remaining_cents": 10_000_000} and event.after["remaining_cents"] == 4_000_000
+    assert ledger.balance(ledger.pool(pool.id)) == 4_000_000
+    assert ledger.balance(ledger.commitment(commitment.id)) == 6_000_000
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "money.commitment")).all()
+    assert event.after["amount_cents"] == 6_000_000 and event.after["project_id"] == first.id
+    assert (event.after["from"], event.after["to"]) == (f"pool:{pool.id}", f"commitment:{commitment.id}")
+    assert event.after["balances"][f"pool:{pool.id}"] == 4_000_000
+    assert ledger.check().ok
+
+
+def test_approval_is_refused_once_the_providers_verification_is_withdrawn(market, evaluated):
+    from market.orgs import services as orgs
+
+    project, best, _ = evaluated
+    proposal = market.proposal(market.match([project]), project)
+    assert proposal.units[0]["provider_id"] == best.organization_id
+    orgs.refuse(market.official, best.organization, "资质证书已过期，撤销认证")
+    db.session.commit()
+    with pytest.raises(Conflict) as caught:
+        awards.approve_proposal(market.official, proposal, now=AFTER)
+    assert caught.value.code == "provider_unverified"
+    db.session.rollback()
+    assert proposal.status == MatchProposalStatus.PROPOSED and db.session.scalar(select(func.count(Contract.id))) == 0
 
 
 def test_a_project_is_awarded_once_even_from_two_runs(market, evaluated):
@@ -238,8 +260,8 @@ def test_split_project_gets_one_contract_per_lot(market):
 def test_public_benefit_funding_is_contracted_with_the_applicant(market, make_pool):
     applicant = market.org()
     member = market.provider(applicant)
-    project = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=10_000_000,
-                                  funded_cents=4_000_000, owner=member)
+    project = market.received(market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=10_000_000,
+                                                  owner=member), 4_000_000)
     make_pool(total_cents=50_000_000)
     award = awards.approve_proposal(market.official, market.proposal(market.match([project]), project), now=AFTER)
     [contract] = awards.contracts_of(award)
@@ -315,12 +337,12 @@ def signed(market, evaluated):
     return contract, evaluated[1]
 
 
-def test_milestones_reported_by_the_provider_and_approved_by_the_official(market, signed, monkeypatch):
+def _payouts():
+    return {p.milestone_id: p for p in db.session.scalars(select(Payout))}
+
+
+def test_milestones_reported_by_the_provider_and_approved_by_the_official(market, signed):
     contract, winner = signed
-    calls = []
-    fake = types.ModuleType("market.payments.services")
-    fake.request_payout = calls.append
-    monkeypatch.setitem(sys.modules, "market.payments.services", fake)
     first = contract.milestones[0]
     with pytest.raises(PermissionDenied):
         awards.submit_milestone(market.provider(), first, "不是我的合同", now=AFTER)
@@ -332,25 +354,37 @@ def test_milestones_reported_by_the_provider_and_approved_by_the_official(market
     with pytest.raises(PermissionDenied):
         awards.approve_milestone(market.other_official, first, now=AFTER)
     awards.return_milestone(market.official, first, "缺少服务台账", now=AFTER)
-    assert first.status == MilestoneStatus.PLANNED
+    assert first.status == MilestoneStatus.PLANNED and _payouts() == {}
     awards.submit_milestone(winner, first, "补交了服务台账", now=AFTER)
     awards.approve_milestone(market.official, first, now=AFTER)
     assert first.status == MilestoneStatus.APPROVED and first.approved_by_id == market.official.id
-    assert calls == [first]
+    assert list(_payouts()) == [first.id]
     for milestone in contract.milestones[1:]:
         awards.submit_milestone(winner, milestone, "阶段工作已完成", now=AFTER)
         awards.approve_milestone(market.official, milestone, now=AFTER)
     assert contract.status == ContractStatus.COMPLETED and contract.project.status == ProjectStatus.COMPLETED
-    assert len(calls) == 3
+    assert sorted(_payouts()) == sorted(m.id for m in contract.milestones)
 
 
-def test_payout_hook_is_optional(market, signed, monkeypatch):
+def test_approving_a_milestone_asks_for_its_payout(market, signed):
+    """market.review.awards calls market.payments.services.request_payout itself: without Stripe the
+    payout waits as a bank transfer for the finance office, for the milestone's amount, once."""
     contract, winner = signed
-    monkeypatch.setitem(sys.modules, "market.payments.services", types.ModuleType("market.payments.services"))
     first = contract.milestones[0]
     awards.submit_milestone(winner, first, "完成需求评估和团队组建", now=AFTER)
-    awards.approve_milestone(market.official, first)
-    assert first.status == MilestoneStatus.APPROVED
+    awards.approve_milestone(market.official, first, now=AFTER)
+    db.session.commit()
+    [payout] = _payouts().values()
+    assert (payout.milestone_id, payout.provider_id, payout.amount_cents) == (first.id, contract.provider_id,
+                                                                              first.amount_cents)
+    assert payout.method == PayoutMethod.BANK_TRANSFER and payout.status == PayoutStatus.PENDING
+    assert payout.requested_by_id == market.official.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payout.requested"))
+    assert event.object_id == str(payout.id) and event.after["milestone_id"] == first.id
+    with pytest.raises(IllegalTransition):  # approved once, paid once
+        awards.approve_milestone(market.official, first, now=AFTER)
+    db.session.rollback()
+    assert len(_payouts()) == 1
 
 
 def test_milestones_wait_for_the_signature(market, evaluated):
@@ -371,4 +405,5 @@ def test_pool_consistency_after_many_operations(market, make_pool):
     pool = db.session.get(FundingPool, pool.id)
     committed = db.session.scalar(select(func.sum(FundingCommitment.amount_cents)).where(
         FundingCommitment.pool_id == pool.id, FundingCommitment.status != CommitmentStatus.RELEASED))
-    assert committed == pool.total_cents - pool.remaining_cents == 12_000_000
+    assert committed == pool.received_cents - pool.remaining_cents == 12_000_000
+    assert ledger.movements_total(ledger.pool(pool.id), ledger.Movement.COMMITMENT) == -12_000_000

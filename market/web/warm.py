@@ -6,7 +6,7 @@ import time
 
 from flask import Flask
 
-from market.db import db
+from market.core.db import db
 
 log = logging.getLogger(__name__)
 

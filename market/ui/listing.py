@@ -8,11 +8,11 @@ from typing import Any, Generic, TypeVar
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
-from market.cache import TTLCache
-from market.db import db
-from market.errors import ValidationFailed
+from market.core.cache import TTLCache
+from market.core.db import db
+from market.core.errors import ValidationFailed
 from market.search.index import search_ids
-from market.web.security import MAX_ID
+from market.ui.security import MAX_ID
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100

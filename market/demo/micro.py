@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from market.accounts.models import Role, User
-from market.audit.services import record
 from market.contracts.models import MilestoneStatus
+from market.core.audit import record
+from market.core.state import transition
 from market.demo import data as D
 from market.geo.models import Category, Community, ProjectType, Street
 from market.micro.models import (
@@ -419,14 +420,17 @@ class _Stage:
             voting.cast_ballot(voter, round_, [p.id for p in picks],
                                now=opens + timedelta(days=self.rng.uniform(0.5, 13)))
         voting.close_voting(self.official, round_, now=closes)
-        # Results final: the winner is already a project (the marketplace engaged its provider since),
-        # so the demo links it rather than opening a new one.
-        round_.transition(RoundPhase.FINAL)
+        # Results final, as voting.finalise_results records them; but the winner is already a project
+        # (the marketplace engaged its provider since), so the demo links it rather than opening a new one.
         round_.results_final_at = round_.notice_ends_at
         for row in round_.results:
-            row.proposal.transition(ProposalStatus.SELECTED if row.selected else ProposalStatus.NOT_SELECTED)
+            transition(row.proposal, ProposalStatus.SELECTED if row.selected else ProposalStatus.NOT_SELECTED,
+                       actor=self.official,
+                       action="micro.proposal_selected" if row.selected else "micro.proposal_not_selected",
+                       after={"round_id": round_.id})
         winner.project_id = project.id
-        record(self.official, "micro.results_final", round_, after={"phase": round_.phase, "projects": [project.id]})
+        transition(round_, RoundPhase.FINAL, actor=self.official, action="micro.results_final",
+                   after={"projects": [project.id]})
         return residents
 
     def _implementation(self, project: Project) -> None:

@@ -8,8 +8,8 @@ from flask import flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
-from market.db import db
-from market.errors import DomainError
+from market.core.db import db
+from market.core.errors import DomainError
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ def handle_form(form: FlaskForm, template: str, operation: Callable[[], T],
     """The one create/edit flow: validate, run the service, commit and redirect —
     or re-render the form with the user's data and the errors, writing nothing.
 
-    ``authorise`` (raising :class:`~market.errors.PermissionDenied`) runs before the form is
+    ``authorise`` (raising :class:`~market.core.errors.PermissionDenied`) runs before the form is
     checked, so that someone who may not act is refused as such, whatever they sent.
     """
     if authorise is not None and form.is_submitted():
@@ -48,6 +48,15 @@ def handle_form(form: FlaskForm, template: str, operation: Callable[[], T],
         db.session.commit()
         return on_success(result)
     return render_template(template, form=form, **context), 400 if form.errors else 200
+
+
+def require_form(form: FlaskForm) -> FlaskForm:
+    """A button's form (its CSRF token and fields) or a 400 answer when it does not validate."""
+    from flask import abort
+
+    if not form.validate_on_submit():
+        abort(400)
+    return form
 
 
 def upload_limits(max_bytes: int, max_files: int) -> dict[str, Any]:

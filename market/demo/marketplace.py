@@ -13,8 +13,11 @@ What it lays out around the reference date (2026-12-01):
 * awarded / in-progress / completed projects get the award that led there, the contract(s) and
   three milestones each: planned, reported done, approved and paid all occur; one award in notice
   has an open objection, another a dismissed one;
-* the Futian social-construction fund's spending (total - remaining) is backed exactly by
-  commitments; the other pools' commitments come out of their remaining money;
+* their money, moved as the services move it (see :func:`_past_money`): what public-benefit
+  projects raised before their award, pool grants reserved as commitments (¥7.36 million of the
+  social-construction fund's ¥30 million; the other pools' past grants arrive first as top-ups, so
+  that what they hold stays what the base demo gave them), payouts of paid milestones drawing on
+  those commitments;
 * two finished match runs of the Futian Subdistrict official: the first, a forbid decision with
   its reason on one of its proposals, the re-run respecting it; two of the re-run's proposals are
   approved (awards in notice, money reserved).
@@ -31,15 +34,21 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import Role, User
-from market.audit.services import record
 from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.bids.services import default_criteria, seal_digest
-from market.calendar import add_working_days
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
+from market.core import ledger, policy
+from market.core.audit import record
+from market.core.calendar import add_working_days
+from market.core.policy import Scope
 from market.demo import data as D
+from market.demo import money
+from market.funding.services import MIN_TOPUP_CENTS
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import Category
 from market.orgs.models import Organization, OrgKind, VerificationState
+from market.payments.models import Payout, PayoutMethod, PayoutStatus
+from market.payments.services import idempotency_key_for_payout
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review import adapter, awards, services
 from market.review.models import (
@@ -198,7 +207,7 @@ def _prepare(session: Session) -> _Stage:
                                                             selectinload(FundingPool.streets))
                                 .order_by(FundingPool.id)):
         pools.append(_Pool(pool, frozenset(c.code for c in pool.focus_categories),
-                           frozenset(s.id for s in pool.streets), backing=pool.total_cents - pool.remaining_cents))
+                           frozenset(s.id for s in pool.streets), backing=pool.declared_cents - pool.remaining_cents))
     members: dict[int, User] = {}
     for user in session.scalars(select(User).where(User.role == Role.PROVIDER, User.organization_id.is_not(None))
                                 .order_by(User.id)):
@@ -336,6 +345,7 @@ def _member(stage: _Stage, org_id: int) -> User:
 def _open(stage: _Stage, project: Project, tender: Tender, opened_at: datetime, bids: list[Bid], *,
           audit: bool = True) -> None:
     official = _official_for(stage, project)
+    policy.require(official, "bids.open", project)
     tender.opened_at, tender.opened_by_id, tender.opened_bid_count = opened_at, official.id, len(bids)
     stage.counts["tenders_opened"] += 1
     if not audit:  # a past tender: summed up in the stage's closing audit event
@@ -381,14 +391,10 @@ def _history(stage: _Stage, projects: list[Project]) -> None:
             milestone.contract_id = contract_id
             milestone.submitted_by_id = milestone.submitted_by.id if milestone.submitted_by else None
             milestones.append(milestone)
-    _bulk_insert(session, Milestone, milestones)
-    commitments = [FundingCommitment(pool_id=pool.row.id, project_id=plan.award.project_id,
-                                     contract_id=plan.contracts[0].id, award_id=plan.award.id,
-                                     amount_cents=amount, status=plan.commitment_status, paid_at=plan.paid_at,
-                                     created_at=plan.award.approved_at, updated_at=plan.award.approved_at)
-                   for plan in plans for pool, amount in plan.funding]
-    _bulk_insert(session, FundingCommitment, commitments)
-    stage.counts["commitments"] += len(commitments)
+    for milestone, milestone_id in zip(milestones, _bulk_insert(session, Milestone, milestones, ids=True),
+                                       strict=True):
+        milestone.id = milestone_id
+    _past_money(stage, plans)
     objection_plan = {"open": 1, "dismissed": 1}
     for plan in plans:
         if plan.award.status == AwardStatus.IN_NOTICE and plan.kind == ProjectKind.GOVERNMENT_SERVICE:
@@ -397,6 +403,153 @@ def _history(stage: _Stage, projects: list[Project]) -> None:
                     objection_plan[kind] -= 1
                     _objection(stage, plan.award, plan.official, kind)
                     break
+
+
+def _past_money(stage: _Stage, plans: list[_AwardPlan]) -> None:
+    """The money behind the past awards, moved as the services move it (every yuan through the ledger).
+
+    * a public-benefit project raised the part of its budget the pools did not fund before its
+      award: a bank transfer its official confirmed;
+    * a pool's past grants arrived as a top-up before them (the social-construction fund's
+      appropriation covers its own);
+    * each grant was reserved for the contract when the award was approved (a commitment), and
+      paid milestones drew on the reservations, oldest first (the rest of a payout being the
+      contracting department's own budget); a completed contract gave back what it did not use.
+
+    Awards, contracts, milestones, commitments and payouts are created in their final status, as
+    the history left them; their money moves now.
+    """
+    session = stage.session
+    rng = random.Random(SEED + 1)  # noqa: S311  (seeded demo data)
+    district = stage.officials["district"]
+    owners = {u.id: u for u in session.scalars(select(User).where(User.id.in_(
+        {plan.project.owner_id for plan in plans if plan.kind == ProjectKind.PUBLIC_BENEFIT})))}
+    for plan in plans:
+        project = plan.project
+        raised = project.budget_cents - sum(amount for _, amount in plan.funding)
+        if plan.kind != ProjectKind.PUBLIC_BENEFIT or raised <= 0:
+            continue
+        published, approved = project.published_at, plan.award.approved_at
+        at = published + (approved - published) * rng.uniform(0.1, 0.5)
+        money.receive(owners[project.owner_id], _official_for(stage, project), project, raised, at=at,
+                      confirmed_at=at + (approved - at) * 0.3)
+        stage.counts["transfers_raised"] += 1
+    grants: dict[int, int] = defaultdict(int)
+    first: dict[int, datetime] = {}
+    pools = {pool.row.id: pool for pool in stage.pools}
+    for plan in plans:
+        for pool, amount in plan.funding:
+            if pool is not stage.social_fund:
+                grants[pool.row.id] += amount
+                first[pool.row.id] = min(first.get(pool.row.id, plan.award.approved_at), plan.award.approved_at)
+    members: dict[int, User] = {}
+    for user in session.scalars(select(User).where(User.role == Role.FUNDER, User.organization_id.in_(
+            {pools[pool_id].row.funder_id for pool_id in grants})).order_by(User.id)):
+        members.setdefault(user.organization_id, user)
+    for pool_id in sorted(grants):
+        pool = pools[pool_id].row
+        at = min(pool.created_at + timedelta(days=1), first[pool_id] - timedelta(days=3))
+        money.top_up(members[pool.funder_id], district, pool, max(grants[pool_id], MIN_TOPUP_CENTS), at=at,
+                     confirmed_at=at + timedelta(days=1))
+        stage.counts["top_ups_for_grants"] += 1
+    _commitments_and_payouts(stage, plans)
+
+
+@dataclass
+class _Reservation:
+    """A commitment while the history is replayed: what it still holds and what it paid."""
+
+    commitment: FundingCommitment
+    plan: _AwardPlan
+    held: int
+    paid: int = 0
+
+
+def _commitments_and_payouts(stage: _Stage, plans: list[_AwardPlan]) -> None:
+    """Commitments and payouts as ``market.review.awards`` and ``market.payments.services`` leave
+    them: a paid milestone draws on the contract's reservations oldest first and a reservation
+    drawn to nothing is paid (``_pay_from_commitments``); a completed contract gives back what its
+    reservations still hold (``_settle_commitments``). Rows go in with their final status, then
+    the ledger moves the money in the same steps."""
+    session = stage.session
+    reservations: list[_Reservation] = []
+    drawn: list[tuple[Milestone, _Reservation, int]] = []  # (paid milestone, reservation, part)
+    settled: list[tuple[_Reservation, int, datetime]] = []  # (reservation, given back, when)
+    paid_milestones: list[tuple[_AwardPlan, Contract, Milestone]] = []
+    for plan in plans:
+        for contract in plan.contracts:
+            paid_milestones += [(plan, contract, m) for m in contract.milestones if m.status == MilestoneStatus.PAID]
+        if not plan.funding:
+            continue
+        contract = plan.contracts[0]  # funded projects (micro, public-benefit) have one contract
+        approved = plan.award.approved_at
+        mine = [_Reservation(FundingCommitment(pool_id=pool.row.id, project_id=plan.project.id,
+                                               contract_id=contract.id, award_id=plan.award.id, amount_cents=amount,
+                                               status=CommitmentStatus.RESERVED, created_at=approved,
+                                               updated_at=approved), plan, amount)
+                for pool, amount in plan.funding]
+        reservations += mine
+        for milestone in contract.milestones:
+            if milestone.status != MilestoneStatus.PAID:
+                continue
+            due = milestone.amount_cents
+            for reservation in mine:
+                part = min(reservation.held, due)
+                if part <= 0:
+                    continue
+                drawn.append((milestone, reservation, part))
+                reservation.held -= part
+                reservation.paid += part
+                due -= part
+                if reservation.held == 0:
+                    reservation.commitment.status = CommitmentStatus.PAID
+                    reservation.commitment.paid_at = milestone.paid_at
+        if contract.status == ContractStatus.COMPLETED:
+            last = max(m.paid_at for m in contract.milestones)
+            for reservation in mine:
+                if reservation.held:
+                    settled.append((reservation, reservation.held, last))
+                    commitment = reservation.commitment
+                    commitment.status = CommitmentStatus.PAID if reservation.paid else CommitmentStatus.RELEASED
+                    commitment.paid_at, commitment.released_at = (last, None) if reservation.paid else (None, last)
+    commitments = [r.commitment for r in reservations]
+    for commitment, commitment_id in zip(commitments, _bulk_insert(session, FundingCommitment, commitments, ids=True),
+                                         strict=True):
+        commitment.id = commitment_id
+    payouts = []
+    for plan, contract, milestone in paid_milestones:
+        payouts.append(Payout(milestone_id=milestone.id, provider_id=contract.provider_id,
+                              amount_cents=milestone.amount_cents, currency=money.CURRENCY,
+                              method=PayoutMethod.BANK_TRANSFER, status=PayoutStatus.PAID,
+                              idempotency_key=idempotency_key_for_payout(milestone), destination_account="",
+                              attempts=0, last_error="", requested_at=milestone.approved_at,
+                              requested_by_id=plan.official.id, paid_at=milestone.paid_at,
+                              confirmed_by_id=plan.official.id, created_at=milestone.approved_at,
+                              updated_at=milestone.paid_at))
+    payout_ids = dict(zip((m.id for _, _, m in paid_milestones), _bulk_insert(session, Payout, payouts, ids=True),
+                          strict=True))
+    stage.counts["commitments"] += len(commitments)
+    stage.counts["payouts"] += len(payouts)
+    for reservation in reservations:  # the approval reserved the grant (market.review.awards._reserve)
+        commitment, official = reservation.commitment, reservation.plan.official
+        ledger.move(ledger.Movement.COMMITMENT, commitment.amount_cents, source=ledger.pool(commitment.pool_id),
+                    target=ledger.commitment(commitment.id), actor=official,
+                    reference_type="funding_commitments", reference_id=commitment.id, project_id=commitment.project_id,
+                    memo=f"contract {commitment.contract_id}, award {commitment.award_id}", at=commitment.created_at)
+    for milestone, reservation, part in drawn:
+        commitment, official = reservation.commitment, reservation.plan.official
+        policy.require(official, "payout.confirm", Scope(street_id=reservation.plan.project.street_id))
+        payout_id = payout_ids[milestone.id]
+        ledger.move(ledger.Movement.PAYOUT, part, source=ledger.commitment(commitment.id), target=ledger.OUTSIDE,
+                    actor=official, reference_type="payouts", reference_id=payout_id,
+                    key=f"payout:{payout_id}:commitment:{commitment.id}", project_id=commitment.project_id,
+                    at=milestone.paid_at)
+    for reservation, left, when in settled:
+        commitment, official = reservation.commitment, reservation.plan.official
+        ledger.move(ledger.Movement.COMMITMENT_RELEASE, left, source=ledger.commitment(commitment.id),
+                    target=ledger.pool(commitment.pool_id), actor=official,
+                    reference_type="funding_commitments", reference_id=commitment.id,
+                    key=f"commitment:{commitment.id}:settled", project_id=commitment.project_id, at=when)
 
 
 def _bulk_insert(session: Session, model: Any, objects: list[Any], *, ids: bool = False) -> list[int]:
@@ -427,10 +580,9 @@ class _AwardPlan:
     award: Award
     contracts: list[Contract]
     funding: list[tuple[_Pool, int]]
-    commitment_status: CommitmentStatus
-    paid_at: datetime | None
     kind: ProjectKind
     official: User
+    project: Project
 
 
 def _providers_for(stage: _Stage, project: Project) -> list[tuple[Lot | None, Organization, int]] | None:
@@ -478,6 +630,7 @@ def _providers_for(stage: _Stage, project: Project) -> list[tuple[Lot | None, Or
 def _award_history(stage: _Stage, project: Project, units: list[tuple[Lot | None, Organization, int]]) -> _AwardPlan:
     rng = stage.rng
     official = _official_for(stage, project)
+    policy.require(official, "match.decide", project)  # approves the award, signs, approves milestones
     status = ProjectStatus(project.status)
     start = project.start_date or (REF.date() + timedelta(days=20))
     end = project.end_date or (start + timedelta(days=180))
@@ -523,13 +676,7 @@ def _award_history(stage: _Stage, project: Project, units: list[tuple[Lot | None
             contract.milestones.append(milestone)
         contracts.append(contract)
         stage.counts["contracts"] += 1
-    paid = status != ProjectStatus.AWARDED
-    if public_benefit and not paid:
-        project.funded_cents = max(0, project.budget_cents - funded)  # received + reserved = budget
-    elif project.kind == ProjectKind.MICRO and paid:
-        project.funded_cents = min(project.budget_cents, funded)
-    return _AwardPlan(award, contracts, funding, CommitmentStatus.PAID if paid else CommitmentStatus.RESERVED,
-                      signed_at if paid else None, ProjectKind(project.kind), official)
+    return _AwardPlan(award, contracts, funding, ProjectKind(project.kind), official, project)
 
 
 def _explained(stage: _Stage, project: Project, lot: Lot | None, org: Organization, price: int) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from a seeded generator: two loads give the same rows.
 
 * pledges from the demo foundation's pool and from the social-construction fund
   (one of each released into the project's funds);
-* pool top-ups (one confirmed, one awaiting the finance office);
+* the demo foundation raises its 2026 pool's declared total and tops it up (one transfer
+  confirmed, one awaiting the finance office);
 * a quadratic-funding campaign that closed in November with its allocation, and
   an open 1:1 matching campaign of the social-construction fund;
 * donations by residents and by a firm's CSR officer (a few still awaiting
@@ -24,11 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Role, User
-from market.audit.services import record
 from market.contracts.models import Milestone, MilestoneStatus
+from market.core.audit import record
 from market.demo import data as D
 from market.funding import services
 from market.funding.models import MatchingRule
+from market.funds import services as pools
 from market.funds.models import FundingPool
 from market.orgs.models import Organization, OrgKind, VerificationState
 from market.payments import services as payments
@@ -125,6 +127,13 @@ class _Stage:
         self.session.flush()
 
     def _top_ups(self) -> None:
+        """The foundation adds ¥400,000 to its 2026 pool: ¥300,000 arrived, ¥100,000 is still awaited."""
+        pool = self.funder_pool
+        pools.update_pool(self.funder, pool, pools.PoolInput(
+            name=pool.name, declared_cents=pool.declared_cents + 400_000_00, name_en=pool.name_en,
+            description=pool.description, description_en=pool.description_en, year=pool.year,
+            max_grant_cents=pool.max_grant_cents, max_share_percent=pool.max_share_percent, is_open=pool.is_open,
+            category_ids=tuple(c.id for c in pool.focus_categories), street_ids=tuple(s.id for s in pool.streets)))
         confirmed = services.top_up_pool(self.funder, self.funder_pool, 300_000_00, gateway=None, now=_at(9, 8),
                                          currency=CURRENCY, return_urls=_no_urls)
         payments.confirm_bank_transfer(self.official, confirmed, now=_at(9, 10))
@@ -209,18 +218,18 @@ class _Stage:
         if len(approved) < 2:
             return
         milestone = approved[1]
-        # As if the platform had been online: a Connect transfer the provider's wrong account id made fail.
-        failed = self.session.scalar(select(Payout).where(Payout.milestone_id == milestone.id))
-        if failed is None:
-            failed = Payout(milestone_id=milestone.id, provider_id=milestone.contract.provider_id,
-                            amount_cents=milestone.amount_cents, currency=CURRENCY,
-                            idempotency_key=payments.idempotency_key_for_payout(milestone),
-                            requested_by_id=self.official.id, created_at=_at(11, 22))
-            self.session.add(failed)
-        failed.method, failed.status, failed.attempts = PayoutMethod.STRIPE_TRANSFER, PayoutStatus.FAILED, 1
-        failed.destination_account = "acct_1DemoMissing"
-        failed.last_error = "No such destination: 'acct_1DemoMissing'"
-        failed.requested_at = failed.updated_at = _at(11, 22)
+        if self.session.scalar(select(Payout.id).where(Payout.milestone_id == milestone.id)) is not None:
+            return  # its payout is under way already
+        # As if the platform had been online: a Connect transfer the provider's wrong account id made fail
+        # (created as it ended up: a failed payout moves no money).
+        failed = Payout(milestone_id=milestone.id, provider_id=milestone.contract.provider_id,
+                        amount_cents=milestone.amount_cents, currency=CURRENCY,
+                        idempotency_key=payments.idempotency_key_for_payout(milestone),
+                        method=PayoutMethod.STRIPE_TRANSFER, status=PayoutStatus.FAILED, attempts=1,
+                        destination_account="acct_1DemoMissing",
+                        last_error="No such destination: 'acct_1DemoMissing'", requested_at=_at(11, 22),
+                        requested_by_id=self.official.id, created_at=_at(11, 22), updated_at=_at(11, 22))
+        self.session.add(failed)
         self.session.flush()
         record(self.official, "payout.failed", failed, after={"error": failed.last_error, "attempts": 1,
                                                               "milestone_id": milestone.id})

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, SelectChoice
+from wtforms import Field, SelectChoice
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
-from wtforms.validators import NumberRange
+from wtforms.widgets import NumberInput
+
+from market.core.money import MAX_CENTS, AmountError, money, parse_yuan
 
 
 class _PairChoices:
@@ -36,20 +37,39 @@ class SelectMultipleField(_PairChoices, _SelectMultipleField):
     pass
 
 
-class YuanField(DecimalField):
-    """An amount typed in yuan, read back as integer fen (``.cents``)."""
+class YuanField(Field):
+    """An amount typed in yuan, read by :func:`market.core.money.parse_yuan` (the one amount
+    parser) and kept as integer fen (``.cents``); a bad amount is a field error, never a crash."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        validators = list(validators or []) + [NumberRange(min=0, message=_l("Cannot be negative."))]
-        super().__init__(label, validators, places=2, **kwargs)
+    widget = NumberInput(step="0.01", min="0")
 
-    @property
-    def cents(self) -> int | None:
-        if self.data is None:
-            return None
-        return int((Decimal(self.data) * 100).to_integral_value())
+    def __init__(self, label=None, validators=None, *, max_cents: int = MAX_CENTS, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_cents = max_cents
+        self.cents: int | None = None
+        self.raw = ""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.cents = None
+        self.data = None
+        try:
+            self.cents = parse_yuan(self.raw, max_cents=self.max_cents)
+        except AmountError as error:
+            raise ValueError(str(error)) from error
+        self.data = None if self.cents is None else Decimal(self.cents) / 100
+
+    def process_data(self, value):
+        self.data = value
+        self.cents = None if value is None else int(Decimal(value) * 100)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.cents is None else money(self.cents, with_symbol=False).replace(",", "")
 
     def set_cents(self, cents: int | None) -> None:
+        self.cents = cents
         self.data = None if cents is None else Decimal(cents) / 100
 
 

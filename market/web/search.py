@@ -5,12 +5,14 @@ from flask import Blueprint, render_template, request
 from market.funds.services import list_pools
 from market.orgs.services import list_orgs
 from market.projects.services import list_projects
-from market.web.listing import ListingArgs
+from market.ui.guard import public
+from market.ui.listing import ListingArgs
 
 bp = Blueprint("search", __name__)
 
 
 @bp.get("/search")
+@public
 def index():
     """One box over projects, organisations and funds; each section links to its full listing."""
     q = (request.args.get("q") or "").strip()[:200]

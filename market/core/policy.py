@@ -1,0 +1,280 @@
+"""Who may do what, and where: the one answer to "may this user do this action on this object".
+
+Every action has a :class:`Rule` in :data:`RULES`: the relations between a user and an object
+that grant it (any one suffices). Objects say where they stand through ``policy_scope()``, which
+returns a :class:`Scope` (the street they belong to, the organisation and person that own them,
+...), so this module needs no domain model:
+
+* ``governs``: an official of the object's street; district-wide officials and administrators
+  govern every street. An object that belongs to no street is the district's;
+* ``district``: a district-wide official or an administrator;
+* ``member``: a member of the organisation that owns the object (a pool's funder, a bid's bidder);
+* ``owner``: the person who owns the object (a proposal's author, an order's payer);
+* ``funding_body``: an official who works for the organisation that owns the object (a
+  government pool's department), confirming money its colleagues announced;
+* ``resident``: a verified resident of the object's community (or street);
+* ``responsible``: the official responsible for the object (a micro-project's owner);
+* ``public``: anyone, once the object is published;
+* role relations (``official``, ``admin``, ``provider``, ``funder``, ``resident_role``, ``user``)
+  for actions on no particular object.
+
+Routes declare their action with :func:`market.ui.guard.guard` (the authorisation matrix test is
+generated from those declarations and this table); services call :func:`require` again, so no
+caller can skip the check.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from market.core.errors import PermissionDenied
+
+OFFICIAL, ADMIN, RESIDENT, PROVIDER, FUNDER = "official", "admin", "resident", "provider", "funder"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an object stands, for deciding who may act on it."""
+
+    street_id: int | None = None  # None: the district's
+    community_id: int | None = None
+    org_id: int | None = None  # the organisation that owns it
+    user_id: int | None = None  # the person who owns it
+    public: bool = False  # published: anyone may see it
+    requested_by_id: int | None = None  # who asked for it (the four-eyes rule: another person confirms)
+
+
+NOWHERE = Scope()
+
+
+def _authenticated(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and not getattr(user, "is_disabled", False)
+
+
+def _role(user: Any) -> str:
+    return str(getattr(user, "role", ""))
+
+
+def _governs(user: Any, scope: Scope) -> bool:
+    if _role(user) == ADMIN:
+        return True
+    if _role(user) != OFFICIAL:
+        return False
+    return user.street_id is None or (scope.street_id is not None and scope.street_id == user.street_id)
+
+
+def _district(user: Any, scope: Scope) -> bool:
+    return _role(user) == ADMIN or (_role(user) == OFFICIAL and user.street_id is None)
+
+
+def _member(user: Any, scope: Scope) -> bool:
+    return (_role(user) in (PROVIDER, FUNDER, OFFICIAL) and scope.org_id is not None
+            and getattr(user, "organization_id", None) == scope.org_id)
+
+
+def _owner(user: Any, scope: Scope) -> bool:
+    return scope.user_id is not None and user.id == scope.user_id
+
+
+def _funding_body(user: Any, scope: Scope) -> bool:
+    return (_role(user) == OFFICIAL and scope.org_id is not None and user.organization_id == scope.org_id
+            and user.id != scope.requested_by_id)
+
+
+def _resident(user: Any, scope: Scope) -> bool:
+    if _role(user) != RESIDENT or getattr(user, "verified_at", None) is None or user.community_id is None:
+        return False
+    if scope.community_id is not None:
+        return user.community_id == scope.community_id
+    street = getattr(getattr(user, "community", None), "street_id", None)
+    return scope.street_id is not None and street == scope.street_id
+
+
+def _responsible(user: Any, scope: Scope) -> bool:
+    return _role(user) == ADMIN or (_role(user) == OFFICIAL and scope.user_id == user.id)
+
+
+RELATIONS: dict[str, Callable[[Any, Scope], bool]] = {
+    "governs": _governs,
+    "district": _district,
+    "member": _member,
+    "owner": _owner,
+    "funding_body": _funding_body,
+    "resident": _resident,
+    "responsible": _responsible,
+    "public": lambda user, scope: scope.public,
+    "official": lambda user, scope: _role(user) in (OFFICIAL, ADMIN),
+    "admin": lambda user, scope: _role(user) == ADMIN,
+    "provider": lambda user, scope: _role(user) == PROVIDER,
+    "funder": lambda user, scope: _role(user) == FUNDER,
+    "resident_role": lambda user, scope: _role(user) == RESIDENT,
+    "user": lambda user, scope: True,
+}
+# Relations that anonymous visitors can have.
+ANONYMOUS = frozenset({"public"})
+# Relations only officials (or administrators) can have.
+OFFICIAL_ONLY = frozenset({"governs", "district", "funding_body", "responsible", "official", "admin"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may take an action: any one of ``relations``; ``message`` says why others may not."""
+
+    relations: tuple[str, ...]
+    message: Any
+
+    def __post_init__(self) -> None:
+        unknown = set(self.relations) - set(RELATIONS)
+        if unknown:
+            raise ValueError(f"unknown relations {sorted(unknown)}")
+
+    @property
+    def officials_only(self) -> bool:
+        return set(self.relations) <= OFFICIAL_ONLY
+
+    @property
+    def jurisdictional(self) -> bool:
+        """An official of another street is refused (the rule grants officials only where they govern)."""
+        return "governs" in self.relations and not set(self.relations) & {"official", "user", "public"}
+
+
+def _rule(*relations: str, message: Any) -> Rule:
+    return Rule(relations, message)
+
+
+_OFFICIALS_OF_STREET = _l("Only officials responsible for this street can do that.")
+_MEMBERS = _l("Only the organisation's members can do that.")
+
+#: Every action of the marketplace and who may take it.
+RULES: dict[str, Rule] = {
+    # ---- accounts
+    "account.view_own": _rule("user", message=_l("Log in first.")),
+    "account.admin": _rule("admin", message=_l("Only administrators can manage accounts.")),
+    "resident.review": _rule("official", message=_l("Only officials verify residents.")),
+    "resident.verify": _rule("governs", message=_l("Only an official of this community's street can verify its "
+                                                   "residents.")),
+    # ---- organisations
+    "organization.create": _rule("provider", "funder", "official", message=_l("Your account cannot create an "
+                                                                              "organisation.")),
+    "organization.edit": _rule("member", "admin", message=_MEMBERS),
+    "organization.review": _rule("official", message=_l("Only officials verify organisations.")),
+    "organization.verify": _rule("governs", message=_l("Only officials of the street where the organisation is "
+                                                       "based can verify it.")),
+    "organization.payment_settings": _rule("member", "admin", message=_MEMBERS),
+    # ---- projects
+    "project.view": _rule("public", "owner", "member", "governs", message=_l("Not found.")),
+    "project.create": _rule("official", "provider", message=_l("Only officials and providers create projects.")),
+    "project.edit": _rule("governs", "owner", "member", message=_l("You cannot edit this project.")),
+    # ---- funding pools and the money in them
+    "pool.create": _rule("funder", "official", message=_l("Only members of a funding organisation can open a "
+                                                          "pool.")),
+    "pool.manage": _rule("member", "admin", message=_l("Only the pool's funder can do that.")),
+    "payment.view": _rule("owner", "member", "governs", message=_l("Not found.")),
+    "payment.confirm": _rule("governs", message=_l("Only officials responsible for where this money goes can "
+                                                   "confirm it.")),
+    "appropriation.confirm": _rule("funding_body", message=_l("Only another official of the funding body can "
+                                                              "confirm its appropriation.")),
+    "payment.refund": _rule("district", message=_l("Only the district finance office refunds payments.")),
+    "finance.review": _rule("official", message=_l("Only officials of the finance office can do this.")),
+    "payout.confirm": _rule("governs", message=_l("Only officials responsible for this project can confirm its "
+                                                  "payouts.")),
+    "donation.make": _rule("user", message=_l("Log in to donate.")),
+    "pledge.make": _rule("member", "admin", message=_l("Only the pool's funder can pledge from it.")),
+    "pledge.settle": _rule("member", "admin", message=_l("Only the pool's funder can release or withdraw this "
+                                                         "pledge.")),
+    "campaign.manage": _rule("member", "admin", message=_l("Only the campaign's funder can do that.")),
+    "campaign.close": _rule("member", "district", message=_l("Only the campaign's funder or a district official can "
+                                                             "close it.")),
+    # ---- tenders and bids
+    "tender.publish": _rule("governs", message=_OFFICIALS_OF_STREET),
+    "bid.submit": _rule("provider", message=_l("Only members of a provider organisation can bid.")),
+    "bid.manage": _rule("member", message=_l("Not found.")),
+    "bid.view": _rule("member", "governs", message=_l("Not found.")),
+    "bids.open": _rule("governs", message=_l("Only officials responsible for this project's area can open its "
+                                             "bids.")),
+    "bids.review": _rule("official", message=_l("Only officials open bids.")),
+    # ---- the matching console, awards, contracts
+    "console.use": _rule("official", message=_l("Only officials use the matching console.")),
+    "run.view": _rule("governs", message=_l("This run was made for another street.")),
+    "match.decide": _rule("governs", message=_l("You cannot decide on another street's project.")),
+    "award.object": _rule("user", message=_l("Log in to file an objection.")),
+    "award.answer": _rule("governs", message=_l("You cannot answer objections on another street's project.")),
+    "contract.manage": _rule("governs", message=_l("You cannot manage another street's contracts.")),
+    "contract.report": _rule("member", message=_l("Only the contracted provider reports its milestones.")),
+    # ---- resident micro-projects
+    "round.create": _rule("official", message=_l("Only officials open rounds.")),
+    "round.manage": _rule("governs", message=_l("Only officials of this round's street can do that.")),
+    "round.take_part": _rule("resident", message=_l("Only verified residents of this round's area can do that.")),
+    "proposal.view": _rule("public", "owner", "governs", message=_l("Not found.")),
+    "proposal.edit": _rule("owner", message=_l("Only the author can edit this proposal.")),
+    "proposal.support": _rule("resident", message=_l("Only verified residents of this round's area can support "
+                                                     "proposals.")),
+    "proposal.review": _rule("governs", message=_l("Only officials of this round's street can review proposals.")),
+    "proposal.discuss": _rule("resident", "governs", message=_l("Only residents of this round's area and its "
+                                                                "officials can comment.")),
+    "panel.score": _rule("user", message=_l("Only members of this round's expert panel can score.")),
+    "micro.replay": _rule("official", message=_l("Only officials replay elections.")),
+    "micro_project.take_part": _rule("resident", "governs", "member", message=_l(
+        "Only residents of this community, its officials and the provider can do that.")),
+    "micro_project.report": _rule("member", "responsible", message=_l("Only the engaged provider and the "
+                                                                      "responsible official post updates.")),
+    "micro_project.flag": _rule("resident", message=_l("Only verified residents of this community can report "
+                                                       "problems.")),
+    "micro_project.answer": _rule("responsible", message=_l("Only the official responsible for this project can do "
+                                                            "that.")),
+    "micro_project.rate": _rule("resident", message=_l("Only verified residents of this community can rate the "
+                                                       "project.")),
+    "photo.delete": _rule("owner", "governs", message=_l("Not found.")),
+    # ---- the record
+    "audit.read": _rule("official", message=_l("Only officials read the audit trail.")),
+    "notifications.read": _rule("user", message=_l("Log in first.")),
+    "notification.open": _rule("owner", message=_l("Not found.")),
+}
+
+
+def rule(action: str) -> Rule:
+    try:
+        return RULES[action]
+    except KeyError:
+        raise KeyError(f"no policy for action {action!r}") from None
+
+
+def scope_of(obj: Any) -> Scope:
+    if obj is None:
+        return NOWHERE
+    if isinstance(obj, Scope):
+        return obj
+    return obj.policy_scope()
+
+
+def granting(user: Any, action: str, obj: Any = None) -> str | None:
+    """The first relation that lets ``user`` take ``action`` on ``obj``, or None."""
+    the_rule = rule(action)
+    scope = scope_of(obj)
+    if not _authenticated(user):
+        return next((r for r in the_rule.relations if r in ANONYMOUS and RELATIONS[r](user, scope)), None)
+    return next((r for r in the_rule.relations if RELATIONS[r](user, scope)), None)
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """Whether ``user`` (None or anonymous allowed) may take ``action`` on ``obj``."""
+    return granting(user, action, obj) is not None
+
+
+def require(user: Any, action: str, obj: Any = None) -> None:
+    """Raise :class:`PermissionDenied` (with the rule's message) unless ``user`` may."""
+    if not can(user, action, obj):
+        raise PermissionDenied(rule(action).message, code="forbidden")
+
+
+def governs_street(user: Any, street_id: int | None) -> bool:
+    """Whether ``user`` governs ``street_id`` (None: the district's), for filtering lists."""
+    return _authenticated(user) and _governs(user, Scope(street_id=street_id))
+
+
+def street_filter(user: Any) -> int | None:
+    """The one street a street official's lists are limited to; None for district-wide officials."""
+    return user.street_id if _role(user) == OFFICIAL else None

@@ -1,0 +1,21 @@
+"""Entry points of background workers: each builds the application from the environment, then works.
+
+``rq worker matching`` (with the web app's ``DATABASE_URL`` and ``REDIS_URL``) runs
+:func:`run_match_job` for every match run the console queues.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+
+from market import create_app
+from market.review import jobs
+
+# How a worker gets its application; tests put their app here.
+app_factory: Callable[[], Flask] = create_app
+
+
+def run_match_job(run_id: int) -> None:
+    """The RQ job: build an app from the environment and execute the run."""
+    jobs.execute(app_factory(), run_id)
