@@ -215,7 +215,8 @@ def add_documents(actor: User, org: Organization, uploads: list[DocumentUpload],
         name = Path(upload.filename or "").name[:255] or "document"
         sniffed = _sniff(upload.data)
         if len(upload.data) > MAX_DOCUMENT_BYTES:
-            problems.append(_l("%(name)s is larger than 10 MB.", name=name))
+            problems.append(_l("%(name)s is larger than %(size)s.", name=name,
+                               size=f"{max(1, MAX_DOCUMENT_BYTES // (1024 * 1024))} MB"))
         elif sniffed is None:
             problems.append(_l("%(name)s is not a PDF, JPEG or PNG file.", name=name))
         else:

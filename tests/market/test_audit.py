@@ -191,3 +191,30 @@ def test_cli_reports_truncation_in_words(app):
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert "the last 1 event(s) were deleted" in result.output
+
+
+def test_checkpoints_in_redis_are_shared_and_chained():
+    """Several machines append to one log in Redis; an older head never goes in after a newer one."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import pytest
+    import redis
+
+    from market.core.checkpoints import RedisCheckpointLog, verify_log
+
+    log = RedisCheckpointLog("redis://127.0.0.1:6379/0", key=f"test:checkpoints:{uuid.uuid4().hex}")
+    try:
+        log.client.ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    try:
+        other_machine = RedisCheckpointLog("redis://127.0.0.1:6379/0", key=log.key)
+        log.append(seq=1, head="a" * 64, at=datetime(2026, 12, 1, tzinfo=UTC))
+        other_machine.append(seq=3, head="c" * 64, at=datetime(2026, 12, 1, tzinfo=UTC))
+        log.append(seq=2, head="b" * 64, at=datetime(2026, 12, 1, tzinfo=UTC))  # slower: refused
+        entries = list(other_machine.all())
+        assert [c.seq for c in entries] == [1, 3] and log.latest().head == "c" * 64
+        assert verify_log(entries) is None
+    finally:
+        log.client.delete(log.key)
