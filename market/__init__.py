@@ -88,9 +88,14 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(opendata_bp)
 
 
+# Pages outside /api/ that machines read: answered in JSON whatever went wrong.
+JSON_PATHS = ("/payments/stripe/webhook",)
+
+
 def _wants_json() -> bool:
-    """The API, and machines posting JSON (Stripe's webhook), are answered in JSON, never HTML."""
-    return request.path.startswith("/api/") or request.is_json
+    """The API, JSON documents, machines posting JSON and the webhook are answered in JSON, never HTML."""
+    path = request.path
+    return path.startswith("/api/") or path.endswith(".json") or path in JSON_PATHS or request.is_json
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -103,17 +108,16 @@ def _register_error_handlers(app: Flask) -> None:
         flash(str(error.message), "danger")
         return render_template("errors/error.html", status=error.status_code, message=str(error.message)), error.status_code
 
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        message = _("Your form expired or was not sent from this site. Please try again.")
-        return render_template("errors/error.html", status=400, message=message), 400
-
     def _http_error(status: int, code: str, message: str):
         if _wants_json():
             body = jsonify({"error": {"code": code, "message": message, "fields": {}}})
         else:
             body = render_template("errors/error.html", status=status, message=message)
         return make_response(body, status)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _http_error(400, "csrf", _("Your form expired or was not sent from this site. Please try again."))
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -45,7 +45,7 @@ from market.core.audit import record
 from market.core.db import AwareDateTime, Base, db, utcnow
 from market.core.enums import EnumText, LabelledEnum
 from market.core.errors import Conflict
-from market.core.money import MAX_CENTS, money
+from market.core.money import MAX_AMOUNT_CENTS, MAX_CENTS, money
 
 _TOKENS = "ledger_cache_writes"  # session.info key: (id(obj), column) written by the ledger
 
@@ -290,8 +290,8 @@ def move(movement: Movement, amount_cents: int, *, source: AccountRef, target: A
     already used (the movement happened before), ``ValueError`` for an amount that is not a
     positive whole number of fen or accounts the movement does not allow.
     """
-    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or not 0 < amount_cents <= MAX_CENTS:
-        raise ValueError(f"amount_cents: a whole number of fen between 1 and {MAX_CENTS}, not {amount_cents!r}")
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or not 0 < amount_cents <= MAX_AMOUNT_CENTS:
+        raise ValueError(f"amount_cents: a whole number of fen between 1 and {MAX_AMOUNT_CENTS}, not {amount_cents!r}")
     sources, targets = ALLOWED[movement]
     if source.kind not in sources or target.kind not in targets:
         raise ValueError(f"{movement.value}: cannot move money from {source} to {target}")

@@ -10,7 +10,10 @@ from flask_babel import lazy_gettext as _l
 
 #: The largest amount a money column (64-bit) can hold, in fen.
 MAX_CENTS = 2**63 - 1
-_YUAN = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
+#: The largest single amount anyone may type or move: ¥1,000,000,000,000, far above any district's budget and
+#: far enough below MAX_CENTS that sums of many such amounts still fit the database's 64-bit arithmetic.
+MAX_AMOUNT_CENTS = 10**14
+_YUAN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # ASCII digits only, after NFKC
 
 
 def money(cents: int | None, with_symbol: bool = True) -> str:
@@ -37,12 +40,12 @@ class AmountError(ValueError):
         return str(self.message)
 
 
-def parse_yuan(text: str | None, *, max_cents: int = MAX_CENTS) -> int | None:
+def parse_yuan(text: str | None, *, max_cents: int = MAX_AMOUNT_CENTS) -> int | None:
     """An amount typed in yuan as integer fen; ``None`` for an empty field.
 
-    Digits with at most two decimal places (full-width digits are read too); no signs,
-    exponents, separators, ``Infinity`` or ``NaN``; at most ``max_cents``. Anything else
-    raises :class:`AmountError` with a message for the user.
+    ASCII digits with at most two decimal places (full-width digits are read too); no signs,
+    exponents, separators, other scripts' digits, ``Infinity`` or ``NaN``; at most ``max_cents``.
+    Anything else raises :class:`AmountError` with a message for the user.
 
     >>> parse_yuan("1234.5"), parse_yuan(" １０ "), parse_yuan("")
     (123450, 1000, None)
@@ -56,6 +59,8 @@ def parse_yuan(text: str | None, *, max_cents: int = MAX_CENTS) -> int | None:
     cleaned = unicodedata.normalize("NFKC", str(text)).strip()
     if not cleaned:
         return None
+    if len(cleaned) > 40:
+        raise AmountError(_l("Too large: at most %(amount)s.", amount=money(max_cents)))
     if cleaned.startswith("-"):
         raise AmountError(_l("Cannot be negative."))
     if not _YUAN.fullmatch(cleaned):

@@ -6,7 +6,8 @@ returns a :class:`Scope` (the street they belong to, the organisation and person
 ...), so this module needs no domain model:
 
 * ``governs``: an official of the object's street; district-wide officials and administrators
-  govern every street. An object that belongs to no street is the district's;
+  govern every street. An object that belongs to no street is the district's; ``governs_other``:
+  the same, but never over the official's own organisation;
 * ``district``: a district-wide official or an administrator;
 * ``member``: a member of the organisation that owns the object (a pool's funder, a bid's bidder);
 * ``owner``: the person who owns the object (a proposal's author, an order's payer);
@@ -66,6 +67,11 @@ def _governs(user: Any, scope: Scope) -> bool:
     return user.street_id is None or (scope.street_id is not None and scope.street_id == user.street_id)
 
 
+def _governs_other(user: Any, scope: Scope) -> bool:
+    """Governs, and is not one of the object's own members (nobody verifies their own organisation)."""
+    return _governs(user, scope) and not (scope.org_id is not None and user.organization_id == scope.org_id)
+
+
 def _district(user: Any, scope: Scope) -> bool:
     return _role(user) == ADMIN or (_role(user) == OFFICIAL and user.street_id is None)
 
@@ -99,6 +105,7 @@ def _responsible(user: Any, scope: Scope) -> bool:
 
 RELATIONS: dict[str, Callable[[Any, Scope], bool]] = {
     "governs": _governs,
+    "governs_other": _governs_other,
     "district": _district,
     "member": _member,
     "owner": _owner,
@@ -116,7 +123,7 @@ RELATIONS: dict[str, Callable[[Any, Scope], bool]] = {
 # Relations that anonymous visitors can have.
 ANONYMOUS = frozenset({"public"})
 # Relations only officials (or administrators) can have.
-OFFICIAL_ONLY = frozenset({"governs", "district", "funding_body", "responsible", "official", "admin"})
+OFFICIAL_ONLY = frozenset({"governs", "governs_other", "district", "funding_body", "responsible", "official", "admin"})
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,8 @@ class Rule:
     @property
     def jurisdictional(self) -> bool:
         """An official of another street is refused (the rule grants officials only where they govern)."""
-        return "governs" in self.relations and not set(self.relations) & {"official", "user", "public"}
+        return bool({"governs", "governs_other"} & set(self.relations)) and not set(self.relations) & {
+            "official", "user", "public"}
 
 
 def _rule(*relations: str, message: Any) -> Rule:
@@ -161,9 +169,10 @@ RULES: dict[str, Rule] = {
                                                                               "organisation.")),
     "organization.edit": _rule("member", "admin", message=_MEMBERS),
     "organization.review": _rule("official", message=_l("Only officials verify organisations.")),
-    "organization.verify": _rule("governs", message=_l("Only officials of the street where the organisation is "
-                                                       "based can verify it.")),
-    "organization.payment_settings": _rule("member", "admin", message=_MEMBERS),
+    "organization.verify": _rule("governs_other", message=_l("Only officials of the street where the organisation "
+                                                             "is based, and not its own members, can verify it.")),
+    # Where its payouts go is the organisation's own business: nobody else, administrators included.
+    "organization.payment_settings": _rule("member", message=_MEMBERS),
     # ---- projects
     "project.view": _rule("public", "owner", "member", "governs", message=_l("Not found.")),
     "project.create": _rule("official", "provider", message=_l("Only officials and providers create projects.")),
@@ -171,7 +180,8 @@ RULES: dict[str, Rule] = {
     # ---- funding pools and the money in them
     "pool.create": _rule("funder", "official", message=_l("Only members of a funding organisation can open a "
                                                           "pool.")),
-    "pool.manage": _rule("member", "admin", message=_l("Only the pool's funder can do that.")),
+    # A funder's money is its own: administrators run accounts, they do not spend pools.
+    "pool.manage": _rule("member", message=_l("Only the pool's funder can do that.")),
     "payment.view": _rule("owner", "member", "governs", message=_l("Not found.")),
     "payment.confirm": _rule("governs", message=_l("Only officials responsible for where this money goes can "
                                                    "confirm it.")),
@@ -182,10 +192,9 @@ RULES: dict[str, Rule] = {
     "payout.confirm": _rule("governs", message=_l("Only officials responsible for this project can confirm its "
                                                   "payouts.")),
     "donation.make": _rule("user", message=_l("Log in to donate.")),
-    "pledge.make": _rule("member", "admin", message=_l("Only the pool's funder can pledge from it.")),
-    "pledge.settle": _rule("member", "admin", message=_l("Only the pool's funder can release or withdraw this "
-                                                         "pledge.")),
-    "campaign.manage": _rule("member", "admin", message=_l("Only the campaign's funder can do that.")),
+    "pledge.make": _rule("member", message=_l("Only the pool's funder can pledge from it.")),
+    "pledge.settle": _rule("member", message=_l("Only the pool's funder can release or withdraw this pledge.")),
+    "campaign.manage": _rule("member", message=_l("Only the campaign's funder can do that.")),
     "campaign.close": _rule("member", "district", message=_l("Only the campaign's funder or a district official can "
                                                              "close it.")),
     # ---- tenders and bids

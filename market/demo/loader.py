@@ -394,7 +394,9 @@ class _Builder:
             "verification_state": state.value,
             "verification_note": D.REFUSAL_REASON if state == VerificationState.REJECTED else "",
             "verified_at": verified_at if state == VerificationState.VERIFIED else None,
-            "verified_by_id": None if state == VerificationState.PENDING else self.users["official"].id,
+            # Departments are registered verified when the district sets the exchange up; nobody votes on them.
+            "verified_by_id": (None if state == VerificationState.PENDING or org.kind == OrgKind.GOVERNMENT
+                               else self.users["official"].id),
             "created_at": created, "updated_at": created,
         }
         row.update(values)
@@ -641,7 +643,7 @@ class _Builder:
     def _facts(self, org: _Org) -> dict[str, Any]:
         """The eligibility facts as :meth:`Organization.current_facts` states them (before the insert)."""
         return {
-            "kind": org.kind.value, "credit_code": "",
+            "name": org.name, "kind": org.kind.value, "credit_code": "",
             "registration_date": org.registered.isoformat() if org.registered else None,
             "full_time_staff": org.row["full_time_staff"], "office_area_m2": org.row["office_area_m2"],
             "rating_grade": org.row["rating_grade"], "home_street_id": org.row["home_street_id"],
@@ -669,15 +671,17 @@ class _Builder:
         """The audit events of the verifications (and refusals), as ``market.orgs.services`` writes them.
 
         The district official decided on every organisation: officials governing an organisation's
-        home street may, and district-wide officials govern every street.
+        home street may, and district-wide officials govern every street. Government departments and
+        street offices were registered by the system when the district set the exchange up.
         """
-        official = self.users["official"]
         for org in self.orgs:
             state = VerificationState(org.row["verification_state"])
             if state == VerificationState.PENDING:
                 continue
-            policy.require(official, "organization.verify",
-                           Scope(street_id=org.row["home_street_id"], org_id=org.id, public=True))
+            official = None if org.kind == OrgKind.GOVERNMENT else self.users["official"]
+            if official is not None:
+                policy.require(official, "organization.verify",
+                               Scope(street_id=org.row["home_street_id"], org_id=org.id, public=True))
             if state == VerificationState.VERIFIED:
                 record(official, "organization.verified", object_type="organizations", object_id=org.id,
                        before={"verification_state": VerificationState.PENDING},

@@ -231,8 +231,8 @@ def new_campaign(pool: FundingPool):
         return services.create_campaign(current_user, pool, services.CampaignInput(
             name=form.name.data or "", name_en=form.name_en.data or "", description=form.description.data or "",
             description_en=form.description_en.data or "", rule=MatchingRule(form.rule.data),
-            amount_cents=form.amount.cents or 0, per_donor_cap_cents=form.per_donor_cap.cents or None,
-            per_project_cap_cents=form.per_project_cap.cents or None,
+            amount_cents=form.amount.cents or 0, per_donor_cap_cents=form.per_donor_cap.cents,
+            per_project_cap_cents=form.per_project_cap.cents,
             starts_at=day_start(form.starts_on.data, tz), ends_at=day_end(form.ends_on.data, tz),
             project_ids=tuple(form.project_ids.data or ())), now=utcnow())
 

@@ -28,7 +28,7 @@ from sqlalchemy import Select, func, select
 from market.accounts.models import Role, User
 from market.core import ledger, policy
 from market.core.audit import record
-from market.core.db import db
+from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
@@ -78,7 +78,7 @@ class FundingSummary:
     budget: int
     received: int  # project.funded_cents: donations, matches and released pledges
     pledged: int  # active pledges from pools
-    in_payment: int  # donations started but not yet paid (reserved until they expire or are refused)
+    in_payment: int  # donations started and not paid yet, while they hold the room (payments.holds_room)
     committed_by_pools: int  # pool money the award process reserved for, or paid to, its contracts
 
     @property
@@ -107,10 +107,11 @@ def _pool_commitments(project_id: int) -> int:
                 FundingCommitment.status != CommitmentStatus.RELEASED)
 
 
-def funding_summary(project: Project) -> FundingSummary:
+def funding_summary(project: Project, *, now: datetime | None = None) -> FundingSummary:
+    """Where the project's money stands at ``now`` (default: this moment)."""
     pledged = _sum(Pledge.amount_cents, Pledge.project_id == project.id, Pledge.status == PledgeStatus.ACTIVE)
     in_payment = _sum(PaymentOrder.amount_cents, PaymentOrder.project_id == project.id,
-                      PaymentOrder.status == PaymentStatus.PENDING)
+                      payments.holds_room(now or utcnow()))
     return FundingSummary(project.budget_cents, project.funded_cents, pledged, in_payment,
                           _pool_commitments(project.id))
 
@@ -303,7 +304,15 @@ def donate(actor: User, project: Project, data: DonationInput, *, gateway: Strip
     if data.amount_cents < MIN_DONATION_CENTS:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                fields={"amount": _l("At least %(amount)s.", amount=money(MIN_DONATION_CENTS))})
-    room = funding_summary(project).room
+    if gateway is None:
+        promised = db.session.scalar(select(PaymentOrder).where(
+            PaymentOrder.project_id == project.id, PaymentOrder.payer_id == actor.id,
+            payments.holds_room(now)).limit(1))
+        if promised is not None:  # one promise at a time: nobody reserves a project's whole need in small pieces
+            raise ValidationFailed(_l("Please correct the marked fields."), fields={"amount": _l(
+                "Your transfer %(reference)s to this project is still awaiting confirmation.",
+                reference=promised.reference)})
+    room = funding_summary(project, now=now).room
     if data.amount_cents > room:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                fields={"amount": _l("The project needs at most %(amount)s more.", amount=money(room))})
@@ -317,8 +326,15 @@ def donate(actor: User, project: Project, data: DonationInput, *, gateway: Strip
 
 def top_up_pool(actor: User, pool: FundingPool, amount_cents: int, *, gateway: StripeGateway | None, now: datetime,
                 currency: str, return_urls: payments.ReturnUrls) -> PaymentOrder:
-    """The pool's funder adds money to it; the pool grows once the money is received."""
+    """The pool's funder adds money to it; the pool grows once the money is received.
+
+    A government department's pool is funded by budget appropriations only (confirmed by another
+    official of the department), never by a bank transfer any district official could confirm.
+    """
     policy.require(actor, "pool.manage", pool)
+    if takes_appropriations(pool):
+        raise Conflict(_l("A government department's pool receives money by budget appropriation; record an "
+                          "appropriation instead."), code="appropriation_only")
     if amount_cents < MIN_TOPUP_CENTS:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                fields={"amount": _l("At least %(amount)s.", amount=money(MIN_TOPUP_CENTS))})

@@ -60,7 +60,7 @@ def _input_from(form: PoolForm) -> services.PoolInput:
     return services.PoolInput(
         name=form.name.data.strip(), name_en=(form.name_en.data or "").strip(),
         description=form.description.data or "", description_en=form.description_en.data or "",
-        year=form.year.data, declared_cents=form.total.cents or 0, max_grant_cents=form.max_grant.cents or None,
+        year=form.year.data, declared_cents=form.total.cents or 0, max_grant_cents=form.max_grant.cents,
         max_share_percent=form.max_share_percent.data, is_open=bool(form.is_open.data),
         category_ids=tuple(form.category_ids.data or ()), street_ids=tuple(form.street_ids.data or ()))
 

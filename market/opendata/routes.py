@@ -41,9 +41,10 @@ def giving_grants_csv():
 @bp.get("/audit/checkpoints.json")
 @public
 def audit_checkpoints():
-    """The audit chain's published checkpoints: the latest, and the last of each day before it.
+    """Every checkpoint of the audit chain, oldest first, a page at a time, with the latest on every page.
 
-    Save one; later, check that it is still listed unchanged and that every later checkpoint
-    descends from it (each carries the digest of the one before, ``prev``). See docs/audit.md.
+    Save one; later, check that it is still listed unchanged at its ``index`` and that every later
+    checkpoint descends from it (each carries the digest of the one before, ``prev``). See docs/trust.md.
     """
-    return json_response(checkpoints.published())
+    page, per_page = parse_page_args(request.args)
+    return json_response(checkpoints.published(page=page, per_page=per_page))

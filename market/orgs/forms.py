@@ -16,10 +16,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from market.orgs.models import DocumentKind
+from market.orgs.services import MAX_DOCUMENT_BYTES
 from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, choices_of
 from market.ui.forms import upload_limits
-
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 class OrgForm(FlaskForm):

@@ -119,6 +119,7 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
     def current_facts(self) -> dict[str, Any]:
         """The eligibility facts as the profile states them now (JSON-ready)."""
         return {
+            "name": self.name,
             "kind": str(self.kind),
             "credit_code": self.credit_code or "",
             "registration_date": self.registration_date.isoformat() if self.registration_date else None,
@@ -146,8 +147,8 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
 
 
 #: The facts that decide eligibility: changing one sends a verified organisation back to pending.
-ELIGIBILITY_FACTS = ("kind", "credit_code", "registration_date", "full_time_staff", "office_area_m2", "rating_grade",
-                     "home_street_id", "serves_whole_district", "service_street_ids", "category_ids")
+ELIGIBILITY_FACTS = ("name", "kind", "credit_code", "registration_date", "full_time_staff", "office_area_m2",
+                     "rating_grade", "home_street_id", "serves_whole_district", "service_street_ids", "category_ids")
 
 
 @dataclass(frozen=True)

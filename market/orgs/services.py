@@ -199,6 +199,10 @@ class DocumentUpload:
     data: bytes
 
 
+def _document_size_label() -> str:
+    return f"{max(1, MAX_DOCUMENT_BYTES // (1024 * 1024))} MB"
+
+
 def _sniff(data: bytes) -> tuple[str, str] | None:
     return next(((content_type, ext) for magic, content_type, ext in DOCUMENT_TYPES if data.startswith(magic)), None)
 
@@ -215,8 +219,7 @@ def add_documents(actor: User, org: Organization, uploads: list[DocumentUpload],
         name = Path(upload.filename or "").name[:255] or "document"
         sniffed = _sniff(upload.data)
         if len(upload.data) > MAX_DOCUMENT_BYTES:
-            problems.append(_l("%(name)s is larger than %(size)s.", name=name,
-                               size=f"{max(1, MAX_DOCUMENT_BYTES // (1024 * 1024))} MB"))
+            problems.append(_l("%(name)s is larger than %(size)s.", name=name, size=_document_size_label()))
         elif sniffed is None:
             problems.append(_l("%(name)s is not a PDF, JPEG or PNG file.", name=name))
         else:
@@ -249,13 +252,16 @@ def can_read_document(actor: User, document: OrganizationDocument) -> bool:
 # ---------------------------------------------------------------- verification
 
 def verification_queue(actor: User) -> Select:
-    """Organisations awaiting verification in the streets the official governs, oldest first."""
+    """Organisations awaiting verification in the streets the official governs, oldest first (never the
+    official's own organisation: another official decides on it)."""
     policy.require(actor, "organization.review")
     stmt = (select(Organization).where(Organization.verification_state == VerificationState.PENDING)
             .options(selectinload(Organization.documents)).order_by(Organization.updated_at, Organization.id))
     street = policy.street_filter(actor)
     if street is not None:
         stmt = stmt.where(Organization.home_street_id == street)
+    if actor.organization_id is not None:
+        stmt = stmt.where(Organization.id != actor.organization_id)
     return stmt
 
 
@@ -302,7 +308,7 @@ def refuse(actor: User, org: Organization, reason: str) -> Organization:
 
 
 FACT_LABELS: dict[str, Any] = {
-    "kind": _l("Kind"), "credit_code": _l("Unified social credit code"),
+    "name": _l("Name (Chinese)"), "kind": _l("Kind"), "credit_code": _l("Unified social credit code"),
     "registration_date": _l("Registration date"), "full_time_staff": _l("Full-time staff"),
     "office_area_m2": _l("Office area (m²)"), "rating_grade": _l("Rating grade"), "home_street_id": _l("Home street"),
     "serves_whole_district": _l("Serves the whole district"), "service_street_ids": _l("Serves these streets"),

@@ -65,7 +65,8 @@ def stripe_webhook():
 @guard("payment.view", PaymentOrder, "order_id", conceal=True)
 def order(order: PaymentOrder):
     return render_template("payments/order.html", order=order, action=ActionForm(), reject_form=RejectTransferForm(),
-                           refund_form=RefundForm(), bank_details=current_app.config.get("PAYMENT_BANK_DETAILS", ""))
+                           refund_form=RefundForm(), bank_details=current_app.config.get("PAYMENT_BANK_DETAILS", ""),
+                           reserved_until=services.transfer_reserved_until(order))
 
 
 @bp.get("/orders/<int:order_id>/success")

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
@@ -50,6 +50,11 @@ from market.payments.models import (
 from market.projects.models import Project
 
 CHECKOUT_LIFETIME = timedelta(hours=1)  # Stripe allows 30 minutes to 24 hours
+# How long a started payment keeps the project's room reserved. A promised bank transfer that has not
+# arrived by then stops blocking other donors (it can still be confirmed if the money comes later); a
+# Checkout session gets an hour's grace after it expires for Stripe's webhook to arrive.
+BANK_TRANSFER_HOLD = timedelta(days=7)
+CHECKOUT_HOLD = CHECKOUT_LIFETIME + timedelta(hours=1)
 STRIPE_ACCOUNT_PATTERN = re.compile(r"^acct_[A-Za-z0-9]{6,64}$")
 _FROM_CONFIG: Any = object()
 # Stored in Payout.last_error when the provider has no connected account; shown translated.
@@ -105,6 +110,20 @@ class PaymentRequest:
     pool: FundingPool | None = None
     payer_org: Organization | None = None
     anonymous: bool = False
+
+
+def holds_room(now: datetime) -> ColumnElement[bool]:
+    """Started payments that still reserve their project's room at ``now`` (see ``BANK_TRANSFER_HOLD``)."""
+    return and_(PaymentOrder.status == PaymentStatus.PENDING, or_(
+        and_(PaymentOrder.method == PaymentMethod.BANK_TRANSFER, PaymentOrder.created_at >= now - BANK_TRANSFER_HOLD),
+        and_(PaymentOrder.method != PaymentMethod.BANK_TRANSFER, PaymentOrder.created_at >= now - CHECKOUT_HOLD)))
+
+
+def transfer_reserved_until(order: PaymentOrder) -> datetime | None:
+    """Until when a promised bank transfer keeps the project's room reserved (None for other orders)."""
+    if order.method != PaymentMethod.BANK_TRANSFER or order.purpose != PaymentPurpose.DONATION:
+        return None
+    return order.created_at + BANK_TRANSFER_HOLD
 
 
 def start_payment(actor: User, request: PaymentRequest, *, gateway: StripeGateway | None, now: datetime,

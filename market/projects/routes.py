@@ -46,8 +46,7 @@ def index():
 def detail(project: Project):
     editable = services.can_edit(current_user, project)
     return render_template("projects/detail.html", project=project, editable=editable,
-                           next_statuses=[s for s in ProjectStatus if project.can_transition(s)
-                                          and s in services.MANUAL_TARGETS] if editable else [])
+                           next_statuses=services.manual_targets(project) if editable else [])
 
 
 def _build_form(project: Project | None = None) -> ProjectForm:

@@ -13,7 +13,7 @@ from market.accounts.models import Role, User
 from market.core import policy
 from market.core.audit import record
 from market.core.db import db, utcnow
-from market.core.errors import PermissionDenied, ValidationFailed
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
 from market.geo.models import Category, Community, ProjectType, Street
 from market.projects.models import Project, ProjectKind, ProjectStatus
@@ -152,17 +152,27 @@ def _snapshot(project: Project) -> dict[str, Any]:
             "street_id": project.street_id, "community_id": project.community_id, "status": project.status}
 
 
+def _street_of(data: ProjectInput) -> int | None:
+    if data.community_id is not None and data.street_id is None:
+        return db.session.get(Community, data.community_id).street_id
+    return data.street_id
+
+
+def _require_governed_street(actor: User, street_id: int | None) -> None:
+    """Officials place projects only where they govern (providers may place theirs anywhere)."""
+    if actor.is_official and not policy.governs_street(actor, street_id):
+        raise PermissionDenied(_l("You can only create projects for your own street."),
+                               fields={"street_id": _l("Outside your street.")})
+
+
 def create_project(actor: User, data: ProjectInput) -> Project:
     """Create a draft project owned by ``actor`` (and the actor's organisation)."""
+    policy.require(actor, "project.create")
     if data.kind not in allowed_kinds(actor):
         raise PermissionDenied(_l("You cannot create this kind of project."))
     _check(data)
-    street_id = data.street_id
-    if data.community_id is not None and street_id is None:
-        street_id = db.session.get(Community, data.community_id).street_id
-    if actor.role == Role.OFFICIAL and actor.street_id is not None and street_id != actor.street_id:
-        raise PermissionDenied(_l("You can only create projects for your own street."),
-                               fields={"street_id": _l("Outside your street.")})
+    street_id = _street_of(data)
+    _require_governed_street(actor, street_id)
     project = Project(owner_id=actor.id, organization_id=actor.organization_id, status=ProjectStatus.DRAFT,
                       **{**data.__dict__, "street_id": street_id})
     db.session.add(project)
@@ -178,8 +188,10 @@ def update_project(actor: User, project: Project, data: ProjectInput) -> Project
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED):
         raise ValidationFailed(_l("A finished or cancelled project can no longer be edited."))
     _check(data)
+    street_id = _street_of(data)
+    _require_governed_street(actor, street_id)  # moving it to another street needs that street's official
     before = _snapshot(project)
-    for name, value in data.__dict__.items():
+    for name, value in {**data.__dict__, "street_id": street_id}.items():
         if name != "kind":
             setattr(project, name, value)
     record(actor, "project.updated", project, before=before, after=_snapshot(project))
@@ -188,6 +200,15 @@ def update_project(actor: User, project: Project, data: ProjectInput) -> Project
 
 # Awarding, starting and accepting happen through the award and acceptance processes, never by hand.
 MANUAL_TARGETS = frozenset({ProjectStatus.OPEN, ProjectStatus.EVALUATING, ProjectStatus.CANCELLED})
+# A tender's bidding ends at its published deadline, when the bids are opened, and a passed deadline is
+# final: closing it early by hand would expose the bidders before their time.
+TENDERED_MANUAL_TARGETS = frozenset({ProjectStatus.CANCELLED})
+
+
+def manual_targets(project: Project) -> list[ProjectStatus]:
+    """The statuses an editor may move the project to by hand from where it is now."""
+    allowed = TENDERED_MANUAL_TARGETS if project.bid_deadline is not None else MANUAL_TARGETS
+    return [status for status in ProjectStatus if status in allowed and project.can_transition(status)]
 
 
 def change_status(actor: User, project: Project, target: ProjectStatus) -> Project:
@@ -196,6 +217,9 @@ def change_status(actor: User, project: Project, target: ProjectStatus) -> Proje
         raise PermissionDenied(_l("You cannot change this project's status."))
     if target not in MANUAL_TARGETS:
         raise PermissionDenied(_l("This status is reached through the award or acceptance process."))
+    if project.bid_deadline is not None and target not in TENDERED_MANUAL_TARGETS:
+        raise Conflict(_l("Bidding on a tender ends at its published deadline, when the bids are opened; "
+                          "extend the deadline or cancel the project instead."), code="tendered")
     if target == ProjectStatus.OPEN and project.published_at is None:
         project.published_at = utcnow()
     transition(project, target, actor=actor, action="project.status_changed")

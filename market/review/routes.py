@@ -144,16 +144,19 @@ def _decision_form(match_run: MatchRun, project: Project) -> DecisionForm:
     form.kind.choices = [(DecisionKind.PIN.value, _("Keep (pin) this pair")),
                          (DecisionKind.FORBID.value, _("Exclude (forbid) this pair"))]
     locale = _locale()
+    # Bidders only once their bids are opened: until then a tender's bids are sealed, even their existence.
+    tender = bid_services.tender_of(project)
+    opened = tender is not None and tender.is_opened
     # IN rather than DISTINCT over a join: PostgreSQL cannot compare the JSON columns DISTINCT would.
     bidders = list(db.session.scalars(select(Organization).where(Organization.id.in_(
         select(Bid.organization_id).where(Bid.project_id == project.id, Bid.status != BidStatus.WITHDRAWN)))
-        .order_by(Organization.id)))
+        .order_by(Organization.id))) if opened else []
     proposed_ids = {int(u["provider_id"]) for p in db.session.scalars(
         select(MatchProposal).where(MatchProposal.run_id == match_run.id, MatchProposal.project_id == project.id))
         for u in p.units if u.get("provider_id") is not None}
     providers = {o.id: o for o in bidders}
     providers.update({o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(proposed_ids)))})
-    if not bidders and project.kind != "public_benefit":
+    if tender is None and project.kind != "public_benefit":
         for org in db.session.scalars(
                 select(Organization).where(Organization.categories.any(id=project.category_id),
                                            Organization.verification_state == "verified",

@@ -8,7 +8,7 @@ from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
 from wtforms.widgets import NumberInput
 
-from market.core.money import MAX_CENTS, AmountError, money, parse_yuan
+from market.core.money import MAX_AMOUNT_CENTS, AmountError, money, parse_yuan
 
 
 class _PairChoices:
@@ -43,7 +43,7 @@ class YuanField(Field):
 
     widget = NumberInput(step="0.01", min="0")
 
-    def __init__(self, label=None, validators=None, *, max_cents: int = MAX_CENTS, **kwargs):
+    def __init__(self, label=None, validators=None, *, max_cents: int = MAX_AMOUNT_CENTS, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.max_cents = max_cents
         self.cents: int | None = None

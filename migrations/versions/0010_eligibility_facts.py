@@ -21,7 +21,8 @@ branch_labels = None
 depends_on = None
 
 # The tables as this revision finds them (the models may have moved on since).
-organizations = sa.table('organizations', sa.column('id', sa.Integer), sa.column('kind', sa.String),
+organizations = sa.table('organizations', sa.column('id', sa.Integer), sa.column('name', sa.String),
+                         sa.column('kind', sa.String),
                          sa.column('registration_date', sa.Date), sa.column('full_time_staff', sa.Integer),
                          sa.column('office_area_m2', sa.Integer), sa.column('rating_grade', sa.Integer),
                          sa.column('home_street_id', sa.Integer), sa.column('serves_whole_district', sa.Boolean),
@@ -93,6 +94,7 @@ def _snapshot_verified_facts(connection):
     connection.execute(
         organizations.update().where(organizations.c.id == sa.bindparam('org')).values(verified_facts=sa.bindparam('facts', type_=sa.JSON)),
         [{'org': org.id, 'facts': {
+            'name': org.name,
             'kind': org.kind,
             'credit_code': org.credit_code or '',
             'registration_date': org.registration_date.isoformat() if org.registration_date else None,

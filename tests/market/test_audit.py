@@ -164,8 +164,41 @@ def test_published_checkpoints_chain_and_say_when_broken(app, client):
     record(None, "test.event", object_type="thing", object_id=4)
     db.session.commit()
     body = client.get("/api/v1/audit/checkpoints.json").get_json()
-    assert body["log_intact"] is True and body["latest"]["seq"] == 4
-    assert {"seq", "head", "at", "prev", "digest"} <= set(body["latest"])
+    assert body["log_intact"] is True and body["first_broken_index"] is None and body["latest"]["seq"] == 4
+    assert {"index", "seq", "head", "at", "prev", "digest"} <= set(body["latest"])
+    assert body["checkpoints"][-1] == body["latest"] and body["count"] == len(body["checkpoints"])
+
+
+def test_a_saved_checkpoint_stays_published_at_its_place(app, client):
+    """Attack: only the latest checkpoint and the last one of each day were published, so the checkpoint a
+    citizen saved in the morning was gone from the list by the afternoon and could not be checked. Every
+    checkpoint is published, oldest first, so a saved one is found again at its index."""
+    import hashlib
+    import json
+
+    for n in range(3):
+        record(None, "test.event", object_type="thing", object_id=n)
+        db.session.commit()
+    saved = client.get("/api/v1/audit/checkpoints.json").get_json()["latest"]
+    for n in range(4):
+        record(None, "test.event", object_type="thing", object_id=10 + n)
+        db.session.commit()
+    first = client.get("/api/v1/audit/checkpoints.json?per_page=2").get_json()
+    assert first["count"] >= saved["index"] + 5 and len(first["checkpoints"]) == 2 and "next" in first["links"]
+    page = client.get(f"/api/v1/audit/checkpoints.json?per_page=2&page={saved['index'] // 2 + 1}").get_json()
+    assert saved in page["checkpoints"]
+    unsigned = {k: v for k, v in saved.items() if k not in ("index", "digest")}
+    assert hashlib.sha256(json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()).hexdigest() \
+        == saved["digest"]
+    newest = first["latest"]
+    assert newest["seq"] > saved["seq"] and newest["index"] == first["count"] - 1
+    everything = client.get("/api/v1/audit/checkpoints.json?per_page=100").get_json()["checkpoints"]
+    chain = {c["digest"]: c for c in everything}
+    walk = newest
+    while walk["digest"] != saved["digest"]:  # following prev back from the newest reaches the saved one
+        walk = chain[walk["prev"]]
+    bad = client.get("/api/v1/audit/checkpoints.json?page=0")
+    assert bad.status_code == 400 and bad.is_json
 
 
 def test_checkpoint_log_tampering_is_visible(tmp_path):

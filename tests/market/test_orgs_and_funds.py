@@ -112,6 +112,19 @@ def test_funder_opens_pool_with_cofunding_rule(browser, make_user, make_org):
     assert created.after["declared_cents"] == 200_000_000 and created.after["max_share_percent"] == 50
 
 
+def test_a_grant_cap_of_zero_is_refused_not_read_as_no_limit(browser, make_user, make_org):
+    """Attack: a funder typed 0 as the largest grant, meaning "nothing for now"; the form read 0 as "no
+    limit" and the pool could give any project everything. Zero is refused with its reason; empty
+    means no limit."""
+    browser.login(make_user(Role.FUNDER, organization=make_org(OrgKind.FOUNDATION)))
+    response = browser.post("/funds/new", _pool_form(max_grant="0"))
+    assert response.status_code == 400
+    assert "Leave empty for no limit, or give an amount above zero." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(FundingPool.id))) == 0
+    assert browser.post("/funds/new", _pool_form(max_grant="")).status_code == 302
+    assert db.session.scalar(select(FundingPool)).max_grant_cents is None
+
+
 def test_a_newly_declared_pool_has_nothing_to_give_until_money_arrives(browser, client, make_user, make_org,
                                                                        make_pool, make_project):
     """Attack: a funder declared a pool of 2,000,000 yuan and could at once pledge and be awarded money

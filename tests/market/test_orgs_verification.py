@@ -123,6 +123,37 @@ def test_an_official_of_another_street_cannot_verify_or_unverify(browser, make_u
     assert verified.verification_state == VerificationState.VERIFIED
 
 
+def test_a_verified_organisation_that_renames_itself_is_verified_again(browser, make_user, make_org):
+    """Attack: a verified organisation took the name of a well-known one and kept its verified badge, so
+    officials and residents saw the borrowed name as checked. The name is a verified fact too."""
+    org = make_org()
+    original = org.name
+    browser.login(make_user(Role.PROVIDER, organization=org))
+    assert browser.post(f"/organizations/{org.id}/edit", _profile(org, name="福田区红十字会")).status_code == 302
+    db.session.refresh(org)
+    assert org.verification_state == VerificationState.PENDING and org.name == "福田区红十字会"
+    assert org.verified_facts["name"] == original
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organization.facts_changed"))
+    assert event.after["changed"] == ["name"]
+
+
+def test_nobody_verifies_their_own_organisation(browser, make_user, make_org, geo):
+    """Attack: an official who belongs to an organisation (a street office, or an NGO an official also
+    works for) approved it and withdrew the verification of nobody else's: they were judge in their own
+    case. A member of the organisation never decides on it; another official does."""
+    org = make_org(kind=OrgKind.GOVERNMENT, verified=False, home_street_id=geo.streets[0].id)
+    insider = make_user(Role.OFFICIAL, street=geo.streets[0], organization=org)
+    browser.login(insider)
+    assert org.name not in browser.get("/organizations/verification").get_data(as_text=True)
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 403
+    db.session.refresh(org)
+    assert org.verification_state == VerificationState.PENDING
+    browser.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 302
+    db.session.refresh(org)
+    assert org.is_verified and org.verified_by_id != insider.id
+
+
 def test_organisations_without_a_home_street_are_verified_by_district_officials(browser, make_user, make_org, geo):
     org = make_org(verified=False, home_street_id=None)
     browser.login(make_user(Role.OFFICIAL, street=geo.streets[0]))

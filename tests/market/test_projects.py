@@ -100,6 +100,52 @@ def test_street_official_cannot_publish_for_another_street(browser, make_user, c
     assert db.session.scalar(select(func.count(Project.id))) == 0
 
 
+def test_street_official_cannot_move_a_project_into_another_street(browser, make_user, make_project, category, geo):
+    """Attack: a street official created a project in their street, then edited it into a street they do not
+    govern (or named only a community of that street): the project became the other street's business,
+    written by an outsider. Moving it is refused and the project stays where it was."""
+    official = make_user(Role.OFFICIAL, street=geo.streets[0])
+    project = make_project(owner=official, status=ProjectStatus.DRAFT, street=geo.streets[0])
+    browser.login(official)
+    other_community = next(c for c in geo.communities if c.street_id == geo.streets[1].id)
+    for moved in (_form(category, geo), _form(category, geo, street_id="", community_id=other_community.id)):
+        response = browser.post(f"/projects/{project.id}/edit", moved)
+        assert response.status_code == 403, moved
+        db.session.expire_all()
+        assert db.session.get(Project, project.id).street_id == geo.streets[0].id
+    assert browser.post("/projects/new", _form(category, geo, street_id="",
+                                               community_id=other_community.id)).status_code == 403
+    assert browser.post(f"/projects/{project.id}/edit",
+                        _form(category, geo, street_id=geo.streets[0].id)).status_code == 302
+    district = make_user(Role.OFFICIAL)  # a district-wide official may place it anywhere
+    browser.login(district)
+    assert browser.post(f"/projects/{project.id}/edit", _form(category, geo)).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).street_id == geo.streets[1].id
+
+
+def test_a_tendered_project_is_not_closed_or_reopened_by_hand(browser, make_user, make_project, geo):
+    """Attack: the owner of a tender moved it to "evaluating" before its deadline, which put the project into
+    the matching console where the bidders were listed: the sealed bids were exposed early. A tendered
+    project leaves bidding only at its deadline; by hand it can only be cancelled."""
+    from datetime import timedelta
+
+    from market.core.db import utcnow
+
+    official = make_user(Role.OFFICIAL, street=geo.streets[0])
+    project = make_project(owner=official, street=geo.streets[0], bid_deadline=utcnow() + timedelta(days=5),
+                           published_at=utcnow())
+    browser.login(official)
+    page = browser.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert 'value="evaluating"' not in page and 'value="cancelled"' in page
+    response = browser.post(f"/projects/{project.id}/status", {"status": "evaluating"})
+    assert response.status_code == 409
+    assert "ends at its published deadline" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).status == ProjectStatus.OPEN
+    assert browser.post(f"/projects/{project.id}/status", {"status": "cancelled"}).status_code == 302
+
+
 def test_resident_cannot_create_projects(browser, make_user):
     browser.login(make_user(Role.RESIDENT))
     assert browser.get("/projects/new").status_code == 403

@@ -159,6 +159,8 @@ def test_an_absurd_page_number_is_a_400(browser, make_user):
     ("Infinity", "Type an amount"), ("NaN", "Type an amount"), ("sNaN", "Type an amount"),
     ("1e5", "Type an amount"), ("1_000", "Type an amount"), ("10.005", "two decimal places"),
     ("-1", "Cannot be negative"), ("99999999999999999999", "Too large"), ("1,000", "Type an amount"),
+    ("١٢٠٠", "Type an amount"), ("١٢٠٠.٥", "Type an amount"), ("1" * 5000, "Too large"),
+    ("1000000000000.01", "Too large"),
 ])
 def test_the_one_amount_parser_refuses_what_is_not_an_amount(app, typed, problem):
     from market.core.money import AmountError, parse_yuan
@@ -168,7 +170,7 @@ def test_the_one_amount_parser_refuses_what_is_not_an_amount(app, typed, problem
     assert problem in str(refused.value)
 
 
-@pytest.mark.parametrize("typed, cents", [("1200", 120000), ("1200.5", 120050), ("0.01", 1), (" ３００ ", 30000),
+@pytest.mark.parametrize("typed, cents", [("1000000000000", 10**14), ("1200", 120000), ("1200.5", 120050), ("0.01", 1), (" ３００ ", 30000),
                                           ("12.50", 1250), ("12.500", 1250)])
 def test_the_one_amount_parser_reads_amounts(typed, cents):
     from market.core.money import parse_yuan
@@ -184,3 +186,35 @@ def test_absurd_budgets_rerender_the_project_form(browser, make_user, budget):
                                               "category_id": 1, "project_type": "service", "budget": budget})
     assert response.status_code == 400
     assert "长者助餐" in response.get_data(as_text=True)
+
+
+def test_no_single_movement_of_money_is_larger_than_any_form_accepts(app, make_pool):
+    """Attack: the forms accepted amounts up to the limit of the 64-bit column, so two confirmed top-ups
+    made a pool's balance overflow it. The ledger refuses any one movement above the largest amount a
+    form accepts (10^12 yuan), so sums of many stay far inside 64 bits."""
+    from market.core import ledger
+    from market.core.db import db
+    from market.core.money import MAX_AMOUNT_CENTS
+
+    pool = make_pool(total_cents=1_000_000)
+    with pytest.raises(ValueError):
+        ledger.move(ledger.Movement.TOP_UP, MAX_AMOUNT_CENTS + 1, source=ledger.OUTSIDE, target=ledger.pool(pool.id),
+                    actor=None, reference=pool, key="absurd-top-up")
+    db.session.rollback()
+    assert ledger.balance(ledger.pool(pool.id)) == 1_000_000
+    assert MAX_AMOUNT_CENTS * 10_000 < 2 ** 63
+
+
+def test_errors_on_pages_machines_read_are_json(browser, make_user, client):
+    """Attack: a missing run's ``status.json``, a webhook posted as a form and a JSON body without a CSRF
+    token were answered with HTML error pages, which scripts and Stripe cannot read. Every such answer
+    is JSON with a code and a reason."""
+    browser.login(make_user(Role.OFFICIAL))
+    missing = browser.get("/review/runs/999999/status.json")
+    assert missing.status_code == 404 and missing.is_json and missing.get_json()["error"]["code"]
+    webhook = client.post("/payments/stripe/webhook", data={"type": "checkout.session.completed"})
+    assert webhook.status_code == 400 and webhook.is_json and webhook.get_json()["error"]["message"]
+    forged = browser.client.post("/projects/new", json={"kind": "government_service", "title": "x"})
+    assert forged.status_code == 400 and forged.is_json and forged.get_json()["error"]["code"] == "csrf"
+    page = browser.client.post("/projects/new", data={"title": "x"})  # a browser's form: still a page
+    assert page.status_code == 400 and not page.is_json and "<html" in page.get_data(as_text=True).lower()

@@ -28,7 +28,8 @@ BAD_AMOUNTS = {
     "1_000": NOT_YUAN,
     "10.005": "At most two decimal places (fen).",
     "-1": "Cannot be negative.",
-    "99999999999999999999": "Too large: at most ¥92,233,720,368,547,758.07.",
+    "99999999999999999999": "Too large: at most ¥1,000,000,000,000.",
+    "١٢٠٠": NOT_YUAN,
 }
 
 

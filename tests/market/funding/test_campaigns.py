@@ -217,6 +217,10 @@ def test_campaign_pages_and_forms(funder, public_project, make_user, make_browse
     assert bad.status_code == 400
     bad = browser.post(f"/funding/pools/{pool.id}/campaigns/new", {**data, "amount": "10000000"})
     assert bad.status_code == 400 and "the money left in the pool" in bad.get_data(as_text=True)
+    for cap in ("per_project_cap", "per_donor_cap"):  # zero is not "no limit"
+        bad = browser.post(f"/funding/pools/{pool.id}/campaigns/new", {**data, "rule": "one_to_one", cap: "0"})
+        assert bad.status_code == 400 and "Leave empty for no limit" in bad.get_data(as_text=True), cap
+    assert db.session.scalar(select(func.count(MatchingCampaign.id))) == 0
     assert browser.post(f"/funding/pools/{pool.id}/campaigns/new", data).status_code == 302
     campaign = db.session.scalar(select(MatchingCampaign))
     assert campaign.ends_at - campaign.starts_at == timedelta(days=12)

@@ -133,3 +133,43 @@ def test_only_the_funder_tops_up(funder, make_user, make_browser):
     assert browser.get(f"/funding/pools/{pool.id}/top-up").status_code == 403
     assert browser.post(f"/funding/pools/{pool.id}/top-up", {"amount": "5000"}).status_code == 403
     assert db.session.scalar(select(func.count(PaymentOrder.id))) == 0
+
+
+def test_unpaid_transfer_promises_do_not_block_a_project_for_ever(public_project, make_user, make_browser):
+    """Attack: a resident promised bank transfers for a project's whole remaining need and never paid: the
+    promises kept the project "fully funded" for ever and nobody else could give. A promise holds the room
+    for a week, one promise per donor and project at a time; a late transfer still counts when it arrives."""
+    from datetime import timedelta
+
+    from market.core.db import utcnow
+    from market.funding import services as funding
+    from market.payments import services as payments
+
+    project = public_project(budget_cents=100_000)
+    squatter = make_browser()
+    squatter_user = make_user(Role.RESIDENT)
+    squatter.login(squatter_user)
+    assert squatter.post(f"/funding/projects/{project.id}/donate", {"amount": "600"}).status_code == 302
+    again = squatter.post(f"/funding/projects/{project.id}/donate", {"amount": "400"})
+    assert again.status_code == 400 and "still awaiting confirmation" in again.get_data(as_text=True)
+    [promise] = _orders()
+    order_page = squatter.get(f"/payments/orders/{promise.id}").get_data(as_text=True)
+    assert "The project keeps this amount for you until" in order_page
+    other = make_browser()
+    other.login(make_user(Role.RESIDENT))
+    assert "at most ¥400" in other.post(f"/funding/projects/{project.id}/donate",
+                                        {"amount": "500"}).get_data(as_text=True)
+    project = db.session.get(Project, project.id)
+    later = utcnow() + payments.BANK_TRANSFER_HOLD + timedelta(minutes=1)
+    assert funding.funding_summary(project).room == 40_000
+    assert funding.funding_summary(project, now=later).room == 100_000
+    promise.created_at = utcnow() - payments.BANK_TRANSFER_HOLD - timedelta(minutes=1)  # a week has passed
+    db.session.commit()
+    assert other.post(f"/funding/projects/{project.id}/donate", {"amount": "1000"}).status_code == 302
+    assert squatter.post(f"/funding/projects/{project.id}/donate", {"amount": "1"}).status_code == 400  # no room
+    official = make_browser()
+    official.login(make_user(Role.OFFICIAL))
+    assert official.post(f"/payments/orders/{promise.id}/confirm").status_code == 302  # the money came late
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).funded_cents == 60_000
+    assert_ledger_ok()

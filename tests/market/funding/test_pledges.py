@@ -180,3 +180,39 @@ def test_officials_cannot_release_or_withdraw_a_funders_pledge(funder, public_pr
     assert owner.post(f"/funding/pledges/{pledge.id}/release").status_code == 302
     assert _fresh(pledge).status == PledgeStatus.RELEASED and _fresh(project).funded_cents == 300_000
     assert_ledger_ok()
+
+
+def test_an_administrator_is_not_a_funder(funder, public_project, make_user, make_browser, make_org):
+    """Attack: an administrator pledged a foundation's money, released it to a project, edited the pool,
+    opened a matching campaign with it and requested an appropriation into a department's pool: the
+    technical role spent other people's money. Only the funder's members move their money."""
+    from market.funds.models import FundingPool
+    from market.orgs.models import OrgKind
+
+    user, pool = funder(total_cents=5_000_000)
+    project = public_project(budget_cents=2_000_000)
+    pledge = services.pledge_from_pool(user, pool, project, 600_000, now=utcnow())
+    department = make_org(OrgKind.GOVERNMENT, categories=())
+    department_pool = FundingPool(funder_id=department.id, name="区民政局专项资金", declared_cents=1_000_000)
+    db.session.add(department_pool)
+    db.session.commit()
+    admin = make_user(Role.ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.pledge_from_pool(admin, pool, project, 100_000, now=utcnow())
+    db.session.rollback()
+    browser = make_browser()
+    browser.login(admin)
+    assert browser.post(f"/funding/projects/{project.id}/pledge",
+                        {"pool_id": pool.id, "amount": "1000"}).status_code == 403
+    for url in (f"/funding/pledges/{pledge.id}/release", f"/funding/pledges/{pledge.id}/withdraw"):
+        assert browser.post(url).status_code == 403
+    assert browser.post(f"/funds/{pool.id}/edit", {"name": "改名", "total": "99999999"}).status_code == 403
+    assert browser.post(f"/funding/pools/{pool.id}/campaigns/new", {"name": "x", "amount": "1000"}).status_code == 403
+    assert browser.post(f"/funding/pools/{department_pool.id}/appropriation",
+                        {"amount": "100000", "document_ref": "福民〔2026〕1号"}).status_code == 403
+    assert browser.post(f"/funding/pools/{pool.id}/top-up", {"amount": "1000"}).status_code == 403
+    db.session.expire_all()
+    assert _fresh(pledge).status == PledgeStatus.ACTIVE
+    assert (_fresh(pool).declared_cents, _fresh(pool).remaining_cents) == (5_000_000, 4_400_000)
+    assert db.session.scalar(select(func.count(Pledge.id))) == 1
+    assert_ledger_ok()
