@@ -175,6 +175,15 @@ def start_payment(actor: User, request: PaymentRequest, *, gateway: StripeGatewa
     return order
 
 
+def _locked_account_of(order: PaymentOrder) -> ledger.AccountRef:
+    """The ledger account the order's money goes into (its project, or its pool), with that row locked."""
+    if order.purpose == PaymentPurpose.DONATION:
+        _locked(Project, order.project_id)
+        return ledger.project(order.project_id)
+    _locked(FundingPool, order.pool_id)
+    return ledger.pool(order.pool_id)
+
+
 def _credit(order: PaymentOrder, *, actor: User | None, now: datetime, source: str) -> None:
     """Count the order's money as received: a ledger movement into the project or the pool. Audited.
 
@@ -185,12 +194,7 @@ def _credit(order: PaymentOrder, *, actor: User | None, now: datetime, source: s
                after={"amount_cents": order.amount_cents, "source": source})
     movement = {PaymentPurpose.DONATION: ledger.Movement.DONATION, PaymentPurpose.POOL_TOPUP: ledger.Movement.TOP_UP,
                 PaymentPurpose.APPROPRIATION: ledger.Movement.APPROPRIATION}[PaymentPurpose(order.purpose)]
-    if order.purpose == PaymentPurpose.DONATION:
-        _locked(Project, order.project_id)
-        target = ledger.project(order.project_id)
-    else:
-        _locked(FundingPool, order.pool_id)
-        target = ledger.pool(order.pool_id)
+    target = _locked_account_of(order)
     ledger.move(movement, order.amount_cents, source=ledger.OUTSIDE, target=target, actor=actor, reference=order,
                 key=f"payment_order:{order.id}", project_id=order.project_id, memo=source, at=now)
 
@@ -296,12 +300,7 @@ def refund_payment(actor: User, order: PaymentOrder, *, reason: str, gateway: St
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValidationFailed(_l("Say why the money is paid back."), fields={"reason": _l("A reason is required.")})
-    if order.purpose == PaymentPurpose.DONATION:
-        _locked(Project, order.project_id)
-        source = ledger.project(order.project_id)
-    else:
-        _locked(FundingPool, order.pool_id)
-        source = ledger.pool(order.pool_id)
+    source = _locked_account_of(order)
     order = _locked(PaymentOrder, order.id)
     if order.status != PaymentStatus.PAID:
         raise Conflict(_l("Only received money can be refunded."))
