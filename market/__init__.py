@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, jsonify, make_response, render_template, request
+from flask import Flask, flash, jsonify, make_response, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from market.config import Config
 from market.core.errors import DomainError
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from market.ui.guard import wants_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,28 +89,18 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(opendata_bp)
 
 
-# Pages outside /api/ that machines read: answered in JSON whatever went wrong.
-JSON_PATHS = ("/payments/stripe/webhook",)
-
-
-def _wants_json() -> bool:
-    """The API, JSON documents, machines posting JSON and the webhook are answered in JSON, never HTML."""
-    path = request.path
-    return path.startswith("/api/") or path.endswith(".json") or path in JSON_PATHS or request.is_json
-
-
 def _register_error_handlers(app: Flask) -> None:
     from flask_babel import gettext as _
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        if _wants_json():
+        if wants_json():
             return jsonify(error.to_dict()), error.status_code
         flash(str(error.message), "danger")
         return render_template("errors/error.html", status=error.status_code, message=str(error.message)), error.status_code
 
     def _http_error(status: int, code: str, message: str):
-        if _wants_json():
+        if wants_json():
             body = jsonify({"error": {"code": code, "message": message, "fields": {}}})
         else:
             body = render_template("errors/error.html", status=status, message=message)
@@ -159,7 +150,7 @@ def _register_error_handlers(app: Flask) -> None:
         except OperationalError:
             pass  # the connection is gone; the pool replaces it on the next request
         message = _("The service is briefly unavailable. Nothing you sent was lost; please try again in a minute.")
-        if _wants_json():
+        if wants_json():
             body = jsonify({"error": {"code": "unavailable", "message": message, "fields": {}}})
         else:
             body = render_template("errors/unavailable.html", message=message)

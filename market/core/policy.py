@@ -167,7 +167,8 @@ RULES: dict[str, Rule] = {
     # ---- organisations
     "organization.create": _rule("provider", "funder", "official", message=_l("Your account cannot create an "
                                                                               "organisation.")),
-    "organization.edit": _rule("member", "admin", message=_MEMBERS),
+    # A profile is its organisation's own statement: its members write it, officials check it.
+    "organization.edit": _rule("member", message=_MEMBERS),
     "organization.review": _rule("official", message=_l("Only officials verify organisations.")),
     "organization.verify": _rule("governs_other", message=_l("Only officials of the street where the organisation "
                                                              "is based, and not its own members, can verify it.")),

@@ -47,6 +47,7 @@ from market.payments import services as payments
 from market.payments.gateway import StripeGateway
 from market.payments.models import PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.projects.signals import budget_floor
 from matching.funding import Donation, match_one_to_one, quadratic_match
 
 SEEKING_FUNDS = (ProjectStatus.OPEN, ProjectStatus.EVALUATING)
@@ -105,6 +106,12 @@ def _pool_commitments(project_id: int) -> int:
     """Pool money awarded to the project's contracts: reserved, or already paid to the provider."""
     return _sum(FundingCommitment.amount_cents, FundingCommitment.project_id == project_id,
                 FundingCommitment.status != CommitmentStatus.RELEASED)
+
+
+@budget_floor.connect
+def _money_held_for(project: Project) -> int:
+    """A project's budget never drops below what has been given, pledged, promised or awarded to it."""
+    return funding_summary(project).total
 
 
 def funding_summary(project: Project, *, now: datetime | None = None) -> FundingSummary:

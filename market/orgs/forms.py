@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     MultipleFileField,
     StringField,
@@ -50,6 +51,7 @@ class OrgForm(FlaskForm):
 
 class VerificationForm(FlaskForm):
     decision = SelectField(_l("Decision"), choices=choices_of([("approve", _l("Verify")), ("refuse", _l("Refuse"))]))
+    facts_seen = HiddenField()  # the digest of the facts the official was shown
     reason = TextAreaField(_l("Reason (required to refuse or withdraw; the organisation is told)"),
                            validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Record the decision"))

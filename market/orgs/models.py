@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -131,6 +133,11 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
             "service_street_ids": sorted(s.id for s in self.service_streets),
             "category_ids": sorted(c.id for c in self.categories),
         }
+
+    def facts_digest(self) -> str:
+        """A short digest of :meth:`current_facts`: the decision form carries the one the official saw."""
+        text = json.dumps(self.current_facts(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def eligibility(self) -> EligibilityFacts | None:
         """The facts bidding and matching may rely on: the verified ones, or None when there are none."""

@@ -47,8 +47,7 @@ def detail(org_id: int):
 
 def _build_form(org: Organization | None = None) -> OrgForm:
     form = OrgForm(obj=org)
-    kinds = services.KINDS_BY_ROLE.get(current_user.role, ())
-    form.kind.choices = [(k.value, k.label) for k in kinds]
+    form.kind.choices = [(k.value, k.label) for k in services.kinds_for(current_user, org)]
     form.category_ids.choices = category_choices()
     form.home_street_id.choices = [("", "—")] + street_choices()
     form.service_street_ids.choices = street_choices()
@@ -86,9 +85,9 @@ def _uploads(form: OrgForm) -> list[services.DocumentUpload]:
 
 def _save(org: Organization | None, form: OrgForm) -> Organization:
     if org is None:
-        org = services.create_org(current_user, _input_from(form))
-    else:
-        services.update_org(current_user, org, _input_from(form))
+        return services.create_org(current_user, _input_from(form), documents=_uploads(form),
+                                   upload_dir=document_dir())
+    services.update_org(current_user, org, _input_from(form))
     services.add_documents(current_user, org, _uploads(form), document_dir())
     return org
 
@@ -106,8 +105,6 @@ def create():
 @guard("organization.edit", Organization, "org_id")
 def edit(org: Organization):
     form = _build_form(org)
-    if not any(choice.value == org.kind for choice in form.kind.choices):
-        form.kind.choices = [*form.kind.choices, (org.kind.value, org.kind.label)]
 
     def done(saved_org: Organization):
         if saved_org.verification_state == VerificationState.PENDING and saved_org.verified_facts is not None:
@@ -151,7 +148,7 @@ def verify(org: Organization):
 
     def decide(org: Organization = org) -> Organization:
         if form.decision.data == "approve":
-            return services.verify(current_user, org)
+            return services.verify(current_user, org, facts_seen=form.facts_seen.data or "")
         return services.refuse(current_user, org, form.reason.data or "")
 
     def done(decided: Organization):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
 from market.core import policy
-from market.core.audit import record
+from market.core.audit import AuditEvent, record
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
@@ -41,7 +42,7 @@ ORG_SORTS = {
 # Which organisation kinds each self-registered role may create.
 KINDS_BY_ROLE = {
     Role.PROVIDER: (OrgKind.SOCIAL_ORGANISATION, OrgKind.ENTERPRISE),
-    Role.FUNDER: (OrgKind.FOUNDATION, OrgKind.ENTERPRISE, OrgKind.GOVERNMENT),
+    Role.FUNDER: (OrgKind.FOUNDATION, OrgKind.ENTERPRISE),
     Role.OFFICIAL: tuple(OrgKind),
     Role.ADMIN: tuple(OrgKind),
 }
@@ -114,7 +115,7 @@ class OrgInput:
 
 
 def can_edit(actor: User, org: Organization) -> bool:
-    """Members edit their own organisation; administrators any."""
+    """Members edit their own organisation."""
     return policy.can(actor, "organization.edit", org)
 
 
@@ -145,10 +146,12 @@ def _apply(org: Organization, data: OrgInput) -> None:
     org.service_streets = list(db.session.scalars(select(Street).where(Street.id.in_(data.service_street_ids))))
 
 
-def create_org(actor: User, data: OrgInput) -> Organization:
-    """Create an organisation; a provider or funder becomes its member. It starts unverified."""
+def create_org(actor: User, data: OrgInput, *, documents: Sequence[DocumentUpload] = (),
+               upload_dir: Path | None = None) -> Organization:
+    """Create an organisation with its evidence; a provider or funder becomes its member. It starts
+    unverified (an official who registers one is not its member, and so may not verify it alone)."""
     policy.require(actor, "organization.create")
-    if data.kind not in KINDS_BY_ROLE.get(actor.role, ()):
+    if data.kind not in kinds_for(actor, None):
         raise PermissionDenied(_l("Your account cannot create this kind of organisation."))
     if actor.role in (Role.PROVIDER, Role.FUNDER) and actor.organization_id is not None:
         raise Conflict(_l("Your account already belongs to an organisation."))
@@ -160,7 +163,29 @@ def create_org(actor: User, data: OrgInput) -> Organization:
     if actor.role in (Role.PROVIDER, Role.FUNDER):
         actor.organization_id = org.id
     record(actor, "organization.created", org, after={"name": org.name, **org.current_facts()})
+    if documents:
+        _store_documents(actor, org, list(documents), upload_dir)
     return org
+
+
+def kinds_for(actor: User, org: Organization | None) -> list[OrgKind]:
+    """The kinds ``actor`` may give a new organisation, or ``org`` when editing it.
+
+    An organisation may become another kind its members could have registered, but a government
+    department stays one, and nothing becomes one by editing: how its pools receive money depends on it.
+    """
+    allowed = list(KINDS_BY_ROLE.get(actor.role, ()))
+    if org is None:
+        return allowed
+    if org.kind == OrgKind.GOVERNMENT:
+        return [OrgKind.GOVERNMENT]
+    return [org.kind] + [kind for kind in allowed if kind not in (org.kind, OrgKind.GOVERNMENT)]
+
+
+def _check_kind_change(actor: User, org: Organization, kind: OrgKind) -> None:
+    if kind not in kinds_for(actor, org):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields={"kind": _l("This organisation cannot change to that kind.")})
 
 
 def changed_facts(org: Organization) -> dict[str, tuple[Any, Any]]:
@@ -176,6 +201,7 @@ def update_org(actor: User, org: Organization, data: OrgInput) -> Organization:
     """Edit a profile. Changing a fact that decides eligibility sends the organisation back to
     verification; bidding and matching keep using the verified facts until an official decides."""
     policy.require(actor, "organization.edit", org)
+    _check_kind_change(actor, org, data.kind)
     _check(data)
     before = org.current_facts()
     _apply(org, data)
@@ -210,6 +236,11 @@ def _sniff(data: bytes) -> tuple[str, str] | None:
 def add_documents(actor: User, org: Organization, uploads: list[DocumentUpload], upload_dir: Path) -> list[OrganizationDocument]:
     """Attach certificates as evidence (PDF, JPEG or PNG, at most 10 MB each). Audited with their digests."""
     policy.require(actor, "organization.edit", org)
+    return _store_documents(actor, org, uploads, upload_dir)
+
+
+def _store_documents(actor: User, org: Organization, uploads: list[DocumentUpload],
+                     upload_dir: Path | None) -> list[OrganizationDocument]:
     uploads = [u for u in uploads if u.filename or u.data]
     problems: list[Any] = []
     if len(org.documents) + len(uploads) > MAX_DOCUMENTS:
@@ -226,6 +257,9 @@ def add_documents(actor: User, org: Organization, uploads: list[DocumentUpload],
             checked.append((upload, name, sniffed))
     if problems:
         raise ValidationFailed(_l("Some documents could not be accepted."), fields={"documents": problems})
+    if not checked:
+        return []
+    assert upload_dir is not None, "documents need a directory to be kept in"
     upload_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for upload, name, (content_type, extension) in checked:
@@ -269,9 +303,22 @@ def _members(org: Organization) -> list[User]:
     return list(db.session.scalars(select(User).where(User.organization_id == org.id).order_by(User.id)))
 
 
-def verify(actor: User, org: Organization) -> Organization:
-    """An official of the organisation's street confirms its facts; they become the verified ones."""
+def _registered_by(org: Organization) -> int | None:
+    """Who created the organisation, as the record says (an official may register one for others)."""
+    return db.session.scalar(select(AuditEvent.actor_id).where(
+        AuditEvent.action == "organization.created", AuditEvent.object_type == Organization.__tablename__,
+        AuditEvent.object_id == str(org.id)).limit(1))
+
+
+def verify(actor: User, org: Organization, *, facts_seen: str) -> Organization:
+    """An official of the organisation's street confirms the facts they were shown (``facts_seen``, the
+    :meth:`Organization.facts_digest` of the page); they become the verified ones."""
     policy.require(actor, "organization.verify", org)
+    if _registered_by(org) == actor.id:
+        raise PermissionDenied(_l("You registered this organisation: another official verifies it."))
+    if facts_seen != org.facts_digest():
+        raise Conflict(_l("The organisation changed its facts after you opened this page; check them again "
+                          "before deciding."), code="facts_changed")
     if org.credit_code and credit_code.problem(org.credit_code):
         raise Conflict(_l("The organisation's unified social credit code is not valid; ask it to correct it first."))
     org.verified_facts = org.current_facts()

@@ -172,6 +172,10 @@ def parse_webhook(payload: bytes, signature_header: str | None, secret: str,
     if not secret:
         raise InvalidWebhook("webhook secret not configured")
     try:
+        payload.decode("utf-8")  # Stripe's check decodes it and would raise on anything else
+    except UnicodeDecodeError as error:
+        raise InvalidWebhook("body is not UTF-8") from error
+    try:
         stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance)
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook(str(error)) from error
@@ -181,7 +185,7 @@ def parse_webhook(payload: bytes, signature_header: str | None, secret: str,
         raise InvalidWebhook("timestamp outside the tolerance")
     try:
         event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than any event is
         raise InvalidWebhook("body is not JSON") from error
     if not isinstance(event, dict) or event.get("object") != "event" or not isinstance(event.get("id"), str) \
             or not isinstance(event.get("type"), str) or not isinstance(event.get("data"), dict):

@@ -14,9 +14,11 @@ from market.core import policy
 from market.core.audit import record
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
+from market.core.money import money
 from market.core.state import transition
 from market.geo.models import Category, Community, ProjectType, Street
 from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.projects.signals import budget_floor
 from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 PROJECT_SORTS = {
@@ -190,6 +192,12 @@ def update_project(actor: User, project: Project, data: ProjectInput) -> Project
     _check(data)
     street_id = _street_of(data)
     _require_governed_street(actor, street_id)  # moving it to another street needs that street's official
+    if data.budget_cents < project.budget_cents:
+        floor = max((cents for _receiver, cents in budget_floor.send(project) if cents), default=0)
+        if data.budget_cents < floor:
+            raise ValidationFailed(_l("Please correct the marked fields."), fields={"budget": _l(
+                "At least %(amount)s: money already given, pledged or awarded to the project stays within its "
+                "budget.", amount=money(floor))})
     before = _snapshot(project)
     for name, value in {**data.__dict__, "street_id": street_id}.items():
         if name != "kind":

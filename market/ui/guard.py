@@ -23,6 +23,15 @@ from market.core import policy
 from market.core.db import db
 from market.extensions import login_manager
 
+# Pages outside /api/ that machines read: answered in JSON whatever went wrong.
+JSON_PATHS = ("/payments/stripe/webhook",)
+
+
+def wants_json() -> bool:
+    """The API, JSON documents, machines posting JSON and the webhook are answered in JSON, never HTML."""
+    path = request.path
+    return path.startswith("/api/") or path.endswith(".json") or path in JSON_PATHS or request.is_json
+
 
 @dataclass(frozen=True)
 class RoutePolicy:
@@ -89,9 +98,9 @@ def guard(action: str, model: type | None = None, arg: str | None = None, *, con
 
 def _refuse(*, conceal: bool) -> Any:
     """Visitors who are not logged in are sent to log in (the same for a missing object and a private
-    one, so nothing is revealed; the JSON API answers 404); the logged in get 403, or 404 where even
-    an object's existence is private."""
-    if not current_user.is_authenticated and not request.path.startswith("/api/"):
+    one, so nothing is revealed; JSON answers 404); the logged in get 403, or 404 where even an
+    object's existence is private."""
+    if not current_user.is_authenticated and not wants_json():
         return login_manager.unauthorized()
     abort(404 if conceal or not current_user.is_authenticated else 403)
 

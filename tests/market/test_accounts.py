@@ -283,7 +283,7 @@ def test_resident_cannot_reach_official_pages(browser, make_user, make_org):
     browser.login(make_user(Role.RESIDENT))
     for url in ("/officials/residents", "/organizations/verification", "/audit/", "/admin/users"):
         assert browser.get(url).status_code == 403, url
-    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 403
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 403
 
 
 def test_open_redirect_is_refused(browser, make_user):

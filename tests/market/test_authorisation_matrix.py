@@ -89,7 +89,7 @@ def _organisation_with_evidence(official, provider, street):
         home_street_id=street.id, category_ids=(categories_by_code()["elderly_care"].id,),
         service_street_ids=(street.id,)))
     db.session.commit()
-    services.verify(official, org)
+    services.verify(official, org, facts_seen=org.facts_digest())
     db.session.commit()
     services.add_documents(provider, org, [services.DocumentUpload(DocumentKind.REGISTRATION, "登记证书.pdf",
                                                                    b"%PDF-1.4 registration certificate")],

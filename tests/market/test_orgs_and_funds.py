@@ -60,7 +60,7 @@ def test_official_verifies_org_and_it_is_audited(browser, make_user, make_org):
     org = make_org(verified=False)
     browser.login(make_user(Role.OFFICIAL))
     assert org.name_en in browser.get("/organizations/verification").get_data(as_text=True)
-    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 302
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 302
     db.session.refresh(org)
     assert org.is_verified
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organization.verified"))

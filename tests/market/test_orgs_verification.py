@@ -12,7 +12,7 @@ from market.core.audit import AuditEvent
 from market.core.db import db, utcnow
 from market.notifications.models import Notification
 from market.orgs import credit_code
-from market.orgs.models import OrgKind, VerificationState
+from market.orgs.models import Organization, OrgKind, VerificationState
 from market.projects.models import ProjectStatus
 
 VALID_CODE = "91350100M000100Y43"
@@ -115,7 +115,7 @@ def test_an_official_of_another_street_cannot_verify_or_unverify(browser, make_u
     verified = make_org(rating_grade=4, home_street_id=geo.streets[1].id)
     browser.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
     assert pending.name not in browser.get("/organizations/verification").get_data(as_text=True)
-    assert browser.post(f"/organizations/{pending.id}/verification", {"decision": "approve"}).status_code == 403
+    assert browser.post(f"/organizations/{pending.id}/verification", {"decision": "approve", "facts_seen": pending.facts_digest()}).status_code == 403
     assert browser.post(f"/organizations/{verified.id}/verification",
                         {"decision": "refuse", "reason": "no longer valid"}).status_code == 403
     db.session.refresh(pending), db.session.refresh(verified)
@@ -145,22 +145,110 @@ def test_nobody_verifies_their_own_organisation(browser, make_user, make_org, ge
     insider = make_user(Role.OFFICIAL, street=geo.streets[0], organization=org)
     browser.login(insider)
     assert org.name not in browser.get("/organizations/verification").get_data(as_text=True)
-    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 403
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 403
     db.session.refresh(org)
     assert org.verification_state == VerificationState.PENDING
     browser.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
-    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 302
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 302
     db.session.refresh(org)
     assert org.is_verified and org.verified_by_id != insider.id
+
+
+def test_an_official_approves_only_the_facts_they_were_shown(browser, make_user, make_org, make_browser, geo):
+    """Attack: the organisation changed its staff from 47 to 9999 while the official had its queue entry open
+    showing 47; the approval then verified 9999, a fact nobody checked. The decision carries a digest of
+    the facts on the page, and a decision on facts that changed since is refused."""
+    org = make_org(verified=False, full_time_staff=47)
+    official = make_browser()
+    official.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
+    shown = org.facts_digest()
+    assert f'value="{shown}"' in official.get("/organizations/verification").get_data(as_text=True)
+    member = make_browser()
+    member.login(make_user(Role.PROVIDER, organization=org))
+    assert member.post(f"/organizations/{org.id}/edit", _profile(org, full_time_staff=9999)).status_code == 302
+    answer = official.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": shown})
+    assert answer.status_code == 409 and "check them again" in answer.get_data(as_text=True)
+    assert "9999" in answer.get_data(as_text=True)  # the page shows the facts as they are now
+    db.session.refresh(org)
+    assert org.verification_state == VerificationState.PENDING and org.verified_facts is None
+    assert official.post(f"/organizations/{org.id}/verification",
+                         {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 302
+    db.session.refresh(org)
+    assert org.is_verified and org.verified_facts["full_time_staff"] == 9999
+
+
+def test_a_government_department_stays_one(browser, make_user, make_org, geo):
+    """Attack: an official turned their department into a "foundation", topped its pool up by a bank transfer
+    of ¥1,000,000,000 that any district official could confirm, and so skipped the appropriation that
+    another official of the department must confirm. A department's kind is fixed, nothing becomes a
+    department by editing, and a funder cannot register one."""
+    department = make_org(OrgKind.GOVERNMENT, categories=())
+    browser.login(make_user(Role.OFFICIAL, organization=department))
+    form = browser.get(f"/organizations/{department.id}/edit").get_data(as_text=True)
+    assert 'value="foundation"' not in form
+    assert browser.post(f"/organizations/{department.id}/edit",
+                        _profile(department, kind="foundation")).status_code == 400
+    db.session.refresh(department)
+    assert department.kind == OrgKind.GOVERNMENT and department.is_verified
+    from market.core.errors import ValidationFailed
+    from market.orgs.services import OrgInput, update_org
+
+    with pytest.raises(ValidationFailed) as refused:  # the service refuses it too, whatever the form offered
+        update_org(make_user(Role.OFFICIAL, organization=department), department,
+                   OrgInput(name=department.name, kind=OrgKind.FOUNDATION))
+    assert "kind" in refused.value.fields
+    db.session.rollback()
+    foundation = make_org(OrgKind.FOUNDATION, categories=())
+    browser.login(make_user(Role.FUNDER, organization=foundation))
+    assert browser.post(f"/organizations/{foundation.id}/edit",
+                        _profile(foundation, kind="government")).status_code == 400
+    provider_org = make_org()
+    browser.login(make_user(Role.PROVIDER, organization=provider_org))
+    assert browser.post(f"/organizations/{provider_org.id}/edit",
+                        _profile(provider_org, kind="foundation")).status_code == 400  # not a provider's kind
+    assert browser.post(f"/organizations/{provider_org.id}/edit",
+                        _profile(provider_org, kind="enterprise")).status_code == 302
+    db.session.refresh(foundation)
+    assert foundation.kind == OrgKind.FOUNDATION
+    browser.login(make_user(Role.FUNDER))
+    registered = browser.post("/organizations/new", {**_profile(foundation, kind="government"), "name": "福田区财政局"})
+    assert registered.status_code == 400
+
+
+def test_profiles_are_written_by_members_and_checked_by_someone_else(browser, make_user, make_org, geo, app):
+    """Attack: an administrator changed an organisation's staff to 777 and then, as nobody's member, approved
+    the change: one person wrote and checked the facts. An official who registers an organisation (and
+    attaches its certificate) is likewise not the one who verifies it."""
+    from io import BytesIO
+
+    org = make_org(full_time_staff=12)
+    browser.login(make_user(Role.ADMIN))
+    assert browser.post(f"/organizations/{org.id}/edit", _profile(org, full_time_staff=777)).status_code == 403
+    db.session.refresh(org)
+    assert org.full_time_staff == 12 and org.is_verified
+    registrar = make_user(Role.OFFICIAL, street=geo.streets[0])
+    browser.login(registrar)
+    data = {**_profile(org, name="福田区新设社工站", credit_code=VALID_CODE), "kind": "social_organisation",
+            "documents": [(BytesIO(b"%PDF-1.4 registration"), "registration.pdf")], "csrf_token": browser.token()}
+    created = browser.client.post("/organizations/new", data=data, content_type="multipart/form-data")
+    assert created.status_code == 302
+    new = db.session.scalar(select(Organization).where(Organization.name == "福田区新设社工站"))
+    assert [d.filename for d in new.documents] == ["registration.pdf"] and registrar.organization_id is None
+    refused = browser.post(f"/organizations/{new.id}/verification",
+                           {"decision": "approve", "facts_seen": new.facts_digest()})
+    assert refused.status_code == 403 and "another official verifies it" in refused.get_data(as_text=True)
+    browser.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
+    assert browser.post(f"/organizations/{new.id}/verification",
+                        {"decision": "approve", "facts_seen": new.facts_digest()}).status_code == 302
 
 
 def test_organisations_without_a_home_street_are_verified_by_district_officials(browser, make_user, make_org, geo):
     org = make_org(verified=False, home_street_id=None)
     browser.login(make_user(Role.OFFICIAL, street=geo.streets[0]))
-    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 403
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 403
     browser.logout()
     browser.login(make_user(Role.OFFICIAL))
-    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve"}).status_code == 302
+    assert browser.post(f"/organizations/{org.id}/verification", {"decision": "approve", "facts_seen": org.facts_digest()}).status_code == 302
     db.session.refresh(org)
     assert org.is_verified and org.verified_facts == org.current_facts()
 

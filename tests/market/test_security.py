@@ -205,10 +205,12 @@ def test_no_single_movement_of_money_is_larger_than_any_form_accepts(app, make_p
     assert MAX_AMOUNT_CENTS * 10_000 < 2 ** 63
 
 
-def test_errors_on_pages_machines_read_are_json(browser, make_user, client):
-    """Attack: a missing run's ``status.json``, a webhook posted as a form and a JSON body without a CSRF
-    token were answered with HTML error pages, which scripts and Stripe cannot read. Every such answer
-    is JSON with a code and a reason."""
+def test_errors_on_pages_machines_read_are_json(browser, make_user, client, make_browser):
+    """Attack: a missing run's ``status.json`` (asked for logged in, or not: a redirect to the log-in page),
+    a webhook posted as a form and a JSON body without a CSRF token were answered with HTML, which scripts
+    and Stripe cannot read. Every such answer is JSON with a code and a reason."""
+    anonymous = make_browser().get("/review/runs/1/status.json")
+    assert anonymous.status_code == 404 and anonymous.is_json and anonymous.get_json()["error"]["code"]
     browser.login(make_user(Role.OFFICIAL))
     missing = browser.get("/review/runs/999999/status.json")
     assert missing.status_code == 404 and missing.is_json and missing.get_json()["error"]["code"]

@@ -350,7 +350,7 @@ def _verified(market, **facts):
     from market.orgs import services as orgs
 
     org = market.org(verified=False, **facts)
-    orgs.verify(market.official, org)
+    orgs.verify(market.official, org, facts_seen=org.facts_digest())
     db.session.commit()
     return org, market.provider(org)
 

@@ -216,3 +216,26 @@ def test_an_administrator_is_not_a_funder(funder, public_project, make_user, mak
     assert (_fresh(pool).declared_cents, _fresh(pool).remaining_cents) == (5_000_000, 4_400_000)
     assert db.session.scalar(select(func.count(Pledge.id))) == 1
     assert_ledger_ok()
+
+
+def test_a_budget_never_drops_below_the_money_held_for_the_project(funder, public_project, make_browser):
+    """Attack: after a funder pledged ¥40,000 to a ¥100,000 project, its owner lowered the budget to ¥1 and
+    the pledge was released: the project held 40,000 times its budget and the pool's co-funding share no
+    longer meant anything. A budget can be lowered only down to what is given, pledged or awarded."""
+    user, pool = funder(total_cents=5_000_000)
+    project = public_project(budget_cents=10_000_000)
+    owner = project.owner
+    services.pledge_from_pool(user, pool, project, 4_000_000, now=utcnow())
+    db.session.commit()
+    browser = make_browser()
+    browser.login(owner)
+    form = {"kind": project.kind.value, "title": project.title, "title_en": project.title_en or "",
+            "description": project.description, "description_en": project.description_en or "",
+            "category_id": project.category_id, "project_type": project.project_type.value,
+            "street_id": project.street_id, "community_id": "", "budget": "1"}
+    answer = browser.post(f"/projects/{project.id}/edit", form)
+    assert answer.status_code == 400 and "At least ¥40,000" in answer.get_data(as_text=True)
+    assert _fresh(project).budget_cents == 10_000_000
+    assert browser.post(f"/projects/{project.id}/edit", {**form, "budget": "40000"}).status_code == 302
+    assert _fresh(project).budget_cents == 4_000_000
+    assert browser.post(f"/projects/{project.id}/edit", {**form, "budget": "200000"}).status_code == 302

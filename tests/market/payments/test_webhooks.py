@@ -297,3 +297,27 @@ def test_every_answer_of_the_webhook_is_json(client, checkout_order):
         "applied", "applied", "duplicate", "ignored"]
     assert _state(order)["status"] == PaymentStatus.PAID and _events_recorded() == 3
     assert_ledger_ok()
+
+
+def test_bodies_that_are_not_text_or_nest_too_deep_are_refused_in_json(client, checkout_order):
+    """Attack: a body of bytes that are not UTF-8 made Stripe's signature check raise (500, with or without a
+    signature header), and a signed body nested 100,000 levels deep made the JSON parser raise (500).
+    Both are refused as the bad requests they are, in JSON, and record nothing."""
+    import hashlib
+    import hmac
+
+    from tests.market.payments.helpers import WEBHOOK_SECRET
+
+    order = checkout_order()
+    raw = b"\xff\xfe"
+    stamp = int(time.time())
+    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
+    for headers in ({}, {"Stripe-Signature": "garbage"}, {"Stripe-Signature": f"t={stamp},v1=deadbeef"},
+                    {"Stripe-Signature": f"t={stamp},v1={mac}"}):
+        answer = client.post(URL, data=raw, headers=headers)
+        assert answer.status_code == 400 and answer.is_json, headers
+    deep = "[" * 100_000 + "]" * 100_000
+    payload, headers = signed(deep)
+    answer = client.post(URL, data=payload, headers=headers)
+    assert answer.status_code == 400 and answer.is_json
+    assert _events_recorded() == 0 and _state(order)["status"] == PaymentStatus.PENDING

@@ -212,7 +212,7 @@ def test_matching_reads_the_verified_facts_while_changed_ones_wait(market):
     from market.orgs import services as orgs
 
     org = market.org(verified=False, rating_grade=4, full_time_staff=12)
-    orgs.verify(market.official, org)
+    orgs.verify(market.official, org, facts_seen=org.facts_digest())
     member = market.provider(org)
     orgs.update_org(member, org, orgs.OrgInput(
         name=org.name, kind=org.kind, registration_date=org.registration_date, full_time_staff=2,
