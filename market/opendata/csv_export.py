@@ -7,25 +7,15 @@ starts like a spreadsheet formula (= + - @) is prefixed with an apostrophe.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from flask import Response
 
 from market.opendata.common import cents_of, yuan_text
+from market.ui import export
 
-BOM = "\ufeff"
 JOIN = "; "
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _amount(amount: int | float | None) -> str:
@@ -42,18 +32,11 @@ def _joined(values: Iterable[Any]) -> str:
 
 
 def to_csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    return out.getvalue()
+    return export.to_csv(columns, ([row.get(column) for column in columns] for row in rows))
 
 
 def csv_response(text: str, filename: str) -> Response:
-    return Response(text.encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return export.download(text, filename, "text/csv")
 
 
 # ---------------------------------------------------------------- OCDS
