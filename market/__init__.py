@@ -163,7 +163,8 @@ def _register_template_helpers(app: Flask) -> None:
     from market.ui import formatting
 
     app.jinja_env.filters.update(money=formatting.money, date=formatting.date_label, datetime=formatting.datetime_label)
-    app.jinja_env.globals.update(enum_label=formatting.enum_label, page_url=formatting.page_url)
+    app.jinja_env.globals.update(enum_label=formatting.enum_label, page_url=formatting.page_url,
+                                working_days_note=formatting.working_days_note)
 
     @app.context_processor
     def inject_locale():

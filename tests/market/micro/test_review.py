@@ -225,3 +225,21 @@ def test_vote_opens_only_after_review(browser, make_round, street_official):
     round_ = make_round(phase=RoundPhase.COLLECTION)
     browser.login(street_official)
     assert browser.get(f"/micro/rounds/{round_.id}/voting").status_code == 409
+
+
+def test_open_voting_form_warns_when_the_holiday_calendar_ends(browser, make_round, street_official, monkeypatch):
+    from datetime import datetime, timezone
+
+    from market.core.calendar import KNOWN_YEARS
+    from market.ui import formatting
+
+    monkeypatch.setattr(formatting, "utcnow", lambda: datetime(KNOWN_YEARS.stop - 1, 12, 1, tzinfo=timezone.utc))
+    round_ = make_round(phase=RoundPhase.REVIEW)
+    browser.login(street_official)
+    url = f"/micro/rounds/{round_.id}/voting"
+    form = {"budget": "800000", "opens_at": "2020-01-01T09:00", "closes_at": "2019-12-31T09:00",
+            "ballot_type": "approval", "max_picks": "3", "rule": "mes-add1-greedy"}
+    short = browser.post(url, {**form, "notice_working_days": "5"}).get_data(as_text=True)
+    assert "holiday calendar" not in short
+    long = browser.post(url, {**form, "notice_working_days": "30"}).get_data(as_text=True)
+    assert f"holiday calendar for {KNOWN_YEARS.stop} is not available" in long
