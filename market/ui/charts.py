@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 #: Colours with at least 3:1 contrast against white, told apart by position and label, not hue alone.
 PALETTE = ("#1f5fa8", "#b3541e", "#2e7d32", "#6a3d9a", "#8a6d00", "#00707a", "#a3245b", "#4d4d4d")
@@ -36,20 +36,20 @@ def bar_chart(title: str, bars: Sequence[Bar], *, value_text: Callable[[float], 
     height = top + max(len(bars), 1) * (bar_height + gap)
     largest = max((b.value for b in bars), default=0) or 1
     plot = width - label_width - 150
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-             f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(title)}</title>"]
+    # Markup.format escapes every argument, so labels from the database cannot inject markup.
+    parts = [Markup('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+                    'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title>'
+                    ).format(width, height, title, title)]
     for index, bar in enumerate(bars):
         y = top + index * (bar_height + gap)
+        baseline = f"{y + bar_height * 0.7:.1f}"
         length = max(0.0, bar.value) / largest * plot
-        colour = PALETTE[index % len(PALETTE)]
         label = bar.label if len(bar.label) <= 18 else bar.label[:17] + "…"
-        parts.append(f'<text x="{label_width - 8}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" '
-                     f'font-size="14">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
-                     f'fill="{colour}"><title>{escape(bar.label)}: {escape(bar.note or value_text(bar.value))}'
-                     f"</title></rect>")
-        parts.append(f'<text x="{label_width + length + 6:.1f}" y="{y + bar_height * 0.7:.1f}" '
-                     f'font-size="14">{escape(bar.note or value_text(bar.value))}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        shown = bar.note or value_text(bar.value)
+        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" font-size="14">{}</text>'
+                            '<rect x="{}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{}: {}</title></rect>'
+                            '<text x="{:.1f}" y="{}" font-size="14">{}</text>').format(
+            label_width - 8, baseline, label, label_width, y, length, bar_height, PALETTE[index % len(PALETTE)],
+            bar.label, shown, label_width + length + 6, baseline, shown))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

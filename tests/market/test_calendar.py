@@ -1,7 +1,7 @@
 """Working days on the official Chinese calendar: statutory holidays skipped, make-up days counted."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from market.core.calendar import BEIJING, add_working_days, is_working_day, work
 
 
 def _beijing(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=BEIJING).astimezone(UTC)
 
 
 def test_national_day_is_skipped_and_the_make_up_saturday_counts():

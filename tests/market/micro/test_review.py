@@ -228,12 +228,12 @@ def test_vote_opens_only_after_review(browser, make_round, street_official):
 
 
 def test_open_voting_form_warns_when_the_holiday_calendar_ends(browser, make_round, street_official, monkeypatch):
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from market.core.calendar import KNOWN_YEARS
     from market.ui import formatting
 
-    monkeypatch.setattr(formatting, "utcnow", lambda: datetime(KNOWN_YEARS.stop - 1, 12, 1, tzinfo=timezone.utc))
+    monkeypatch.setattr(formatting, "utcnow", lambda: datetime(KNOWN_YEARS.stop - 1, 12, 1, tzinfo=UTC))
     round_ = make_round(phase=RoundPhase.REVIEW)
     browser.login(street_official)
     url = f"/micro/rounds/{round_.id}/voting"
