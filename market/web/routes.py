@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
@@ -77,3 +79,33 @@ def healthz():
         db.session.rollback()
         return jsonify({"status": "unavailable"}), 503
     return jsonify({"status": "ok"})
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest():
+    """The web app manifest, so the site can be added to a phone's home screen (in the reader's language)."""
+    body = {
+        "name": _("Social Resource Exchange"),
+        "short_name": _("Resource Exchange"),
+        "lang": "zh-CN" if str(get_locale()) == "zh" else "en",
+        "start_url": url_for("web.index"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f6f7f9",
+        "theme_color": "#c8102e",
+        "icons": [
+            {"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
+             "type": "image/png", "purpose": "any"} for size in (192, 512)
+        ] + [{"src": url_for("static", filename="icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers and bookmark tools ask for /favicon.ico whatever the page says."""
+    return redirect(url_for("static", filename="icons/icon-32.png"), code=301)

@@ -38,3 +38,14 @@ def test_search_page_groups_results(client, make_project, make_org):
     page = client.get("/search?q=心理", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "社区心理健康讲座" in page
     assert "福田心理咨询中心" in page
+
+
+def test_manifest_icons_and_favicon(client):
+    page = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'rel="manifest"' in page and 'rel="icon"' in page and 'class="menu-toggle"' in page
+    manifest = client.get("/manifest.webmanifest", headers={"Accept-Language": "zh-CN"})
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    assert manifest.json["name"] == "社会资源交易平台" and manifest.json["display"] == "standalone"
+    for icon in manifest.json["icons"] + [{"src": client.get("/favicon.ico").location}]:
+        with client.get(icon["src"]) as response:  # static files stream: close them
+            assert response.status_code == 200 and response.mimetype.startswith("image/")
