@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, jsonify, make_response, render_template
+from flask import Flask, jsonify, make_response, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from market.config import Config
 from market.core.errors import DomainError
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
-from market.ui.guard import wants_json
+from market.ui.guard import domain_error_response, wants_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,10 +94,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        if wants_json():
-            return jsonify(error.to_dict()), error.status_code
-        flash(str(error.message), "danger")
-        return render_template("errors/error.html", status=error.status_code, message=str(error.message)), error.status_code
+        return domain_error_response(error)
 
     def _http_error(status: int, code: str, message: str):
         if wants_json():

@@ -6,22 +6,28 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A business rule said no. ``message`` is shown to the user as is."""
+    """A business rule said no. ``message`` is shown to the user as is; ``advice`` (optional) says what
+    they can do about it."""
 
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: Any, *, fields: dict[str, Any] | None = None, code: str | None = None):
+    def __init__(self, message: Any, *, fields: dict[str, Any] | None = None, code: str | None = None,
+                 advice: Any = None):
         super().__init__(str(message))
         self.message = message
         self.fields = fields or {}
+        self.advice = advice
         if code:
             self.code = code
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": str(self.message),
-                          "fields": {k: [str(m) for m in (v if isinstance(v, list) else [v])]
-                                     for k, v in self.fields.items()}}}
+        body: dict[str, Any] = {"code": self.code, "message": str(self.message),
+                                "fields": {k: [str(m) for m in (v if isinstance(v, list) else [v])]
+                                           for k, v in self.fields.items()}}
+        if self.advice:
+            body["advice"] = str(self.advice)
+        return {"error": body}
 
 
 class ValidationFailed(DomainError):

@@ -21,12 +21,15 @@ def money(cents: int | None, with_symbol: bool = True) -> str:
 
     >>> money(12345650)
     '¥123,456.50'
+    >>> money(-150)
+    '-¥1.50'
     """
     if cents is None:
         return ""
-    yuan, fen = divmod(int(cents), 100)
+    sign = "-" if int(cents) < 0 else ""
+    yuan, fen = divmod(abs(int(cents)), 100)
     text = f"{yuan:,}" if not fen else f"{yuan:,}.{fen:02d}"
-    return f"¥{text}" if with_symbol else text
+    return f"{sign}¥{text}" if with_symbol else f"{sign}{text}"
 
 
 class AmountError(ValueError):

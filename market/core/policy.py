@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from market.core.errors import PermissionDenied
@@ -288,3 +289,45 @@ def governs_street(user: Any, street_id: int | None) -> bool:
 def street_filter(user: Any) -> int | None:
     """The one street a street official's lists are limited to; None for district-wide officials."""
     return user.street_id if _role(user) == OFFICIAL else None
+
+
+_ROLE_RELATIONS = {OFFICIAL: ("official", "governs", "governs_other", "district", "funding_body", "responsible"),
+                   PROVIDER: ("provider", "member"), FUNDER: ("funder", "member"), RESIDENT: ("resident_role", "resident",
+                                                                                              "owner")}
+
+
+def _name(thing: Any) -> str:
+    """A street's or community's name in the reader's language (Chinese outside a request)."""
+    if thing is None:
+        return ""
+    locale = str(get_locale() or "zh")
+    return str(thing.tr("name", locale) if hasattr(thing, "tr") else getattr(thing, "name", "") or "")
+
+
+def advice(user: Any, action: str, obj: Any = None) -> Any:
+    """What a refused user can do about it, in words (None when there is nothing to say beyond the rule's
+    message): wait for verification, ask the street office that is responsible, log in with another account."""
+    the_rule = rule(action)
+    relations = set(the_rule.relations)
+    if not _authenticated(user):
+        return _l("Log in to continue.")
+    role = _role(user)
+    scope = scope_of(obj)
+    if "resident" in relations and role == RESIDENT:
+        community = getattr(user, "community", None)
+        if getattr(user, "verified_at", None) is None:
+            street = _name(getattr(community, "street", None))
+            if street:
+                return _l("Your account awaits verification by %(street)s. You can take part once an official there "
+                          "has checked your address.", street=street)
+            return _l("Your account awaits verification by your street office.")
+        if community is not None and (scope.community_id is not None or scope.street_id is not None):
+            return _l("This is for the residents of another area; you are registered in %(community)s.",
+                      community=_name(community))
+    if role == OFFICIAL and relations & {"governs", "governs_other"} and not _governs(user, scope):
+        return _l("This belongs to another street. Its own street office handles it; district-wide officials can "
+                  "help too.")
+    if not relations & set(_ROLE_RELATIONS.get(role, ())) and not relations & {"user", "public", "owner"}:
+        return _l("Your account's role cannot do this. Log in with an account of the right kind, or ask an "
+                  "official for help.")
+    return None

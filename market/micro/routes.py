@@ -49,7 +49,7 @@ from market.orgs.signals import profile_sections
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.ui.formatting import enum_label
 from market.ui.forms import handle_form, saved
-from market.ui.guard import guard, public
+from market.ui.guard import domain_error_response, guard, public
 from market.ui.listing import parse_listing_args
 from market.ui.sections import Section
 
@@ -120,13 +120,8 @@ def _done(message: str, target: str):
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
-    """Like the application's handler, but rolls back first and answers JSON to JSON endpoints."""
-    db.session.rollback()
-    if request.endpoint == "micro.similar":
-        return jsonify(error.to_dict()), error.status_code
-    flash(str(error.message), "danger")
-    return render_template("errors/error.html", status=error.status_code, message=str(error.message)), \
-        error.status_code
+    """The application's answer, but JSON for the similar-proposals endpoint too."""
+    return domain_error_response(error, as_json=True if request.endpoint == "micro.similar" else None)
 
 
 @bp.app_template_global()
@@ -362,9 +357,8 @@ def _after_proposal_saved(proposal: Proposal):
 @guard("round.take_part", MicroRound, "round_id")
 def create_proposal(round: MicroRound):
     round_ = round
-    if not _can_propose(current_user, round_):
-        raise PermissionDenied(_("Only verified residents of this round's community can propose projects, "
-                                 "during the collection phase."))
+    proposals.require_round_resident(current_user, round_, _("propose projects"))
+    proposals.require_collecting(current_user, round_)
     form = _proposal_form(round_)
 
     def operation():
@@ -550,7 +544,8 @@ def ballot(round: MicroRound):
 def results(round_id: int):
     round_ = _get_round(round_id)
     if round_.phase not in (RoundPhase.NOTICE, RoundPhase.FINAL):
-        abort(404)
+        # Not a dead end: say when the results will be out.
+        return render_template("micro/results_pending.html", round=round_)
     return render_template("micro/results.html", **_results_page(round_))
 
 
@@ -672,7 +667,7 @@ def post_update(project: Project):
     form.milestone_id.choices = [("", _("No particular milestone"))] + [
         (m.id, f"{m.seq}. {m.tr('title', _locale())}") for m in contract.milestones]
     if request.method == "GET":
-        form.percent_complete.data = supervision.progress_percent(project)
+        form.percent_complete.data = supervision.progress_percent(project) or 0
 
     def operation():
         return supervision.post_update(current_user, project, supervision.UpdateInput(

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from market.core import policy
 from market.core.db import db
+from market.core.errors import DomainError, PermissionDenied
 from market.extensions import login_manager
 
 # Pages outside /api/ that machines read: answered in JSON whatever went wrong.
@@ -31,6 +32,19 @@ def wants_json() -> bool:
     """The API, JSON documents, machines posting JSON and the webhook are answered in JSON, never HTML."""
     path = request.path
     return path.startswith("/api/") or path.endswith(".json") or path in JSON_PATHS or request.is_json
+
+
+def domain_error_response(error: DomainError, *, as_json: bool | None = None) -> Any:
+    """The answer to a refused business rule: JSON for machines, otherwise the error page with the
+    message and, when there is one, what the user can do about it. What the request had written
+    is rolled back first."""
+    from flask import jsonify, render_template
+
+    db.session.rollback()
+    if wants_json() if as_json is None else as_json:
+        return jsonify(error.to_dict()), error.status_code
+    return render_template("errors/error.html", status=error.status_code, message=str(error.message),
+                           advice=str(error.advice or "")), error.status_code
 
 
 @dataclass(frozen=True)
@@ -86,8 +100,9 @@ def guard(action: str, model: type | None = None, arg: str | None = None, *, con
                 if obj is None:
                     return _refuse(conceal=True)
                 kwargs[_object_name(arg)] = obj
-            if not policy.can(current_user, action, scope(obj) if scope is not None and obj is not None else obj):
-                return _refuse(conceal=conceal)
+            target = scope(obj) if scope is not None and obj is not None else obj
+            if not policy.can(current_user, action, target):
+                return _refuse(conceal=conceal, action=action, target=target)
             return view(*args, **kwargs)
 
         wrapped.policy = declared  # type: ignore[attr-defined]
@@ -96,13 +111,16 @@ def guard(action: str, model: type | None = None, arg: str | None = None, *, con
     return decorator
 
 
-def _refuse(*, conceal: bool) -> Any:
+def _refuse(*, conceal: bool, action: str | None = None, target: Any = None) -> Any:
     """Visitors who are not logged in are sent to log in (the same for a missing object and a private
-    one, so nothing is revealed; JSON answers 404); the logged in get 403, or 404 where even an
-    object's existence is private."""
+    one, so nothing is revealed; JSON answers 404); the logged in get 403 saying why and what they can
+    do, or 404 where even an object's existence is private."""
     if not current_user.is_authenticated and not wants_json():
         return login_manager.unauthorized()
-    abort(404 if conceal or not current_user.is_authenticated else 403)
+    if conceal or not current_user.is_authenticated or action is None:
+        abort(404)
+    raise PermissionDenied(policy.rule(action).message, code="forbidden",
+                           advice=policy.advice(current_user, action, target))
 
 
 def route_policy(view: Callable) -> RoutePolicy | None:

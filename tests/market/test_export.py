@@ -41,3 +41,10 @@ def test_bar_chart_scales_to_the_largest_and_escapes_labels():
               [part.split('width="')[1]]]
     assert widths[0] == pytest.approx(2 * widths[1])
     assert "¥50" in svg
+
+
+def test_money_shows_negative_amounts_with_the_sign_before_the_symbol():
+    from market.core.money import money
+
+    assert money(-150) == "-¥1.50" and money(-100) == "-¥1" and money(-150, with_symbol=False) == "-1.50"
+    assert money(123_456_50) == "¥123,456.50" and money(0) == "¥0" and money(None) == ""

@@ -57,8 +57,11 @@ def require_round_resident(actor: User, round_: MicroRound, what: Any) -> None:
         raise PermissionDenied(_l("This round is for residents of %(place)s only.", place=round_place(round_)),
                                code="other_community")
     if not actor.is_verified:
+        street = actor.community.street.tr("name", current_locale()) if actor.community else ""
         raise PermissionDenied(_l("Your residence has not been verified yet; your street office verifies residents "
-                                  "before they can %(what)s.", what=what), code="unverified")
+                                  "before they can %(what)s.", what=what), code="unverified",
+                               advice=_l("Your account awaits verification by %(street)s. Once an official there has "
+                                         "checked your address you can take part.", street=street) if street else None)
     policy.require(actor, "round.take_part", round_)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from market.accounts.models import User
 from market.core.audit import record
+from market.core.calendar import local_label
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.core.state import transition
@@ -21,6 +22,8 @@ from market.micro.services.common import (
     check_cap,
     check_photos,
     clean_text,
+    community_street_id,
+    current_locale,
     governs,
     is_authenticated,
     new_comment,
@@ -78,13 +81,46 @@ def _check(round_: MicroRound, data: ProposalInput) -> dict[str, Any]:
             "estimated_cost_cents": data.estimated_cost_cents}
 
 
+def collecting_rounds_for(actor: User, *, exclude_id: int | None = None) -> list[MicroRound]:
+    """The rounds that take the resident's proposals now (their community's or their whole street's)."""
+    if actor is None or actor.community_id is None:
+        return []
+    street_id = community_street_id(actor.community_id)
+    rows = db.session.scalars(select(MicroRound).where(
+        MicroRound.phase == RoundPhase.COLLECTION, MicroRound.street_id == street_id,
+        (MicroRound.community_id == actor.community_id) | MicroRound.community_id.is_(None))
+        .order_by(MicroRound.id)).all()
+    return [r for r in rows if r.id != exclude_id]
+
+
+def require_collecting(actor: User, round_: MicroRound) -> None:
+    """Refuse a proposal outside the collection phase, saying where the round stands and where the
+    resident can propose instead."""
+    if round_.phase == RoundPhase.COLLECTION:
+        return
+    if round_.phase == RoundPhase.REVIEW:
+        message = _l("This round no longer takes proposals: officials are reviewing the ones it collected. "
+                     "Voting comes next.")
+    elif round_.phase == RoundPhase.VOTING and round_.voting_closes_at is not None:
+        message = _l("This round is voting now, until %(closes)s; it takes no more proposals. You can vote for "
+                     "the proposals on its ballot.", closes=local_label(round_.voting_closes_at))
+    elif round_.phase in (RoundPhase.NOTICE, RoundPhase.FINAL):
+        message = _l("This round's results are out; proposals are collected again in the next round.")
+    else:
+        message = _l("This round was cancelled.")
+    elsewhere = collecting_rounds_for(actor, exclude_id=round_.id)
+    advice = (_l("Propose in “%(round)s”, which collects proposals now.",
+                 round=elsewhere[0].tr("title", current_locale())) if elsewhere
+              else _l("Your street office announces the next round; you will be told when it opens."))
+    raise Conflict(message, code="not_collecting", advice=advice)
+
+
 def create_proposal(actor: User, round_: MicroRound, data: ProposalInput, photos: list[PhotoUpload] = (), *,
                     submit: bool, upload_dir: Path, now: datetime | None = None) -> Proposal:
     """A verified resident of the round proposes a project; ``submit`` False keeps it as a draft."""
     now = now or utcnow()
     require_round_resident(actor, round_, _l("propose projects"))
-    if round_.phase != RoundPhase.COLLECTION:
-        raise Conflict(_l("Proposals are only collected during the collection phase."))
+    require_collecting(actor, round_)
     values = _check(round_, data)
     checked = check_photos(list(photos), 0)
     proposal = Proposal(round_id=round_.id, community_id=actor.community_id, author_id=actor.id,

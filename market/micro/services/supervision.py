@@ -169,13 +169,12 @@ def updates_of(project: Project) -> list[ProgressUpdate]:
                                    .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())))
 
 
-def progress_percent(project: Project) -> int:
-    """The latest reported percentage; 100 once accepted."""
+def progress_percent(project: Project) -> int | None:
+    """The latest reported percentage; 100 once accepted; None while nobody has reported yet."""
     if project.status == ProjectStatus.COMPLETED:
         return 100
-    latest = db.session.scalar(select(ProgressUpdate.percent_complete).where(ProgressUpdate.project_id == project.id)
-                               .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(1))
-    return latest or 0
+    return db.session.scalar(select(ProgressUpdate.percent_complete).where(ProgressUpdate.project_id == project.id)
+                             .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(1))
 
 
 # ------------------------------------------------------------------ flags

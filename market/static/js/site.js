@@ -19,3 +19,28 @@
     }
   });
 })();
+
+// Text boxes with a length limit show how much is left ("12 / 2000"); screen readers hear it only
+// near the limit, not at every key press.
+(function () {
+  "use strict";
+  document.querySelectorAll("textarea[maxlength]").forEach(function (box) {
+    var most = parseInt(box.getAttribute("maxlength"), 10);
+    if (!most) { return; }
+    var counter = document.createElement("small");
+    counter.className = "char-count";
+    counter.id = (box.id || box.name) + "-count";
+    box.insertAdjacentElement("afterend", counter);
+    var described = box.getAttribute("aria-describedby");
+    box.setAttribute("aria-describedby", described ? described + " " + counter.id : counter.id);
+    var update = function () {
+      var used = box.value.length;
+      counter.textContent = used + " / " + most;
+      var near = used >= most * 0.9;
+      counter.classList.toggle("near", near);
+      if (near) { counter.setAttribute("aria-live", "polite"); } else { counter.removeAttribute("aria-live"); }
+    };
+    box.addEventListener("input", update);
+    update();
+  });
+})();

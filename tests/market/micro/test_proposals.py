@@ -105,10 +105,17 @@ def test_photos_are_checked_by_content_size_and_number(browser, make_user, make_
 def test_only_verified_residents_of_the_community_propose(browser, make_user, make_round, category, geo):
     round_ = make_round()
     url = f"/micro/rounds/{round_.id}/proposals/new"
-    for user in (make_user(Role.RESIDENT, verified=False), make_user(Role.RESIDENT, community=geo.communities[1]),
-                 make_user(Role.PROVIDER)):
+    advice = {  # a refusal says what the person can do about it
+        "unverified": "Your account awaits verification by Futian Subdistrict",
+        "elsewhere": "you are registered in",
+        "provider": "Log in with an account of the right kind",
+    }
+    for who, user in (("unverified", make_user(Role.RESIDENT, verified=False)),
+                      ("elsewhere", make_user(Role.RESIDENT, community=geo.communities[2])),
+                      ("provider", make_user(Role.PROVIDER))):
         browser.login(user)
-        assert browser.get(url).status_code == 403
+        page = browser.get(url)
+        assert page.status_code == 403 and advice[who] in page.get_data(as_text=True), who
         assert browser.post(url, _form(category), content_type="multipart/form-data").status_code == 403
         browser.logout()
     assert _count(Proposal) == 0
@@ -117,9 +124,26 @@ def test_only_verified_residents_of_the_community_propose(browser, make_user, ma
 def test_no_proposals_outside_collection(browser, make_user, make_round, category):
     round_ = make_round(phase=RoundPhase.REVIEW)
     browser.login(make_user(Role.RESIDENT))
-    assert browser.post(f"/micro/rounds/{round_.id}/proposals/new", _form(category),
-                        content_type="multipart/form-data").status_code == 403
+    response = browser.post(f"/micro/rounds/{round_.id}/proposals/new", _form(category),
+                            content_type="multipart/form-data")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "officials are reviewing" in page and "What you can do:" in page
     assert _count(Proposal) == 0
+
+
+def test_a_voting_round_says_until_when_and_points_to_a_collecting_round(browser, make_user, make_round, category):
+    voting = make_round(phase=RoundPhase.VOTING)
+    collecting = make_round()
+    collecting.title, collecting.title_en = "下一轮征集", "The next round"
+    db.session.commit()
+    browser.login(make_user(Role.RESIDENT))
+    response = browser.get(f"/micro/rounds/{voting.id}/proposals/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "voting now, until" in page
+    assert "The next round" in page  # where the resident can propose instead
+    results = browser.get(f"/micro/rounds/{voting.id}/results")
+    assert results.status_code == 200 and "The votes are counted when it closes" in results.get_data(as_text=True)
 
 
 def test_draft_photo_is_private(make_browser, browser, make_user, make_round, category, photo_file):
