@@ -92,6 +92,8 @@ def parse_filters(args: Mapping[str, str]) -> AuditFilters:
     object_id = (args.get("object_id") or "").strip()
     if len(object_id) > OBJECT_ID_LENGTH:
         errors["object_id"] = _l("At most %(n)d characters.", n=OBJECT_ID_LENGTH)
+    elif not object_id.isprintable():  # control characters name no object (and PostgreSQL refuses NUL)
+        errors["object_id"] = _l("Unknown value.")
     raw_page = (args.get("page") or "").strip()
     page = 1
     if raw_page:

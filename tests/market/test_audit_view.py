@@ -335,6 +335,8 @@ def test_the_page_is_paginated_and_keeps_the_filters(browser, people, app):
     ("actor=99999999999999999999", "Who"),
     ("actor=-1", "Who"),
     ("object_id=" + "9" * 41, "Object number"),
+    ("object_type=sealed_bid&object_id=%00", "Object number"),
+    ("object_id=1%0A2", "Object number"),
     ("page=0", "Page"),
     ("page=abc", "Page"),
     ("page=" + "9" * 30, "Page"),
@@ -351,7 +353,7 @@ def test_absurd_filters_are_a_400_that_says_which(browser, people, trail, query,
 
 
 @pytest.mark.parametrize("query", ["object_id=" + "9" * 40, "actor=2147483647", "page=1000000",
-                                   "object_id=%E4%B8%AD' OR 1=1 --", "object_type=sealed_bid&object_id=%00"])
+                                   "object_id=%E4%B8%AD' OR 1=1 --"])
 def test_filters_that_match_nothing_say_so(browser, people, trail, query):
     browser.login(people.official)
     page = browser.get(f"/audit/?{query}")
