@@ -122,14 +122,14 @@ def chart_values(table: Table) -> list[tuple[str, float, str]]:
 
 # ---------------------------------------------------------------- the tables
 
-def _projects(key: str, title: Any, first: Any, groups: list, figures: dict, total: Any, chart: int,
-              chart_title: Any) -> Table:
-    columns = (Column(first, "text"), Column(_l("Published")), Column(_l("Money asked"), "money"),
-               Column(_l("Awarded")), Column(_l("Completed")))
+def _projects(key: str, title: Any, first: Any, everything: Any, groups: list, figures: dict, total: Any,
+              chart: int, chart_title: Any) -> Table:
+    columns = (Column(first, "text"), Column(_l("Projects published")), Column(_l("Money asked"), "money"),
+               Column(_l("Projects awarded")), Column(_l("Projects completed")))
     rows = [(g.label, figures[g.key].published, figures[g.key].asked_cents, figures[g.key].awarded,
              figures[g.key].completed) for g in groups if g.key in figures]
     return Table(key, title, columns, rows, chart, chart_title,
-                 total=(str(_l("Total")), total.published, total.asked_cents, total.awarded, total.completed),
+                 total=(str(everything), total.published, total.asked_cents, total.awarded, total.completed),
                  notes=[_l("Published: projects published in the period, with the budgets they ask for. Awarded: "
                            "projects whose first contract was awarded in the period. Completed: projects completed "
                            "(accepted) in the period.")])
@@ -144,15 +144,16 @@ def tables(board: Dashboard) -> list[Table]:
     providers = board.providers
     rating_columns = tuple(Column(RATING_CRITERIA_LABELS[c][0], "stars") for c in RATING_CRITERIA)
     return [
-        _projects("projects-by-street", _l("Projects by street"), _l("Street"), board.streets,
+        _projects("projects-by-street", _l("Projects by street"), _l("Street"), _l("All streets"), board.streets,
                   board.projects_by_street, board.projects_total, 1, _l("Projects published, by street")),
-        _projects("projects-by-category", _l("Projects by category"), _l("Category"), board.categories,
+        _projects("projects-by-category", _l("Projects by category"), _l("Category"), _l("All categories"),
+                  board.categories,
                   board.projects_by_category, board.projects_total, 2, _l("Money asked, by category")),
         Table("money-by-source", _l("Money by source"),
               (Column(_l("Source"), "text"), Column(_l("Reserved at the end of the period"), "money"),
                Column(_l("Paid in the period"), "money")),
               [(m.label, m.reserved_cents, m.paid_cents) for m in board.money], 2, _l("Money paid, by source"),
-              total=(str(_l("Total")), board.reserved_cents, board.paid_cents),
+              total=(str(_l("All sources")), board.reserved_cents, board.paid_cents),
               notes=[_l("From the ledger. Reserved: pool money set aside for contracts and pledges to projects, "
                         "not paid yet. Paid: payouts to providers from that money, pledges and matching paid into "
                         "projects' funds, and donations to projects less refunds. District and street funds are "
