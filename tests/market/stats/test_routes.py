@@ -52,8 +52,13 @@ def test_street_official_is_confined_to_their_street(world, make_browser):
     assert "莲花社工服务社" not in browser.get("/stats/export/providers.csv", query_string=YEAR).get_data(as_text=True)
 
 
-def test_district_official_filters_by_street(world, make_browser):
-    browser = _as(make_browser, world.district_official)
+@pytest.mark.parametrize("who", ["district_official", "admin"])
+def test_district_officials_and_administrators_filter_by_street(world, make_browser, make_user, who):
+    from market.accounts.models import Role
+
+    browser = _as(make_browser, world.district_official if who == "district_official" else make_user(Role.ADMIN))
+    everything = browser.get("/stats/export/projects-by-street.csv", query_string=YEAR).get_data(as_text=True)
+    assert len(everything.strip().splitlines()) == 1 + 3 + 1  # header, two streets and the district, all
     body = browser.get("/stats/export/projects-by-street.csv",
                        query_string={**YEAR, "street": world.streets[1].id, "lang": "zh"})
     rows = list(csv.reader(io.StringIO(body.get_data(as_text=True).lstrip("\ufeff"))))

@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from market.stats import services
 from market.stats.period import Period
+from tests.market.opendata.stories import story  # noqa: F401
 from tests.market.stats.conftest import YEAR_2025
 
 
@@ -203,3 +204,36 @@ def test_bounded_number_of_queries_whatever_the_number_of_projects(world, make_p
     after = queries()
     assert board(world).projects_total.published == 37
     assert after == before <= 25
+
+
+def test_money_agrees_with_the_ledger_after_the_whole_marketplace_story(story):  # noqa: F811
+    """The services' own path (award, signed contracts, a payout confirmed by the finance office, a
+    released pledge, a matching campaign closed, a donation by bank transfer): the dashboard's
+    reserved and paid totals are the ledger's."""
+    from market.core import ledger
+    from market.core.db import utcnow
+    from market.stats.period import beijing_today
+
+    official = next(u for u in _officials() if u.street_id is None)
+    b = board(None, Period(date(2020, 1, 1), beijing_today(utcnow())), actor=official)
+    k, m = ledger.AccountKind, ledger.Movement
+    held = sum(ledger.balances(k.COMMITMENT).values()) + sum(ledger.balances(k.PLEDGE).values())
+    paid = (-sum(ledger.movement_totals(k.COMMITMENT, m.PAYOUT).values())
+            - sum(ledger.movement_totals(k.PLEDGE, m.PLEDGE_RELEASE).values())
+            - sum(ledger.movement_totals(k.CAMPAIGN, m.CAMPAIGN_MATCH).values())
+            + sum(ledger.movement_totals(k.PROJECT, m.DONATION).values())
+            + sum(ledger.movement_totals(k.PROJECT, m.REFUND).values()))
+    assert (b.reserved_cents, b.paid_cents) == (held, paid)
+    assert held > 0 and paid > 0
+    by_source = {s.source: s.paid_cents for s in b.money}
+    assert by_source["donations"] == 4_000_000 + 100_000  # given to the public-benefit project; the bank transfer
+    assert by_source["foundation"] > 1_234_567  # the released pledge, and the campaign's matching
+
+
+def _officials():
+    from sqlalchemy import select
+
+    from market.accounts.models import Role, User
+    from market.core.db import db
+
+    return db.session.scalars(select(User).where(User.role == Role.OFFICIAL).order_by(User.id)).all()
