@@ -143,6 +143,7 @@ def tables(board: Dashboard) -> list[Table]:
     """Every table of the dashboard, in the order shown."""
     providers = board.providers
     rating_columns = tuple(Column(RATING_CRITERIA_LABELS[c][0], "stars") for c in RATING_CRITERIA)
+    concentration = "—" if providers.hhi is None else format(providers.hhi, ",.0f")
     return [
         _projects("projects-by-street", _l("Projects by street"), _l("Street"), _l("All streets"), board.streets,
                   board.projects_by_street, board.projects_total, 1, _l("Projects published, by street")),
@@ -170,7 +171,7 @@ def tables(board: Dashboard) -> list[Table]:
                         share=cell_text(providers.top_share, "share")),
                      _l("Concentration (Herfindahl-Hirschman index, 0-10,000; above 2,500 is highly "
                         "concentrated): %(hhi)s.",
-                        hhi="—" if providers.hhi is None else f"{providers.hhi:,.0f}")]),
+                        hhi=concentration)]),
         Table("award-time", _l("Time from publication to award"),
               (Column(_l("Street"), "text"), Column(_l("Projects awarded")), Column(_l("Median"), "days"),
                Column(_l("90th percentile"), "days")),
