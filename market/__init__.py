@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.payments.routes import stripe_webhook
     from market.projects.routes import bp as projects_bp
     from market.review.routes import bp as review_bp
+    from market.stats.routes import bp as stats_bp
     from market.web.routes import bp as web_bp
     from market.web.search import bp as search_bp
 
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(funding_bp)
+    app.register_blueprint(stats_bp)
     csrf.exempt(stripe_webhook)  # the webhook is authenticated by Stripe's signature instead
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)

@@ -239,6 +239,10 @@ RULES: dict[str, Rule] = {
     "micro_project.rate": _rule("resident", message=_l("Only verified residents of this community can rate the "
                                                        "project.")),
     "photo.delete": _rule("owner", "governs", message=_l("Not found.")),
+    # ---- statistics for decisions
+    "stats.view": _rule("official", message=_l("Only officials see the statistics for decisions.")),
+    "stats.street": _rule("governs", message=_l("Officials of a street see the statistics of their own street "
+                                                "only.")),
     # ---- the record
     "audit.read": _rule("official", message=_l("Only officials read the audit trail.")),
     "notifications.read": _rule("user", message=_l("Log in first.")),
