@@ -43,9 +43,11 @@ def create_app(config: Any = None) -> Flask:
                    default_translation_directories=str(ROOT / "market" / "translations"))
 
     from market.core import audit
+    from market.notifications import delivery
     from market.ui.security import init_security
 
     audit.init_app(app)
+    delivery.init_app(app)
     init_security(app)
     _register_blueprints(app)
     _register_error_handlers(app)

@@ -74,6 +74,33 @@ class Config:
         # checkpoints go (a file path, ``redis`` or ``memory``; default: instance/audit-checkpoints.jsonl).
         self.AUDIT_KEYS = os.environ.get("MARKET_AUDIT_KEYS", "")
         self.AUDIT_CHECKPOINTS = os.environ.get("MARKET_AUDIT_CHECKPOINTS", "")
+        # Where links in e-mails and SMS point: the site's address as residents reach it.
+        self.BASE_URL = os.environ.get("MARKET_BASE_URL", "http://127.0.0.1:5000")
+        # Notices by e-mail: ``smtp``, ``console`` (print them: development) or ``memory`` (keep them: tests).
+        self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+        self.MAIL_SENDER = os.environ.get("MAIL_SENDER", "Social Resource Exchange <noreply@localhost>")
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+        self.SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
+        self.SMTP_SSL = os.environ.get("SMTP_SSL", "0") == "1"  # TLS from the first byte (port 465)
+        self.SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))
+        # Notices by SMS: ``log`` (write them to the log) or ``package.module:Class``, a subclass of
+        # market.notifications.sms.SmsGateway built with the SMS_* settings below.
+        self.SMS_BACKEND = os.environ.get("SMS_BACKEND", "log")
+        self.SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+        self.SMS_ACCESS_KEY = os.environ.get("SMS_ACCESS_KEY", "")
+        self.SMS_SECRET = os.environ.get("SMS_SECRET", "")
+        self.SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+        # Delivery: attempts before a message becomes a dead letter, the first pause between attempts
+        # (doubling each time), how long a worker's claim on a message lasts, the RQ queue's name.
+        self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+        self.NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))
+        self.NOTIFY_CLAIM_SECONDS = int(os.environ.get("NOTIFY_CLAIM_SECONDS", "600"))
+        self.NOTIFY_QUEUE = os.environ.get("NOTIFY_QUEUE", "notifications")
+        # How long the unsubscribe link in an e-mail keeps working.
+        self.UNSUBSCRIBE_MAX_AGE_DAYS = int(os.environ.get("UNSUBSCRIBE_MAX_AGE_DAYS", "365"))
 
     def _secret_key(self, instance: Path) -> str:
         return _persistent_secret_key(instance)
@@ -98,3 +125,15 @@ class TestConfig(Config):
         self.STRIPE_WEBHOOK_SECRET = ""  # nosec B105 (empty: no key configured)
         self.AUDIT_KEYS = "test:" + "0123456789abcdef" * 4
         self.AUDIT_CHECKPOINTS = "memory"
+        self.BASE_URL = "https://market.example.org"
+        self.MAIL_BACKEND = "console"
+        self.MAIL_SENDER = "Social Resource Exchange <noreply@market.example.org>"
+        self.SMTP_STARTTLS = False
+        self.SMTP_SSL = False
+        self.SMTP_TIMEOUT = 5.0
+        self.SMTP_USERNAME = ""
+        self.SMTP_PASSWORD = ""  # nosec B105 (empty: no password configured)
+        self.SMS_BACKEND = "log"
+        self.NOTIFY_MAX_ATTEMPTS = 5
+        self.NOTIFY_RETRY_SECONDS = 60
+        self.NOTIFY_CLAIM_SECONDS = 600

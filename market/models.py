@@ -28,7 +28,7 @@ from market.micro.models import (  # noqa: F401
                                   RoundResult,
                                   Support,
 )
-from market.notifications.models import Notification, OutboxMessage  # noqa: F401
+from market.notifications.models import Notification, NotificationPreference, OutboxMessage  # noqa: F401
 from market.orgs.models import Organization, OrgKind, VerificationState  # noqa: F401
 from market.payments.models import PaymentOrder, Payout, WebhookEvent  # noqa: F401
 from market.projects.models import Project, ProjectKind, ProjectStatus  # noqa: F401

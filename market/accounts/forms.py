@@ -38,3 +38,9 @@ class ChangePasswordForm(FlaskForm):
                                             "You stay logged in here; every other device is logged out."))
     confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("password")])
     submit = SubmitField(_l("Change password"))
+
+
+class ContactForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=30)],
+                        description=_l("For the notices you choose to receive by SMS. Leave empty to receive none."))
+    submit = SubmitField(_l("Save"))

@@ -50,6 +50,10 @@ class User(UserMixin, TimestampMixin, Base):
     # Part of every session cookie's id: raising it (log-out, new password, disabling) ends every
     # session of the account, on every device.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The language the user last chose with the switch (None: never chose); their e-mails and SMS use it.
+    language: Mapped[str | None] = mapped_column(String(5))
+    # A mobile number for SMS notices, digits with an optional leading +; empty: none given.
+    phone: Mapped[str] = mapped_column(String(20), default="")
 
     community: Mapped[Community | None] = relationship(foreign_keys=[community_id])
     street: Mapped[Street | None] = relationship(foreign_keys=[street_id])

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from market.accounts import services
-from market.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from market.accounts.forms import ChangePasswordForm, ContactForm, LoginForm, RegisterForm
 from market.accounts.models import Role, User
 from market.core.db import db
 from market.core.errors import DomainError
@@ -42,6 +43,8 @@ def login():
             flash(str(error.message), "danger")
             return render_template("accounts/login.html", form=form), error.status_code
         login_user(user)
+        if session.get("lang"):  # a language chosen before logging in is the user's choice too
+            services.remember_language(user, session["lang"])
         db.session.commit()
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(safe_next_url(request.args.get("next")) or url_for("web.dashboard"))
@@ -73,6 +76,20 @@ def change_password():
                        lambda: services.change_password(current_user, form.current.data, form.password.data), done)
 
 
+@bp.route("/account/contact", methods=["GET", "POST"])
+@guard("account.view_own")
+def contact():
+    """The mobile number SMS notices go to."""
+    form = ContactForm(data={"phone": current_user.phone} if request.method == "GET" else None)
+
+    def done(user: User):
+        flash(_("Your mobile number is saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+
+    return handle_form(form, "accounts/contact.html", lambda: services.set_phone(current_user, form.phone.data or ""),
+                       done)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @public
 def register():
@@ -83,7 +100,7 @@ def register():
         try:
             user = services.register_user(email=form.email.data, display_name=form.display_name.data,
                                           password=form.password.data, role=Role(form.role.data),
-                                          community=community)
+                                          community=community, language=str(get_locale() or ""))
         except DomainError as error:
             db.session.rollback()
             apply_field_errors(form, error)

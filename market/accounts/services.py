@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -47,7 +48,7 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def register_user(*, email: str, display_name: str, password: str, role: Role,
-                  community: Community | None = None) -> User:
+                  community: Community | None = None, language: str | None = None) -> User:
     """Create a self-registered account (residents, provider and funder members)."""
     if role not in (Role.RESIDENT, Role.PROVIDER, Role.FUNDER):
         raise PermissionDenied(_l("This kind of account is created by an administrator."))
@@ -57,7 +58,8 @@ def register_user(*, email: str, display_name: str, password: str, role: Role,
         raise Conflict(_l("An account with this e-mail already exists."), fields={"email": _l("Already registered.")})
     check_password_policy(password)
     user = User(email=normalise_email(email), display_name=display_name.strip(), role=role,
-                community_id=community.id if community else None)
+                community_id=community.id if community else None,
+                language=language if language in LANGUAGES else None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -181,6 +183,32 @@ def change_password(user: User, current: str, new: str) -> User:
     user.set_password(new)
     end_sessions(user)
     record(user, "user.password_changed", user)
+    return user
+
+
+# ---------------------------------------------------------------- language and phone
+
+#: Mobile numbers: digits, optionally with a leading + and a country code (spaces and dashes are dropped).
+_PHONE = re.compile(r"\+?[0-9]{6,15}")
+LANGUAGES = ("zh", "en")
+
+
+def remember_language(user: User, language: str) -> None:
+    """Keep the language ``user`` chose with the switch: their e-mails and SMS come in it."""
+    if language in LANGUAGES and user.language != language:
+        user.language = language
+
+
+def set_phone(user: User, phone: str) -> User:
+    """Set (or, empty, remove) the account holder's mobile number for SMS notices."""
+    policy.require(user, "account.view_own")
+    number = re.sub(r"[\s\-()]", "", phone or "")
+    if number and not _PHONE.fullmatch(number):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields={"phone": _l("Enter a mobile number: digits, optionally starting with +.")})
+    if number != user.phone:
+        record(user, "user.phone_changed", user, after={"phone_given": bool(number)})
+        user.phone = number
     return user
 
 

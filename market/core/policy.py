@@ -247,6 +247,10 @@ RULES: dict[str, Rule] = {
     "audit.read": _rule("official", message=_l("Only officials read the audit trail.")),
     "notifications.read": _rule("user", message=_l("Log in first.")),
     "notification.open": _rule("owner", message=_l("Not found.")),
+    "notifications.preferences": _rule("user", message=_l("Log in first.")),
+    # Messages that could not be delivered name their recipients: the district's officials handle them.
+    "notifications.dead_letters": _rule("district", message=_l("Only district officials handle undelivered "
+                                                                "messages.")),
 }
 
 

@@ -1,13 +1,11 @@
-"""``flask notifications drain``: hand the outbox to an e-mail sender (here: print it)."""
+"""``flask notifications drain``: send what is due in the outbox (or hand it to the RQ workers)."""
 from __future__ import annotations
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
-from market.core.db import db
-from market.notifications.services import drain_outbox
+from market.notifications import delivery
 
 notifications_cli = AppGroup("notifications", help="Notification outbox.")
 
@@ -15,13 +13,18 @@ notifications_cli = AppGroup("notifications", help="Notification outbox.")
 @notifications_cli.command("drain")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
               help="At most this many messages per run.")
-def drain_command(limit: int) -> None:
-    """Print the unsent outbox messages and mark them sent."""
-    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    # Flask-Babel translates only inside a request; a mail is rendered as if for one, in the default language.
-    with current_app.test_request_context(), force_locale(locale):
-        mails = drain_outbox(locale=locale, limit=limit)
-        db.session.commit()
-    for mail in mails:
-        click.echo(f"{mail.outbox_id}\t{mail.recipient}\t{mail.text}\t{mail.link}")
-    click.echo(f"{len(mails)} message(s) sent.", err=True)
+@click.option("--enqueue", is_flag=True, help="Queue the due messages for the RQ workers instead of sending them.")
+def drain_command(limit: int, enqueue: bool) -> None:
+    """Send the e-mails and SMS that are due (first attempts and retries whose time has come).
+
+    Safe to run from cron while workers run: each message is claimed by one sender only.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if enqueue:
+        if not app.config.get("REDIS_URL"):
+            raise click.UsageError("--enqueue needs REDIS_URL.")
+        click.echo(f"{delivery.enqueue_due(app, limit=limit)} message(s) queued.", err=True)
+        return
+    report = delivery.deliver_due(app, limit=limit)
+    click.echo(f"{report[delivery.SENT]} message(s) sent, {report[delivery.FAILED]} to retry, "
+               f"{report[delivery.DEAD]} given up.", err=True)

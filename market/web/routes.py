@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from market.accounts.models import Role, User
-from market.accounts.services import residents_awaiting_verification
+from market.accounts.services import remember_language, residents_awaiting_verification
 from market.core.db import db
 from market.funds.models import FundingPool
 from market.orgs.models import Organization, OrgKind
@@ -51,6 +51,9 @@ def set_language(code: str):
 
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated:  # their e-mails and SMS follow the language they last chose
+            remember_language(current_user, code)
+            db.session.commit()
     return redirect(safe_next_url(request.args.get("next")) or url_for("web.index"))
 
 
