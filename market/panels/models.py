@@ -82,6 +82,9 @@ class ExpertEmployment(Base):
     expert: Mapped[Expert] = relationship(back_populates="employments")
     organization: Mapped[Organization] = relationship()
 
+    def policy_scope(self) -> Scope:
+        return self.expert.policy_scope()
+
 
 class ExpertRelationship(Base):
     """A relationship with an organisation the expert declared (a relative works there, a board seat...)."""
@@ -95,6 +98,9 @@ class ExpertRelationship(Base):
 
     expert: Mapped[Expert] = relationship(back_populates="relationships")
     organization: Mapped[Organization] = relationship()
+
+    def policy_scope(self) -> Scope:
+        return self.expert.policy_scope()
 
 
 class RecordStatus(LabelledEnum):
