@@ -12,18 +12,18 @@ class Evaluation:
     """The usual situation: a tender of the street official's street with three opened bids, and
     ``experts`` of elderly care (no conflicts) in the pool."""
 
-    def __init__(self, market, category):
+    def __init__(self, builder, category):
         from market.core.db import db
         from market.panels import services
 
-        self.market, self.category = market, category
-        self.project = market.tendered(start_date=(AFTER + timedelta(days=30)).date(),
-                                       end_date=(AFTER + timedelta(days=210)).date())
-        self.best, self.second, self.third = (market.provider(rating_grade=5), market.provider(rating_grade=4),
-                                              market.provider(rating_grade=3))
-        self.bids = [market.bid(self.best, self.project, 26_000_000), market.bid(self.second, self.project, 27_000_000),
-                     market.bid(self.third, self.project, 29_000_000)]
-        market.open(self.project)
+        self.market, self.category = builder, category
+        self.project = builder.tendered(start_date=(AFTER + timedelta(days=30)).date(),
+                                        end_date=(AFTER + timedelta(days=210)).date())
+        self.best, self.second, self.third = (builder.provider(rating_grade=5), builder.provider(rating_grade=4),
+                                               builder.provider(rating_grade=3))
+        self.bids = [builder.bid(self.best, self.project, 26_000_000), builder.bid(self.second, self.project, 27_000_000),
+                     builder.bid(self.third, self.project, 29_000_000)]
+        builder.open(self.project)
         self.experts = [self.expert(f"专家{n}") for n in range(7)]
         db.session.commit()
         self.services = services
@@ -77,5 +77,5 @@ class Evaluation:
 
 
 @pytest.fixture
-def evaluation(market, category):
-    return Evaluation(market, category)
+def evaluation(request, category):
+    return Evaluation(request.getfixturevalue("market"), category)
