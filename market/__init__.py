@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.micro.routes import bp as micro_bp
     from market.notifications.routes import bp as notifications_bp
     from market.orgs.routes import bp as orgs_bp
+    from market.panels.routes import bp as panels_bp
     from market.payments.routes import bp as payments_bp
     from market.payments.routes import stripe_webhook
     from market.projects.routes import bp as projects_bp
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(funding_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(panels_bp)
     csrf.exempt(stripe_webhook)  # the webhook is authenticated by Stripe's signature instead
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)

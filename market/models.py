@@ -30,6 +30,17 @@ from market.micro.models import (  # noqa: F401
 )
 from market.notifications.models import Notification, NotificationPreference, OutboxMessage  # noqa: F401
 from market.orgs.models import Organization, OrgKind, VerificationState  # noqa: F401
+from market.panels.models import (  # noqa: F401
+                                  BidReason,
+                                  CandidateNotice,
+                                  Complaint,
+                                  Evaluation,
+                                  Expert,
+                                  ExpertEmployment,
+                                  ExpertRelationship,
+                                  PanelDraw,
+                                  PanelScore,
+)
 from market.payments.models import PaymentOrder, Payout, WebhookEvent  # noqa: F401
 from market.projects.models import Project, ProjectKind, ProjectStatus  # noqa: F401
 from market.review.models import Award, AwardObjection, AwardStatus, MatchDecision, MatchProposal, MatchRun, RunStatus  # noqa: F401

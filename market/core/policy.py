@@ -207,6 +207,13 @@ RULES: dict[str, Rule] = {
     "bids.open": _rule("governs", message=_l("Only officials responsible for this project's area can open its "
                                              "bids.")),
     "bids.review": _rule("official", message=_l("Only officials open bids.")),
+    # ---- evaluation: the expert pool, panels, the candidate notice and complaints about it
+    "experts.manage": _rule("district", message=_l("Only district officials manage the expert pool.")),
+    "evaluation.manage": _rule("governs", message=_OFFICIALS_OF_STREET),
+    "complaint.file": _rule("provider", message=_l("Only members of an organisation that bid can file a "
+                                                   "complaint.")),
+    "complaint.answer": _rule("governs", message=_l("Only officials responsible for this project's street can "
+                                                    "answer complaints.")),
     # ---- the matching console, awards, contracts
     "console.use": _rule("official", message=_l("Only officials use the matching console.")),
     "run.view": _rule("governs", message=_l("This run was made for another street.")),

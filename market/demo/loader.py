@@ -37,6 +37,7 @@ from market.demo import money
 from market.demo.funding import load_funding_demo
 from market.demo.marketplace import load_marketplace_demo
 from market.demo.micro import load_micro_demo
+from market.demo.panels import load_panels_demo
 from market.funds import services as pools
 from market.funds.models import FundingPool
 from market.geo.models import Category, Community, District, Street
@@ -98,7 +99,7 @@ def ensure_categories(session: Session) -> dict[str, int]:
 Stage = Callable[[Session], None]
 # The domains' own demo rows on top of the base data, in this order (the micro-projects link to the
 # marketplace's contracts); each deterministic, flushing but not committing.
-DEMO_STAGES: tuple[Stage, ...] = (load_marketplace_demo, load_funding_demo, load_micro_demo)
+DEMO_STAGES: tuple[Stage, ...] = (load_marketplace_demo, load_funding_demo, load_micro_demo, load_panels_demo)
 
 
 def load_demo(session: Session, scale: int = 1, *, stages: Sequence[Stage] | None = None) -> dict[str, int]:

@@ -36,6 +36,7 @@ from market.core.money import money
 from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.orgs.models import Organization
+from market.panels import services as panels
 from market.payments.services import request_payout
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review.adapter import open_needs
@@ -180,6 +181,13 @@ def approve_proposal(actor: User, proposal: MatchProposal, *, reason: str = "", 
     if funded and funded > open_needs([project])[project.id]:
         raise Conflict(_l("This funding would exceed what the project still needs; re-run the match."),
                        code="overfunded")
+    blockers = panels.award_blockers(project, now)
+    if blockers:
+        raise Conflict(_l("The award waits for the evaluation: %(why)s", why=Joined(blockers)), code="evaluation_pending")
+    if len((reason or "").strip()) < 5 and any(panels.first_candidate(project, u.get("lot_id")) not in
+                                               (None, u.get("provider_id")) for u in proposal.units):
+        raise ValidationFailed(_l("The panel ranked another bidder first: publish why this one is chosen."),
+                               fields={"reason": _l("A public reason is required.")})
 
     # 3. Writes.
     notice_ends_at = add_working_days(now, notice_days)

@@ -331,3 +331,19 @@ def test_categories_inserted_only_when_missing(tmp_path_factory, databases):
         load_demo(db.session)
         codes = db.session.scalars(select(Category.code)).all()
         assert sorted(codes) == sorted(code for code, _, _ in CATEGORIES)
+
+
+def test_the_expert_pool_and_an_evaluated_tender(ctx):
+    from market.panels import services as panels
+    from market.panels.models import CandidateNotice, Expert
+
+    assert db.session.scalar(select(func.count(Expert.id))) == 20
+    assert len({c.code for e in db.session.scalars(select(Expert)) for c in e.categories}) >= 10
+    notice = db.session.scalar(select(CandidateNotice))
+    project = notice.project
+    draw = panels.current_draw(project)
+    assert len(draw.member_ids) == 5 and panels.verify_draw(draw).matches
+    assert {r for x in draw.excluded for r in x["reasons"]} >= {"bidder_employee", "recent_employment",
+                                                                 "declared_relationship"}
+    assert 1 <= len(notice.candidates) <= 3 and notice.candidates[0]["rank"] == 1
+    assert panels.award_blockers(project, REFERENCE_TIME)  # the complaint window is open on the reference date

@@ -23,8 +23,8 @@ SECRET_TEAM = "秘密团队TEAM991"
 COMPETITOR = "保密竞争者社工中心"
 COMPETITOR_EN = "Sealed Competitor Centre"
 PDF = b"%PDF-1.7\n" + SECRET_TEXT.encode() + b"\n%%EOF\n"
-# Pages where organisation names are public whatever happens in tenders.
-ORG_NAME_PUBLIC = ("orgs.", "search.", "api.organization")
+# Pages where organisation names are public whatever happens in tenders (the expert forms choose among all of them).
+ORG_NAME_PUBLIC = ("orgs.", "search.", "api.organization", "panels.new_expert", "panels.edit_expert")
 
 
 @pytest.fixture

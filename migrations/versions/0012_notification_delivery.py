@@ -5,7 +5,7 @@ the next attempt, a worker's claim, and the times a message was given up on or d
 gain the language they last chose and a mobile number. Downgrading drops the channel choices and
 the SMS rows of the outbox (the older release sends only e-mail).
 
-Revision ID: 0018_notification_delivery
+Revision ID: 0012_notification_delivery
 Revises: 0011_payments_appropriations
 Create Date: 2026-12-08 09:00:00.000000
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_notification_delivery'
+revision = '0012_notification_delivery'
 down_revision = '0011_payments_appropriations'
 branch_labels = None
 depends_on = None
