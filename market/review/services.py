@@ -545,7 +545,8 @@ def _explain(run: MatchRun, proposals: list[MatchProposal], binding_all: list[st
             summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
         else:
             summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
-    return per_proposal, summary
+    # Plain text, escaped where shown: the sentences carry names typed by organisations.
+    return {pid: [str(n) for n in notes] for pid, notes in per_proposal.items()}, [str(n) for n in summary]
 
 
 def _whole_yuan_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -687,11 +688,11 @@ def score_band(score: float | None) -> str | None:
     return "high" if score >= HIGH_SCORE else "low" if score < LOW_SCORE else "medium"
 
 
-def rank_text(unit: UnitView, locale: str) -> Any:
+def rank_text(unit: UnitView, locale: str) -> str:
     """Why a unit is not the engine's first choice, in plain words."""
-    return _l("Ranked %(rank)d of %(n)d by score; %(first)s scored higher (%(best)s against %(score)s).",
-              rank=unit.rank or 0, n=unit.candidates, first=_names(locale, unit.first_choice),
-              best=f"{unit.first_score or 0:.2f}", score=f"{unit.score:.2f}")
+    return str(_l("Ranked %(rank)d of %(n)d by score; %(first)s scored higher (%(best)s against %(score)s).",
+                  rank=unit.rank or 0, n=unit.candidates, first=_names(locale, unit.first_choice),
+                  best=f"{unit.first_score or 0:.2f}", score=f"{unit.score:.2f}"))
 
 
 def reasons_needed(view: ProposalView, locale: str) -> list[Any]:
@@ -699,7 +700,7 @@ def reasons_needed(view: ProposalView, locale: str) -> list[Any]:
     first choice for a unit) or keeps a pair an official pinned. Empty when none is needed."""
     out: list[Any] = [rank_text(unit, locale) for unit in view.units if unit.against_ranking]
     if view.proposal.pinned:
-        out.append(_l("It keeps a pair pinned by an official decision."))
+        out.append(str(_l("It keeps a pair pinned by an official decision.")))
     return out
 
 
@@ -969,8 +970,10 @@ class BulkApprovalFailed(Conflict):
 def approve_proposals(actor: User, run: MatchRun, proposal_ids: list[int], reasons: dict[int, str], *,
                       now: datetime | None = None, notice_days: int = awards.NOTICE_WORKING_DAYS,
                       locale: str = "zh") -> list[Any]:
-    """Approve a selection of the run's proposals one by one, all or nothing: when one cannot be
-    approved, none is, and the error names the project and the reason."""
+    """Approve a selection of the run's proposals one by one through
+    :func:`market.review.awards.approve_proposal`, all or nothing: when one cannot be approved,
+    :class:`BulkApprovalFailed` names the project and the reason, and the caller rolls the
+    transaction back, so none of the selection is approved (nothing is committed here)."""
     now = now or utcnow()
     plan = plan_bulk_approval(actor, run, proposal_ids, locale)
     errors: dict[str, Any] = {}
@@ -986,19 +989,18 @@ def approve_proposals(actor: User, run: MatchRun, proposal_ids: list[int], reaso
         raise ValidationFailed(_l("Give the public reason for each proposal marked below; nothing was approved."),
                                fields=errors)
     approved = []
-    with db.session.begin_nested():
-        for item in sorted(plan.items, key=lambda i: i.view.proposal.id):
-            proposal = item.view.proposal
-            try:
-                approved.append(awards.approve_proposal(actor, proposal, reason=texts[proposal.id], now=now,
-                                                        notice_days=notice_days))
-            except DomainError as error:
-                raise BulkApprovalFailed(_l("Nothing was approved: %(project)s cannot be approved now: %(why)s",
-                                            project=item.view.project.tr("title", locale), why=str(error.message)),
-                                         fields={f"proposal_{proposal.id}": error.message}) from error
-        record(actor, "match_run.bulk_approved", run, after={
-            "proposal_ids": [a.proposal_id for a in approved], "award_ids": [a.id for a in approved],
-            "reasons": {str(pid): text for pid, text in texts.items() if text}})
+    for item in sorted(plan.items, key=lambda i: i.view.proposal.id):
+        proposal = item.view.proposal
+        try:
+            approved.append(awards.approve_proposal(actor, proposal, reason=texts[proposal.id], now=now,
+                                                    notice_days=notice_days))
+        except DomainError as error:
+            raise BulkApprovalFailed(_l("Nothing was approved: %(project)s cannot be approved now: %(why)s",
+                                        project=item.view.project.tr("title", locale), why=str(error.message)),
+                                     fields={f"proposal_{proposal.id}": error.message}) from error
+    record(actor, "match_run.bulk_approved", run, after={
+        "proposal_ids": [a.proposal_id for a in approved], "award_ids": [a.id for a in approved],
+        "reasons": {str(pid): text for pid, text in texts.items() if text}})
     return approved
 
 
