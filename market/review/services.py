@@ -653,8 +653,7 @@ class RunRow:
 
     @property
     def status(self) -> str:
-        return str(self.view.proposal.status.value if hasattr(self.view.proposal.status, "value")
-                   else self.view.proposal.status) if self.view else UNMATCHED
+        return str(self.view.proposal.status) if self.view else UNMATCHED
 
     @property
     def score(self) -> float | None:
