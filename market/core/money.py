@@ -16,20 +16,38 @@ MAX_AMOUNT_CENTS = 10**14
 _YUAN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # ASCII digits only, after NFKC
 
 
-def money(cents: int | None, with_symbol: bool = True) -> str:
+def money(cents: int | None, with_symbol: bool = True, *, whole: bool = False) -> str:
     """Integer minor units as yuan with thousands separators: 12345600 → ¥123,456.
+
+    ``whole=True`` rounds to the nearest yuan (half up) and never shows fen: for overviews
+    where fen are noise (the matching console); amounts that are acted on stay exact.
 
     >>> money(12345650)
     '¥123,456.50'
     >>> money(-150)
     '-¥1.50'
+    >>> money(12345650, whole=True), money(12345649, whole=True)
+    ('¥123,457', '¥123,456')
     """
     if cents is None:
         return ""
     sign = "-" if int(cents) < 0 else ""
+    if whole:
+        return f"{sign}{'¥' if with_symbol else ''}{abs(whole_yuan(cents)):,}"
     yuan, fen = divmod(abs(int(cents)), 100)
     text = f"{yuan:,}" if not fen else f"{yuan:,}.{fen:02d}"
     return f"{sign}¥{text}" if with_symbol else f"{sign}{text}"
+
+
+def whole_yuan(cents: int) -> int:
+    """Integer fen as whole yuan, rounded half up (away from zero for negative amounts).
+
+    >>> whole_yuan(150), whole_yuan(149), whole_yuan(-150)
+    (2, 1, -2)
+    """
+    yuan, fen = divmod(abs(int(cents)), 100)
+    rounded = yuan + (1 if fen >= 50 else 0)
+    return -rounded if int(cents) < 0 else rounded
 
 
 class AmountError(ValueError):

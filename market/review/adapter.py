@@ -410,7 +410,27 @@ def solve_built(built: Built, options: RunOptions,
         result = MatchResult("no_candidates", 0.0, 0.0, 0.0, (), (), (), "", 0.0)
     result = tidy_funding(problem, result)
     report(90, "saving")
-    return result_to_json(result, built, candidates_s=candidates_s, pairs=candidates.pair_count)
+    return result_to_json(result, built, candidates_s=candidates_s, pairs=candidates.pair_count,
+                          ranking=ranking_of(candidates))
+
+
+def ranking_of(candidates: CandidateSet) -> dict[tuple[Any, Any], list[tuple[Any, float]]]:
+    """``(project_id, lot_id) -> [(provider_id, score), ...]``, best first, as the engine ranked them."""
+    return {key: [(c.provider_id, c.score) for c in ranked] for key, ranked in candidates.providers.items()}
+
+
+def _rank(ranking: dict[tuple[Any, Any], list[tuple[Any, float]]], project_id: Any, lot_id: Any,
+          provider_id: Any) -> dict[str, Any]:
+    """Where the chosen provider stood in the engine's ranking of the unit: ``rank`` is 1 + the number
+    of candidates with a strictly higher score (ties share a rank), ``first_choice`` the best one."""
+    ranked = ranking.get((project_id, lot_id), [])
+    if provider_id is None or not ranked:
+        return {}
+    chosen = next((score for pid, score in ranked if pid == provider_id), None)
+    best_id, best_score = ranked[0]
+    rank = 1 + sum(1 for _pid, score in ranked if chosen is not None and score > chosen + 1e-9)
+    return {"rank": rank if chosen is not None else None, "candidates": len(ranked),
+            "first_choice": {"provider_id": best_id, "score": round(best_score, 6)}}
 
 
 def tidy_funding(problem: MatchProblem, result: MatchResult) -> MatchResult:
@@ -456,7 +476,9 @@ def tidy_funding(problem: MatchProblem, result: MatchResult) -> MatchResult:
     return dataclasses.replace(result, assignments=tuple(assignments))
 
 
-def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0.0, pairs: int = 0) -> dict[str, Any]:
+def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0.0, pairs: int = 0,
+                   ranking: dict[tuple[Any, Any], list[tuple[Any, float]]] | None = None) -> dict[str, Any]:
+    ranking = ranking or {}
     unmatched = [{"project_id": u.project_id, "lot_id": u.lot_id, "code": u.reason_code, "params": dict(u.params)}
                  for u in result.unmatched]
     return {
@@ -466,7 +488,8 @@ def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0
         "assignments": [{"project_id": a.project_id, "lot_id": a.lot_id, "provider_id": a.provider_id,
                          "score": round(a.score, 6), "components": {k: round(v, 6) for k, v in a.components.items()},
                          "cost": a.cost, "pinned": a.pinned,
-                         "funding": [{"pool_id": f.pool_id, "amount": f.amount} for f in a.funding]}
+                         "funding": [{"pool_id": f.pool_id, "amount": f.amount} for f in a.funding],
+                         **_rank(ranking, a.project_id, a.lot_id, a.provider_id)}
                         for a in result.assignments],
         "unmatched": built.skipped + unmatched,
         "binding": list(result.binding),

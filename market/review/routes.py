@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_timedelta, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -15,10 +16,11 @@ from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.contracts.models import Contract, Milestone
 from market.core import policy
 from market.core.db import db, utcnow
-from market.core.errors import DomainError
+from market.core.enums import label_of
+from market.core.errors import Conflict, DomainError, ValidationFailed
 from market.funds.models import FundingPool
 from market.orgs.models import Organization
-from market.projects.models import Project
+from market.projects.models import Project, ProjectKind
 from market.review import adapter, awards, jobs, services
 from market.review.forms import (
     AnswerForm,
@@ -39,16 +41,19 @@ from market.review.models import (
     DecisionKind,
     MatchDecision,
     MatchProposal,
+    MatchProposalStatus,
     MatchRun,
+    RunStatus,
 )
+from market.ui.charts import Bar, bar_chart
+from market.ui.export import FORMATS, table_response
 from market.ui.formatting import money
 from market.ui.forms import apply_field_errors, require_form
 from market.ui.guard import guard, public
-from market.ui.listing import ListingArgs, parse_listing_args, run_listing
+from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 GROUP_LIMIT = 300
-PER_PAGE = 50
 
 
 def _locale() -> str:
@@ -107,14 +112,126 @@ def start():
     return redirect(url_for("review.run", run_id=run.id))
 
 
+ROWS_PER_PAGE = 25
+BAND_LABELS = (("high", _l("High (0.75 and up)")), ("medium", _l("Medium (0.50 to 0.75)")), ("low", _l("Low (under 0.50)")))
+SORT_LABELS = (("", _l("Project number")), ("score_desc", _l("Score, highest first")),
+               ("score_asc", _l("Score, lowest first")), ("amount_desc", _l("Amount, largest first")),
+               ("amount_asc", _l("Amount, smallest first")), ("title", _l("Project title")), ("street", _l("Street")))
+
+
+def _run_rows(match_run: MatchRun):
+    """The run's view, its rows filtered and sorted as the query string asks, and the listing arguments."""
+    locale = _locale()
+    view = services.run_view(match_run, locale)
+    rows = services.run_rows(view, locale)
+    choices = services.row_choices(rows, locale)
+    listing = parse_listing_args(request.args, choice_filters={
+        "street": [k for k, _v in choices["street"]], "category": [k for k, _v in choices["category"]],
+        "kind": [k.value for k in ProjectKind], "band": services.SCORE_BANDS, "status": services.ROW_STATUSES,
+        "attention": ("1",)}, sorts=services.ROW_SORTS, default_per_page=ROWS_PER_PAGE)
+    wanted = services.RowFilter(**{k: v for k, v in listing.filters.items() if k != "attention"},
+                                attention=listing.filters.get("attention") == "1")
+    shown = services.sort_rows(services.filter_rows(rows, wanted), listing.sort, locale)
+    return view, rows, shown, choices, listing
+
+
+def _query(listing: ListingArgs) -> dict[str, object]:
+    """The checked filters, sort and page size, for links to other pages and to the downloads."""
+    query: dict[str, object] = dict(listing.filters)
+    if listing.sort:
+        query["sort"] = listing.sort
+    if listing.per_page != ROWS_PER_PAGE:
+        query["per_page"] = listing.per_page
+    return query
+
+
+def _summary_charts(summary: services.RunSummary, locale: str) -> dict[str, object]:
+    outcome = [Bar(_("Matched"), summary.matched)] + [Bar(label, n) for label, n in summary.unmatched_by_reason]
+    money_bars = [Bar(pool.tr("name", locale), amount / 100, note=money(amount, whole=True))
+                  for pool, amount in summary.by_pool]
+    return {"outcome": bar_chart(_("Projects matched, and unmatched by reason"), outcome),
+            "outcome_rows": outcome,
+            "money": bar_chart(_("Money proposed per pool"), money_bars) if money_bars else None,
+            "money_rows": summary.by_pool}
+
+
 @bp.get("/runs/<int:run_id>")
 @guard("run.view", MatchRun, "run_id", conceal=True)
 def run(run: MatchRun):
     match_run = run
-    view = services.run_view(match_run, _locale()) if match_run.is_finished else None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    return render_template("review/run.html", run=match_run, view=view, page=page, per_page=PER_PAGE,
-                           approve_form=ApproveForm(), reject_form=RejectForm(), empty_form=EmptyForm())
+    if not match_run.is_finished or match_run.status == RunStatus.FAILED:
+        return render_template("review/run.html", run=match_run, view=None, empty_form=EmptyForm())
+    view, rows, shown, choices, listing = _run_rows(match_run)
+    start = (listing.page - 1) * listing.per_page
+    page = Page(shown[start:start + listing.per_page], len(shown), listing.page, listing.per_page)
+    summary = services.run_summary(view, rows)
+    governed = {row.project.id for row in page.items if services.governs(current_user, row.project)}
+    return render_template("review/run.html", run=match_run, view=view, page=page, listing=listing,
+                           query=_query(listing),
+                           choices=choices, bands=BAND_LABELS, sorts=SORT_LABELS, summary=summary,
+                           charts=_summary_charts(summary, _locale()), governed=governed, empty_form=EmptyForm(),
+                           kinds=[(k.value, label_of(k)) for k in ProjectKind],
+                           statuses=[(s.value, label_of(s)) for s in MatchProposalStatus]
+                           + [(services.UNMATCHED, _("Unmatched"))])
+
+
+@bp.get("/runs/<int:run_id>/rows.<fmt>")
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def run_export(run: MatchRun, fmt: str):
+    """The run's rows (as filtered and sorted on the page, every page) as CSV or XLSX."""
+    if fmt not in FORMATS or not run.is_finished:
+        abort(404)
+    _view, _rows, shown, _choices, _listing = _run_rows(run)
+    header, table = services.export_table(shown, _locale())
+    return table_response(header, table, filename_stem=f"match-run-{run.id}", fmt=fmt)
+
+
+def _selected_ids() -> list[int]:
+    return services.parse_proposal_ids(request.form.getlist("proposal_ids"))
+
+
+def _reasons_given() -> dict[int, str]:
+    reasons = {}
+    for key, value in request.form.items():
+        if key.startswith("reason_") and key[7:].isdigit() and len(key) < 20:
+            reasons[int(key[7:])] = value[:2000]
+    return reasons
+
+
+@bp.post("/runs/<int:run_id>/approve-selected")
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def bulk_confirm(run: MatchRun):
+    """The confirmation page of a selection: totals per pool and provider, the reasons still needed."""
+    require_form(EmptyForm())
+    plan = services.plan_bulk_approval(current_user, run, _selected_ids(), _locale())
+    return render_template("review/bulk_approve.html", run=run, plan=plan, form=ApproveForm(formdata=None),
+                           reasons={}, errors={}, failure=None)
+
+
+@bp.post("/runs/<int:run_id>/approve-selected/confirm")
+@guard("run.view", MatchRun, "run_id", conceal=True)
+def bulk_approve(run: MatchRun):
+    """Approve the confirmed selection, all or nothing."""
+    form = ApproveForm()
+    ids = _selected_ids()
+    reasons = _reasons_given()
+    if form.validate_on_submit():
+        try:
+            approved = services.approve_proposals(current_user, run, ids, reasons, now=utcnow(),
+                                                  notice_days=form.notice_days.data, locale=_locale())
+        except (ValidationFailed, Conflict) as error:
+            db.session.rollback()
+            plan = services.plan_bulk_approval(current_user, run, ids, _locale())
+            return render_template("review/bulk_approve.html", run=run, plan=plan, form=form, reasons=reasons,
+                                   errors=error.fields, failure=error.message), error.status_code
+        db.session.commit()
+        flash(ngettext("%(num)d proposal approved; its award is published for objections.",
+                       "%(num)d proposals approved; their awards are published for objections.", len(approved)),
+              "success")
+        return redirect(url_for("review.run", run_id=run.id))
+    plan = services.plan_bulk_approval(current_user, run, ids, _locale())
+    return render_template("review/bulk_approve.html", run=run, plan=plan, form=form, reasons=reasons,
+                           errors={}, failure=_first_error(form)), 400
 
 
 @bp.get("/runs/<int:run_id>/status.json")
@@ -170,7 +287,7 @@ def _decision_form(match_run: MatchRun, project: Project) -> DecisionForm:
     choices = [(f"provider:{o.id}", _("Provider: %(name)s", name=o.tr("name", locale)))
                for o in sorted(providers.values(), key=lambda o: o.id)]
     choices += [(f"pool:{p.id}", _("Pool: %(name)s (%(left)s left)", name=p.tr("name", locale),
-                                     left=money(p.remaining_cents))) for p in pools]
+                                     left=money(p.remaining_cents, whole=True))) for p in pools]
     form.target.choices = choices
     lots = db.session.scalars(select(Lot).where(Lot.project_id == project.id).order_by(Lot.seq)).all()
     form.lot_id.choices = [("", _("Every lot"))] + [(lot.id, f"{lot.seq}. {lot.tr('title', locale)}") for lot in lots]
@@ -188,8 +305,14 @@ def run_project(run: MatchRun, project_id: int):
     proposal = next((p for p in view.proposals if p.project.id == project_id), None) if view else None
     unmatched = [u for u in view.unmatched if u.project and u.project.id == project_id] if view else []
     decisions = [d for d in services.decisions_for([project_id])]
+    names = {"orgs": {o.id: o for o in db.session.scalars(select(Organization).where(
+                 Organization.id.in_({d.provider_id for d in decisions if d.provider_id})))},
+             "pools": {p.id: p for p in db.session.scalars(select(FundingPool).where(
+                 FundingPool.id.in_({d.pool_id for d in decisions if d.pool_id})))},
+             "lots": {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.project_id == project_id))}}
     return render_template("review/run_project.html", run=match_run, project=project, proposal=proposal,
                            unmatched=unmatched, decisions=decisions, form=_decision_form(match_run, project),
+                           names=names, reasons_needed=services.reasons_needed(proposal, _locale()) if proposal else [],
                            governs=services.governs(current_user, project), approve_form=ApproveForm(),
                            reject_form=RejectForm(), empty_form=EmptyForm())
 
@@ -236,8 +359,12 @@ def approve(proposal: MatchProposal):
         flash(_first_error(form), "danger")
         return redirect(url_for("review.run", run_id=proposal.run_id))
     try:
-        award = awards.approve_proposal(current_user, proposal, reason=form.reason.data or "", now=utcnow(),
-                                        notice_days=form.notice_days.data)
+        award = services.approve_one(current_user, proposal, reason=form.reason.data or "", now=utcnow(),
+                                     notice_days=form.notice_days.data)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(url_for("review.run_project", run_id=proposal.run_id, project_id=proposal.project_id)), 303
     except DomainError:
         db.session.rollback()
         raise

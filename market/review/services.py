@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
 from market.bids.models import Lot
@@ -21,12 +23,14 @@ from market.contracts.models import Contract, ContractStatus
 from market.core import policy
 from market.core.audit import record
 from market.core.db import db, utcnow
-from market.core.errors import Conflict, NotFound, ValidationFailed
+from market.core.enums import label_of
+from market.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from market.core.money import money, whole_yuan
 from market.core.state import transition
 from market.funds.models import FundingPool
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.review import adapter
+from market.review import adapter, awards
 from market.review.models import DecisionKind, MatchDecision, MatchProposal, MatchProposalStatus, MatchRun, RunStatus
 
 SOLVERS = ("cbc", "highs")
@@ -303,6 +307,44 @@ COMPONENT_LABELS = {
 }
 
 
+#: Below this score a proposal needs a look; from HIGH_SCORE up it is a strong match.
+LOW_SCORE = 0.5
+HIGH_SCORE = 0.75
+SCORE_BANDS = ("high", "medium", "low")
+UNMATCHED = "unmatched"
+ROW_STATUSES = tuple(s.value for s in MatchProposalStatus) + (UNMATCHED,)
+ROW_SORTS = ("score_desc", "score_asc", "amount_desc", "amount_asc", "title", "street")
+#: Flags that put a row under "needs attention".
+ATTENTION = frozenset({"unmatched", "low_score", "binding", "pinned", "decision"})
+#: The most proposals approved in one request (a page of the console holds at most 100 rows).
+MAX_BULK = 100
+DISTRICT_KEY = "district"
+_MONEY_PARAMS = ("needed", "left", "coverable", "budget", "price")
+
+#: Short names of the reasons a project is left unmatched, for the run's summary.
+UNMATCHED_LABELS = {
+    "no_provider_for_category": _l("No provider in the field"),
+    "no_provider_in_area": _l("No provider in the area"),
+    "requirements_not_met": _l("Requirements not met"),
+    "no_valid_bid": _l("No valid bid"),
+    "conflict_of_interest": _l("Conflict of interest"),
+    "forbidden_by_decision": _l("Excluded by decisions"),
+    "providers_at_capacity": _l("Providers fully booked"),
+    "provider_share_cap": _l("Fairness cap reached"),
+    "no_eligible_pool": _l("No pool for it"),
+    "pools_exhausted": _l("Pools used up"),
+    "co_funding_limit": _l("Co-funding limits"),
+    "co_funding_share_rounds_to_zero": _l("Co-funding share too small"),
+    "not_selected": _l("Higher scores went first"),
+    "infeasible_decisions": _l("Decisions contradict"),
+    "no_solution": _l("No solution in time"),
+    "bids_sealed": _l("Bids not opened yet"),
+    "already_funded": _l("Already funded"),
+    "not_matchable": _l("Not matchable now"),
+    "already_contracted": _l("Already contracted"),
+}
+
+
 @dataclass
 class UnitView:
     lot: Lot | None
@@ -312,6 +354,14 @@ class UnitView:
     components: list[tuple[str, float]]
     funding: list[tuple[FundingPool, int]]
     wrong_category: bool = False
+    rank: int | None = None
+    candidates: int = 0
+    first_choice: Organization | None = None
+    first_score: float | None = None
+
+    @property
+    def against_ranking(self) -> bool:
+        return self.rank is not None and self.rank > 1
 
 
 @dataclass
@@ -320,7 +370,20 @@ class ProposalView:
     project: Project
     units: list[UnitView]
     funding: list[tuple[FundingPool, int]]
+    #: Why the result looks as it does for this pair, in plain words (limits it met, decisions).
     binding: list[str] = field(default_factory=list)
+
+    @property
+    def providers(self) -> list[Organization]:
+        seen: dict[int, Organization] = {}
+        for unit in self.units:
+            if unit.provider is not None:
+                seen.setdefault(unit.provider.id, unit.provider)
+        return list(seen.values())
+
+    @property
+    def against_ranking(self) -> bool:
+        return any(unit.against_ranking for unit in self.units)
 
 
 @dataclass
@@ -336,6 +399,7 @@ class RunView:
     run: MatchRun
     proposals: list[ProposalView]
     unmatched: list[UnmatchedView]
+    #: Every limit that shaped the run, in plain words with names.
     binding: list[str]
     decisions: list[MatchDecision]
     stats: dict[str, Any]
@@ -347,7 +411,7 @@ def _names(locale: str, row: Any) -> str:
 
 def binding_text(entry: str, locale: str, orgs: dict[int, Organization], pools: dict[int, FundingPool],
                  projects: dict[int, Project], pins: set[tuple[int, int]]) -> Any:
-    """A binding constraint (``kind:id[:id]``) in plain words."""
+    """A binding constraint (``kind:id[:id]``) in plain words, on its own (without the run's pairs)."""
     kind, _, rest = entry.partition(":")
     parts = rest.split(":")
 
@@ -378,6 +442,119 @@ def binding_text(entry: str, locale: str, orgs: dict[int, Organization], pools: 
     return entry
 
 
+def _places_taken(run: MatchRun, org_ids: set[int]) -> dict[int, int]:
+    """Active contracts of each organisation that did not come out of ``run`` (its own pairs are counted
+    from the run, approved or not)."""
+    if not org_ids:
+        return {}
+    from market.review.models import Award
+
+    rows = db.session.execute(
+        select(Contract.provider_id, func.count()).outerjoin(Award, Award.id == Contract.award_id)
+        .where(Contract.provider_id.in_(org_ids), Contract.status.in_(adapter.ACTIVE_CONTRACT),
+               or_(Award.run_id.is_(None), Award.run_id != run.id))
+        .group_by(Contract.provider_id))
+    return {provider_id: n for provider_id, n in rows}
+
+
+def _marginal(pairs: list[tuple[MatchProposal, float]]) -> MatchProposal:
+    """The pair that used a limit's last room: the lowest score (the latest project on a tie)."""
+    return min(pairs, key=lambda pair: (pair[1], -pair[0].project_id))[0]
+
+
+def _explain(run: MatchRun, proposals: list[MatchProposal], binding_all: list[str], locale: str,
+             orgs: dict[int, Organization], pools: dict[int, FundingPool], projects: dict[int, Project],
+             pins: set[tuple[int, int]]) -> tuple[dict[int, list[Any]], list[Any]]:
+    """The engine's binding constraints as sentences with names: beside the pair they concern (a provider's
+    or a pool's last room beside the pair that used it), and one list for the whole run."""
+    per_proposal: dict[int, list[Any]] = {}
+    summary: list[Any] = []
+
+    def project_title(project_id: int) -> str:
+        project = projects.get(project_id)
+        return project.tr("title", locale) if project else str(project_id)
+
+    capacity_ids = {int(b.split(":")[1]) for b in binding_all
+                    if b.startswith("provider_capacity:") and b.split(":")[1].isdigit()}
+    taken_elsewhere = _places_taken(run, capacity_ids)
+    for entry in binding_all:
+        kind, _, rest = entry.partition(":")
+        parts = rest.split(":")
+        ids = [int(x) for x in parts if x.isdigit()]
+        if len(ids) != len(parts) or not ids:
+            summary.append(entry)
+            continue
+        if kind in ("provider_capacity", "provider_share"):
+            org = orgs.get(ids[0])
+            name = _names(locale, org)
+            pairs = [(p, float(u["score"])) for p in proposals for u in p.units if u.get("provider_id") == ids[0]]
+            if kind == "provider_capacity":
+                places = org.capacity if org is not None else 0
+                taken = taken_elsewhere.get(ids[0], 0) + len(pairs)
+                if not pairs:
+                    summary.append(_l("%(org)s is fully booked (%(taken)d of %(places)d projects).",
+                                      org=name, taken=taken, places=places))
+                    continue
+                last = _marginal(pairs)
+                per_proposal.setdefault(last.id, []).append(_l(
+                    "%(org)s: fully booked (%(taken)d of %(places)d projects); this pair takes its last place.",
+                    org=name, taken=taken, places=places))
+                summary.append(_l("%(org)s is fully booked (%(taken)d of %(places)d projects); the last place "
+                                  "went to %(project)s.", org=name, taken=taken, places=places,
+                                  project=project_title(last.project_id)))
+            else:
+                if not pairs:
+                    summary.append(_l("%(org)s reached the fairness cap on its share of the total value.", org=name))
+                    continue
+                last = _marginal(pairs)
+                per_proposal.setdefault(last.id, []).append(_l(
+                    "%(org)s: this pair brings it to the fairness cap on its share of the total value.", org=name))
+                summary.append(_l("%(org)s reached the fairness cap on its share of the total value with "
+                                  "%(project)s.", org=name, project=project_title(last.project_id)))
+        elif kind == "pool_budget":
+            pool = pools.get(ids[0])
+            name = _names(locale, pool)
+            funded = [(p, sum(int(f["amount"]) for f in p.funding if int(f["pool_id"]) == ids[0])) for p in proposals]
+            funded = [(p, amount) for p, amount in funded if amount]
+            if not funded:
+                summary.append(_l("%(pool)s is used up.", pool=name))
+                continue
+            last = _marginal([(p, p.score) for p, _amount in funded])
+            amount = next(a for p, a in funded if p.id == last.id)
+            per_proposal.setdefault(last.id, []).append(_l(
+                "%(pool)s: used up; this project takes its last %(amount)s.", pool=name,
+                amount=money(amount, whole=True)))
+            summary.append(_l("%(pool)s is used up by this run: %(total)s to %(n)d projects, the last %(amount)s "
+                              "to %(project)s.", pool=name, total=money(sum(a for _p, a in funded), whole=True),
+                              n=len(funded), amount=money(amount, whole=True), project=project_title(last.project_id)))
+        elif kind == "pool_project_cap" and len(ids) == 2:
+            name = _names(locale, pools.get(ids[0]))
+            for p in proposals:
+                if p.project_id == ids[1]:
+                    per_proposal.setdefault(p.id, []).append(_l(
+                        "%(pool)s pays its maximum for this project (per-project limit or co-funding share).",
+                        pool=name))
+            summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
+        elif kind == "pinned" and len(ids) == 2:
+            pid, other = ids
+            target = _names(locale, orgs.get(other)) if (pid, other) in pins else _names(locale, pools.get(other))
+            for p in proposals:
+                if p.project_id == pid:
+                    per_proposal.setdefault(p.id, []).append(_l("Kept by an official decision: %(target)s.",
+                                                                target=target))
+            summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
+        else:
+            summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
+    # Plain text, escaped where shown: the sentences carry names typed by organisations.
+    return {pid: [str(n) for n in notes] for pid, notes in per_proposal.items()}, [str(n) for n in summary]
+
+
+def _whole_yuan_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Money parameters of a reason rounded to whole yuan, so that reasons show no fen."""
+    return {key: whole_yuan(value) * 100 if key in _MONEY_PARAMS and isinstance(value, int) else value
+            for key, value in params.items()}
+
+
 def run_view(run: MatchRun, locale: str) -> RunView:
     """Everything the console shows about a run, with names and reasons in ``locale``."""
     result = run.result or {}
@@ -387,9 +564,13 @@ def run_view(run: MatchRun, locale: str) -> RunView:
     org_ids: set[int] = set()
     pool_ids: set[int] = set()
     for p in proposals:
+        project_ids.add(p.project_id)
         for unit in p.units:
             if unit.get("provider_id") is not None:
                 org_ids.add(int(unit["provider_id"]))
+            first = (unit.get("first_choice") or {}).get("provider_id")
+            if isinstance(first, int):
+                org_ids.add(first)
         pool_ids.update(int(f["pool_id"]) for f in p.funding)
     for entry in result.get("binding", []):
         kind, _, rest = entry.partition(":")
@@ -405,18 +586,22 @@ def run_view(run: MatchRun, locale: str) -> RunView:
             org_ids.add(d.provider_id)
         if d.pool_id:
             pool_ids.add(d.pool_id)
-    projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(project_ids)))}
+    projects = {p.id: p for p in db.session.scalars(
+        select(Project).where(Project.id.in_(project_ids))
+        .options(selectinload(Project.category), selectinload(Project.street), selectinload(Project.community)))}
     orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
     pools = {p.id: p for p in db.session.scalars(select(FundingPool).where(FundingPool.id.in_(pool_ids)))}
     lots = {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.project_id.in_(project_ids)))}
     wrong = {(w[0], w[1], w[2]) for w in result.get("wrong_category", [])}
     pins = {(d.project_id, d.provider_id) for d in decisions if d.provider_id and d.kind == DecisionKind.PIN}
     binding_all = result.get("binding", [])
+    explained, summary = _explain(run, proposals, binding_all, locale, orgs, pools, projects, pins)
     views = []
     for p in proposals:
         units = []
         for unit in p.units:
             provider_id = unit.get("provider_id")
+            first = unit.get("first_choice") or {}
             units.append(UnitView(
                 lot=lots.get(unit["lot_id"]) if unit.get("lot_id") is not None else None,
                 provider=orgs.get(int(provider_id)) if provider_id is not None else None,
@@ -424,23 +609,19 @@ def run_view(run: MatchRun, locale: str) -> RunView:
                 components=[(str(COMPONENT_LABELS.get(k, k)), v) for k, v in unit.get("components", {}).items()],
                 funding=[(pools[int(f["pool_id"])], int(f["amount"])) for f in unit.get("funding", [])
                          if int(f["pool_id"]) in pools],
-                wrong_category=(p.project_id, unit.get("lot_id"), provider_id) in wrong))
-        provider_ids = {str(u.get("provider_id")) for u in p.units}
-        pools_used = {str(f["pool_id"]) for f in p.funding}
-        related = [b for b in binding_all
-                   if (b.startswith("pool_budget:") and b.split(":")[1] in pools_used)
-                   or (b.startswith(("provider_capacity:", "provider_share:")) and b.split(":")[1] in provider_ids)
-                   or (b.startswith(("pool_project_cap:",)) and b.split(":")[-1] == str(p.project_id))
-                   or (b.startswith("pinned:") and b.split(":")[1] == str(p.project_id))]
+                wrong_category=(p.project_id, unit.get("lot_id"), provider_id) in wrong,
+                rank=unit.get("rank"), candidates=int(unit.get("candidates") or 0),
+                first_choice=orgs.get(first.get("provider_id")) if isinstance(first.get("provider_id"), int) else None,
+                first_score=first.get("score")))
         views.append(ProposalView(
             proposal=p, project=projects.get(p.project_id) or db.session.get(Project, p.project_id), units=units,
             funding=[(pools[int(f["pool_id"])], int(f["amount"])) for f in p.funding if int(f["pool_id"]) in pools],
-            binding=[binding_text(b, locale, orgs, pools, projects, pins) for b in related]))
+            binding=explained.get(p.id, [])))
     lang = "en" if locale == "en" else "zh"
     unmatched = []
     for u in result.get("unmatched", []):
         project = projects.get(int(u["project_id"]))
-        params = dict(u.get("params") or {})
+        params = _whole_yuan_params(dict(u.get("params") or {}))
         if project is not None:  # names in the reader's language
             params.setdefault("category_name", project.category.tr("name", locale))
             if "category_name" in params and params.get("category") in (None, project.category.code):
@@ -450,9 +631,376 @@ def run_view(run: MatchRun, locale: str) -> RunView:
                     "Futian District" if lang == "en" else "福田区")
         unmatched.append(UnmatchedView(project=project, lot=lots.get(u.get("lot_id")) if u.get("lot_id") else None,
                                        reason=adapter.reason_text(u["code"], params, lang), code=u["code"]))
-    return RunView(run=run, proposals=views, unmatched=unmatched,
-                   binding=[binding_text(b, locale, orgs, pools, projects, pins) for b in binding_all],
-                   decisions=decisions, stats=result.get("stats", {}))
+    return RunView(run=run, proposals=views, unmatched=unmatched, binding=summary, decisions=decisions,
+                   stats=result.get("stats", {}))
+
+
+# ---------------------------------------------------------------- the run as rows: filters, sorting, summary
+
+@dataclass
+class RunRow:
+    """One project of a run as the console lists it: its proposal, or why it has none."""
+
+    project: Project
+    view: ProposalView | None
+    unmatched: list[UnmatchedView]
+    flags: frozenset[str]
+    notes: list[Any]
+
+    @property
+    def proposal(self) -> MatchProposal | None:
+        return self.view.proposal if self.view else None
+
+    @property
+    def status(self) -> str:
+        return str(self.view.proposal.status) if self.view else UNMATCHED
+
+    @property
+    def score(self) -> float | None:
+        return self.view.proposal.score if self.view else None
+
+    @property
+    def cost(self) -> int:
+        return self.view.proposal.cost_cents if self.view else 0
+
+    @property
+    def funded(self) -> int:
+        return self.view.proposal.funded_cents if self.view else 0
+
+    @property
+    def band(self) -> str | None:
+        return score_band(self.score)
+
+    @property
+    def street_key(self) -> str:
+        return str(self.project.street_id) if self.project.street_id is not None else DISTRICT_KEY
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.flags & ATTENTION)
+
+
+def score_band(score: float | None) -> str | None:
+    """``high`` from :data:`HIGH_SCORE`, ``low`` under :data:`LOW_SCORE`, ``medium`` between."""
+    if score is None:
+        return None
+    return "high" if score >= HIGH_SCORE else "low" if score < LOW_SCORE else "medium"
+
+
+def rank_text(unit: UnitView, locale: str) -> str:
+    """Why a unit is not the engine's first choice, in plain words."""
+    return str(_l("Ranked %(rank)d of %(n)d by score; %(first)s scored higher (%(best)s against %(score)s).",
+                  rank=unit.rank or 0, n=unit.candidates, first=_names(locale, unit.first_choice),
+                  best=f"{unit.first_score or 0:.2f}", score=f"{unit.score:.2f}"))
+
+
+def reasons_needed(view: ProposalView, locale: str) -> list[Any]:
+    """Why approving this proposal needs a public reason: it goes against the engine's ranking (not its
+    first choice for a unit) or keeps a pair an official pinned. Empty when none is needed."""
+    out: list[Any] = [rank_text(unit, locale) for unit in view.units if unit.against_ranking]
+    if view.proposal.pinned:
+        out.append(str(_l("It keeps a pair pinned by an official decision.")))
+    return out
+
+
+def run_rows(view: RunView, locale: str) -> list[RunRow]:
+    """Every project of the run, in project order: proposals and projects left unmatched."""
+    decided = {d.project_id for d in view.decisions}
+    unmatched_by_project: dict[int, list[UnmatchedView]] = {}
+    for u in view.unmatched:
+        if u.project is not None:
+            unmatched_by_project.setdefault(u.project.id, []).append(u)
+    rows = []
+    seen: set[int] = set()
+    for p in view.proposals:
+        flags = set()
+        if p.proposal.score < LOW_SCORE:
+            flags.add("low_score")
+        if p.binding:
+            flags.add("binding")
+        if p.proposal.pinned:
+            flags.add("pinned")
+        if p.project.id in decided:
+            flags.add("decision")
+        if p.against_ranking:
+            flags.add("against_ranking")
+        missing = unmatched_by_project.get(p.project.id, [])
+        if missing:
+            flags.add("unmatched")
+        notes = list(p.binding) + [rank_text(u, locale) for u in p.units if u.against_ranking]
+        rows.append(RunRow(project=p.project, view=p, unmatched=missing, flags=frozenset(flags), notes=notes))
+        seen.add(p.project.id)
+    for project_id, missing in unmatched_by_project.items():
+        if project_id in seen:
+            continue
+        seen.add(project_id)
+        flags = {"unmatched"} | ({"decision"} if project_id in decided else set())
+        rows.append(RunRow(project=missing[0].project, view=None, unmatched=missing, flags=frozenset(flags),
+                           notes=[u.reason for u in missing]))
+    rows.sort(key=lambda r: r.project.id)
+    return rows
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """What the console's filters ask for (empty: everything)."""
+
+    street: str = ""
+    category: str = ""
+    kind: str = ""
+    band: str = ""
+    status: str = ""
+    attention: bool = False
+
+
+def row_choices(rows: list[RunRow], locale: str) -> dict[str, list[tuple[str, str]]]:
+    """The streets and categories present in a run, for its filters."""
+    streets: dict[str, str] = {}
+    categories: dict[str, str] = {}
+    for row in rows:
+        streets.setdefault(row.street_key, row.project.street.tr("name", locale) if row.project.street
+                           else str(_l("Whole district")))
+        categories.setdefault(str(row.project.category_id), row.project.category.tr("name", locale))
+    return {"street": sorted(streets.items(), key=lambda kv: kv[1]),
+            "category": sorted(categories.items(), key=lambda kv: kv[1])}
+
+
+def filter_rows(rows: list[RunRow], wanted: RowFilter) -> list[RunRow]:
+    def keep(row: RunRow) -> bool:
+        return ((not wanted.street or row.street_key == wanted.street)
+                and (not wanted.category or str(row.project.category_id) == wanted.category)
+                and (not wanted.kind or str(row.project.kind) == wanted.kind)
+                and (not wanted.band or row.band == wanted.band)
+                and (not wanted.status or row.status == wanted.status)
+                and (not wanted.attention or row.needs_attention))
+
+    return [row for row in rows if keep(row)]
+
+
+def sort_rows(rows: list[RunRow], sort: str, locale: str) -> list[RunRow]:
+    """Rows in the order asked for; rows without a score or amount come last; ties by project id."""
+    def title(row: RunRow) -> str:
+        return row.project.tr("title", locale).casefold()
+
+    if sort in ("score_desc", "score_asc"):
+        sign = -1 if sort == "score_desc" else 1
+        return sorted(rows, key=lambda r: (r.score is None, sign * (r.score or 0), r.project.id))
+    if sort in ("amount_desc", "amount_asc"):
+        sign = -1 if sort == "amount_desc" else 1
+        return sorted(rows, key=lambda r: (r.view is None, sign * r.cost, r.project.id))
+    if sort == "title":
+        return sorted(rows, key=lambda r: (title(r), r.project.id))
+    if sort == "street":
+        return sorted(rows, key=lambda r: (r.project.street is None,
+                                           r.project.street.tr("name", locale) if r.project.street else "",
+                                           title(r), r.project.id))
+    return sorted(rows, key=lambda r: r.project.id)
+
+
+@dataclass
+class RunSummary:
+    matched: int
+    unmatched: int
+    attention: int
+    cost_cents: int
+    funded_cents: int
+    unmatched_by_reason: list[tuple[str, int]]
+    by_pool: list[tuple[FundingPool, int]]
+
+
+def run_summary(view: RunView, rows: list[RunRow]) -> RunSummary:
+    """The run in numbers: matched and unmatched projects (by reason), money proposed per pool."""
+    reasons: dict[str, int] = {}
+    for row in rows:
+        if row.view is None and row.unmatched:
+            code = row.unmatched[0].code
+            label = str(UNMATCHED_LABELS.get(code, code))
+            reasons[label] = reasons.get(label, 0) + 1
+    pools: dict[int, list[Any]] = {}
+    for p in view.proposals:
+        for pool, amount in p.funding:
+            pools.setdefault(pool.id, [pool, 0])[1] += amount
+    return RunSummary(
+        matched=len(view.proposals), unmatched=sum(1 for r in rows if r.view is None),
+        attention=sum(1 for r in rows if r.needs_attention),
+        cost_cents=sum(p.proposal.cost_cents for p in view.proposals),
+        funded_cents=sum(p.proposal.funded_cents for p in view.proposals),
+        unmatched_by_reason=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
+        by_pool=sorted(((pool, amount) for pool, amount in pools.values()), key=lambda pa: (-pa[1], pa[0].id)))
+
+
+def _yuan(cents: int) -> Decimal:
+    return Decimal(int(cents)) / 100
+
+
+def export_table(rows: list[RunRow], locale: str) -> tuple[list[Any], list[list[Any]]]:
+    """The rows as a table for download: amounts in yuan (exact), names in ``locale``."""
+    header = [_l("Project id"), _l("Project"), _l("Kind"), _l("Street"), _l("Category"), _l("Status"),
+              _l("Providers"), _l("Score"), _l("Cost (yuan)"), _l("From pools (yuan)"), _l("Pools"), _l("Notes")]
+    out = []
+    for row in rows:
+        view = row.view
+        out.append([
+            row.project.id, row.project.tr("title", locale), label_of(ProjectKind(row.project.kind)),
+            row.project.street.tr("name", locale) if row.project.street else str(_l("Whole district")),
+            row.project.category.tr("name", locale),
+            str(UNMATCHED_LABELS.get(row.unmatched[0].code, row.unmatched[0].code)) if view is None and row.unmatched
+            else label_of(MatchProposalStatus(row.status)) if view is not None else row.status,
+            "; ".join(o.tr("name", locale) for o in view.providers) if view else "",
+            round(view.proposal.score, 4) if view else None,
+            _yuan(row.cost) if view else None, _yuan(row.funded) if view else None,
+            "; ".join(f"{pool.tr('name', locale)} {money(amount, with_symbol=False)}" for pool, amount in view.funding)
+            if view else "",
+            " ".join(str(n) for n in row.notes)])
+    return [str(h) for h in header], out
+
+
+# ---------------------------------------------------------------- approving: one, or several at once
+
+def parse_proposal_ids(values: list[str]) -> list[int]:
+    """Proposal ids from a form: whole numbers, at most :data:`MAX_BULK` of them, at least one."""
+    if len(values) > MAX_BULK:
+        raise ValidationFailed(_l("Select at most %(n)d proposals at once.", n=MAX_BULK),
+                               fields={"proposal_ids": _l("Too many.")})
+    ids: list[int] = []
+    for value in values:
+        text = (value or "").strip()
+        if not text.isdigit() or len(text) > 12:
+            raise ValidationFailed(_l("Not a proposal number: %(value)s.", value=text[:20]),
+                                   fields={"proposal_ids": _l("Not a number.")})
+        ids.append(int(text))
+    ids = sorted(set(ids))
+    if not ids:
+        raise ValidationFailed(_l("Select at least one proposal."), fields={"proposal_ids": _l("Nothing selected.")})
+    return ids
+
+
+@dataclass
+class BulkItem:
+    view: ProposalView
+    reasons_needed: list[Any]
+
+
+@dataclass
+class BulkPlan:
+    """What approving a selection would do: the proposals, and the money per pool and per provider."""
+
+    run: MatchRun
+    items: list[BulkItem]
+    by_pool: list[tuple[FundingPool, int]]
+    by_provider: list[tuple[Organization, int, int]]  # organisation, pairs, amount
+
+    @property
+    def cost_cents(self) -> int:
+        return sum(item.view.proposal.cost_cents for item in self.items)
+
+    @property
+    def funded_cents(self) -> int:
+        return sum(item.view.proposal.funded_cents for item in self.items)
+
+
+def plan_bulk_approval(actor: User, run: MatchRun, proposal_ids: list[int], locale: str) -> BulkPlan:
+    """Check a selection of the run's proposals before approving it: every one belongs to the run, is
+    still proposed, and stands where the actor decides. Nothing is written."""
+    require_official(actor)
+    if len(proposal_ids) > MAX_BULK:
+        raise ValidationFailed(_l("Select at most %(n)d proposals at once.", n=MAX_BULK),
+                               fields={"proposal_ids": _l("Too many.")})
+    wanted = set(proposal_ids)
+    found = {p.id: p for p in db.session.scalars(select(MatchProposal).where(
+        MatchProposal.id.in_(wanted), MatchProposal.run_id == run.id))} if wanted else {}
+    if not wanted:
+        raise ValidationFailed(_l("Select at least one proposal."), fields={"proposal_ids": _l("Nothing selected.")})
+    strangers = sorted(wanted - set(found))
+    if strangers:
+        raise ValidationFailed(_l("Not proposals of this run: %(ids)s.", ids=", ".join(str(i) for i in strangers[:10])),
+                               fields={"proposal_ids": _l("Not in this run.")})
+    for proposal in found.values():
+        policy.require(actor, "match.decide", proposal.project)
+    if not run.is_finished:
+        raise Conflict(_l("This run has not finished yet."))
+    decided = [p for p in found.values() if p.status != MatchProposalStatus.PROPOSED]
+    if decided:
+        raise Conflict(_l("Already decided, so not approved again: %(projects)s.", projects=", ".join(
+            p.project.tr("title", locale) for p in sorted(decided, key=lambda p: p.project_id)[:5])))
+    view = run_view(run, locale)
+    items = [BulkItem(v, reasons_needed(v, locale)) for v in view.proposals if v.proposal.id in wanted]
+    pools: dict[int, list[Any]] = {}
+    providers: dict[int, list[Any]] = {}
+    for item in items:
+        for pool, amount in item.view.funding:
+            pools.setdefault(pool.id, [pool, 0])[1] += amount
+        for unit in item.view.units:
+            if unit.provider is not None:
+                entry = providers.setdefault(unit.provider.id, [unit.provider, 0, 0])
+                entry[1] += 1
+                entry[2] += unit.cost
+    return BulkPlan(run=run, items=items,
+                    by_pool=sorted(((p, a) for p, a in pools.values()), key=lambda pa: (-pa[1], pa[0].id)),
+                    by_provider=sorted(((o, n, a) for o, n, a in providers.values()), key=lambda x: (-x[2], x[0].id)))
+
+
+def _public_reason(proposal: MatchProposal, reason: str, field_name: str = "reason") -> str:
+    """The reason published with an award; required (at least :data:`MIN_REASON` characters) when the
+    approval goes against the engine's ranking or keeps a pinned pair."""
+    against = any(isinstance(u.get("rank"), int) and u["rank"] > 1 for u in proposal.units)
+    if against or proposal.pinned:
+        if len((reason or "").strip()) < MIN_REASON:
+            raise ValidationFailed(
+                _l("This proposal is not the engine's first choice or keeps a pinned pair: give the public reason "
+                   "for approving it (at least %(n)d characters).", n=MIN_REASON),
+                fields={field_name: _l("A public reason is required.")})
+    return (reason or "").strip()[:2000]
+
+
+def approve_one(actor: User, proposal: MatchProposal, *, reason: str = "", now: datetime | None = None,
+                notice_days: int = awards.NOTICE_WORKING_DAYS) -> Any:
+    """Approve one proposal (:func:`market.review.awards.approve_proposal`), with the public reason
+    required when it goes against the engine's ranking or keeps a pinned pair."""
+    policy.require(actor, "match.decide", proposal.project)
+    text = _public_reason(proposal, reason)
+    return awards.approve_proposal(actor, proposal, reason=text, now=now, notice_days=notice_days)
+
+
+class BulkApprovalFailed(Conflict):
+    code = "bulk_approval_failed"
+
+
+def approve_proposals(actor: User, run: MatchRun, proposal_ids: list[int], reasons: dict[int, str], *,
+                      now: datetime | None = None, notice_days: int = awards.NOTICE_WORKING_DAYS,
+                      locale: str = "zh") -> list[Any]:
+    """Approve a selection of the run's proposals one by one through
+    :func:`market.review.awards.approve_proposal`, all or nothing: when one cannot be approved,
+    :class:`BulkApprovalFailed` names the project and the reason, and the caller rolls the
+    transaction back, so none of the selection is approved (nothing is committed here)."""
+    now = now or utcnow()
+    plan = plan_bulk_approval(actor, run, proposal_ids, locale)
+    errors: dict[str, Any] = {}
+    texts: dict[int, str] = {}
+    for item in plan.items:
+        name = f"reason_{item.view.proposal.id}"
+        try:
+            texts[item.view.proposal.id] = _public_reason(item.view.proposal, reasons.get(item.view.proposal.id, ""),
+                                                          name)
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if errors:
+        raise ValidationFailed(_l("Give the public reason for each proposal marked below; nothing was approved."),
+                               fields=errors)
+    approved = []
+    for item in sorted(plan.items, key=lambda i: i.view.proposal.id):
+        proposal = item.view.proposal
+        try:
+            approved.append(awards.approve_proposal(actor, proposal, reason=texts[proposal.id], now=now,
+                                                    notice_days=notice_days))
+        except DomainError as error:
+            raise BulkApprovalFailed(_l("Nothing was approved: %(project)s cannot be approved now: %(why)s",
+                                        project=item.view.project.tr("title", locale), why=str(error.message)),
+                                     fields={f"proposal_{proposal.id}": error.message}) from error
+    record(actor, "match_run.bulk_approved", run, after={
+        "proposal_ids": [a.proposal_id for a in approved], "award_ids": [a.id for a in approved],
+        "reasons": {str(pid): text for pid, text in texts.items() if text}})
+    return approved
 
 
 def recent_runs(actor: User, limit: int = 20) -> list[MatchRun]:

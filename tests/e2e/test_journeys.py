@@ -81,8 +81,12 @@ def test_official_runs_matching_and_approves(page, language):
     page.locator(".console-groups section").nth(group).locator("input[name=project_ids]").first.check()
     page.locator("button[name=scope][value=selected]").click()
     page.wait_for_url(re.compile(r".*/review/runs/\d+"))
-    page.wait_for_selector("form.decide", timeout=120_000)
-    page.locator("form.decide button[type=submit]").first.click()
+    page.wait_for_selector("input[name=proposal_ids]", timeout=120_000)
+    # One proposal is approved from its details page (several at once: test_official_console.py).
+    page.locator("tr:has(input[name=proposal_ids]) td:nth-child(2) a").first.click()
+    approve = page.locator("form[action$='/approve']")
+    approve.locator("textarea[name=reason]").fill("按撮合建议确定。" if language == "zh" else "As the match proposes.")
+    approve.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator(".flash-success").count() >= 1
 

@@ -61,7 +61,9 @@ def test_official_runs_the_console_and_sees_proposals_with_reasons(browser, mark
     page = browser.get(f"/review/runs/{run.id}").get_data(as_text=True)
     assert "Futian Elders&#39; Home" in page or "Futian Elders' Home" in page
     assert "no provider offers" in page  # the micro-project in a category nobody serves
-    assert "Fit of capability to needs" in page
+    assert "Fit of capability to needs" not in page  # score components are on the project's details page
+    details = browser.get(f"/review/runs/{run.id}/projects/{project.id}").get_data(as_text=True)
+    assert "Fit of capability to needs" in details
     status = browser.get(f"/review/runs/{run.id}/status.json").get_json()
     assert status["status"] == RunStatus.SUCCEEDED and status["progress"] == 100 and status["finished"]
     chinese = browser.get(f"/review/runs/{run.id}?lang=zh").get_data(as_text=True)
