@@ -92,7 +92,10 @@ def return_milestone(milestone: Milestone):
 def _report_upload(storage) -> Upload | None:
     if storage is None or not getattr(storage, "filename", ""):
         return None
-    return Upload(storage.filename, storage.stream.read(MAX_ATTACHMENT_BYTES + 1))
+    try:
+        return Upload(storage.filename, storage.stream.read(MAX_ATTACHMENT_BYTES + 1))
+    finally:
+        storage.close()  # a large upload is spooled to a temporary file: let it go now
 
 
 @bp.route("/milestones/<int:milestone_id>/evaluation", methods=["GET", "POST"])
