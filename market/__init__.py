@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.api.routes import bp as api_bp
     from market.audit.routes import bp as audit_bp
     from market.bids.routes import bp as bids_bp
+    from market.contracts.routes import bp as contracts_bp
     from market.funding.routes import bp as funding_bp
     from market.funds.routes import bp as funds_bp
     from market.micro.routes import bp as micro_bp
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(bids_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(contracts_bp)
     app.register_blueprint(micro_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(payments_bp)

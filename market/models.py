@@ -1,7 +1,14 @@
 """Imports every model so metadata (and Alembic autogenerate) sees all tables."""
 from market.accounts.models import Role, User  # noqa: F401
 from market.bids.models import Bid, BidAttachment, BidStatus, Lot, Tender  # noqa: F401
-from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus  # noqa: F401
+from market.contracts.models import (  # noqa: F401
+    Contract,
+    ContractEvaluation,
+    ContractStatus,
+    EvaluationConclusion,
+    Milestone,
+    MilestoneStatus,
+)
 from market.core.audit import AuditEvent  # noqa: F401
 from market.funding.models import CampaignAllocation, MatchingCampaign, Pledge  # noqa: F401
 from market.funds.models import (  # noqa: F401

@@ -51,6 +51,12 @@ class MilestoneStatus(LabelledEnum):
     PAID = "paid", _l("Paid")
 
 
+class EvaluationConclusion(LabelledEnum):
+    PASS = "pass", _l("Pass")
+    PASS_WITH_REMARKS = "pass_with_remarks", _l("Pass with remarks")
+    FAIL = "fail", _l("Fail")  # the milestone goes back to the provider
+
+
 MILESTONE_TRANSITIONS: dict[MilestoneStatus, frozenset[MilestoneStatus]] = {
     MilestoneStatus.PLANNED: frozenset({MilestoneStatus.SUBMITTED}),
     MilestoneStatus.SUBMITTED: frozenset({MilestoneStatus.APPROVED, MilestoneStatus.PLANNED}),
@@ -128,6 +134,46 @@ class Milestone(Stateful, Localized, TimestampMixin, Base):
 
     contract: Mapped[Contract] = relationship(back_populates="milestones")
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    evaluations: Mapped[list[ContractEvaluation]] = relationship(
+        back_populates="milestone", order_by="ContractEvaluation.id", cascade="all, delete-orphan")
 
     def policy_scope(self) -> Scope:
         return self.contract.policy_scope()
+
+
+class ContractEvaluation(TimestampMixin, Base):
+    """A third-party evaluation (第三方评估) of a milestone at its acceptance: the evaluator, its
+    report (a stored file whose SHA-256 is recorded), its conclusion and the published summary.
+
+    The evaluator is a verified organisation of the platform (``evaluator_org_id``; its name as it
+    was then is kept in ``evaluator_name``) or, when it is not registered here, its name and its
+    unified social credit code as the official typed them.
+    """
+
+    __tablename__ = "contract_evaluations"
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("evaluator_name != ''", name="evaluator_named"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
+    evaluator_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    evaluator_name: Mapped[str] = mapped_column(String(200))
+    evaluator_credit_code: Mapped[str] = mapped_column(String(18), default="")
+    conclusion: Mapped[EvaluationConclusion] = mapped_column(EnumText(EvaluationConclusion, 20))
+    summary: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+    milestone: Mapped[Milestone] = relationship(back_populates="evaluations")
+    evaluator_org: Mapped[Organization | None] = relationship()
+
+    def policy_scope(self) -> Scope:
+        """Where its contract stands; the report is the provider's and the street's business."""
+        return self.milestone.contract.policy_scope()

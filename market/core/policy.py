@@ -222,6 +222,9 @@ RULES: dict[str, Rule] = {
     "award.answer": _rule("governs", message=_l("You cannot answer objections on another street's project.")),
     "contract.manage": _rule("governs", message=_l("You cannot manage another street's contracts.")),
     "contract.report": _rule("member", message=_l("Only the contracted provider reports its milestones.")),
+    # The report itself: the street's officials and the provider; its conclusion and summary are public.
+    "evaluation.download": _rule("governs", "member", message=_l("Only the street's officials and the provider can "
+                                                                 "read the evaluation report.")),
     # ---- resident micro-projects
     "round.create": _rule("official", message=_l("Only officials open rounds.")),
     "round.manage": _rule("governs", message=_l("Only officials of this round's street can do that.")),

@@ -20,7 +20,9 @@ What it lays out around the reference date (2026-12-01):
   those commitments;
 * two finished match runs of the Futian Subdistrict official: the first, a forbid decision with
   its reason on one of its proposals, the re-run respecting it; two of the re-run's proposals are
-  approved (awards in notice, money reserved).
+  approved (awards in notice, money reserved);
+* two milestones whose acceptance came with a failed third-party evaluation (第三方评估), sent back to
+  their providers: one in Futian Subdistrict, one in another street.
 """
 from __future__ import annotations
 
@@ -30,13 +32,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import Role, User
 from market.bids.models import Bid, BidStatus, Lot, Tender
-from market.bids.services import default_criteria, seal_digest
-from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
+from market.bids.services import Upload, default_criteria, seal_digest
+from market.contracts import services as contract_services
+from market.contracts.models import Contract, ContractStatus, EvaluationConclusion, Milestone, MilestoneStatus
 from market.core import ledger, policy
 from market.core.audit import record
 from market.core.calendar import add_working_days
@@ -182,6 +186,8 @@ def load_marketplace_demo(session: Session) -> None:
         _history(stage, [p for p in projects if p.id not in contracted])
     session.flush()
     _match_run(stage)
+    session.flush()
+    _evaluations(stage)
     session.flush()
     record(None, "demo.marketplace_loaded", object_type="system", object_id="demo",
            after={"seed": SEED, "reference_date": D.REFERENCE_DATE, **dict(sorted(stage.counts.items()))})
@@ -668,7 +674,7 @@ def _award_history(stage: _Stage, project: Project, units: list[tuple[Lot | None
             contract.signed_at, contract.signed_by_id = signed_at, official.id
             if status == ProjectStatus.COMPLETED:
                 contract.ended_at = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(days=7)
-        for seq, title, title_en, due, part in awards.milestone_plan(amount, start, end):
+        for seq, title, title_en, due, part in contract_services.milestone_plan(amount, start, end):
             milestone = Milestone(seq=seq, title=title, title_en=title_en, due_date=due, amount_cents=part,
                                   status=MilestoneStatus.PLANNED, submission_note="", created_at=approved_at,
                                   updated_at=approved_at)
@@ -785,3 +791,41 @@ def _match_run(stage: _Stage) -> None:
                                     now=REF - timedelta(hours=1))
             approved += 1
             stage.counts["awards_from_run"] += 1
+
+
+# ---------------------------------------------------------------- third-party evaluations at acceptance
+
+#: An evaluator that is not registered on the platform (its unified social credit code checks out).
+OUTSIDE_EVALUATOR = ("深圳市鹏城社会服务评估中心", "52440300MJL0A4P7XW")
+EVALUATION_SUMMARY = ("服务台账与活动记录基本完整，但满意度回访样本不足30%，部分服务对象未能联系核实；"
+                      "建议补充回访并完善个案记录后重新提交验收。")
+EVALUATION_REPORT = "%PDF-1.4\n% 第三方评估报告（演示）\n%%EOF\n".encode()
+
+
+def _evaluations(stage: _Stage) -> None:
+    """Two milestones reported done whose acceptance came with a third-party evaluation that failed,
+    so they went back to their providers: one in Futian Subdistrict, evaluated by a verified
+    organisation of the platform, one in another street by an evaluator not registered here.
+    (Failed ones: a passed one would ask for a payout, which this stage leaves to the funding stage.)"""
+    street_id = stage.officials["street"].street_id
+    waiting = list(stage.session.scalars(
+        select(Milestone).join(Contract, Milestone.contract_id == Contract.id)
+        .where(Milestone.status == MilestoneStatus.SUBMITTED, Contract.status == ContractStatus.SIGNED)
+        .order_by(Milestone.id)))
+    here = next((m for m in waiting if m.contract.project.street_id == street_id), None)
+    elsewhere = next((m for m in waiting if m.contract.project.street_id not in (None, street_id)), None)
+    for milestone, registered in ((here, True), (elsewhere, False)):
+        if milestone is None:
+            continue
+        contract = milestone.contract
+        official = _official_for(stage, contract.project)
+        evaluator = next((o.row for o in sorted(stage.orgs, key=lambda o: (-o.rating, o.id))
+                          if o.id not in (contract.provider_id, official.organization_id)), None) if registered else None
+        contract_services.accept_milestone(official, milestone, contract_services.EvaluationInput(
+            conclusion=EvaluationConclusion.FAIL.value, summary=EVALUATION_SUMMARY,
+            report=Upload("第三方评估报告.pdf", EVALUATION_REPORT),
+            evaluator_org_id=evaluator.id if evaluator is not None else None,
+            evaluator_name="" if evaluator is not None else OUTSIDE_EVALUATOR[0],
+            evaluator_credit_code="" if evaluator is not None else OUTSIDE_EVALUATOR[1]),
+            storage_root=current_app.instance_path, now=REF - timedelta(minutes=30))
+        stage.counts["evaluations_failed"] += 1

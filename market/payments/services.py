@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
 from market.contracts.models import Contract, Milestone, MilestoneStatus
+from market.contracts.signals import milestone_approved
 from market.core import ledger, policy
 from market.core.audit import record
 from market.core.db import db, utcnow
@@ -730,3 +731,9 @@ def _payouts_match_the_ledger() -> list[str]:
         if f"payment_order:{order_id}" not in credited:
             problems.append(f"payment SRE-{order_id:07d} is {status} but no money arrived in the ledger")
     return problems
+
+
+@milestone_approved.connect
+def _pay_approved_milestone(milestone: Milestone, *, actor: User | None, now: datetime) -> None:
+    """An official approved a milestone: its payout is requested at once."""
+    request_payout(milestone, actor=actor, now=now)

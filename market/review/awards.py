@@ -1,4 +1,7 @@
-"""Approving a match: the award (公示), objections, contracts, money reserved in pools, milestones.
+"""Approving a match: the award (公示) that makes the contracts, objections, money reserved in pools.
+
+Signing the contracts and their milestones are :mod:`market.contracts.services`; this module
+answers its signals (an open objection blocks signing, the last signature confirms the award).
 
 Money safety
 ------------
@@ -27,9 +30,11 @@ from market.accounts.models import User
 from market.bids.models import Bid, BidStatus, Lot
 from market.bids.services import Joined
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
+from market.contracts.services import milestone_plan
+from market.contracts.signals import blocks_signing, project_contracts_signed
 from market.core import ledger, policy
 from market.core.audit import record
-from market.core.calendar import add_working_days, local_date, local_label
+from market.core.calendar import add_working_days, local_date
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.core.money import money
@@ -37,7 +42,6 @@ from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.orgs.models import Organization
 from market.panels import services as panels
-from market.payments.services import request_payout
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review.adapter import open_needs
 from market.review.models import (
@@ -51,15 +55,7 @@ from market.review.models import (
 )
 
 NOTICE_WORKING_DAYS = 5
-#: Milestones of every contract: share of the amount, Chinese and English title, when it is due.
-MILESTONE_PLAN: tuple[tuple[int, str, str, str], ...] = (
-    (30, "项目启动", "Start of the service", "start"),
-    (40, "中期评估", "Mid-term review", "middle"),
-    (30, "项目验收", "Final acceptance", "end"),
-)
 ACTIVE_CONTRACT = (ContractStatus.IN_NOTICE, ContractStatus.SIGNED)
-
-
 
 
 def _locked(stmt: Select) -> Select:
@@ -88,26 +84,7 @@ def _lock_orgs(org_ids: set[int]) -> dict[int, Organization]:
                                                         .order_by(Organization.id)))}
 
 
-# ---------------------------------------------------------------- milestones plan
-
-def milestone_plan(amount_cents: int, start: date, end: date) -> list[tuple[int, str, str, date, int]]:
-    """``(seq, title, title_en, due_date, amount)`` for a contract: 30 % on start, 40 % mid-term,
-    30 % on acceptance; the last milestone takes the rounding so the amounts add up exactly.
-
-    >>> [m[4] for m in milestone_plan(1001, date(2027, 1, 1), date(2027, 12, 31))]
-    [300, 400, 301]
-    """
-    if end < start:
-        end = start
-    due = {"start": start, "middle": start + (end - start) / 2, "end": end}
-    out = []
-    paid = 0
-    for seq, (share, title, title_en, when) in enumerate(MILESTONE_PLAN, start=1):
-        amount = amount_cents - paid if seq == len(MILESTONE_PLAN) else amount_cents * share // 100
-        paid += amount
-        out.append((seq, title, title_en, due[when], amount))
-    return out
-
+# ---------------------------------------------------------------- contract dates
 
 def _dates(project: Project, notice_ends_at: datetime) -> tuple[date, date]:
     start = project.start_date or (local_date(notice_ends_at) + timedelta(days=7))
@@ -363,16 +340,13 @@ def cancel_award(actor: User | None, award: Award, *, reason: str, now: datetime
     return award
 
 
-# ---------------------------------------------------------------- signing
+# ---------------------------------------------------------------- what the award says about signing
 
-def signing_blockers(contract: Contract, now: datetime) -> list[Any]:
-    """Why the contract cannot be signed yet (empty when it can)."""
-    problems = []
-    if contract.status != ContractStatus.IN_NOTICE:
-        problems.append(_l("The contract is not waiting for signature."))
-    if contract.notice_ends_at is not None and now < contract.notice_ends_at:
-        problems.append(_l("The notice period runs until %(when)s.", when=local_label(contract.notice_ends_at)))
+@blocks_signing.connect
+def _award_blocks_signing(contract: Contract, *, now: datetime) -> list[Any]:
+    """A contract waits while its award is cancelled or an objection to it awaits an answer."""
     award = db.session.get(Award, contract.award_id) if contract.award_id else None
+    problems: list[Any] = []
     if award is not None:
         if award.status == AwardStatus.CANCELLED:
             problems.append(_l("The award was cancelled."))
@@ -381,113 +355,16 @@ def signing_blockers(contract: Contract, now: datetime) -> list[Any]:
     return problems
 
 
-def sign_contract(actor: User | None, contract: Contract, *, now: datetime | None = None) -> Contract:
-    """Sign a contract once its notice period is over without an unanswered objection.
-
-    ``actor`` None is the nightly job (:func:`sign_due_contracts`).
-    """
-    now = now or utcnow()
-    project = _lock_project(contract.project_id)
-    if actor is not None:
-        policy.require(actor, "contract.manage", contract)
-    problems = signing_blockers(contract, now)
-    if problems:
-        raise Conflict(_l("The contract cannot be signed yet: %(why)s", why=Joined(problems)), code="not_signable")
-    contract.signed_at = now
-    contract.signed_by_id = actor.id if actor is not None else None
-    transition(contract, ContractStatus.SIGNED, actor=actor, action="contract.signed",
-               after={"provider_id": contract.provider_id, "amount_cents": contract.amount_cents})
+@project_contracts_signed.connect
+def _confirm_award(contract: Contract, *, actor: User | None, now: datetime) -> None:
+    """Every contract of the project signed: the award in notice is confirmed."""
     award = db.session.get(Award, contract.award_id) if contract.award_id else None
-    siblings = list(db.session.scalars(select(Contract).where(Contract.project_id == project.id,
-                                                              Contract.status != ContractStatus.TERMINATED)))
-    if all(c.status == ContractStatus.SIGNED for c in siblings):
-        if award is not None and award.status == AwardStatus.IN_NOTICE:
-            award.closed_at = now
-            transition(award, AwardStatus.CONFIRMED, actor=actor, action="award.confirmed")
-        if project.status == ProjectStatus.AWARDED:
-            transition(project, ProjectStatus.IN_PROGRESS, actor=actor, action="project.started")
-    return contract
-
-
-def sign_due_contracts(*, now: datetime | None = None) -> list[Contract]:
-    """Sign every contract whose notice period ended without an unanswered objection."""
-    now = now or utcnow()
-    due = list(db.session.scalars(select(Contract).where(Contract.status == ContractStatus.IN_NOTICE,
-                                                         Contract.notice_ends_at <= now).order_by(Contract.project_id,
-                                                                                                   Contract.id)))
-    signed = []
-    for contract in due:
-        if not signing_blockers(contract, now):
-            signed.append(sign_contract(None, contract, now=now))
-    return signed
-
-
-# ---------------------------------------------------------------- milestones
-
-def submit_milestone(actor: User, milestone: Milestone, note: str, *, now: datetime | None = None) -> Milestone:
-    """The provider reports a milestone done, with a note on what was delivered."""
-    now = now or utcnow()
-    contract = milestone.contract
-    policy.require(actor, "contract.report", contract)
-    if contract.status != ContractStatus.SIGNED:
-        raise Conflict(_l("Milestones can be reported once the contract is signed."))
-    note = (note or "").strip()
-    if len(note) < 5:
-        raise ValidationFailed(_l("Describe what was delivered."), fields={"note": _l("A note is required.")})
-    milestone.submitted_at, milestone.submitted_by_id, milestone.submission_note = now, actor.id, note[:5000]
-    transition(milestone, MilestoneStatus.SUBMITTED, actor=actor, action="milestone.submitted",
-               after={"contract_id": contract.id, "note": milestone.submission_note})
-    return milestone
-
-
-def return_milestone(actor: User, milestone: Milestone, reason: str, *, now: datetime | None = None) -> Milestone:
-    """The official sends a submitted milestone back to the provider, saying why."""
-    now = now or utcnow()
-    policy.require(actor, "contract.manage", milestone)
-    reason = (reason or "").strip()
-    if len(reason) < 5:
-        raise ValidationFailed(_l("Say what is missing."), fields={"reason": _l("A reason is required.")})
-    transition(milestone, MilestoneStatus.PLANNED, actor=actor, action="milestone.returned",
-               after={"reason": reason[:2000]})
-    return milestone
-
-
-def approve_milestone(actor: User, milestone: Milestone, now: datetime | None = None) -> Milestone:
-    """The responsible official accepts a submitted milestone (audited), then asks for the payout.
-
-    The payout itself is :func:`market.payments.services.request_payout`. When every milestone
-    of the contract is approved or paid, the contract is completed, and the project too once all
-    its contracts are.
-    """
-    now = now or utcnow()
-    contract = milestone.contract
-    project = contract.project
-    policy.require(actor, "contract.manage", milestone)
-    if contract.status != ContractStatus.SIGNED:
-        raise Conflict(_l("Milestones can be approved once the contract is signed."))
-    milestone.approved_at, milestone.approved_by_id = now, actor.id
-    transition(milestone, MilestoneStatus.APPROVED, actor=actor, action="milestone.approved",
-               after={"contract_id": contract.id, "amount_cents": milestone.amount_cents})
-    request_payout(milestone, actor=actor, now=now)
-    if all(m.status in (MilestoneStatus.APPROVED, MilestoneStatus.PAID) for m in contract.milestones):
-        contract.ended_at = now
-        transition(contract, ContractStatus.COMPLETED, actor=actor, action="contract.completed")
-        others = db.session.scalars(select(Contract).where(Contract.project_id == project.id,
-                                                           Contract.status != ContractStatus.TERMINATED))
-        if all(c.status == ContractStatus.COMPLETED for c in others) and project.status == ProjectStatus.IN_PROGRESS:
-            transition(project, ProjectStatus.COMPLETED, actor=actor, action="project.completed")
-    return milestone
+    if award is not None and award.status == AwardStatus.IN_NOTICE:
+        award.closed_at = now
+        transition(award, AwardStatus.CONFIRMED, actor=actor, action="award.confirmed")
 
 
 # ---------------------------------------------------------------- reading
-
-def can_manage_contract(actor: User | None, contract: Contract) -> bool:
-    return policy.can(actor, "contract.manage", contract)
-
-
-def can_report_on(actor: User | None, contract: Contract) -> bool:
-    return policy.can(actor, "contract.report", contract)
-
 
 def public_awards(status: AwardStatus | None = None) -> Select:
     stmt = select(Award).order_by(Award.approved_at.desc(), Award.id.desc())
@@ -501,25 +378,9 @@ def latest_award(project: Project) -> Award | None:
                              .order_by(Award.approved_at.desc(), Award.id.desc()).limit(1))
 
 
-def contracts_of(award: Award) -> list[Contract]:
-    return list(db.session.scalars(select(Contract).where(Contract.award_id == award.id).order_by(Contract.lot_seq)))
-
-
 def commitments_of(award: Award) -> list[FundingCommitment]:
     return list(db.session.scalars(select(FundingCommitment).where(FundingCommitment.award_id == award.id)
                                    .order_by(FundingCommitment.id)))
-
-
-def pending_approvals(actor: User) -> Select:
-    """Submitted milestones awaiting the actor's approval."""
-    stmt = (select(Milestone).join(Contract, Milestone.contract_id == Contract.id)
-            .join(Project, Contract.project_id == Project.id)
-            .where(Milestone.status == MilestoneStatus.SUBMITTED, Contract.status == ContractStatus.SIGNED)
-            .order_by(Milestone.submitted_at))
-    street = policy.street_filter(actor)
-    if street is not None:
-        stmt = stmt.where(Project.street_id == street)
-    return stmt
 
 
 def open_objections(actor: User) -> Select:

@@ -8,8 +8,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from market.accounts.services import find_user_by_email
+from market.contracts import services as contract_services
 from market.core.db import db, utcnow
-from market.review import adapter, awards, jobs, services
+from market.review import adapter, jobs, services
 from market.review.models import MatchRun
 
 review_cli = AppGroup("review", help="Matching console and contract commands.")
@@ -45,6 +46,6 @@ def run_command(email: str, solver: str, time_limit: int) -> None:
 @review_cli.command("sign-due")
 def sign_due_command() -> None:
     """Sign every contract whose notice period ended without an unanswered objection."""
-    signed = awards.sign_due_contracts(now=utcnow())
+    signed = contract_services.sign_due_contracts(now=utcnow())
     db.session.commit()
     click.echo(f"{len(signed)} contract(s) signed")

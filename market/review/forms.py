@@ -44,14 +44,6 @@ class AnswerForm(FlaskForm):
     answer = TextAreaField(_l("Published answer"), validators=[DataRequired(), Length(min=5, max=5000)])
 
 
-class MilestoneSubmitForm(FlaskForm):
-    note = TextAreaField(_l("What was delivered"), validators=[DataRequired(), Length(min=5, max=5000)])
-
-
-class MilestoneReturnForm(FlaskForm):
-    reason = TextAreaField(_l("What is missing"), validators=[DataRequired(), Length(min=5, max=2000)])
-
-
 class EmptyForm(FlaskForm):
     """A form with nothing but the CSRF token (buttons that change state)."""
 

@@ -1,4 +1,4 @@
-"""The matching console (officials), public award notices (公示), contracts and milestones."""
+"""The matching console (officials) and public award notices (公示); contract pages are market.contracts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from market.accounts.models import Role
 from market.bids import services as bid_services
 from market.bids.models import Bid, BidStatus, Lot, Tender
-from market.contracts.models import Contract, Milestone
+from market.contracts import services as contract_services
+from market.contracts.models import Contract
 from market.core import policy
 from market.core.db import db, utcnow
 from market.core.enums import label_of
@@ -27,8 +28,6 @@ from market.review.forms import (
     ApproveForm,
     DecisionForm,
     EmptyForm,
-    MilestoneReturnForm,
-    MilestoneSubmitForm,
     ObjectionForm,
     RejectForm,
     RunForm,
@@ -405,7 +404,7 @@ def award_index():
 def award(award_id: int):
     item = db.get_or_404(Award, award_id)
     governs = services.governs(current_user, item.project)
-    return render_template("review/award.html", award=item, contracts=awards.contracts_of(item),
+    return render_template("review/award.html", award=item, contracts=contract_services.contracts_of(item),
                            commitments=awards.commitments_of(item), governs=governs, now=utcnow(),
                            objection_form=ObjectionForm(), answer_form=AnswerForm(),
                            names=_award_names(item))
@@ -428,7 +427,7 @@ def object_to(award: Award):
     form = ObjectionForm()
     if not form.validate_on_submit():
         apply_field_errors(form, DomainError(_("Explain the objection (at least %(n)d characters).", n=10)))
-        return render_template("review/award.html", award=item, contracts=awards.contracts_of(item),
+        return render_template("review/award.html", award=item, contracts=contract_services.contracts_of(item),
                                commitments=awards.commitments_of(item), now=utcnow(),
                                governs=services.governs(current_user, item.project),
                                objection_form=form, answer_form=AnswerForm(), names=_award_names(item)), 400
@@ -450,70 +449,6 @@ def answer(objection: AwardObjection):
     db.session.commit()
     flash(_("Answer published."), "success")
     return redirect(url_for("review.award", award_id=objection.award_id))
-
-
-# ---------------------------------------------------------------- contracts and milestones
-
-@bp.get("/contracts/<int:contract_id>")
-@public
-def contract(contract_id: int):
-    item = db.get_or_404(Contract, contract_id)
-    now = utcnow()
-    return render_template("review/contract.html", contract=item, now=now,
-                           manage=awards.can_manage_contract(current_user, item),
-                           report=awards.can_report_on(current_user, item),
-                           blockers=awards.signing_blockers(item, now),
-                           award=db.session.get(Award, item.award_id) if item.award_id else None,
-                           lot=db.session.get(Lot, item.lot_id) if item.lot_id else None,
-                           empty_form=EmptyForm(), submit_form=MilestoneSubmitForm(),
-                           return_form=MilestoneReturnForm())
-
-
-@bp.post("/contracts/<int:contract_id>/sign")
-@guard("contract.manage", Contract, "contract_id")
-def sign(contract: Contract):
-    require_form(EmptyForm())
-    item = contract
-    awards.sign_contract(current_user, item, now=utcnow())
-    db.session.commit()
-    flash(_("Contract signed."), "success")
-    return redirect(url_for("review.contract", contract_id=item.id))
-
-
-def _to_contract(milestone: Milestone, message: str, category: str = "success", status: int = 302):
-    flash(message, category)
-    return redirect(url_for("review.contract", contract_id=milestone.contract_id)), status
-
-
-@bp.post("/milestones/<int:milestone_id>/submit")
-@guard("contract.report", Milestone, "milestone_id")
-def submit_milestone(milestone: Milestone):
-    form = MilestoneSubmitForm()
-    if not form.validate_on_submit():
-        return _to_contract(milestone, _("Describe what was delivered."), "danger", 303)
-    awards.submit_milestone(current_user, milestone, form.note.data, now=utcnow())
-    db.session.commit()
-    return _to_contract(milestone, _("Milestone reported. The responsible official will review it."))
-
-
-@bp.post("/milestones/<int:milestone_id>/approve")
-@guard("contract.manage", Milestone, "milestone_id")
-def approve_milestone(milestone: Milestone):
-    require_form(EmptyForm())
-    awards.approve_milestone(current_user, milestone, now=utcnow())
-    db.session.commit()
-    return _to_contract(milestone, _("Milestone approved."))
-
-
-@bp.post("/milestones/<int:milestone_id>/return")
-@guard("contract.manage", Milestone, "milestone_id")
-def return_milestone(milestone: Milestone):
-    form = MilestoneReturnForm()
-    if not form.validate_on_submit():
-        return _to_contract(milestone, _("Say what is missing."), "danger", 303)
-    awards.return_milestone(current_user, milestone, form.reason.data, now=utcnow())
-    db.session.commit()
-    return _to_contract(milestone, _("Milestone sent back to the provider."))
 
 
 # ---------------------------------------------------------------- the project page's bidding panel
@@ -565,7 +500,7 @@ def bidding_panel(project: Project) -> BiddingPanel:
         public_count=bid_services.public_bid_count(project, now), my_bids=mine,
         can_bid=accepts and user is not None and user.role == Role.PROVIDER and not problems and room_left,
         problems=problems, reviews=reviewing, award=award,
-        contracts=awards.contracts_of(award) if award is not None else [],
+        contracts=contract_services.contracts_of(award) if award is not None else [],
         awaiting_opening=reviewing and tender is not None and closed and not tender.is_opened)
 
 
@@ -586,21 +521,14 @@ def review_work() -> dict[str, object]:
         "awaiting_opening": db.session.scalars(projects_awaiting_opening(current_user, now).limit(10)).all(),
         "evaluating": db.session.scalar(select(func.count()).select_from(
             services.matchable_query(current_user, "evaluating").subquery())),
-        "milestones": db.session.scalars(awards.pending_approvals(current_user).limit(10)).all(),
+        "milestones": db.session.scalars(contract_services.pending_approvals(current_user).limit(10)).all(),
         "objections": db.session.scalars(awards.open_objections(current_user).limit(10)).all(),
-        "signable": [c for c in db.session.scalars(
-            select(Contract).where(Contract.status == "in_notice", Contract.notice_ends_at <= now)
-            .order_by(Contract.notice_ends_at).limit(50)) if services.governs(current_user, c.project)
-            and not awards.signing_blockers(c, now)][:10],
+        "signable": [c for c in contract_services.signable_contracts(now) if services.governs(current_user, c.project)
+                     and not contract_services.signing_blockers(c, now)][:10],
     }
 
 
-@bp.app_template_global("provider_contracts")
-def provider_contracts() -> list[Contract]:
-    if not current_user.is_authenticated or current_user.role != Role.PROVIDER or not current_user.organization_id:
-        return []
-    return list(db.session.scalars(select(Contract).where(Contract.provider_id == current_user.organization_id)
-                                   .order_by(Contract.id.desc()).limit(20)))
-
-
-
+@bp.app_template_global("contract_award")
+def contract_award(contract: Contract) -> Award | None:
+    """The award that made ``contract`` (the contract page links to its notice)."""
+    return db.session.get(Award, contract.award_id) if contract.award_id else None

@@ -1,7 +1,7 @@
 """The matching console: what can be matched, runs, officials' decisions and proposals.
 
-Approving a proposal, awards, objections, contracts and milestones live in
-:mod:`market.review.awards`. Every function takes an explicit ``actor`` and ``now``; none
+Approving a proposal, awards and objections live in :mod:`market.review.awards`; signing the
+contracts and their milestones in :mod:`market.contracts.services`. Every function takes an explicit ``actor`` and ``now``; none
 commits (the route or the job does).
 """
 from __future__ import annotations

@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 from sqlalchemy import String, cast, func, literal, select, union_all
 
 from market.accounts.models import Role, User
+from market.contracts import services as contract_services
 from market.contracts.models import Contract, Milestone
 from market.core import audit, ledger, policy
 from market.core.db import db
@@ -328,7 +329,7 @@ class LedgerMachine(RuleBasedStateMachine):
         award = awards.approve_proposal(self.user("district_official"), proposal, now=self.now)
         db.session.commit()
         self.now = award.notice_ends_at + timedelta(hours=1)
-        awards.sign_contract(self.user("district_official"), self.contract_of(award.id), now=self.now)
+        contract_services.sign_contract(self.user("district_official"), self.contract_of(award.id), now=self.now)
         db.session.commit()
         return award.id
 
@@ -532,7 +533,7 @@ class LedgerMachine(RuleBasedStateMachine):
         contract = self.contract_of(award)
         if after_the_notice and self.now < contract.notice_ends_at:
             self.now = contract.notice_ends_at + timedelta(minutes=1)
-        signed = self.attempt("sign_contract", awards.sign_contract, self.act_as(actor, "contract.manage", contract),
+        signed = self.attempt("sign_contract", contract_services.sign_contract, self.act_as(actor, "contract.manage", contract),
                               contract, now=self.now)
         return multiple() if signed is None else award
 
@@ -541,12 +542,12 @@ class LedgerMachine(RuleBasedStateMachine):
         """The provider reports the milestone done, an official approves it (asking for the payout),
         an official confirms the bank transfer to the provider: three requests, each checked."""
         milestone = self.milestone_of(award, seq)
-        self.attempt("submit_milestone", awards.submit_milestone,
+        self.attempt("submit_milestone", contract_services.submit_milestone,
                      self.act_as(provider, "contract.report", milestone.contract), milestone,
                      "已完成本阶段上门助餐服务并提交记录。", now=self.now)
         self.promises_hold()
         milestone = self.milestone_of(award, seq)
-        self.attempt("approve_milestone", awards.approve_milestone, self.act_as(official, "contract.manage", milestone),
+        self.attempt("approve_milestone", contract_services.approve_milestone, self.act_as(official, "contract.manage", milestone),
                      milestone, now=self.now)
         self.promises_hold()
         payout = db.session.scalar(select(Payout).where(Payout.milestone_id == milestone.id))

@@ -40,6 +40,7 @@ class Story:
 def story(market, make_pool, make_user, make_org, geo) -> Story:
     from market.accounts.models import Role
     from market.bids.services import lots_of
+    from market.contracts import services as contract_services
     from market.contracts.models import ContractStatus
     from market.core.db import db, utcnow
     from market.funding import services as funding
@@ -80,21 +81,21 @@ def story(market, make_pool, make_user, make_org, geo) -> Story:
     pb_award = awards.approve_proposal(market.district_official, market.proposal(run, pb_project), now=opening)
     db.session.commit()
     signing = max(award.notice_ends_at, pb_award.notice_ends_at) + timedelta(minutes=1)
-    awards.sign_due_contracts(now=signing)
+    contract_services.sign_due_contracts(now=signing)
     db.session.commit()
 
-    contracts = awards.contracts_of(award)
+    contracts = contract_services.contracts_of(award)
     by_org = {u.organization_id: u for u in users.values()}
     first, second = contracts
     milestone = first.milestones[0]
-    awards.submit_milestone(by_org[first.provider_id], milestone, "已完成需求评估与团队组建。", now=signing + timedelta(days=1))
-    awards.approve_milestone(market.official, milestone, now=signing + timedelta(days=2))
+    contract_services.submit_milestone(by_org[first.provider_id], milestone, "已完成需求评估与团队组建。", now=signing + timedelta(days=1))
+    contract_services.approve_milestone(market.official, milestone, now=signing + timedelta(days=2))
     db.session.commit()
     payout = db.session.query(Payout).filter_by(milestone_id=milestone.id).one()
     payments.confirm_payout(market.official, payout, now=signing + timedelta(days=3))
     for i, step in enumerate(second.milestones):
-        awards.submit_milestone(by_org[second.provider_id], step, "本阶段服务已交付。", now=signing + timedelta(days=4 + i))
-        awards.approve_milestone(market.official, step, now=signing + timedelta(days=4 + i, hours=2))
+        contract_services.submit_milestone(by_org[second.provider_id], step, "本阶段服务已交付。", now=signing + timedelta(days=4 + i))
+        contract_services.approve_milestone(market.official, step, now=signing + timedelta(days=4 + i, hours=2))
     db.session.commit()
     assert second.status == ContractStatus.COMPLETED
 

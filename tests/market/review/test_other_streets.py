@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from market.accounts.models import Role
 from market.bids import services as bid_services
+from market.contracts import services as contract_services
 from market.contracts.models import ContractStatus, MilestoneStatus
 from market.core.db import db, utcnow
 from market.projects.models import ProjectStatus
@@ -49,7 +50,7 @@ def awarded(market, proposed):
     run, proposal, winner = proposed
     award = awards.approve_proposal(market.official, proposal, reason="综合得分最高", now=utcnow())
     db.session.commit()
-    [contract] = awards.contracts_of(award)
+    [contract] = contract_services.contracts_of(award)
     return award, contract, winner
 
 
@@ -59,8 +60,8 @@ def signed(market, awarded):
     award, contract, winner = awarded
     award.notice_ends_at = contract.notice_ends_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    awards.sign_contract(market.official, contract, now=utcnow())
-    awards.submit_milestone(winner, contract.milestones[0], "完成需求评估和团队组建", now=utcnow())
+    contract_services.sign_contract(market.official, contract, now=utcnow())
+    contract_services.submit_milestone(winner, contract.milestones[0], "完成需求评估和团队组建", now=utcnow())
     db.session.commit()
     return contract
 
@@ -120,7 +121,7 @@ def test_signing_a_contract_of_another_street_is_refused(market, awarded, outsid
     award, contract, _ = awarded
     award.notice_ends_at = contract.notice_ends_at = utcnow() - timedelta(minutes=1)  # signable now
     db.session.commit()
-    assert not awards.signing_blockers(contract, utcnow())
+    assert not contract_services.signing_blockers(contract, utcnow())
     refused(outsider, f"/review/contracts/{contract.id}/sign")
     assert contract.status == ContractStatus.IN_NOTICE and contract.project.status == ProjectStatus.AWARDED
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from market.bids.models import Bid, BidStatus
+from market.contracts import services as contract_services
 from market.contracts.models import Contract, ContractStatus, MilestoneStatus
 from market.core.audit import AuditEvent, verify_chain
 from market.core.db import db
@@ -50,15 +51,15 @@ def test_publish_bid_match_approve_notice_sign_and_milestones(market, make_pool)
     assert bids == {strong.organization_id: BidStatus.AWARDED, weak.organization_id: BidStatus.NOT_AWARDED}
     assert db.session.scalar(select(FundingCommitment)) is None  # paid from the department's budget
 
-    assert awards.signing_blockers(contract, AFTER)  # still in notice
-    signed = awards.sign_due_contracts(now=award.notice_ends_at + timedelta(minutes=1))
+    assert contract_services.signing_blockers(contract, AFTER)  # still in notice
+    signed = contract_services.sign_due_contracts(now=award.notice_ends_at + timedelta(minutes=1))
     db.session.commit()
     assert signed == [contract] and contract.status == ContractStatus.SIGNED
     assert award.status == AwardStatus.CONFIRMED and project.status == ProjectStatus.IN_PROGRESS
 
     first = contract.milestones[0]
-    awards.submit_milestone(strong, first, "已完成服务对象需求评估和团队组建。", now=award.notice_ends_at + timedelta(days=2))
-    awards.approve_milestone(official, first, now=award.notice_ends_at + timedelta(days=3))
+    contract_services.submit_milestone(strong, first, "已完成服务对象需求评估和团队组建。", now=award.notice_ends_at + timedelta(days=2))
+    contract_services.approve_milestone(official, first, now=award.notice_ends_at + timedelta(days=3))
     db.session.commit()
     assert first.status in (MilestoneStatus.APPROVED, MilestoneStatus.PAID) and first.approved_by_id == official.id
     actions = set(db.session.scalars(select(AuditEvent.action)))

@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 
 from market.accounts.models import Role
 from market.bids.models import Bid, BidStatus
-from market.contracts.models import Contract, ContractStatus, MilestoneStatus
+from market.contracts import services as contract_services
+from market.contracts.models import Contract, ContractStatus
 from market.core import ledger
 from market.core.audit import AuditEvent
 from market.core.db import db
 from market.core.errors import Conflict, IllegalTransition, PermissionDenied, ValidationFailed
 from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
-from market.payments.models import Payout, PayoutMethod, PayoutStatus
 from market.projects.models import ProjectKind, ProjectStatus
 from market.review import adapter, awards, services
 from market.review.models import AwardObjectionStatus, AwardStatus, DecisionKind, MatchProposalStatus, RunStatus
@@ -233,7 +233,7 @@ def test_approval_creates_award_contract_milestones_and_decides_bids(market, eva
     db.session.commit()
     assert award.status == AwardStatus.IN_NOTICE and award.reason == "综合评分最高"
     assert award.notice_ends_at > AFTER + timedelta(days=5)  # five working days, weekends skipped
-    [contract] = awards.contracts_of(award)
+    [contract] = contract_services.contracts_of(award)
     assert contract.status == ContractStatus.IN_NOTICE and contract.provider_id == best.organization_id
     assert [m.amount_cents for m in contract.milestones] == [7_800_000, 10_400_000, 7_800_000]
     assert [m.due_date for m in contract.milestones][0] == project.start_date
@@ -251,7 +251,7 @@ def test_split_project_gets_one_contract_per_lot(market):
     market.bid(b, project, 11_000_000, lot=second)
     market.open(project)
     award = awards.approve_proposal(market.official, market.proposal(market.match([project]), project), now=AFTER)
-    contracts = awards.contracts_of(award)
+    contracts = contract_services.contracts_of(award)
     assert [(c.lot_seq, c.provider_id, c.amount_cents) for c in contracts] == [
         (1, a.organization_id, 17_000_000), (2, b.organization_id, 11_000_000)]
     assert award.amount_cents == 28_000_000
@@ -264,7 +264,7 @@ def test_public_benefit_funding_is_contracted_with_the_applicant(market, make_po
                                                   owner=member), 4_000_000)
     make_pool(total_cents=50_000_000)
     award = awards.approve_proposal(market.official, market.proposal(market.match([project]), project), now=AFTER)
-    [contract] = awards.contracts_of(award)
+    [contract] = contract_services.contracts_of(award)
     assert contract.provider_id == applicant.id and contract.amount_cents == 6_000_000
     assert project.funded_cents == 4_000_000 and awards.reserved_for(project.id) == 6_000_000
 
@@ -280,9 +280,9 @@ def _approved(market, evaluated):
 
 def test_contracts_are_signed_only_after_the_notice_without_open_objections(market, evaluated, make_user):
     award = _approved(market, evaluated)
-    [contract] = awards.contracts_of(award)
+    [contract] = contract_services.contracts_of(award)
     with pytest.raises(Conflict):
-        awards.sign_contract(market.official, contract, now=AFTER + timedelta(hours=1))
+        contract_services.sign_contract(market.official, contract, now=AFTER + timedelta(hours=1))
     resident = make_user(Role.RESIDENT)
     objection = awards.file_objection(resident, award, "该机构人手不足，请核实其服务能力。", now=AFTER + timedelta(hours=2))
     with pytest.raises(ValidationFailed):
@@ -292,14 +292,14 @@ def test_contracts_are_signed_only_after_the_notice_without_open_objections(mark
     after_notice = award.notice_ends_at + timedelta(minutes=1)
     with pytest.raises(Conflict):
         awards.file_objection(make_user(Role.RESIDENT), award, "通知期结束后才提的异议", now=after_notice)
-    assert awards.sign_due_contracts(now=after_notice) == []
+    assert contract_services.sign_due_contracts(now=after_notice) == []
     with pytest.raises(PermissionDenied):
         awards.answer_objection(market.other_official, objection, uphold=False, answer="不归你管的回复", now=after_notice)
     awards.answer_objection(market.official, objection, uphold=False, answer="经核实，人员配置充足。", now=after_notice)
     assert objection.status == AwardObjectionStatus.DISMISSED
     with pytest.raises(PermissionDenied):
-        awards.sign_contract(market.other_official, contract, now=after_notice)
-    awards.sign_contract(market.official, contract, now=after_notice)
+        contract_services.sign_contract(market.other_official, contract, now=after_notice)
+    contract_services.sign_contract(market.official, contract, now=after_notice)
     assert contract.status == ContractStatus.SIGNED and award.status == AwardStatus.CONFIRMED
     assert award.project.status == ProjectStatus.IN_PROGRESS
 
@@ -323,75 +323,7 @@ def test_an_upheld_objection_cancels_the_award_and_gives_the_money_back(market, 
     assert {c.status for c in db.session.scalars(select(Contract))} == {ContractStatus.TERMINATED}
     again = awards.approve_proposal(market.official, market.proposal(market.match([project]), project),
                                     now=AFTER + timedelta(days=2))  # the place is free again
-    assert again.status == AwardStatus.IN_NOTICE and len(awards.contracts_of(again)) == 1
-
-
-# ---------------------------------------------------------------- milestones
-
-@pytest.fixture
-def signed(market, evaluated):
-    award = _approved(market, evaluated)
-    [contract] = awards.contracts_of(award)
-    awards.sign_contract(market.official, contract, now=award.notice_ends_at)
-    db.session.commit()
-    return contract, evaluated[1]
-
-
-def _payouts():
-    return {p.milestone_id: p for p in db.session.scalars(select(Payout))}
-
-
-def test_milestones_reported_by_the_provider_and_approved_by_the_official(market, signed):
-    contract, winner = signed
-    first = contract.milestones[0]
-    with pytest.raises(PermissionDenied):
-        awards.submit_milestone(market.provider(), first, "不是我的合同", now=AFTER)
-    with pytest.raises(ValidationFailed):
-        awards.submit_milestone(winner, first, "", now=AFTER)
-    with pytest.raises(IllegalTransition):
-        awards.approve_milestone(market.official, first, now=AFTER)
-    awards.submit_milestone(winner, first, "完成需求评估和团队组建", now=AFTER)
-    with pytest.raises(PermissionDenied):
-        awards.approve_milestone(market.other_official, first, now=AFTER)
-    awards.return_milestone(market.official, first, "缺少服务台账", now=AFTER)
-    assert first.status == MilestoneStatus.PLANNED and _payouts() == {}
-    awards.submit_milestone(winner, first, "补交了服务台账", now=AFTER)
-    awards.approve_milestone(market.official, first, now=AFTER)
-    assert first.status == MilestoneStatus.APPROVED and first.approved_by_id == market.official.id
-    assert list(_payouts()) == [first.id]
-    for milestone in contract.milestones[1:]:
-        awards.submit_milestone(winner, milestone, "阶段工作已完成", now=AFTER)
-        awards.approve_milestone(market.official, milestone, now=AFTER)
-    assert contract.status == ContractStatus.COMPLETED and contract.project.status == ProjectStatus.COMPLETED
-    assert sorted(_payouts()) == sorted(m.id for m in contract.milestones)
-
-
-def test_approving_a_milestone_asks_for_its_payout(market, signed):
-    """market.review.awards calls market.payments.services.request_payout itself: without Stripe the
-    payout waits as a bank transfer for the finance office, for the milestone's amount, once."""
-    contract, winner = signed
-    first = contract.milestones[0]
-    awards.submit_milestone(winner, first, "完成需求评估和团队组建", now=AFTER)
-    awards.approve_milestone(market.official, first, now=AFTER)
-    db.session.commit()
-    [payout] = _payouts().values()
-    assert (payout.milestone_id, payout.provider_id, payout.amount_cents) == (first.id, contract.provider_id,
-                                                                              first.amount_cents)
-    assert payout.method == PayoutMethod.BANK_TRANSFER and payout.status == PayoutStatus.PENDING
-    assert payout.requested_by_id == market.official.id
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payout.requested"))
-    assert event.object_id == str(payout.id) and event.after["milestone_id"] == first.id
-    with pytest.raises(IllegalTransition):  # approved once, paid once
-        awards.approve_milestone(market.official, first, now=AFTER)
-    db.session.rollback()
-    assert len(_payouts()) == 1
-
-
-def test_milestones_wait_for_the_signature(market, evaluated):
-    award = _approved(market, evaluated)
-    [contract] = awards.contracts_of(award)
-    with pytest.raises(Conflict):
-        awards.submit_milestone(evaluated[1], contract.milestones[0], "还没签约就报告", now=AFTER)
+    assert again.status == AwardStatus.IN_NOTICE and len(contract_services.contracts_of(again)) == 1
 
 
 def test_pool_consistency_after_many_operations(market, make_pool):
