@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from market.accounts.models import Role
 from market.bids import services
@@ -73,6 +73,8 @@ def _urls(app, s) -> list[tuple[str, str]]:
                 args[name] = values[name]
             elif isinstance(converter, IntegerConverter):
                 args[name] = 1
+            elif isinstance(converter, AnyConverter):
+                args[name] = sorted(converter.items)[0]
             elif type(converter).__name__ == "PathConverter":
                 args = None
                 break
@@ -215,6 +217,7 @@ def _as_if_any_project(body: str, project) -> str:
     for text in (project.title, project.title_en):
         body = body.replace(text, "TITLE")
     body = re.sub(rf"/{project.id}(?![0-9])", "/ID", body)
+    body = re.sub(rf"object_id={project.id}(?![0-9])", "object_id=ID", body)  # the page's link to its history
     return _CSRF.sub(r"\1TOKEN\2", body)
 
 
