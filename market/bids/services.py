@@ -640,6 +640,8 @@ def open_bids(actor: User, project: Project, *, now: datetime | None = None) -> 
         "bids": [{"seal": b.seal, "bid_id": b.id, "organization_id": b.organization_id, "lot_seq": b.lot_seq,
                   "price_cents": b.price_cents, "commitment": seal_digest(b)} for b in bids]})
     if reason is not None:
+        if project.status == ProjectStatus.EVALUATING:  # a failed round leaves the project open for the next
+            transition(project, ProjectStatus.OPEN, actor=actor, action="project.tender_failed")
         tender.failed_at = now
         tender.failure_reason = opening.failure_reason
         record(actor, "tender.failed", tender, after={"project_id": project.id, "round": tender.round,
