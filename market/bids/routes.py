@@ -358,8 +358,8 @@ def add_documents(project: Project):
             services.add_tender_document(current_user, project, upload, current_app.instance_path, now=utcnow())
     except DomainError as error:
         db.session.rollback()
-        flash(str(error.message) + " " + " ".join(str(v) for v in error.fields.values()), "danger")
-        return redirect(url_for("projects.detail", project_id=project.id)), error.status_code
+        message = " ".join([str(error.message), *(str(v) for v in error.fields.values())])
+        return render_template("errors/error.html", status=error.status_code, message=message), error.status_code
     db.session.commit()
     flash(_("Tender documents added."), "success")
     return redirect(url_for("projects.detail", project_id=project.id))

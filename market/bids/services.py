@@ -297,7 +297,7 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
                   "bid_deadline": project.bid_deadline, "lots": _lot_snapshot(lots_of(project)),
                   "contact_name": tender.contact_name, "contact_phone": tender.contact_phone}
     tender.contact_name = data.contact_name.strip()
-    tender.contact_phone = procurement.normalise_phone(data.contact_phone) or "" if data.contact_phone.strip() else ""
+    tender.contact_phone = procurement.normalise_phone(data.contact_phone) or ""
     tender.requirements = data.requirements.strip()
     tender.requirements_en = data.requirements_en.strip()
     tender.criteria = [{"name": c.name.strip(), "name_en": c.name_en.strip(), "weight": c.weight}

@@ -14,7 +14,7 @@ What it lays out around the reference date (2026-12-01):
 * procurement: departments have their number codes, every tender its project number; open tenders of
   the Futian Subdistrict official show each procurement method (an invited tender, a single source in
   its notice, a direct commission, a competitive negotiation and consultation, with a clarification a
-  provider asked for), and a request for quotation that failed at its opening with two bids;
+  provider asked for), and a request for quotation whose quotations were opened;
 * awarded / in-progress / completed projects get the award that led there, the contract(s) and
   three milestones each: planned, reported done, approved and paid all occur; one award in notice
   has an open objection, another a dismissed one;
@@ -97,7 +97,7 @@ OBJECTION_DISMISSED = "该机构去年在其他街道的项目曾被投诉，请
 DEPARTMENT_CODES = {"深圳市福田区民政局": "FTMZ", "深圳市福田区残疾人联合会": "FTCL", "深圳市福田区教育局": "FTJY",
                     "深圳市福田区卫生健康局": "FTWJ"}
 # The methods shown on open tenders of the Futian Subdistrict official, in this order; the request for
-# quotation goes to a tender whose bids were opened (and fails with two bids).
+# quotation goes to a tender whose quotations were opened.
 SHOWCASE_OPEN = (ProcurementMethod.INVITED_TENDER, ProcurementMethod.SINGLE_SOURCE,
                  ProcurementMethod.DIRECT_COMMISSION, ProcurementMethod.COMPETITIVE_NEGOTIATION,
                  ProcurementMethod.COMPETITIVE_CONSULTATION)
@@ -330,9 +330,6 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
         if project.status == ProjectStatus.EVALUATING:
             opened_at = min(project.bid_deadline + timedelta(hours=rng.randint(2, 30)), REF - timedelta(hours=1))
             _open(stage, project, tender, opened_at, bids)
-        if method == ProcurementMethod.REQUEST_FOR_QUOTATION:  # failed with two bids: published again
-            bidding.republish_tender(_official_for(stage, project), project, bidding.RepublishInput(
-                bid_deadline=REF + timedelta(days=14), method=method), now=tender.opened_at + timedelta(hours=1))
         if method == ProcurementMethod.COMPETITIVE_CONSULTATION:
             _clarification(stage, project, published)
     # The demo provider's bids are audited one by one, as the bidding page does; the others in one
@@ -367,7 +364,7 @@ def _showcase_method(stage: _Stage, project: Project, showcase: list[Procurement
     if len(chosen) < 3 or (project.street_id != street and len(showcase) == len(SHOWCASE_OPEN)):
         return None, None  # the first showcase tender is the street official's own
     if project.status == ProjectStatus.EVALUATING and quotation:
-        return ProcurementMethod.REQUEST_FOR_QUOTATION, chosen[:2]  # too few: the round fails at its opening
+        return ProcurementMethod.REQUEST_FOR_QUOTATION, None  # three or more quotations: it proceeds
     if project.status != ProjectStatus.OPEN or project.bid_deadline <= REF or not showcase:
         return None, None
     method = showcase[0]

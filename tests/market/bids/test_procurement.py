@@ -75,7 +75,8 @@ def test_numbers_run_per_department_prefix_and_year(market, make_org):
     procurement.update_settings(market.district_official, market.geo.district,
                                 procurement.SettingsInput(50_000_000, 5, 3, number_prefix="ftzf"), now=MONDAY)
     assert _publish(market).number == "FTZF-2026-0001"
-    published = next(e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "tender.published")))
+    published = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "tender.published")
+                                   .order_by(AuditEvent.seq)).first()
     assert published.after["number"] == "FTMZ-2026-0001"
 
 
