@@ -15,11 +15,24 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from market.bids.services import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
-from market.ui.fields import OptionalIntSelectField, YuanField
+from market.bids.models import ProcurementMethod
+from market.bids.services import (
+    ANSWER_CHARS,
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENTS,
+    QUESTION_CHARS,
+)
+from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, YuanField, choices_of
 from market.ui.forms import upload_limits
 
 _ATTACHMENT_LIMITS = upload_limits(MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS)
+_DOCUMENT_LIMITS = upload_limits(MAX_DOCUMENT_BYTES, MAX_DOCUMENTS)
+
+
+def method_choices() -> list:
+    return choices_of((m.value, m.lazy_label) for m in ProcurementMethod)
 
 
 class CriterionForm(Form):
@@ -41,9 +54,63 @@ class TenderForm(FlaskForm):
                                       validators=[DataRequired()])
     requirements = TextAreaField(_l("What bidders must offer (Chinese)"), validators=[DataRequired(), Length(max=20000)])
     requirements_en = TextAreaField(_l("What bidders must offer (English)"), validators=[Optional(), Length(max=20000)])
+    method = SelectField(_l("Procurement method"), default=ProcurementMethod.OPEN_TENDER.value,
+                         choices=method_choices())
+    method_reason = TextAreaField(_l("Public reason (required for a single source)"),
+                                  validators=[Optional(), Length(max=5000)])
+    invited = SelectMultipleField(_l("Invited organisations (invited tender: at least 3; single source: the one "
+                                     "supplier)"), coerce=int, validators=[Optional()])
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     criteria = FieldList(FormField(CriterionForm), min_entries=7, max_entries=12)
     lots = FieldList(FormField(LotForm), min_entries=4, max_entries=12)
     submit = SubmitField(_l("Publish"))
+
+
+class RepublishForm(FlaskForm):
+    bid_deadline = DateTimeLocalField(_l("New bid deadline (Beijing time)"), format="%Y-%m-%dT%H:%M",
+                                      validators=[DataRequired()])
+    method = SelectField(_l("Procurement method"), choices=method_choices())
+    reason = TextAreaField(_l("Public reason for switching the method"), validators=[Optional(), Length(max=5000)])
+    invited = SelectMultipleField(_l("Invited organisations"), coerce=int, validators=[Optional()])
+    submit = SubmitField(_l("Publish again"))
+
+
+class DocumentForm(FlaskForm):
+    documents = MultipleFileField(_l("Tender documents (PDF, Word, Excel, JPEG or PNG; at most 20 MB each)"),
+                                  validators=[DataRequired()], render_kw=_DOCUMENT_LIMITS)
+
+
+class QuestionForm(FlaskForm):
+    question = TextAreaField(_l("Your question (only the officials see who asked)"),
+                             validators=[DataRequired(), Length(min=QUESTION_CHARS[0], max=QUESTION_CHARS[1])])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer (published to everyone at once)"),
+                           validators=[DataRequired(), Length(min=ANSWER_CHARS[0], max=ANSWER_CHARS[1])])
+
+
+class ClarificationForm(FlaskForm):
+    question = TextAreaField(_l("Subject (optional)"), validators=[Optional(), Length(max=QUESTION_CHARS[1])])
+    answer = TextAreaField(_l("Clarification (published to everyone at once)"),
+                           validators=[DataRequired(), Length(min=ANSWER_CHARS[0], max=ANSWER_CHARS[1])])
+
+
+class SettingsForm(FlaskForm):
+    direct_commission_max = YuanField(_l("Direct commission only below (yuan)"), validators=[InputRequired()])
+    single_source_notice_days = IntegerField(_l("Single-source notice (working days)"),
+                                             validators=[InputRequired(), NumberRange(1, 30)])
+    clarification_days = IntegerField(_l("Working days bidders keep after a late clarification"),
+                                      validators=[InputRequired(), NumberRange(1, 30)])
+    number_prefix = StringField(_l("Number prefix of departments without a code of their own"),
+                                validators=[Optional(), Length(max=12)])
+    submit = SubmitField(_l("Save"))
+
+
+class DepartmentCodeForm(FlaskForm):
+    org_id = IntegerField(validators=[InputRequired()])
+    code = StringField(_l("Procurement code"), validators=[Optional(), Length(max=12)])
 
 
 class BidForm(FlaskForm):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.core.db import AwareDateTime, Base, Localized, TimestampMixin, utcnow
@@ -15,9 +15,21 @@ from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
-    from market.geo.models import Category
+    from market.geo.models import Category, District
     from market.orgs.models import Organization
     from market.projects.models import Project
+
+
+class ProcurementMethod(LabelledEnum):
+    """The procurement methods of government-purchased services; each brings its own rules (see services)."""
+
+    OPEN_TENDER = "open_tender", _l("Open tender")  # 公开招标
+    INVITED_TENDER = "invited_tender", _l("Invited tender")  # 邀请招标
+    COMPETITIVE_NEGOTIATION = "competitive_negotiation", _l("Competitive negotiation")  # 竞争性谈判
+    COMPETITIVE_CONSULTATION = "competitive_consultation", _l("Competitive consultation")  # 竞争性磋商
+    REQUEST_FOR_QUOTATION = "request_for_quotation", _l("Request for quotation")  # 询价
+    SINGLE_SOURCE = "single_source", _l("Single source")  # 单一来源
+    DIRECT_COMMISSION = "direct_commission", _l("Direct commission")  # 直接委托
 
 
 class Tender(Localized, TimestampMixin, Base):
@@ -38,6 +50,18 @@ class Tender(Localized, TimestampMixin, Base):
     opened_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_bid_count: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[ProcurementMethod] = mapped_column(EnumText(ProcurementMethod, 30),
+                                                      default=ProcurementMethod.OPEN_TENDER)
+    # Public: why a single source, or why the method was switched after a failed round.
+    method_reason: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # Each re-publication after a failed round starts a new round (and a new opening record).
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    failure_reason: Mapped[str] = mapped_column(Text, default="")
+    # Single source: no award before the end of the public notice of the chosen supplier.
+    notice_ends_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     project: Mapped[Project] = relationship()
     opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
@@ -45,6 +69,10 @@ class Tender(Localized, TimestampMixin, Base):
     @property
     def is_opened(self) -> bool:
         return self.opened_at is not None
+
+    @property
+    def has_failed(self) -> bool:
+        return self.failed_at is not None
 
 
 class Lot(Localized, Base):
@@ -158,3 +186,152 @@ class BidAttachment(Base):
 
     def policy_scope(self) -> Scope:
         return self.bid.policy_scope()
+
+
+class ProcurementSettings(Base):
+    """A district's procurement thresholds; a district without a row uses the defaults."""
+
+    __tablename__ = "procurement_settings"
+    __table_args__ = (
+        CheckConstraint("direct_commission_max_cents >= 0", name="threshold_non_negative"),
+        CheckConstraint("single_source_notice_days BETWEEN 1 AND 30", name="notice_days_range"),
+        CheckConstraint("clarification_days BETWEEN 1 AND 30", name="clarification_days_range"),
+    )
+
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True)
+    # Direct commission only for budgets below this amount.
+    direct_commission_max_cents: Mapped[int] = mapped_column(BigInteger)
+    single_source_notice_days: Mapped[int] = mapped_column(Integer)
+    # An answer published this close to the deadline moves it to this many working days after it.
+    clarification_days: Mapped[int] = mapped_column(Integer)
+    # Project numbers of departments without a code of their own start with this.
+    number_prefix: Mapped[str] = mapped_column(String(12), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    district: Mapped[District] = relationship()
+
+
+class ProjectNumberCounter(Base):
+    """The last sequence number given per number prefix and year (locked while the next is taken)."""
+
+    __tablename__ = "project_number_counters"
+    __table_args__ = (CheckConstraint("last_seq >= 0", name="last_seq_non_negative"),)
+
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TenderInvitation(Base):
+    """An organisation invited to bid (invited tender) or named as the single source."""
+
+    __tablename__ = "tender_invitations"
+    __table_args__ = (UniqueConstraint("project_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    invited_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class TenderDocument(Base):
+    """A tender document (招标文件) officials publish for download, stored under the instance folder."""
+
+    __tablename__ = "tender_documents"
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    project: Mapped[Project] = relationship()
+
+    def policy_scope(self) -> Scope:
+        """Anyone may download it once the project is published; before, its officials only."""
+        from market.projects.models import ProjectStatus
+
+        return Scope(street_id=self.project.street_id, public=self.project.status != ProjectStatus.DRAFT)
+
+
+class Clarification(Base):
+    """A question (澄清/答疑) asked privately by a provider, and its answer, published to all at once.
+
+    An official may also publish a clarification nobody asked for (``asked_by_id`` None).
+    """
+
+    __tablename__ = "clarifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    question: Mapped[str] = mapped_column(Text, default="")
+    asked_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), index=True)
+    # The deadline this answer moved the tender's deadline to, if it did.
+    deadline_extended_to: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    project: Mapped[Project] = relationship()
+
+    def policy_scope(self) -> Scope:
+        """The asking organisation and the project's officials; everyone once published."""
+        return Scope(street_id=self.project.street_id, org_id=self.organization_id,
+                     public=self.published_at is not None)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class BidOpening(Base):
+    """The public record of one opening (开标记录): who opened, when, each bid and each withdrawal.
+
+    ``entries``: ``{"organization_id", "name", "name_en", "lot_seq", "price_cents" (None when
+    withdrawn), "submitted_at", "withdrawn_at"}``, written once, when the bids are opened. Late
+    bids refused in the round are :class:`LateBidAttempt` rows, shown with it.
+    """
+
+    __tablename__ = "bid_openings"
+    __table_args__ = (UniqueConstraint("tender_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    method: Mapped[ProcurementMethod] = mapped_column(EnumText(ProcurementMethod, 30))
+    deadline: Mapped[datetime] = mapped_column(AwareDateTime())
+    opened_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    valid_bid_count: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    failure_reason: Mapped[str] = mapped_column(Text, default="")
+
+    tender: Mapped[Tender] = relationship()
+    opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
+
+
+class LateBidAttempt(Base):
+    """A bid refused because it came after the deadline: shown in the opening record."""
+
+    __tablename__ = "late_bid_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    attempted_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+    organization: Mapped[Organization] = relationship()

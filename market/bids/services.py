@@ -24,15 +24,29 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from market.accounts.models import Role, User
-from market.bids.models import Bid, BidAttachment, BidStatus, Lot, Tender
-from market.core import policy
+from market.bids import procurement
+from market.bids.models import (
+    Bid,
+    BidAttachment,
+    BidOpening,
+    BidStatus,
+    Clarification,
+    LateBidAttempt,
+    Lot,
+    ProcurementMethod,
+    Tender,
+    TenderDocument,
+    TenderInvitation,
+)
+from market.core import files, policy
 from market.core.audit import record
-from market.core.calendar import local_label
+from market.core.calendar import add_working_days, local_label
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
 from market.geo.models import Category
+from market.notifications.services import notify
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
@@ -54,18 +68,14 @@ DEFAULT_CRITERIA: tuple[dict[str, Any], ...] = (
 
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# Allowed attachment types: extension -> (MIME type served, magic prefixes the content must start with).
-ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    "pdf": ("application/pdf", (b"%PDF-",)),
-    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
-    "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
-}
 ATTACHMENT_FOLDER = "bid_attachments"
+MAX_DOCUMENTS = 20
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+DOCUMENT_FOLDER = "tender_documents"
+QUESTION_CHARS = (10, 2000)
+ANSWER_CHARS = (1, 5000)
+# Unanswered questions one organisation may have on one tender.
+MAX_OPEN_QUESTIONS = 10
 
 
 class Joined:
@@ -132,6 +142,12 @@ def eligibility_problems(org: Organization | None, project: Project, now: dateti
     """
     if org is None:
         return [_l("Only members of a provider organisation can bid.")]
+    tender = tender_of(project)
+    if tender is not None and tender.method in procurement.INVITATION_METHODS and not is_invited(org, project):
+        if tender.method == ProcurementMethod.SINGLE_SOURCE:
+            return [_l("This is a single-source procurement: only the organisation named in its notice can bid.")]
+        return [_l("This is an invited tender: only the organisations the officials invited can bid, and yours "
+                   "is not among them.")]
     facts = org.eligibility()
     if facts is None:
         return [_l("Your organisation is not verified yet; an official must verify it before it can bid.")]
@@ -189,6 +205,11 @@ class TenderInput:
     criteria: tuple[CriterionInput, ...]
     requirements_en: str = ""
     lots: tuple[LotInput, ...] = field(default_factory=tuple)
+    method: ProcurementMethod = ProcurementMethod.OPEN_TENDER
+    method_reason: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    invited_org_ids: tuple[int, ...] = ()
 
 
 def default_criteria() -> list[dict[str, Any]]:
@@ -225,6 +246,15 @@ def _check_tender(project: Project, data: TenderInput, now: datetime, published:
                                 sum=money(sum(lot.budget_cents for lot in lots)), budget=money(project.budget_cents))
         elif any(lot.category_id is not None and db.session.get(Category, lot.category_id) is None for lot in lots):
             errors["lots"] = _l("Unknown category.")
+    if len(data.contact_name) > 100:
+        errors["contact_name"] = _l("At most %(n)d characters.", n=100)
+    if data.contact_phone.strip() and procurement.normalise_phone(data.contact_phone) is None:
+        errors["contact_phone"] = _l("Not a phone number: a mobile number (11 digits, such as 13800138000) or a "
+                                     "landline with its area code (such as 0755-82910000).")
+    elif data.contact_name.strip() and not data.contact_phone.strip():
+        errors["contact_phone"] = _l("Give the contact person's phone number.")
+    errors.update(procurement.method_problems(project, data.method, data.method_reason, data.invited_org_ids,
+                                              procurement.project_settings(project)))
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
 
@@ -252,12 +282,22 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
                           deadline=local_label(project.bid_deadline)), code="deadline_passed")
     _check_tender(project, data, now, published=tender is not None)
     before = None
+    invited = sorted(set(data.invited_org_ids))
     if tender is None:
-        tender = Tender(project_id=project.id, published_by_id=actor.id)
+        tender = Tender(project_id=project.id, published_by_id=actor.id, method=data.method, round=1)
         db.session.add(tender)
+        procurement.assign_number(project, now)
+        _set_method(actor, project, tender, data.method, data.method_reason, invited, now)
     else:
+        if data.method != tender.method or invited != invited_ids(project):
+            raise Conflict(_l("Once the tender is published its procurement method and invitation list cannot "
+                              "change; if the tender fails, it can be published again with another method."),
+                           fields={"method": _l("Locked.")})
         before = {"requirements": tender.requirements, "criteria": tender.criteria,
-                  "bid_deadline": project.bid_deadline, "lots": _lot_snapshot(lots_of(project))}
+                  "bid_deadline": project.bid_deadline, "lots": _lot_snapshot(lots_of(project)),
+                  "contact_name": tender.contact_name, "contact_phone": tender.contact_phone}
+    tender.contact_name = data.contact_name.strip()
+    tender.contact_phone = procurement.normalise_phone(data.contact_phone) or ""
     tender.requirements = data.requirements.strip()
     tender.requirements_en = data.requirements_en.strip()
     tender.criteria = [{"name": c.name.strip(), "name_en": c.name_en.strip(), "weight": c.weight}
@@ -283,8 +323,71 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
     db.session.flush()
     record(actor, "tender.published" if before is None else "tender.amended", tender, before=before,
            after={"requirements": tender.requirements, "criteria": tender.criteria,
-                  "bid_deadline": project.bid_deadline, "lots": _lot_snapshot(lots_of(project))})
+                  "bid_deadline": project.bid_deadline, "lots": _lot_snapshot(lots_of(project)),
+                  "number": project.number, "method": tender.method, "method_reason": tender.method_reason,
+                  "invited_org_ids": invited_ids(project), "notice_ends_at": tender.notice_ends_at,
+                  "contact_name": tender.contact_name, "contact_phone": tender.contact_phone})
+    if before is None and invited:
+        _notify_orgs(invited, "bids.invited", project, deadline_at=project.bid_deadline.isoformat(), now=now)
     return tender
+
+
+def _set_method(actor: User, project: Project, tender: Tender, method: ProcurementMethod, reason: str,
+                invited: list[int], now: datetime) -> None:
+    """Set the method, its public reason, the invitation list and (single source) the notice's end."""
+    tender.method = method
+    tender.method_reason = reason.strip()
+    current = {inv.organization_id: inv for inv in db.session.scalars(
+        select(TenderInvitation).where(TenderInvitation.project_id == project.id))}
+    for org_id, invitation in current.items():
+        if org_id not in invited:
+            db.session.delete(invitation)
+    for org_id in invited:
+        if org_id not in current:
+            db.session.add(TenderInvitation(project_id=project.id, organization_id=org_id, invited_by_id=actor.id,
+                                            invited_at=now))
+    tender.notice_ends_at = None
+    if method == ProcurementMethod.SINGLE_SOURCE:
+        days = procurement.project_settings(project).single_source_notice_days
+        tender.notice_ends_at = add_working_days(now, days)
+    db.session.flush()
+
+
+def invited_ids(project: Project) -> list[int]:
+    return sorted(db.session.scalars(select(TenderInvitation.organization_id)
+                                     .where(TenderInvitation.project_id == project.id)))
+
+
+def invitations_of(project: Project) -> list[TenderInvitation]:
+    return list(db.session.scalars(select(TenderInvitation).where(TenderInvitation.project_id == project.id)
+                                   .order_by(TenderInvitation.id)))
+
+
+def is_invited(org: Organization, project: Project) -> bool:
+    return db.session.scalar(select(TenderInvitation.id).where(TenderInvitation.project_id == project.id,
+                                                                TenderInvitation.organization_id == org.id)) is not None
+
+
+def invitation_choices() -> list[tuple[int, str]]:
+    """Verified bidders an official may invite, by name."""
+    return [(org.id, org.name) for org in db.session.scalars(
+        select(Organization).where(Organization.kind.in_(BIDDER_KINDS)).order_by(Organization.name).limit(2000))
+        if org.is_eligible]
+
+
+def _members_of(org_ids: list[int] | set[int]) -> list[User]:
+    if not org_ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.organization_id.in_(sorted(org_ids)),
+                                                      User.role == Role.PROVIDER).order_by(User.id)))
+
+
+def _notify_orgs(org_ids: list[int] | set[int], kind: str, project: Project, *, now: datetime,
+                 **params: Any) -> None:
+    """Tell the provider members of ``org_ids`` about ``project`` (their own notifications only)."""
+    notify(_members_of(org_ids), kind, {"project": project.title, "project_en": project.title_en,
+                                        "number": project.number or "", **params},
+           link=f"/projects/{project.id}", now=now)
 
 
 # ---------------------------------------------------------------- bidding
@@ -441,42 +544,16 @@ def withdraw_bid(actor: User, bid: Bid, *, now: datetime | None = None) -> Bid:
 
 # ---------------------------------------------------------------- attachments
 
-@dataclass(frozen=True)
-class Upload:
-    """A file as the route read it: name, bytes (at most MAX_ATTACHMENT_BYTES + 1)."""
-
-    filename: str
-    data: bytes
+Upload = files.Upload
 
 
 def attachment_path(storage_root: str | Path, attachment: BidAttachment) -> Path:
-    return Path(storage_root) / ATTACHMENT_FOLDER / attachment.stored_name
+    return files.stored_path(storage_root, ATTACHMENT_FOLDER, attachment.stored_name)
 
 
-def _safe_name(filename: str) -> str:
-    name = Path(filename.replace("\\", "/")).name.strip()
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"/\\|?*')
-    return name[-150:] or "attachment"
-
-
-def check_upload(upload: Upload) -> tuple[str, str, str]:
-    """Check an upload's name, size and content; return ``(safe name, extension, MIME type)``."""
-    name = _safe_name(upload.filename)
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    field_name = "attachments"
-    if extension not in ATTACHMENT_TYPES:
-        raise ValidationFailed(_l("%(name)s: this kind of file is not accepted.", name=name),
-                               fields={field_name: _l("Accepted: %(types)s.", types=", ".join(sorted(ATTACHMENT_TYPES)))})
-    if not upload.data:
-        raise ValidationFailed(_l("%(name)s is empty.", name=name), fields={field_name: _l("The file is empty.")})
-    if len(upload.data) > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(_l("%(name)s is too large.", name=name),
-                               fields={field_name: _l("At most %(mb)d MB.", mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))})
-    content_type, magics = ATTACHMENT_TYPES[extension]
-    if not any(upload.data.startswith(magic) for magic in magics):
-        raise ValidationFailed(_l("%(name)s: the content does not match the file's name.", name=name),
-                               fields={field_name: _l("The file's content does not match its name.")})
-    return name, extension, content_type
+def check_upload(upload: Upload) -> files.CheckedFile:
+    """Check a bid attachment's name, size and content (see :func:`market.core.files.check_upload`)."""
+    return files.check_upload(upload, max_bytes=MAX_ATTACHMENT_BYTES, field_name="attachments")
 
 
 def add_attachment(actor: User, bid: Bid, upload: Upload, storage_root: str | Path, *,
@@ -490,14 +567,11 @@ def add_attachment(actor: User, bid: Bid, upload: Upload, storage_root: str | Pa
     if len(bid.attachments) >= MAX_ATTACHMENTS:
         raise ValidationFailed(_l("At most %(n)d files per bid.", n=MAX_ATTACHMENTS),
                                fields={"attachments": _l("Too many files.")})
-    name, extension, content_type = check_upload(upload)
-    stored_name = f"{secrets.token_hex(16)}.{extension}"
-    target = Path(storage_root) / ATTACHMENT_FOLDER
-    target.mkdir(parents=True, exist_ok=True)
-    (target / stored_name).write_bytes(upload.data)
-    attachment = BidAttachment(bid=bid, filename=name, stored_name=stored_name, content_type=content_type,
-                               size_bytes=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(),
-                               uploaded_at=now)
+    checked = check_upload(upload)
+    stored_name = files.store(storage_root, ATTACHMENT_FOLDER, checked, upload.data)
+    attachment = BidAttachment(bid=bid, filename=checked.name, stored_name=stored_name,
+                               content_type=checked.content_type, size_bytes=checked.size_bytes,
+                               sha256=checked.sha256, uploaded_at=now)
     db.session.add(attachment)
     bid.revision += 1
     bid.revised_at = now
@@ -527,9 +601,13 @@ def can_download(actor: User | None, attachment: BidAttachment, now: datetime) -
 # ---------------------------------------------------------------- opening and review
 
 def open_bids(actor: User, project: Project, *, now: datetime | None = None) -> Tender:
-    """Open the bids after the deadline: one audited record of who, when and how many.
+    """Open the bids after the deadline: one audited, public opening record (who, when, every bid with its
+    price and time of submission, withdrawals; late bids refused are listed beside it).
 
-    The project moves from open to evaluating. Opening twice is refused.
+    A request for quotation or competitive consultation with fewer than three valid bids (in any lot)
+    fails: the project stays open without bids, the failure and its reason are public, and the
+    officials publish it again (:func:`republish_tender`). Otherwise the project moves from open to
+    evaluating. Opening twice is refused.
     """
     now = now or utcnow()
     if not reviews(actor, project):
@@ -543,18 +621,174 @@ def open_bids(actor: User, project: Project, *, now: datetime | None = None) -> 
     if tender.is_opened:
         raise Conflict(_l("The bids were already opened on %(when)s.", when=local_label(tender.opened_at)),
                        code="already_opened")
-    bids = list(db.session.scalars(select(Bid).where(Bid.project_id == project.id,
-                                                     Bid.status != BidStatus.WITHDRAWN).order_by(Bid.id)))
+    every = list(db.session.scalars(select(Bid).where(Bid.project_id == project.id).order_by(Bid.lot_seq, Bid.id)))
+    bids = [b for b in every if b.status != BidStatus.WITHDRAWN]
     tender.opened_at = now
     tender.opened_by_id = actor.id
     tender.opened_bid_count = len(bids)
-    if project.status == ProjectStatus.OPEN:
+    reason = _quorum_failure(tender, project, bids)
+    opening = BidOpening(tender_id=tender.id, round=tender.round, method=tender.method, deadline=project.bid_deadline,
+                         opened_at=now, opened_by_id=actor.id, valid_bid_count=len(bids),
+                         entries=[_opening_entry(b) for b in every], failed=reason is not None,
+                         failure_reason=str(reason) if reason is not None else "")
+    db.session.add(opening)
+    if reason is None and project.status == ProjectStatus.OPEN:
         transition(project, ProjectStatus.EVALUATING, actor=actor, action="project.bids_opened")
     record(actor, "tender.opened", tender, after={
-        "project_id": project.id, "opened_at": now, "bid_count": len(bids),
+        "project_id": project.id, "opened_at": now, "bid_count": len(bids), "round": tender.round,
+        "failed": reason is not None,
         "bids": [{"seal": b.seal, "bid_id": b.id, "organization_id": b.organization_id, "lot_seq": b.lot_seq,
                   "price_cents": b.price_cents, "commitment": seal_digest(b)} for b in bids]})
+    if reason is not None:
+        if project.status == ProjectStatus.EVALUATING:  # a failed round leaves the project open for the next
+            transition(project, ProjectStatus.OPEN, actor=actor, action="project.tender_failed")
+        tender.failed_at = now
+        tender.failure_reason = opening.failure_reason
+        record(actor, "tender.failed", tender, after={"project_id": project.id, "round": tender.round,
+                                                      "method": tender.method, "reason": tender.failure_reason})
+        _notify_orgs({b.organization_id for b in bids}, "bids.tender_failed", project, now=now,
+                     reason=tender.failure_reason)
     return tender
+
+
+def _opening_entry(bid: Bid) -> dict[str, Any]:
+    org = bid.organization
+    withdrawn = bid.status == BidStatus.WITHDRAWN
+    return {"organization_id": org.id, "name": org.name, "name_en": org.name_en, "lot_seq": bid.lot_seq,
+            "price_cents": None if withdrawn else bid.price_cents, "submitted_at": bid.submitted_at.isoformat(),
+            "withdrawn_at": bid.withdrawn_at.isoformat() if withdrawn and bid.withdrawn_at else None}
+
+
+def _quorum_failure(tender: Tender, project: Project, bids: list[Bid]) -> Any:
+    """Why the round fails for lack of valid bids, or None."""
+    if tender.method not in procurement.QUORUM_METHODS:
+        return None
+    lots = lots_of(project)
+    counts = {lot.seq: 0 for lot in lots} if lots else {0: 0}
+    for bid in bids:
+        counts[bid.lot_seq] = counts.get(bid.lot_seq, 0) + 1
+    short = {seq: n for seq, n in counts.items() if n < procurement.QUORUM}
+    if not short:
+        return None
+    if lots:
+        return _l("%(method)s needs at least %(n)d valid bids; too few came for lot(s) %(lots)s.",
+                  method=tender.method.lazy_label, n=procurement.QUORUM, lots=", ".join(str(s) for s in sorted(short)))
+    return _l("%(method)s needs at least %(n)d valid bids; %(have)d came.", method=tender.method.lazy_label,
+              n=procurement.QUORUM, have=counts[0])
+
+
+def record_late_attempt(actor: User, project: Project, *, now: datetime | None = None) -> LateBidAttempt | None:
+    """Note a bid refused for coming after the deadline (its organisation and time), for the opening record.
+
+    Called by the bidding page after the refusal (which wrote nothing); only attempts by members of a
+    provider organisation on a tender whose deadline has passed are kept.
+    """
+    now = now or utcnow()
+    tender = tender_of(project)
+    if (tender is None or actor.role != Role.PROVIDER or actor.organization_id is None
+            or not bidding_closed(project, now)):
+        return None
+    attempt = LateBidAttempt(project_id=project.id, round=tender.round, organization_id=actor.organization_id,
+                             user_id=actor.id, attempted_at=now)
+    db.session.add(attempt)
+    db.session.flush()
+    record(actor, "bid.refused_late", attempt, after={"project_id": project.id, "round": tender.round,
+                                                       "organization_id": actor.organization_id,
+                                                       "attempted_at": now})
+    return attempt
+
+
+def openings_of(project: Project) -> list[BidOpening]:
+    """The opening records of every round, newest first (public once made)."""
+    tender = tender_of(project)
+    if tender is None:
+        return []
+    return list(db.session.scalars(select(BidOpening).where(BidOpening.tender_id == tender.id)
+                                   .order_by(BidOpening.round.desc())))
+
+
+def late_attempts(project: Project, round_: int) -> list[LateBidAttempt]:
+    return list(db.session.scalars(select(LateBidAttempt).where(LateBidAttempt.project_id == project.id,
+                                                                 LateBidAttempt.round == round_)
+                                   .order_by(LateBidAttempt.attempted_at, LateBidAttempt.id)))
+
+
+@dataclass(frozen=True)
+class RepublishInput:
+    """A failed tender published again: a new deadline, and (with a public reason) maybe another method."""
+
+    bid_deadline: datetime
+    method: ProcurementMethod
+    reason: str = ""
+    invited_org_ids: tuple[int, ...] = ()
+
+
+def republish_tender(actor: User, project: Project, data: RepublishInput, *,
+                     now: datetime | None = None) -> Tender:
+    """Publish a failed tender again for a new round; bids of the failed round go back to their bidders.
+
+    Switching the method needs a public reason (the method's own rules apply as at publication).
+    """
+    now = now or utcnow()
+    policy.require(actor, "tender.publish", project)
+    tender = tender_of(project)
+    if tender is None or not tender.has_failed:
+        raise Conflict(_l("Only a tender that failed at its opening can be published again."), code="not_failed")
+    if project.status != ProjectStatus.OPEN:
+        raise IllegalTransition(_l("This project is no longer open."))
+    if data.bid_deadline.tzinfo is None:
+        raise ValueError("bid_deadline: use an aware datetime")
+    switched = data.method != tender.method
+    invited = sorted(set(data.invited_org_ids)) if switched or data.invited_org_ids else invited_ids(project)
+    errors: dict[str, Any] = {}
+    if data.bid_deadline <= now:
+        errors["bid_deadline"] = _l("The deadline must be in the future.")
+    if switched and len(data.reason.strip()) < 10:
+        errors["reason"] = _l("Give the public reason for switching the method (at least 10 characters).")
+    reason = data.reason.strip() if switched else (data.reason.strip() or tender.method_reason)
+    problems = procurement.method_problems(project, data.method, reason, tuple(invited),
+                                           procurement.project_settings(project))
+    errors.update({("reason" if k == "method_reason" else k): v for k, v in problems.items()})
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    before = {"round": tender.round, "method": tender.method, "method_reason": tender.method_reason,
+              "bid_deadline": project.bid_deadline, "invited_org_ids": invited_ids(project),
+              "failure_reason": tender.failure_reason}
+    returned = list(db.session.scalars(select(Bid).where(Bid.project_id == project.id,
+                                                         Bid.status == BidStatus.SUBMITTED).order_by(Bid.id)))
+    for bid in returned:
+        bid.withdrawn_at = now
+        transition(bid, BidStatus.WITHDRAWN, actor=actor, action="bid.returned",
+                   after={"project_id": project.id, "round": tender.round})
+    tender.round += 1
+    tender.opened_at = tender.opened_by_id = tender.opened_bid_count = None
+    tender.failed_at, tender.failure_reason = None, ""
+    _set_method(actor, project, tender, data.method, reason, invited, now)
+    project.bid_deadline = data.bid_deadline
+    record(actor, "tender.method_switched" if switched else "tender.republished", tender, before=before,
+           after={"round": tender.round, "method": tender.method, "method_reason": tender.method_reason,
+                  "bid_deadline": project.bid_deadline, "invited_org_ids": invited,
+                  "notice_ends_at": tender.notice_ends_at, "returned_bids": [b.id for b in returned],
+                  "project_id": project.id})
+    _notify_orgs({b.organization_id for b in returned} | set(invited), "bids.tender_republished", project,
+                 now=now, deadline_at=project.bid_deadline.isoformat())
+    return tender
+
+
+def award_blockers(project: Project, now: datetime) -> list[Any]:
+    """Why no award may be made for ``project`` now under its procurement method (empty: none)."""
+    tender = tender_of(project)
+    if tender is None:
+        return []
+    reasons: list[Any] = []
+    if tender.has_failed:
+        reasons.append(_l("The tender failed at its opening (%(reason)s); publish it again or switch the method.",
+                          reason=tender.failure_reason))
+    if tender.method == ProcurementMethod.SINGLE_SOURCE and tender.notice_ends_at is not None \
+            and now < tender.notice_ends_at:
+        reasons.append(_l("The single-source notice runs until %(end)s; no award before it ends.",
+                          end=local_label(tender.notice_ends_at)))
+    return reasons
 
 
 def bids_for_review(actor: User, project: Project, now: datetime | None = None) -> list[Bid]:
@@ -593,3 +827,169 @@ def projects_awaiting_opening(actor: User, now: datetime) -> Select:
     if actor.role == Role.OFFICIAL and actor.street_id is not None:
         stmt = stmt.where(Project.street_id == actor.street_id)
     return stmt
+
+
+# ---------------------------------------------------------------- tender documents
+
+def documents_of(project: Project) -> list[TenderDocument]:
+    return list(db.session.scalars(select(TenderDocument).where(TenderDocument.project_id == project.id)
+                                   .order_by(TenderDocument.id)))
+
+
+def _documents_open(project: Project, now: datetime) -> None:
+    if project.kind not in TENDERED_KINDS:
+        raise ValidationFailed(_l("This project does not take bids."))
+    if project.status == ProjectStatus.DRAFT:
+        return
+    if project.status != ProjectStatus.OPEN or tender_of(project) is None or bidding_closed(project, now):
+        raise Conflict(_l("The tender documents can change only until the deadline."), code="deadline_passed")
+
+
+def add_tender_document(actor: User, project: Project, upload: files.Upload, storage_root: str | Path, *,
+                        now: datetime | None = None) -> TenderDocument:
+    """Attach a tender document (checked type and size) before the deadline; anyone may download it once
+    the tender is published."""
+    now = now or utcnow()
+    policy.require(actor, "tender.publish", project)
+    _documents_open(project, now)
+    if len(documents_of(project)) >= MAX_DOCUMENTS:
+        raise ValidationFailed(_l("At most %(n)d documents per tender.", n=MAX_DOCUMENTS),
+                               fields={"documents": _l("Too many files.")})
+    checked = files.check_upload(upload, max_bytes=MAX_DOCUMENT_BYTES, field_name="documents")
+    stored_name = files.store(storage_root, DOCUMENT_FOLDER, checked, upload.data)
+    document = TenderDocument(project_id=project.id, filename=checked.name, stored_name=stored_name,
+                              content_type=checked.content_type, size_bytes=checked.size_bytes,
+                              sha256=checked.sha256, uploaded_by_id=actor.id, uploaded_at=now)
+    db.session.add(document)
+    db.session.flush()
+    record(actor, "tender.document_added", document, after={"project_id": project.id, "filename": checked.name,
+                                                            "sha256": checked.sha256, "size_bytes": checked.size_bytes})
+    return document
+
+
+def remove_tender_document(actor: User, document: TenderDocument, storage_root: str | Path, *,
+                           now: datetime | None = None) -> None:
+    now = now or utcnow()
+    project = document.project
+    policy.require(actor, "tender.publish", project)
+    _documents_open(project, now)
+    path = document_path(storage_root, document)
+    record(actor, "tender.document_removed", document, before={"project_id": project.id,
+                                                               "filename": document.filename,
+                                                               "sha256": document.sha256})
+    db.session.delete(document)
+    db.session.flush()
+    path.unlink(missing_ok=True)
+
+
+def document_path(storage_root: str | Path, document: TenderDocument) -> Path:
+    return files.stored_path(storage_root, DOCUMENT_FOLDER, document.stored_name)
+
+
+def document_by_name(stored_name: str) -> TenderDocument | None:
+    return db.session.scalar(select(TenderDocument).where(TenderDocument.stored_name == stored_name[:80]))
+
+
+# ---------------------------------------------------------------- clarifications
+
+def clarifications_for(actor: User | None, project: Project) -> list[Clarification]:
+    """What ``actor`` may read of the project's clarifications: the published ones; the asking
+    organisation's own questions; every question for the project's officials."""
+    rows = db.session.scalars(select(Clarification).where(Clarification.project_id == project.id)
+                              .order_by(Clarification.published_at.is_(None), Clarification.published_at,
+                                        Clarification.id))
+    return [c for c in rows if policy.can(actor, "clarification.view", c)]
+
+
+def _text(value: str, limits: tuple[int, int], field_name: str, what: Any) -> str:
+    text = (value or "").strip()
+    if not limits[0] <= len(text) <= limits[1]:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields={field_name: _l(
+            "%(what)s: between %(low)d and %(high)d characters.", what=what, low=limits[0], high=limits[1])})
+    return text
+
+
+def ask_clarification(actor: User, project: Project, question: str, *,
+                      now: datetime | None = None) -> Clarification:
+    """A provider member's private question on a tender, before its deadline."""
+    now = now or utcnow()
+    policy.require(actor, "clarification.ask")
+    if actor.organization_id is None or not policy.can(actor, "project.view", project):
+        raise PermissionDenied(_l("Only members of a provider organisation ask questions about a tender."))
+    if not accepts_bids(project, now):
+        raise Conflict(_l("Questions are taken only while the tender takes bids."), code="closed")
+    text = _text(question, QUESTION_CHARS, "question", _l("Question"))
+    waiting = db.session.scalar(select(func.count(Clarification.id)).where(
+        Clarification.project_id == project.id, Clarification.organization_id == actor.organization_id,
+        Clarification.published_at.is_(None))) or 0
+    if waiting >= MAX_OPEN_QUESTIONS:
+        raise Conflict(_l("Your organisation has %(n)d questions waiting for an answer; wait for them first.",
+                          n=waiting), code="too_many_questions")
+    clarification = Clarification(project_id=project.id, asked_by_id=actor.id,
+                                  organization_id=actor.organization_id, question=text, asked_at=now)
+    db.session.add(clarification)
+    db.session.flush()
+    record(actor, "clarification.asked", clarification, after={"project_id": project.id, "length": len(text)})
+    return clarification
+
+
+def answer_clarification(actor: User, clarification: Clarification, answer: str, *,
+                         now: datetime | None = None) -> Clarification:
+    """Answer a question and publish question and answer to all at once (without who asked)."""
+    now = now or utcnow()
+    policy.require(actor, "clarification.answer", clarification.project)
+    if clarification.is_published:
+        raise Conflict(_l("This question was answered on %(when)s.", when=local_label(clarification.published_at)),
+                       code="already_answered")
+    return _publish(actor, clarification, _text(answer, ANSWER_CHARS, "answer", _l("Answer")), now)
+
+
+def publish_clarification(actor: User, project: Project, subject: str, answer: str, *,
+                          now: datetime | None = None) -> Clarification:
+    """A clarification the officials publish on their own (a correction or addition to the tender)."""
+    now = now or utcnow()
+    policy.require(actor, "clarification.answer", project)
+    subject_text = (subject or "").strip()
+    if len(subject_text) > QUESTION_CHARS[1]:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields={"question": _l("At most %(n)d characters.", n=QUESTION_CHARS[1])})
+    clarification = Clarification(project_id=project.id, question=subject_text, asked_at=now)
+    clarification.project = project
+    text = _text(answer, ANSWER_CHARS, "answer", _l("Answer"))
+    db.session.add(clarification)
+    return _publish(actor, clarification, text, now)
+
+
+def _publish(actor: User, clarification: Clarification, answer: str, now: datetime) -> Clarification:
+    project = clarification.project
+    if not accepts_bids(project, now):
+        raise Conflict(_l("Clarifications are published only while the tender takes bids."), code="closed")
+    clarification.answer = answer
+    clarification.answered_by_id = actor.id
+    clarification.published_at = now
+    days = procurement.project_settings(project).clarification_days
+    extended_to = add_working_days(now, days)
+    before_deadline = project.bid_deadline
+    if before_deadline is not None and before_deadline < extended_to:
+        # Bidders get the same time to take the answer into account however late it came.
+        project.bid_deadline = extended_to
+        clarification.deadline_extended_to = extended_to
+    db.session.flush()
+    record(actor, "clarification.published", clarification, after={
+        "project_id": project.id, "question": clarification.question, "answer": answer,
+        "deadline_extended_to": clarification.deadline_extended_to})
+    if clarification.deadline_extended_to is not None:
+        tender = tender_of(project)
+        record(actor, "tender.deadline_extended", tender, before={"bid_deadline": before_deadline},
+               after={"bid_deadline": project.bid_deadline, "clarification_id": clarification.id,
+                      "working_days": days, "project_id": project.id})
+    bidders = set(db.session.scalars(select(Bid.organization_id).where(Bid.project_id == project.id,
+                                                                      Bid.status == BidStatus.SUBMITTED)))
+    asked = {c for c in db.session.scalars(select(Clarification.organization_id).where(
+        Clarification.project_id == project.id, Clarification.organization_id.is_not(None)))}
+    orgs = bidders | asked | set(invited_ids(project))
+    _notify_orgs(orgs, "bids.clarification_published", project, now=now)
+    if clarification.deadline_extended_to is not None:
+        _notify_orgs(orgs, "bids.deadline_extended", project, now=now,
+                     deadline_at=project.bid_deadline.isoformat())
+    return clarification

@@ -13,10 +13,10 @@ from flask_login import current_user
 
 from market.accounts.models import Role
 from market.bids.models import Lot
-from market.bids.services import MAX_ATTACHMENT_BYTES, Upload
 from market.contracts import services
 from market.contracts.forms import EmptyForm, EvaluationForm, MilestoneReturnForm, MilestoneSubmitForm
 from market.contracts.models import Contract, ContractEvaluation, EvaluationConclusion, Milestone
+from market.contracts.services import MAX_REPORT_BYTES, Upload
 from market.core.db import db, utcnow
 from market.ui.forms import handle_form, require_form, saved
 from market.ui.guard import guard, public
@@ -93,7 +93,7 @@ def _report_upload(storage) -> Upload | None:
     if storage is None or not getattr(storage, "filename", ""):
         return None
     try:
-        return Upload(storage.filename, storage.stream.read(MAX_ATTACHMENT_BYTES + 1))
+        return Upload(storage.filename, storage.stream.read(MAX_REPORT_BYTES + 1))
     finally:
         storage.close()  # a large upload is spooled to a temporary file: let it go now
 

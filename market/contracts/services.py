@@ -8,7 +8,6 @@ are all signed (the award is confirmed), that a milestone was approved (its payo
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from market.accounts.models import User
-from market.bids.services import Joined, Upload, attachment_path, check_upload
+from market.bids.services import Joined
 from market.contracts.models import (
     Contract,
     ContractEvaluation,
@@ -29,7 +28,7 @@ from market.contracts.models import (
     MilestoneStatus,
 )
 from market.contracts.signals import blocks_signing, milestone_approved, project_contracts_signed
-from market.core import policy
+from market.core import files, policy
 from market.core.audit import record
 from market.core.calendar import local_label
 from market.core.db import db, utcnow
@@ -189,10 +188,12 @@ def approve_milestone(actor: User, milestone: Milestone, now: datetime | None = 
 
 # ---------------------------------------------------------------- third-party evaluation at acceptance
 
-#: Report files accepted: PDF, Word (DOCX) and images; the size limit and the content check are the
-#: bid attachments' (:func:`market.bids.services.check_upload`).
-REPORT_TYPES = ("pdf", "docx", "png", "jpg", "jpeg")
+#: Report files accepted: PDF, Word (DOCX) and images, checked like every upload (:mod:`market.core.files`).
+REPORT_TYPES = {extension: files.DOCUMENT_TYPES[extension] for extension in ("pdf", "docx", "png", "jpg", "jpeg")}
+MAX_REPORT_BYTES = 10 * 1024 * 1024
+REPORT_FOLDER = "evaluation_reports"
 MIN_SUMMARY = 10
+Upload = files.Upload
 
 
 @dataclass(frozen=True)
@@ -253,17 +254,13 @@ def _evaluator(actor: User, contract: Contract, data: EvaluationInput,
     return None, typed_name, typed_code
 
 
-def _check_report(report: Upload | None, errors: dict[str, Any]) -> tuple[str, str, str] | None:
-    """``(safe name, extension, MIME type)`` of an acceptable report, or None with the problem in ``errors``."""
+def _check_report(report: Upload | None, errors: dict[str, Any]) -> files.CheckedFile | None:
+    """The acceptable report, or None with the problem in ``errors``."""
     if report is None or not report.filename:
         errors["report"] = _l("Attach the evaluation report.")
         return None
-    extension = report.filename.rsplit(".", 1)[-1].lower() if "." in report.filename else ""
-    if extension not in REPORT_TYPES:
-        errors["report"] = _l("Accepted: %(types)s.", types=", ".join(REPORT_TYPES))
-        return None
     try:
-        return check_upload(report)
+        return files.check_upload(report, max_bytes=MAX_REPORT_BYTES, types=REPORT_TYPES, field_name="report")
     except ValidationFailed as error:
         errors["report"] = [error.message, *(error.fields.values())]
         return None
@@ -303,16 +300,14 @@ def accept_milestone(actor: User, milestone: Milestone, evaluation: EvaluationIn
     checked = _check_report(evaluation.report, errors)
     if errors or checked is None or conclusion is None or evaluation.report is None:
         raise ValidationFailed(_l("The evaluation is incomplete; see the marked fields."), fields=errors)
-    filename, extension, content_type = checked
-    data = evaluation.report.data
     row = ContractEvaluation(milestone=milestone, evaluator_org_id=org.id if org else None, evaluator_name=name[:200],
                              evaluator_credit_code=code, conclusion=conclusion, summary=summary[:5000],
-                             filename=filename, stored_name=f"{secrets.token_hex(16)}.{extension}",
-                             content_type=content_type, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                             filename=checked.name, stored_name=f"{secrets.token_hex(16)}.{checked.extension}",
+                             content_type=checked.content_type, size_bytes=checked.size_bytes, sha256=checked.sha256,
                              recorded_by_id=actor.id, recorded_at=now)
-    path = attachment_path(storage_root, row)  # type: ignore[arg-type]  # the helper needs only stored_name
+    path = evaluation_report_path(storage_root, row)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path.write_bytes(evaluation.report.data)
     try:
         db.session.add(row)
         db.session.flush()
@@ -333,7 +328,7 @@ def accept_milestone(actor: User, milestone: Milestone, evaluation: EvaluationIn
 
 def evaluation_report_path(storage_root: str | Path, evaluation: ContractEvaluation) -> Path:
     """Where the evaluation's report is kept."""
-    return attachment_path(storage_root, evaluation)  # type: ignore[arg-type]
+    return files.stored_path(storage_root, REPORT_FOLDER, evaluation.stored_name)
 
 
 # ---------------------------------------------------------------- reading

@@ -214,6 +214,15 @@ RULES: dict[str, Rule] = {
                                                    "complaint.")),
     "complaint.answer": _rule("governs", message=_l("Only officials responsible for this project's street can "
                                                     "answer complaints.")),
+    "clarification.ask": _rule("provider", message=_l("Only members of a provider organisation ask questions "
+                                                      "about a tender.")),
+    # A question stays with the organisation that asked it and the project's officials until answered.
+    "clarification.view": _rule("public", "member", "governs", message=_l("Not found.")),
+    "clarification.answer": _rule("governs", message=_l("Only officials responsible for this project's area "
+                                                        "answer its questions.")),
+    "tender_document.download": _rule("public", "governs", message=_l("Not found.")),
+    "procurement.settings": _rule("district", message=_l("Only district officials and administrators change "
+                                                         "the procurement settings.")),
     # ---- the matching console, awards, contracts
     "console.use": _rule("official", message=_l("Only officials use the matching console.")),
     "run.view": _rule("governs", message=_l("This run was made for another street.")),

@@ -9,7 +9,12 @@ What it lays out around the reference date (2026-12-01):
 * every government-purchased service gets its tender (requirements, the published scoring
   criteria; a few large ones split into two lots);
 * open tenders carry sealed bids, some of them by the demo provider (provider@demo.futian.example);
-* evaluating projects carry bids that their officials opened after the deadline (audited);
+* evaluating projects carry bids that their officials opened after the deadline (audited, with the
+  public opening record);
+* procurement: departments have their number codes, every tender its project number; open tenders of
+  the Futian Subdistrict official show each procurement method (an invited tender, a single source in
+  its notice, a direct commission, a competitive negotiation and consultation, with a clarification a
+  provider asked for), and a request for quotation whose quotations were opened;
 * awarded / in-progress / completed projects get the award that led there, the contract(s) and
   three milestones each: planned, reported done, approved and paid all occur; one award in notice
   has an open objection, another a dismissed one;
@@ -37,8 +42,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import Role, User
-from market.bids.models import Bid, BidStatus, Lot, Tender
-from market.bids.services import Upload, default_criteria, seal_digest
+from market.bids import procurement
+from market.bids import services as bidding
+from market.bids.models import Bid, BidStatus, Lot, ProcurementMethod, Tender
+from market.bids.services import default_criteria, seal_digest
 from market.contracts import services as contract_services
 from market.contracts.models import Contract, ContractStatus, EvaluationConclusion, Milestone, MilestoneStatus
 from market.core import ledger, policy
@@ -91,6 +98,17 @@ REQUIREMENTS_EN = ("Bidders need experience in {category}, the full-time staff t
 OBJECTION_OPEN = ("中标机构在本街道已承接多个同类项目，人员是否足够？请说明该机构的服务能力和人员安排，"
                   "以及评分中“本地服务基础”一项的依据。")
 OBJECTION_DISMISSED = "该机构去年在其他街道的项目曾被投诉，请核实其履约情况。"
+DEPARTMENT_CODES = {"深圳市福田区民政局": "FTMZ", "深圳市福田区残疾人联合会": "FTCL", "深圳市福田区教育局": "FTJY",
+                    "深圳市福田区卫生健康局": "FTWJ"}
+# The methods shown on open tenders of the Futian Subdistrict official, in this order; the request for
+# quotation goes to a tender whose quotations were opened.
+SHOWCASE_OPEN = (ProcurementMethod.INVITED_TENDER, ProcurementMethod.SINGLE_SOURCE,
+                 ProcurementMethod.DIRECT_COMMISSION, ProcurementMethod.COMPETITIVE_NEGOTIATION,
+                 ProcurementMethod.COMPETITIVE_CONSULTATION)
+SINGLE_SOURCE_REASON = ("该服务需与现有长者健康档案系统无缝衔接，只有原承建机构拥有系统接口和数据迁移能力，"
+                        "依法采用单一来源方式。")
+QUESTION = "请问服务对象名单由街道提供还是由中标机构自行排查？排查工作量是否计入服务指标？"
+ANSWER = "服务对象名单由街道办事处提供初始名单，中标机构须在首月完成入户核实；核实工作计入服务指标，按户计算。"
 ANSWER_DISMISSED = ("经核查，该机构去年项目已按期通过验收，投诉事项已整改完毕并经服务对象确认；"
                     "其评分依据已在公示中列明，维持原评审结果。")
 
@@ -257,15 +275,14 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
     split_left = {ProjectStatus.OPEN: 2, ProjectStatus.EVALUATING: 1}
     demo_bids = 0
     demo = next((o for o in stage.orgs if o.id == demo_org), None)
+    _department_codes(stage)
+    showcase = list(SHOWCASE_OPEN)
+    quotation_left = 1
     for project in tendered:
         code = stage.codes[project.category_id]
         published = project.published_at or (project.bid_deadline - timedelta(days=30))
-        tender = Tender(project_id=project.id, published_by_id=project.owner_id, criteria=default_criteria(),
-                        requirements=REQUIREMENTS.format(category=project.category.name),
-                        requirements_en=REQUIREMENTS_EN.format(category=project.category.name_en.lower()),
-                        created_at=published, updated_at=published)
-        session.add(tender)
-        stage.tenders[project.id] = tender
+        need = _Need.of(project, published.date())
+        candidates = [o for o in stage.by_category.get(code, []) if o.eligible(need)]
         lots: list[Lot] = []
         if split_left.get(project.status, 0) and project.budget_cents >= 1_000_000 * YUAN \
                 and project.project_type == "service":
@@ -278,15 +295,15 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
                 lots.append(Lot(project_id=project.id, seq=seq, title=title, title_en=title_en,
                                 description="", budget_cents=budget))
             session.add_all(lots)
-        session.flush()
         if project.status in (ProjectStatus.AWARDED, ProjectStatus.IN_PROGRESS, ProjectStatus.COMPLETED):
+            stage.tenders[project.id] = _raw_tender(stage, project, published)
+            session.flush()
             continue  # their bids are laid out with the award (see _history)
         close = min(project.bid_deadline, REF) if project.status == ProjectStatus.OPEN else project.bid_deadline
-        need = _Need.of(project, published.date())
-        candidates = [o for o in stage.by_category.get(code, []) if o.eligible(need)]
         others = [o for o in stage.orgs if code not in o.categories and o.eligible(need)] \
             if rng.random() < 0.15 else []
         bids: list[Bid] = []
+        method, keep = None, None
         for unit in (lots or [None]):
             chosen = rng.sample(candidates, min(len(candidates), rng.randint(2, 5)))
             if others:
@@ -294,13 +311,33 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
             if project.status == ProjectStatus.OPEN and demo is not None and demo not in chosen \
                     and demo.eligible(need) and (code in demo.categories or demo_bids < 1) and demo_bids < 4:
                 chosen.append(demo)
+            if project.id not in stage.tenders:
+                # The bidders are drawn as for any tender (the generator's sequence stays the same); a
+                # showcase method then keeps only the bids its rules allow.
+                method, keep = _showcase_method(stage, project, showcase, chosen, quotation_left > 0) \
+                    if not lots else (None, None)
+                if method == ProcurementMethod.REQUEST_FOR_QUOTATION:
+                    quotation_left -= 1
+                if method is not None and method != ProcurementMethod.REQUEST_FOR_QUOTATION:
+                    invited = [o.id for o in keep] if method in procurement.INVITATION_METHODS else []
+                    stage.tenders[project.id] = _publish(stage, project, method, invited, published)
+                else:
+                    stage.tenders[project.id] = _raw_tender(stage, project, published, method)
+                session.flush()
             for org in chosen:
                 if org.id == demo_org and project.status == ProjectStatus.OPEN:
                     demo_bids += 1
-                bids.append(_add_bid(stage, project, unit, org, _moment(rng, published, close - timedelta(hours=1))))
+                bid = _add_bid(stage, project, unit, org, _moment(rng, published, close - timedelta(hours=1)))
+                if keep is not None and org not in keep:
+                    _drop(stage, bid)
+                else:
+                    bids.append(bid)
+        tender = stage.tenders[project.id]
         if project.status == ProjectStatus.EVALUATING:
             opened_at = min(project.bid_deadline + timedelta(hours=rng.randint(2, 30)), REF - timedelta(hours=1))
             _open(stage, project, tender, opened_at, bids)
+        if method == ProcurementMethod.COMPETITIVE_CONSULTATION:
+            _clarification(stage, project, published)
     # The demo provider's bids are audited one by one, as the bidding page does; the others in one
     # event carrying every seal and commitment (still nothing about who bid for what).
     for bid in stage.sealed:
@@ -310,6 +347,81 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
     record(None, "demo.sealed_bids", object_type="system", object_id="demo",
            after={"bids": [{"seal": b.seal, "commitment": seal_digest(b)} for b in stage.sealed
                            if b.organization_id != demo_org]})
+
+
+def _department_codes(stage: _Stage) -> None:
+    """The number codes of the district's departments and street offices, as an official sets them."""
+    official = stage.officials["district"]
+    for org in stage.session.scalars(select(Organization).where(Organization.kind == OrgKind.GOVERNMENT)
+                                     .order_by(Organization.id)):
+        code = DEPARTMENT_CODES.get(org.name)
+        if code is None and org.name_en.endswith(" Subdistrict Office, Futian District"):
+            letters = "".join(ch for ch in org.name_en.split()[0] if ch.isalpha())
+            code = f"FT{letters[:4].upper()}"
+        if code:
+            procurement.set_department_code(official, org, code)
+
+
+def _showcase_method(stage: _Stage, project: Project, showcase: list[ProcurementMethod], chosen: list[_Org],
+                     quotation: bool) -> tuple[ProcurementMethod | None, list[_Org] | None]:
+    """The method this tender shows in the demo (None: an ordinary open tender) and the drawn bidders
+    whose bids it keeps (None: all of them)."""
+    street = stage.officials["street"].street_id
+    if len(chosen) < 3 or (project.street_id != street and len(showcase) == len(SHOWCASE_OPEN)):
+        return None, None  # the first showcase tender is the street official's own
+    if project.status == ProjectStatus.EVALUATING and quotation:
+        return ProcurementMethod.REQUEST_FOR_QUOTATION, None  # three or more quotations: it proceeds
+    if project.status != ProjectStatus.OPEN or project.bid_deadline <= REF or not showcase:
+        return None, None
+    method = showcase[0]
+    if method == ProcurementMethod.DIRECT_COMMISSION \
+            and project.budget_cents >= procurement.DEFAULT_DIRECT_COMMISSION_MAX_CENTS:
+        return None, None
+    showcase.pop(0)
+    keep = {ProcurementMethod.INVITED_TENDER: 3, ProcurementMethod.SINGLE_SOURCE: 1}.get(method)
+    return method, (chosen[:keep] if keep else None)
+
+
+def _raw_tender(stage: _Stage, project: Project, published: datetime,
+                method: ProcurementMethod | None = None) -> Tender:
+    """A tender as it was published before the demo's reference time, numbered as publication numbers it."""
+    tender = Tender(project_id=project.id, published_by_id=project.owner_id, criteria=default_criteria(),
+                    requirements=REQUIREMENTS.format(category=project.category.name),
+                    requirements_en=REQUIREMENTS_EN.format(category=project.category.name_en.lower()),
+                    method=method or ProcurementMethod.OPEN_TENDER, created_at=published, updated_at=published)
+    stage.session.add(tender)
+    procurement.assign_number(project, published)
+    return tender
+
+
+def _drop(stage: _Stage, bid: Bid) -> None:
+    """Take back a drawn bid the tender's method does not allow."""
+    stage.session.expunge(bid)
+    stage.sealed.remove(bid)
+    stage.counts["bids"] -= 1
+
+
+def _publish(stage: _Stage, project: Project, method: ProcurementMethod, invited: list[int],
+             published: datetime) -> Tender:
+    """A tender published through the bidding services, with its method's invitations and reason."""
+    official = _official_for(stage, project)
+    data = bidding.TenderInput(
+        bid_deadline=project.bid_deadline, requirements=REQUIREMENTS.format(category=project.category.name),
+        requirements_en=REQUIREMENTS_EN.format(category=project.category.name_en.lower()),
+        criteria=tuple(bidding.CriterionInput(c["name"], c["weight"], c["name_en"]) for c in default_criteria()),
+        method=method, method_reason=SINGLE_SOURCE_REASON if method == ProcurementMethod.SINGLE_SOURCE else "",
+        contact_name="陈主任", contact_phone="0755-82910000", invited_org_ids=tuple(invited))
+    stage.session.flush()
+    tender = bidding.publish_tender(official, project, data, now=published)
+    stage.counts[f"tenders.{method.value}"] += 1
+    return tender
+
+
+def _clarification(stage: _Stage, project: Project, published: datetime) -> None:
+    """The demo provider's question and the official's answer, published to all."""
+    asked = bidding.ask_clarification(stage.provider_user, project, QUESTION, now=published + timedelta(days=1))
+    bidding.answer_clarification(_official_for(stage, project), asked, ANSWER, now=published + timedelta(days=2))
+    stage.counts["clarifications"] += 1
 
 
 def _add_bid(stage: _Stage, project: Project, lot: Lot | None, org: _Org, when: datetime,
@@ -352,15 +464,12 @@ def _open(stage: _Stage, project: Project, tender: Tender, opened_at: datetime, 
           audit: bool = True) -> None:
     official = _official_for(stage, project)
     policy.require(official, "bids.open", project)
-    tender.opened_at, tender.opened_by_id, tender.opened_bid_count = opened_at, official.id, len(bids)
     stage.counts["tenders_opened"] += 1
     if not audit:  # a past tender: summed up in the stage's closing audit event
+        tender.opened_at, tender.opened_by_id, tender.opened_bid_count = opened_at, official.id, len(bids)
         return
-    stage.session.flush()  # bid ids for the opening record
-    record(official, "tender.opened", tender, after={
-        "project_id": project.id, "opened_at": opened_at, "bid_count": len(bids),
-        "bids": [{"seal": b.seal, "bid_id": b.id, "organization_id": b.organization_id, "lot_seq": b.lot_seq,
-                  "price_cents": b.price_cents, "commitment": seal_digest(b)} for b in bids]})
+    stage.session.flush()  # the bids, for the opening record
+    bidding.open_bids(official, project, now=opened_at)
 
 
 # ---------------------------------------------------------------- awards, contracts, milestones, commitments
@@ -823,7 +932,7 @@ def _evaluations(stage: _Stage) -> None:
                           if o.id not in (contract.provider_id, official.organization_id)), None) if registered else None
         contract_services.accept_milestone(official, milestone, contract_services.EvaluationInput(
             conclusion=EvaluationConclusion.FAIL.value, summary=EVALUATION_SUMMARY,
-            report=Upload("第三方评估报告.pdf", EVALUATION_REPORT),
+            report=contract_services.Upload("第三方评估报告.pdf", EVALUATION_REPORT),
             evaluator_org_id=evaluator.id if evaluator is not None else None,
             evaluator_name="" if evaluator is not None else OUTSIDE_EVALUATOR[0],
             evaluator_credit_code="" if evaluator is not None else OUTSIDE_EVALUATOR[1]),

@@ -51,6 +51,13 @@ MESSAGES: dict[str, Any] = {
     "organization.verification_withdrawn": _l("The verification of “%(org)s” was withdrawn: %(reason)s"),
     "organization.verification_refused": _l("The verification of “%(org)s” was refused: %(reason)s"),
     "organization.verified": _l("“%(org)s” is verified."),
+    "bids.invited": _l("Your organisation is invited to bid for “%(project)s” (%(number)s) until %(deadline_at)s."),
+    "bids.clarification_published": _l("A clarification was published for “%(project)s” (%(number)s)."),
+    "bids.deadline_extended": _l("After a clarification the bid deadline of “%(project)s” (%(number)s) is now "
+                                 "%(deadline_at)s."),
+    "bids.tender_failed": _l("The tender “%(project)s” (%(number)s) failed at its opening: %(reason)s"),
+    "bids.tender_republished": _l("“%(project)s” (%(number)s) takes bids again until %(deadline_at)s; bids of "
+                                  "the failed round are returned."),
 }
 
 #: What each kind of notice is about, for the preferences page: its group (the kind's prefix) and a label.

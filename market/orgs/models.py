@@ -84,6 +84,8 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
     serves_whole_district: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # A government department's short code, the prefix of its projects' numbers (FTMZ: 福田区民政局).
+    procurement_code: Mapped[str] = mapped_column(String(12), default="")
     verification_state: Mapped[VerificationState] = mapped_column(EnumText(VerificationState, 20), default=VerificationState.PENDING, index=True)
     verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))

@@ -92,6 +92,8 @@ class Project(Stateful, Localized, TimestampMixin, Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     status: Mapped[ProjectStatus] = mapped_column(EnumText(ProjectStatus, 20), default=ProjectStatus.DRAFT, index=True)
     published_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # The procurement number (e.g. FTMZ-2027-0012), given when the tender is published.
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     category: Mapped[Category] = relationship()
     street: Mapped[Street | None] = relationship()

@@ -1,6 +1,7 @@
 """Project operations: listing, creation, editing and status changes, each with an explicit actor."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -42,6 +43,11 @@ def parse_project_listing(args) -> ListingArgs:
     )
 
 
+def _listing_load() -> tuple:
+    return (joinedload(Project.category), joinedload(Project.street), joinedload(Project.community),
+            joinedload(Project.organization))
+
+
 def filtered_projects(filters: dict[str, Any]) -> Select:
     """Public projects matching ``filters``; budgets are given in yuan."""
     stmt = select(Project).where(Project.status != ProjectStatus.DRAFT)
@@ -64,7 +70,30 @@ def filtered_projects(filters: dict[str, Any]) -> Select:
     return stmt
 
 
+def number_query(text: str) -> str | None:
+    """The query as (part of) a project number such as ``FTMZ-2027-0012``, upper case; None when it
+    cannot be one (a number part has a dash, or is the four-digit sequence or year alone).
+
+    >>> number_query(" ftmz-2027-0012 "), number_query("2027-00"), number_query("0012"), number_query("养老")
+    ('FTMZ-2027-0012', '2027-00', '0012', None)
+    """
+    text = text.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]+(?:-[A-Z0-9]*)+|[A-Z0-9]*-[A-Z0-9]+|\d{4}", text):
+        return None
+    return text if any(ch.isdigit() for ch in text) or "-" in text else None
+
+
 def list_projects(listing: ListingArgs) -> Page[Project]:
+    """A page of public projects; a query that looks like a project number finds the projects whose
+    number contains it (exact or partial), anything else is a relevance-ranked text search."""
+    number = number_query(listing.q) if listing.q else None
+    if number is not None:
+        stmt = filtered_projects(listing.filters).where(Project.number.contains(number, autoescape=True))
+        if db.session.scalar(stmt.with_only_columns(Project.id).limit(1)) is not None:
+            return run_listing(Project, stmt, ListingArgs(filters=listing.filters, page=listing.page,
+                                                          per_page=listing.per_page),
+                               order_by=(Project.number, Project.id), text_columns=(),
+                               load_options=_listing_load())
     return run_listing(Project, filtered_projects(listing.filters), listing,
                        order_by=PROJECT_SORTS.get(listing.sort or "newest"),
                        text_columns=(Project.title, Project.title_en, Category.name, Category.name_en,
@@ -72,8 +101,7 @@ def list_projects(listing: ListingArgs) -> Page[Project]:
                        # Joined so that search reads the category's names too.
                        search_scope=filtered_projects({}).join(Project.category),
                        # Many-to-one: joined into the one query that loads the page's rows.
-                       load_options=(joinedload(Project.category), joinedload(Project.street),
-                                     joinedload(Project.community), joinedload(Project.organization)))
+                       load_options=_listing_load())
 
 
 def projects_of(actor: User) -> Select:

@@ -28,7 +28,7 @@ from sqlalchemy import Select, func, select
 
 from market.accounts.models import User
 from market.bids.models import Bid, BidStatus, Lot
-from market.bids.services import Joined
+from market.bids.services import Joined, award_blockers
 from market.contracts.models import Contract, ContractStatus, Milestone, MilestoneStatus
 from market.contracts.services import milestone_plan
 from market.contracts.signals import blocks_signing, project_contracts_signed
@@ -130,6 +130,9 @@ def approve_proposal(actor: User, proposal: MatchProposal, *, reason: str = "", 
         raise Conflict(_l("The project already has a contract."), code="already_awarded")
     if not proposal.units:
         raise Conflict(_l("This proposal has nothing to approve."))
+    blockers = award_blockers(project, now)
+    if blockers:
+        raise Conflict(_l("No award yet: %(reasons)s", reasons=Joined(blockers, "; ")), code="award_blocked")
     for pool_id in sorted(pool_ids):
         pool = pools.get(pool_id)
         need = sum(int(f["amount"]) for f in proposal.funding if int(f["pool_id"]) == pool_id)
