@@ -20,7 +20,12 @@ Around the reference date (2026-12-01), in 福田街道:
   round is final and linked to it, the provider posted progress, one flag was answered and one is
   overdue (highlighted on the street official's dashboard); the demo resident follows it;
 * the first completed micro-project of another community is in **acceptance and rating**: the
-  acceptance report is published and residents are rating the provider.
+  acceptance report is published and residents are rating the provider;
+* routing: the district official gives disability, education and health matters to their district
+  departments; every submitted proposal and flag was routed, the street official acknowledged the
+  collection round's proposals but the latest (their review waits for the review phase, so those clocks
+  ran out); the latest was never acknowledged and is escalated to the district (the queues show
+  escalated items first, with a badge). Reviewed health and education proposals went to departments.
 
 New residents log in with the demo password as ``micro.<community>.<nn>@demo.futian.example``.
 """
@@ -52,9 +57,10 @@ from market.micro.models import (
     RoundPhase,
     SelectionRule,
 )
-from market.micro.services import evaluation, proposals, review, rounds, supervision, voting
+from market.micro.services import evaluation, proposals, review, rounds, routing, supervision, voting
 from market.micro.services.common import community_residents
 from market.notifications.services import notify
+from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
 SEED = D.SEED + 7
@@ -175,6 +181,10 @@ NOTICE_IDEAS = (
           "皇岗社区各楼栋", 48_000),
 )
 
+# Categories the district's departments answer (index into market.demo.data.DISTRICT_DEPARTMENTS).
+DEPARTMENT_ROUTES = {"disability": 1, "community_education": 2, "youth": 2, "health": 3, "mental_health": 3,
+                     "bereaved_families": 3}
+
 FOLLOW_UP_IDEAS = (
     _idea("service", "community_governance", "邻里节系列活动", "Neighbourhood festival",
           "举办邻里节和百家宴。", "A neighbourhood festival and shared dinner.", "社区广场", 150_000),
@@ -201,6 +211,7 @@ class _Stage:
         self.used: set[int] = set()
 
     def run(self) -> None:
+        self._category_routes()
         self._voting(self._community(D.DEMO_RESIDENT_COMMUNITY))
         self._collection(self._community("福安社区"))
         self._review(self._community("岗厦社区"))
@@ -211,7 +222,17 @@ class _Stage:
         accepted = self._delivered_project(ProjectStatus.COMPLETED)
         if accepted is not None:
             self._acceptance(accepted)
+        routing.escalate_overdue(now=REF)
         self.session.flush()
+
+    def _category_routes(self) -> None:
+        """The district official gives some categories to their departments (before anything is routed)."""
+        departments = [self.session.scalar(select(Organization).where(Organization.name == name))
+                       for name, _en, _cats in D.DISTRICT_DEPARTMENTS]
+        by_code = {c.code: c for c in self.session.scalars(select(Category))}
+        for code, index in DEPARTMENT_ROUTES.items():
+            routing.set_category_route(self.accounts["official"], by_code[code], departments[index].id,
+                                       now=REF - timedelta(days=400))
 
     # -- helpers -------------------------------------------------------------
 
@@ -318,6 +339,9 @@ class _Stage:
         items = [self._propose(round_, residents[n], idea, self._at(-27 + 3 * n))
                  for n, idea in enumerate(COLLECTION_IDEAS)]
         self._propose(round_, residents[6], COLLECTION_DRAFT, self._at(-3), submit=False)
+        for proposal in items[:-1]:  # the last one waits: never acknowledged, it is escalated
+            routing.acknowledge(self.official, routing.item_of(proposal=proposal),
+                                now=proposal.submitted_at + timedelta(hours=20))
         self._supports(round_, items, residents, -12, -1)
         for n, text in enumerate(("支持！我家老人坐轮椅，每次出门都要邻居帮忙抬。", "建议和另一个坡道提议合并，一起做。")):
             proposals.add_proposal_comment(residents[8 + n], items[1], text, now=self._at(-9 + n))

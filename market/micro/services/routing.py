@@ -33,7 +33,6 @@ from market.micro.models import (
 from market.notifications.services import notify
 from market.orgs.models import Organization, OrgKind
 
-
 # ------------------------------------------------------------------ offices
 
 def street_office(street_id: int) -> Organization | None:
