@@ -59,7 +59,7 @@ def features(text: str) -> Counter[str]:
     """Weighted features of a text: its words and, prefixed ``#`` and ``@``, the character bigrams and characters of Chinese runs.
 
     >>> f = features("长者饭堂 new chairs")
-    >>> f["长者"], f["chair"], f["#饭堂"]
+    >>> f["长者饭堂"], f["chair"], f["#饭堂"]
     (1.0, 1.0, 0.6)
     """
     if not isinstance(text, str):

@@ -507,3 +507,41 @@ class _Stage:
                      ("quality", "timeliness", "communication", "value_for_money")}
             evaluation.rate_project(resident, project, stars, comments[n], now=accepted_at + timedelta(days=n + 1))
 
+
+
+# ---------------------------------------------------------------- category suggestion: what it learns from
+
+def demo_ideas() -> list[Idea]:
+    """Every proposal text of this demo stage, in a fixed order."""
+    return [*VOTING_IDEAS, VOTING_DECLINED, *COLLECTION_IDEAS, COLLECTION_DRAFT, *REVIEW_IDEAS, REVIEW_DUPLICATE,
+            *NOTICE_IDEAS, *FOLLOW_UP_IDEAS]
+
+
+def held_aside_ideas() -> list[Idea]:
+    """Every third demo proposal, kept out of training to measure the category suggestion on."""
+    return demo_ideas()[2::3]
+
+
+def classifier_training_examples() -> list:
+    """What the category suggestion learns from on the demo database, without the held-aside proposals:
+    the categories' names and keywords, the other demo proposals and the demo projects' texts."""
+    from market.micro.services.classification import seed_examples, text_of
+    from matching.classify import Example
+
+    held = {idea.title for idea in held_aside_ideas()}
+    examples = seed_examples()
+    examples += [Example(text_of(i.title, i.description, i.title_en, i.description_en), i.category)
+                 for i in demo_ideas() if i.title not in held]
+    projects = [Example(text_of(t[0], t[4], t[1], t[5]), code)
+                for code, templates in D.SERVICE_TEMPLATES.items() for t in templates]
+    projects += [Example(text_of(t[2], t[4], t[3], t[5]), t[1]) for t in (*D.GOODS_WORKS_TEMPLATES, *D.MICRO_TEMPLATES)]
+    # Some demo proposals share their title with a project's: those projects stay out too.
+    return examples + [e for e in projects if not any(title in e.text for title in held)]
+
+
+def held_aside_examples() -> list:
+    """The held-aside demo proposals as residents wrote them (title and description)."""
+    from market.micro.services.classification import text_of
+    from matching.classify import Example
+
+    return [Example(text_of(i.title, i.description), i.category) for i in held_aside_ideas()]

@@ -55,7 +55,7 @@ def _data_version() -> tuple:
 
 def training_examples() -> list[Example]:
     """Seeds, then public proposals and non-draft projects with their categories (by code)."""
-    codes = dict(db.session.execute(select(Category.id, Category.code)).tuples())
+    codes = {cid: code for cid, code in db.session.execute(select(Category.id, Category.code))}
     examples = [e for e in seed_examples() if e.label in codes.values()]
     rows = db.session.execute(select(Proposal.title, Proposal.description, Proposal.title_en, Proposal.description_en,
                                      Proposal.category_id)
