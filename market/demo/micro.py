@@ -22,10 +22,9 @@ Around the reference date (2026-12-01), in 福田街道:
 * the first completed micro-project of another community is in **acceptance and rating**: the
   acceptance report is published and residents are rating the provider;
 * routing: the district official gives disability, education and health matters to their district
-  departments; every submitted proposal and flag was routed, the street official acknowledged the
-  collection round's proposals but the latest (their review waits for the review phase, so those clocks
-  ran out); the latest was never acknowledged and is escalated to the district (the queues show
-  escalated items first, with a badge). Reviewed health and education proposals went to departments.
+  departments; every submitted proposal and flag was routed and acknowledged in time, except the latest
+  proposal of 福安社区: never acknowledged, it is escalated to the district (the queues show escalated
+  items first, with a badge). Proposals still waiting for the review phase ran past their review clock.
 
 New residents log in with the demo password as ``micro.<community>.<nn>@demo.futian.example``.
 """
@@ -225,6 +224,10 @@ class _Stage:
         routing.escalate_overdue(now=REF)
         self.session.flush()
 
+    def _acknowledge(self, item, when: datetime) -> None:
+        """The office acknowledges (a department's item: the district official, who governs every street)."""
+        routing.acknowledge(self.accounts["official"] if item.to_department else self.official, item, now=when)
+
     def _category_routes(self) -> None:
         """The district official gives some categories to their departments (before anything is routed)."""
         departments = [self.session.scalar(select(Organization).where(Organization.name == name))
@@ -340,8 +343,7 @@ class _Stage:
                  for n, idea in enumerate(COLLECTION_IDEAS)]
         self._propose(round_, residents[6], COLLECTION_DRAFT, self._at(-3), submit=False)
         for proposal in items[:-1]:  # the last one waits: never acknowledged, it is escalated
-            routing.acknowledge(self.official, routing.item_of(proposal=proposal),
-                                now=proposal.submitted_at + timedelta(hours=20))
+            self._acknowledge(routing.item_of(proposal=proposal), proposal.submitted_at + timedelta(hours=20))
         self._supports(round_, items, residents, -12, -1)
         for n, text in enumerate(("支持！我家老人坐轮椅，每次出门都要邻居帮忙抬。", "建议和另一个坡道提议合并，一起做。")):
             proposals.add_proposal_comment(residents[8 + n], items[1], text, now=self._at(-9 + n))
@@ -366,6 +368,8 @@ class _Stage:
         review.review_proposal(self.official, items[4], review.ReviewDecision(
             review.ReviewOutcome.DECLINED, reason="排水改造估算约72万元，已由区水务局纳入2027年城中村排水专项，不重复立项。"),
             now=self._at(-16))
+        for proposal in (items[3], items[5]):  # still waiting for their review, but acknowledged in time
+            self._acknowledge(routing.item_of(proposal=proposal), proposal.submitted_at + timedelta(hours=20))
         panel = [self.accounts["official"], self.accounts["funder"]]
         for member in panel:
             review.invite_panel_member(self.official, round_, member.email, now=self._at(-15))
@@ -480,8 +484,9 @@ class _Stage:
                                         now=self._at(-15))
         supervision.answer_flag(self.official, safety, "已通知施工方当天补齐围挡，并在放学时段安排专人值守。",
                                 now=self._at(-14))
-        supervision.raise_flag(residents[6], project, FlagKind.DELAY, "已经一周没有看到工人施工了，什么时候能完工？",
-                               now=self._at(-12))
+        delay = supervision.raise_flag(residents[6], project, FlagKind.DELAY, "已经一周没有看到工人施工了，什么时候能完工？",
+                                       now=self._at(-12))
+        self._acknowledge(routing.item_of(flag=delay), delay.created_at + timedelta(hours=3))
         supervision.add_project_comment(residents[7], project, "希望完工后能公布验收结果。", now=self._at(-11))
         supervision.add_project_comment(member, project, "完工后将邀请居民代表参加验收。", now=self._at(-10))
 
