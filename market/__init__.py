@@ -179,6 +179,7 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from market.audit.cli import audit_cli
     from market.demo.cli import demo_cli
+    from market.micro.cli import micro_cli
     from market.notifications.cli import notifications_cli
     from market.ops.cli import backup_cli, ledger_cli
     from market.review.cli import review_cli
@@ -186,6 +187,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(review_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(micro_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(ledger_cli)

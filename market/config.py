@@ -54,6 +54,7 @@ class Config:
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute")
+        self.SUGGEST_RATE_LIMIT = os.environ.get("MARKET_SUGGEST_RATE_LIMIT", "60 per minute")
         self.BABEL_DEFAULT_LOCALE = os.environ.get("MARKET_DEFAULT_LOCALE", "zh")
         self.BABEL_DEFAULT_TIMEZONE = os.environ.get("MARKET_TIMEZONE", "Asia/Shanghai")
         self.LANGUAGES = ("zh", "en")

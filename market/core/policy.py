@@ -262,6 +262,12 @@ RULES: dict[str, Rule] = {
     "stats.view": _rule("official", message=_l("Only officials see the statistics for decisions.")),
     "stats.street": _rule("governs", message=_l("Officials of a street see the statistics of their own street "
                                                 "only.")),
+    # Routed proposals and flags: the office they were routed to (its street's officials, or the department's
+    # members) and the district above it.
+    "routing.queue": _rule("official", message=_l("Only officials have a queue of residents' matters.")),
+    "routing.handle": _rule("governs", "member", message=_l("This matter was routed to another office.")),
+    "routing.configure": _rule("district", message=_l("Only district officials decide which department answers "
+                                                      "which category.")),
     # ---- the record
     "audit.read": _rule("official", message=_l("Only officials read the audit trail.")),
     "notifications.read": _rule("user", message=_l("Log in first.")),

@@ -55,3 +55,24 @@ def accounts_command() -> None:
     for account in DEMO_ACCOUNTS:
         click.echo(f"{account.email:<38} {account.role.value:<9} {account.description}")
     click.echo(f"Password for all of them: {DEMO_PASSWORD}")
+
+
+@demo_cli.command("classifier-accuracy")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--misses", is_flag=True, help="List the texts whose category was not among the first three.")
+def classifier_accuracy_command(files: tuple[str, ...], misses: bool) -> None:
+    """Top-1 and top-3 accuracy of the category suggestion on labelled CSV FILES (label,text) and on the
+    held-aside demo proposals, trained as on the demo database without them."""
+    from market.demo.micro import classifier_training_examples, held_aside_examples
+    from matching.classify import evaluate, read_examples, train
+
+    classifier = train(classifier_training_examples())
+    sets = [(path, read_examples(path)) for path in files] + [("held-aside demo proposals", held_aside_examples())]
+    if len(sets) > 1:
+        sets.append(("all of them", [e for _name, examples in sets for e in examples]))
+    for name, examples in sets:
+        result = evaluate(classifier, examples, k=3)
+        click.echo(f"{name}: {result.summary()}")
+        if misses:
+            for text, label, labels in result.misses:
+                click.echo(f"  {label}\t{','.join(labels)}\t{text}")

@@ -20,7 +20,11 @@ Around the reference date (2026-12-01), in 福田街道:
   round is final and linked to it, the provider posted progress, one flag was answered and one is
   overdue (highlighted on the street official's dashboard); the demo resident follows it;
 * the first completed micro-project of another community is in **acceptance and rating**: the
-  acceptance report is published and residents are rating the provider.
+  acceptance report is published and residents are rating the provider;
+* routing: the district official gives disability, education and health matters to their district
+  departments; every submitted proposal and flag was routed and acknowledged in time, except the latest
+  proposal of 福安社区: never acknowledged, it is escalated to the district (the queues show escalated
+  items first, with a badge). Proposals still waiting for the review phase ran past their review clock.
 
 New residents log in with the demo password as ``micro.<community>.<nn>@demo.futian.example``.
 """
@@ -52,9 +56,10 @@ from market.micro.models import (
     RoundPhase,
     SelectionRule,
 )
-from market.micro.services import evaluation, proposals, review, rounds, supervision, voting
+from market.micro.services import evaluation, proposals, review, rounds, routing, supervision, voting
 from market.micro.services.common import community_residents
 from market.notifications.services import notify
+from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 
 SEED = D.SEED + 7
@@ -175,6 +180,10 @@ NOTICE_IDEAS = (
           "皇岗社区各楼栋", 48_000),
 )
 
+# Categories the district's departments answer (index into market.demo.data.DISTRICT_DEPARTMENTS).
+DEPARTMENT_ROUTES = {"disability": 1, "community_education": 2, "youth": 2, "health": 3, "mental_health": 3,
+                     "bereaved_families": 3}
+
 FOLLOW_UP_IDEAS = (
     _idea("service", "community_governance", "邻里节系列活动", "Neighbourhood festival",
           "举办邻里节和百家宴。", "A neighbourhood festival and shared dinner.", "社区广场", 150_000),
@@ -201,6 +210,7 @@ class _Stage:
         self.used: set[int] = set()
 
     def run(self) -> None:
+        self._category_routes()
         self._voting(self._community(D.DEMO_RESIDENT_COMMUNITY))
         self._collection(self._community("福安社区"))
         self._review(self._community("岗厦社区"))
@@ -211,7 +221,21 @@ class _Stage:
         accepted = self._delivered_project(ProjectStatus.COMPLETED)
         if accepted is not None:
             self._acceptance(accepted)
+        routing.escalate_overdue(now=REF)
         self.session.flush()
+
+    def _acknowledge(self, item, when: datetime) -> None:
+        """The office acknowledges (a department's item: the district official, who governs every street)."""
+        routing.acknowledge(self.accounts["official"] if item.to_department else self.official, item, now=when)
+
+    def _category_routes(self) -> None:
+        """The district official gives some categories to their departments (before anything is routed)."""
+        departments = [self.session.scalar(select(Organization).where(Organization.name == name))
+                       for name, _en, _cats in D.DISTRICT_DEPARTMENTS]
+        by_code = {c.code: c for c in self.session.scalars(select(Category))}
+        for code, index in DEPARTMENT_ROUTES.items():
+            routing.set_category_route(self.accounts["official"], by_code[code], departments[index].id,
+                                       now=REF - timedelta(days=400))
 
     # -- helpers -------------------------------------------------------------
 
@@ -318,6 +342,8 @@ class _Stage:
         items = [self._propose(round_, residents[n], idea, self._at(-27 + 3 * n))
                  for n, idea in enumerate(COLLECTION_IDEAS)]
         self._propose(round_, residents[6], COLLECTION_DRAFT, self._at(-3), submit=False)
+        for proposal in items[:-1]:  # the last one waits: never acknowledged, it is escalated
+            self._acknowledge(routing.item_of(proposal=proposal), proposal.submitted_at + timedelta(hours=20))
         self._supports(round_, items, residents, -12, -1)
         for n, text in enumerate(("支持！我家老人坐轮椅，每次出门都要邻居帮忙抬。", "建议和另一个坡道提议合并，一起做。")):
             proposals.add_proposal_comment(residents[8 + n], items[1], text, now=self._at(-9 + n))
@@ -342,6 +368,8 @@ class _Stage:
         review.review_proposal(self.official, items[4], review.ReviewDecision(
             review.ReviewOutcome.DECLINED, reason="排水改造估算约72万元，已由区水务局纳入2027年城中村排水专项，不重复立项。"),
             now=self._at(-16))
+        for proposal in (items[3], items[5]):  # still waiting for their review, but acknowledged in time
+            self._acknowledge(routing.item_of(proposal=proposal), proposal.submitted_at + timedelta(hours=20))
         panel = [self.accounts["official"], self.accounts["funder"]]
         for member in panel:
             review.invite_panel_member(self.official, round_, member.email, now=self._at(-15))
@@ -456,8 +484,9 @@ class _Stage:
                                         now=self._at(-15))
         supervision.answer_flag(self.official, safety, "已通知施工方当天补齐围挡，并在放学时段安排专人值守。",
                                 now=self._at(-14))
-        supervision.raise_flag(residents[6], project, FlagKind.DELAY, "已经一周没有看到工人施工了，什么时候能完工？",
-                               now=self._at(-12))
+        delay = supervision.raise_flag(residents[6], project, FlagKind.DELAY, "已经一周没有看到工人施工了，什么时候能完工？",
+                                       now=self._at(-12))
+        self._acknowledge(routing.item_of(flag=delay), delay.created_at + timedelta(hours=3))
         supervision.add_project_comment(residents[7], project, "希望完工后能公布验收结果。", now=self._at(-11))
         supervision.add_project_comment(member, project, "完工后将邀请居民代表参加验收。", now=self._at(-10))
 
@@ -483,3 +512,41 @@ class _Stage:
                      ("quality", "timeliness", "communication", "value_for_money")}
             evaluation.rate_project(resident, project, stars, comments[n], now=accepted_at + timedelta(days=n + 1))
 
+
+
+# ---------------------------------------------------------------- category suggestion: what it learns from
+
+def demo_ideas() -> list[Idea]:
+    """Every proposal text of this demo stage, in a fixed order."""
+    return [*VOTING_IDEAS, VOTING_DECLINED, *COLLECTION_IDEAS, COLLECTION_DRAFT, *REVIEW_IDEAS, REVIEW_DUPLICATE,
+            *NOTICE_IDEAS, *FOLLOW_UP_IDEAS]
+
+
+def held_aside_ideas() -> list[Idea]:
+    """Every third demo proposal, kept out of training to measure the category suggestion on."""
+    return demo_ideas()[2::3]
+
+
+def classifier_training_examples() -> list:
+    """What the category suggestion learns from on the demo database, without the held-aside proposals:
+    the categories' names and keywords, the other demo proposals and the demo projects' texts."""
+    from market.micro.services.classification import seed_examples, text_of
+    from matching.classify import Example
+
+    held = {idea.title for idea in held_aside_ideas()}
+    examples = seed_examples()
+    examples += [Example(text_of(i.title, i.description, i.title_en, i.description_en), i.category)
+                 for i in demo_ideas() if i.title not in held]
+    projects = [Example(text_of(t[0], t[4], t[1], t[5]), code)
+                for code, templates in D.SERVICE_TEMPLATES.items() for t in templates]
+    projects += [Example(text_of(t[2], t[4], t[3], t[5]), t[1]) for t in (*D.GOODS_WORKS_TEMPLATES, *D.MICRO_TEMPLATES)]
+    # Some demo proposals share their title with a project's: those projects stay out too.
+    return examples + [e for e in projects if not any(title in e.text for title in held)]
+
+
+def held_aside_examples() -> list:
+    """The held-aside demo proposals as residents wrote them (title and description)."""
+    from market.micro.services.classification import text_of
+    from matching.classify import Example
+
+    return [Example(text_of(i.title, i.description), i.category) for i in held_aside_ideas()]

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import User
+from market.accounts.models import Role, User
 from market.bids.models import Bid, BidStatus, Lot, Tender
 from market.bids.services import tender_of
 from market.core import policy
@@ -103,7 +103,14 @@ def load_panels_demo(session: Session) -> None:
               for bid in bids for member in draw.member_ids for c in range(len(criteria))}
     services.record_scores(evaluator, project, services.ScoreSheet(
         scores, {bid.id: REASONS[rng.randrange(len(REASONS))] for bid in bids}), now=REF - timedelta(minutes=30))
-    services.publish_notice(evaluator, project, now=REF - timedelta(minutes=20))
+    notice = services.publish_notice(evaluator, project, now=REF - timedelta(minutes=20))
+    # A bidder that is not first complains within the window; the complaint waits for the officials' answer.
+    first = services.first_candidate(project)
+    complainant = session.scalar(select(User).where(
+        User.organization_id.in_([b for b in bidders if b != first]), User.role == Role.PROVIDER).order_by(User.id))
+    if complainant is not None and notice is not None:
+        services.file_complaint(complainant, project, "我方认为服务方案评分偏低：方案已按招标文件逐项响应，"
+                                "请评审专家复核“服务方案”一项的评分依据。", now=REF - timedelta(minutes=10))
     session.flush()
 
 

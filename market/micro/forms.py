@@ -42,7 +42,8 @@ class ProposalForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=10000)],
                                 description=_l("Who needs it, why, and what exactly should be done."))
     description_en = TextAreaField(_l("Description in English (optional)"), validators=[Optional(), Length(max=10000)])
-    category_id = SelectField(_l("Category"), coerce=int)
+    category_id = OptionalIntSelectField(_l("Category"), description=_l(
+        "Leave it on “Suggest one for me” and the category is chosen from your text; you can change it."))
     project_type = SelectField(_l("Type"))
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=200)],
                         description=_l("Building, square, street corner…"))
@@ -50,6 +51,16 @@ class ProposalForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"), description=_PHOTO_HINT, render_kw=_PHOTO_LIMITS)
     save_draft = SubmitField(_l("Save as draft"))
     submit = SubmitField(_l("Submit for review"))
+    suggest = SubmitField(_l("Suggest a category"))
+
+
+class ButtonForm(FlaskForm):
+    """Nothing but the CSRF token: buttons that change state, and forms whose fields the view reads."""
+
+
+class RerouteForm(FlaskForm):
+    office_id = OptionalIntSelectField(_l("Send to"), validators=[InputRequired()])
+    submit = SubmitField(_l("Reroute"))
 
 
 class ReviewForm(FlaskForm):

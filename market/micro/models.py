@@ -20,6 +20,7 @@ from market.geo.models import Category, Community, ProjectType, Street
 
 if TYPE_CHECKING:
     from market.accounts.models import User
+    from market.orgs.models import Organization
     from market.projects.models import Project
 
 YUAN = 100
@@ -29,6 +30,9 @@ DEFAULT_CAP_WORKS_CENTS = 1_000_000 * YUAN
 DEFAULT_NOTICE_WORKING_DAYS = 5
 DEFAULT_FLAG_ANSWER_WORKING_DAYS = 3
 DEFAULT_RATING_DAYS = 30
+# The routed-to office's first answers: acknowledge receipt, then review (working days from routing).
+DEFAULT_ACK_WORKING_DAYS = 2
+DEFAULT_REVIEW_WORKING_DAYS = 5
 
 
 
@@ -540,3 +544,71 @@ class Rating(Base):
     def stars(self) -> float:
         """The mean over the criteria, 1-5."""
         return sum(getattr(self, c) for c in RATING_CRITERIA) / len(RATING_CRITERIA)
+
+
+class CategoryRoute(Base):
+    """Which district department answers residents' matters of a category (the rest go to street offices)."""
+
+    __tablename__ = "micro_category_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    category: Mapped[Category] = relationship()
+    office: Mapped[Organization] = relationship()
+
+
+class RoutedItem(Base):
+    """A submitted proposal or a raised flag on its way to the office that must answer it (自动分派).
+
+    The office is the street office of the item's street, or a district department for its category.
+    Two working-day clocks run from routing: acknowledge (``ack_due_at``) and review (``review_due_at``;
+    a flag's own answer deadline). A missed clock escalates the item to the district, once per clock.
+    """
+
+    __tablename__ = "micro_routed_items"
+    __table_args__ = (
+        CheckConstraint("(proposal_id IS NULL) <> (flag_id IS NULL)", name="one_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("micro_proposals.id", ondelete="CASCADE"), unique=True)
+    flag_id: Mapped[int | None] = mapped_column(ForeignKey("micro_flags.id", ondelete="CASCADE"), unique=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
+    # NULL: the street has no office organisation on the platform; its officials answer.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    to_department: Mapped[bool] = mapped_column(Boolean, default=False)
+    routed_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    ack_due_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    review_due_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    ack_escalated_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    review_escalated_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    proposal: Mapped[Proposal | None] = relationship()
+    flag: Mapped[Flag | None] = relationship()
+    street: Mapped[Street] = relationship()
+    office: Mapped[Organization | None] = relationship()
+
+    def policy_scope(self) -> Scope:
+        """A street office's item stands in its street; a department's is the district's, owned by the department."""
+        return Scope(street_id=None if self.to_department else self.street_id, org_id=self.office_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.reviewed_at is None
+
+    @property
+    def escalated(self) -> bool:
+        return self.ack_escalated_at is not None or self.review_escalated_at is not None
+
+    def ack_overdue(self, now: datetime) -> bool:
+        return self.acknowledged_at is None and self.reviewed_at is None and now >= self.ack_due_at
+
+    def review_overdue(self, now: datetime) -> bool:
+        return self.reviewed_at is None and now >= self.review_due_at

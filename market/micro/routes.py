@@ -26,8 +26,9 @@ from market.accounts.models import Role
 from market.core import policy
 from market.core.calendar import local_to_utc, utc_to_local_naive
 from market.core.db import db, utcnow
-from market.core.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
-from market.geo.models import Community, ProjectType, Street
+from market.core.errors import DomainError, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from market.extensions import limiter
+from market.geo.models import Category, Community, ProjectType, Street
 from market.geo.services import category_choices
 from market.micro import forms, labels
 from market.micro.models import (
@@ -40,15 +41,27 @@ from market.micro.models import (
     Proposal,
     ProposalStatus,
     RoundPhase,
+    RoutedItem,
     SelectionRule,
 )
-from market.micro.services import dashboard, elections, evaluation, proposals, review, rounds, supervision, voting
+from market.micro.services import (
+    classification,
+    dashboard,
+    elections,
+    evaluation,
+    proposals,
+    review,
+    rounds,
+    routing,
+    supervision,
+    voting,
+)
 from market.micro.services.common import MAX_PHOTO_BYTES, PhotoUpload, can_view_photo, governs, responsible_official
 from market.orgs.models import Organization, OrgKind
 from market.orgs.signals import profile_sections
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.ui.formatting import enum_label
-from market.ui.forms import handle_form, saved
+from market.ui.forms import handle_form, require_form, saved
 from market.ui.guard import domain_error_response, guard, public
 from market.ui.listing import parse_listing_args
 from market.ui.sections import Section
@@ -120,8 +133,9 @@ def _done(message: str, target: str):
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
-    """The application's answer, but JSON for the similar-proposals endpoint too."""
-    return domain_error_response(error, as_json=True if request.endpoint == "micro.similar" else None)
+    """The application's answer, but JSON for the endpoints that scripts call."""
+    return domain_error_response(error, as_json=True if request.endpoint in ("micro.similar", "micro.suggest_category")
+                                 else None)
 
 
 @bp.app_template_global()
@@ -326,11 +340,25 @@ def similar(round_id: int):
 
 def _proposal_form(round_: MicroRound, proposal: Proposal | None = None) -> forms.ProposalForm:
     form = forms.ProposalForm(obj=proposal)
-    form.category_id.choices = category_choices()
     form.project_type.choices = [(t.value, enum_label(t)) for t in ProjectType]
     if proposal is not None and request.method == "GET":
         form.estimated_cost.set_cents(proposal.estimated_cost_cents)
+    _category_choices(form)
     return form
+
+
+def _category_choices(form: forms.ProposalForm) -> list[classification.CategorySuggestion]:
+    """The category list with the text's likeliest categories first, marked as suggested."""
+    text = classification.text_of(form.title.data or "", form.description.data or "")
+    suggested = classification.suggest_categories(text) if text.strip() else []
+    locale = _locale()
+    marked = {s.category.id for s in suggested}
+    form.category_id.choices = (
+        [("", _("Suggest one for me"))]
+        + [(s.category.id, _("%(name)s (suggested)", name=s.category.tr("name", locale))) for s in suggested]
+        + [(cid, name) for cid, name in category_choices() if cid not in marked])
+    form.suggested = suggested
+    return suggested
 
 
 def _proposal_input(form: forms.ProposalForm) -> proposals.ProposalInput:
@@ -341,16 +369,45 @@ def _proposal_input(form: forms.ProposalForm) -> proposals.ProposalInput:
         estimated_cost_cents=form.estimated_cost.cents or 0)
 
 
+def _suggest_only(form: forms.ProposalForm, round_: MicroRound, proposal: Proposal | None):
+    """The "suggest a category" button: the form again, with the top suggestion chosen; nothing saved."""
+    if form.suggested:
+        form.category_id.data = form.suggested[0].category.id
+    else:
+        flash(_("No category could be suggested yet: say a little more in the title or description."), "info")
+    return render_template("micro/proposal_form.html", form=form, round=round_, proposal=proposal)
+
+
 def _after_proposal_saved(proposal: Proposal):
     if proposal.status == ProposalStatus.SUBMITTED:
         duplicates = proposals.similar_proposals(proposal.round, proposal.community_id,
                                                  f"{proposal.title} {proposal.description[:60]}",
                                                  exclude_id=proposal.id)
+        item = routing.item_of(proposal=proposal)
         message = _("Proposal submitted. The street office will review it.")
+        if item is not None:
+            message = _("Proposal submitted and sent to %(office)s; it must be reviewed by %(when)s.",
+                        office=routing.office_label(item, _locale()), when=_fmt_datetime(item.review_due_at))
         if duplicates:
             message += " " + _("Similar proposals exist; see the list below and consider supporting them.")
         return saved(message, url_for("micro.proposal_detail", proposal_id=proposal.id))
     return saved(_("Draft saved. Submit it when it is ready."), url_for("micro.proposal_detail", proposal_id=proposal.id))
+
+
+@bp.get("/category-suggestions")
+@limiter.limit(lambda: current_app.config["SUGGEST_RATE_LIMIT"])
+@public
+def suggest_category():
+    """JSON: the likeliest categories of a proposal's text ``q`` (empty text: no suggestion)."""
+    query = request.args.get("q")
+    if query is None:
+        raise ValidationFailed(_("Say what to classify."), fields={"q": _("This field is required.")})
+    if len(query) > classification.MAX_SUGGEST_CHARS:
+        raise ValidationFailed(_("The text is too long to classify."),
+                               fields={"q": _("At most %(n)d characters.", n=classification.MAX_SUGGEST_CHARS)})
+    locale = _locale()
+    return jsonify({"items": [{"id": s.category.id, "name": s.category.tr("name", locale), "score": round(s.score, 3)}
+                              for s in classification.suggest_categories(query)]})
 
 
 @bp.route("/rounds/<int:round_id>/proposals/new", methods=["GET", "POST"])
@@ -360,6 +417,8 @@ def create_proposal(round: MicroRound):
     proposals.require_round_resident(current_user, round_, _("propose projects"))
     proposals.require_collecting(current_user, round_)
     form = _proposal_form(round_)
+    if form.suggest.data and form.validate_on_submit():
+        return _suggest_only(form, round_, None)
 
     def operation():
         return proposals.create_proposal(current_user, round_, _proposal_input(form), _uploads(form.photos),
@@ -375,6 +434,8 @@ def edit_proposal(proposal: Proposal):
     if not proposals.can_edit_proposal(current_user, proposal):
         raise PermissionDenied(_("This proposal can no longer be edited."))
     form = _proposal_form(proposal.round, proposal)
+    if form.suggest.data and form.validate_on_submit():
+        return _suggest_only(form, proposal.round, proposal)
 
     def operation():
         return proposals.update_proposal(current_user, proposal, _proposal_input(form), _uploads(form.photos),
@@ -403,6 +464,7 @@ def _proposal_page(proposal: Proposal, **forms_in_use):
         criteria=labels.EXPERT_CRITERIA_LABELS, editable=proposals.can_edit_proposal(actor, proposal),
         is_panel_member=review.is_panel_member(actor, round_),
         merged_from=[p for p in round_.proposals if p.merged_into_id == proposal.id],
+        routed=routing.item_of(proposal=proposal), now=utcnow(),
         result=next((r for r in round_.results if r.proposal_id == proposal.id), None))
 
 
@@ -746,3 +808,75 @@ def rate(project: Project):
                        lambda _r: saved(_("Thank you for your rating."),
                                         url_for("micro.project_detail", project_id=project.id) + "#ratings"),
                        project=project, problem=problem, criteria=labels.RATING_CRITERIA_LABELS)
+
+
+# ---------------------------------------------------------------- routing: queues and the category map
+
+@bp.get("/queue")
+@guard("routing.queue")
+def queue():
+    """The official's routed proposals and flags, with ages and deadlines; overdue ones are escalated first."""
+    now = utcnow()
+    if routing.escalate_overdue(now=now):
+        db.session.commit()
+    return render_template("micro/queue.html", entries=routing.queue_for(current_user, now=now), now=now,
+                           reroute_form=_reroute_form(), departments=routing.departments(),
+                           street_office=routing.street_office,
+                           office_label=routing.office_label, can_configure=policy.can(current_user,
+                                                                                       "routing.configure"))
+
+
+def _reroute_form() -> forms.RerouteForm:
+    form = forms.RerouteForm()
+    locale = _locale()
+    form.office_id.choices = [("", _("Choose an office"))] + [(o.id, o.tr("name", locale)) for o in routing.departments()]
+    return form
+
+
+@bp.post("/routed/<int:item_id>/acknowledge")
+@guard("routing.handle", RoutedItem, "item_id")
+def acknowledge(item: RoutedItem):
+    require_form(forms.ButtonForm())
+    routing.acknowledge(current_user, item)
+    return _done(_("Acknowledged; the resident can see that your office has it in hand."), url_for("micro.queue"))
+
+
+@bp.post("/routed/<int:item_id>/reroute")
+@guard("routing.handle", RoutedItem, "item_id")
+def reroute(item: RoutedItem):
+    form = _reroute_form()
+    street_office = routing.street_office(item.street_id)
+    if street_office is not None:
+        form.office_id.choices.append((street_office.id, street_office.tr("name", _locale())))
+    if not form.validate_on_submit():
+        raise_validation(form)
+    routing.reroute(current_user, item, form.office_id.data)
+    return _done(_("Sent on to %(office)s.", office=routing.office_label(item, _locale())), url_for("micro.queue"))
+
+
+@bp.route("/routing", methods=["GET", "POST"])
+@guard("routing.configure")
+def category_routes():
+    """Which district department answers which category (the rest go to street offices)."""
+    locale = _locale()
+    offices = routing.departments()
+    categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
+    current = routing.category_routes()
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        require_form(forms.ButtonForm())
+        valid = {str(o.id) for o in offices}
+        for category in categories:
+            value = request.form.get(f"office_{category.id}", "")
+            if value and value not in valid:
+                errors[f"office_{category.id}"] = _("Not a district department.")
+        if errors:
+            flash(_("Please correct the marked fields."), "danger")
+        else:
+            for category in categories:
+                value = request.form.get(f"office_{category.id}", "")
+                routing.set_category_route(current_user, category, int(value) if value else None)
+            return _done(_("Routing saved; new proposals and flags follow it."), url_for("micro.category_routes"))
+    return render_template("micro/routing.html", categories=categories, offices=offices, current=current,
+                           errors=errors, locale=locale, posted=request.form if request.method == "POST" else None), \
+        400 if errors else 200

@@ -45,6 +45,9 @@ MESSAGES: dict[str, Any] = {
     "micro.objection_answered": _l("Your objection to the results of “%(round)s” was answered."),
     "micro.rating_open": _l("“%(project)s” was accepted. Rate it until %(closes_at)s."),
     "micro.panel_invited": _l("You were invited to the expert panel of “%(round)s”."),
+    "micro.item_routed": _l("“%(title)s” was routed to your office: acknowledge by %(ack_due_at)s, review by "
+                            "%(review_due_at)s."),
+    "micro.item_escalated": _l("“%(title)s” missed its deadline (%(due_at)s) and was escalated to the district."),
     "account.failed_logins": _l("%(count)d wrong passwords were tried for your account from %(address)s "
                                 "(last at %(at)s); that connection must now wait. If it was not you, change "
                                 "your password."),

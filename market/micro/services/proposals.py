@@ -17,6 +17,7 @@ from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from market.core.state import transition
 from market.geo.models import Category, ProjectType
 from market.micro.models import Comment, MicroRound, Photo, Proposal, ProposalStatus, RoundPhase, Support
+from market.micro.services import classification, routing
 from market.micro.services.common import (
     PhotoUpload,
     check_cap,
@@ -44,7 +45,7 @@ class ProposalInput:
 
     title: str
     description: str
-    category_id: int
+    category_id: int | None  # None: the suggested category (from the title and description)
     project_type: ProjectType
     place: str
     estimated_cost_cents: int
@@ -67,7 +68,15 @@ def _check(round_: MicroRound, data: ProposalInput) -> dict[str, Any]:
         "description_en": clean_text(data.description_en, "description_en", errors, required=False),
         "place": clean_text(data.place, "place", errors, max_length=200),
     }
-    if db.session.get(Category, data.category_id) is None:
+    category_id = data.category_id
+    if category_id is None and "title" not in errors and "description" not in errors:
+        suggested = classification.suggest_categories(classification.text_of(values["title"], values["description"],
+                                                                              values["title_en"],
+                                                                              values["description_en"]), 1)
+        category_id = suggested[0].category.id if suggested else None
+        if category_id is None:
+            errors["category_id"] = _l("No category could be suggested from your text; please choose one.")
+    elif category_id is None or db.session.get(Category, category_id) is None:
         errors["category_id"] = _l("Unknown category.")
     if data.project_type not in tuple(ProjectType):
         errors["project_type"] = _l("Unknown type.")
@@ -77,7 +86,7 @@ def _check(round_: MicroRound, data: ProposalInput) -> dict[str, Any]:
         check_cap(round_, data.project_type, data.estimated_cost_cents, "estimated_cost", errors)
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
-    return {**values, "category_id": data.category_id, "project_type": ProjectType(data.project_type),
+    return {**values, "category_id": category_id, "project_type": ProjectType(data.project_type),
             "estimated_cost_cents": data.estimated_cost_cents}
 
 
@@ -173,6 +182,7 @@ def submit_proposal(actor: User, proposal: Proposal, *, now: datetime | None = N
         raise Conflict(_l("Proposals can no longer be submitted in this round."))
     proposal.submitted_at = now or utcnow()
     transition(proposal, ProposalStatus.SUBMITTED, actor=actor, action="micro.proposal_submitted")
+    routing.route_proposal(actor, proposal, now=proposal.submitted_at)
     return proposal
 
 
@@ -317,4 +327,5 @@ def merge_proposals(actor: User, duplicate: Proposal, target: Proposal, *, now: 
     db.session.flush()
     transition(duplicate, ProposalStatus.MERGED, actor=actor, action="micro.proposal_merged",
                after={"merged_into": target.id, "supporters_moved": moved, "already_supporting": skipped})
+    routing.close_item(proposal=duplicate, now=now)
     return target

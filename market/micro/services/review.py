@@ -23,6 +23,7 @@ from market.micro.models import (
     ProposalStatus,
     RoundPhase,
 )
+from market.micro.services import routing
 from market.micro.services.common import check_cap, clean_text, governs, is_authenticated
 from market.notifications.services import notify
 
@@ -70,6 +71,7 @@ def review_proposal(actor: User, proposal: Proposal, decision: ReviewDecision, *
     proposal.reviewed_at = now
     transition(proposal, target, actor=actor, action="micro.proposal_reviewed", before=before,
                after={"official_cost_cents": proposal.official_cost_cents, "reason": reason})
+    routing.close_item(proposal=proposal, now=now)
     notify([proposal.author], "micro.proposal_reviewed",
            {"proposal": proposal.title, "proposal_en": proposal.title_en, "status": proposal.status},
            f"/micro/proposals/{proposal.id}", now=now)

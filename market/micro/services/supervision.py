@@ -27,6 +27,7 @@ from market.micro.models import (
     ProgressUpdate,
     Proposal,
 )
+from market.micro.services import routing
 from market.micro.services.common import (
     PhotoUpload,
     check_photos,
@@ -206,6 +207,7 @@ def raise_flag(actor: User, project: Project, kind: FlagKind | str, body: str, *
     db.session.flush()
     record(actor, "micro.flag_raised", flag, after={"project_id": project.id, "kind": flag.kind,
                                                    "due_at": flag.due_at})
+    routing.route_flag(actor, flag, now=now)
     notify([project.owner], "micro.flag_raised", {"project": project.title, "project_en": project.title_en,
                                                   "due_at": flag.due_at.isoformat()},
            f"/micro/projects/{project.id}#flag-{flag.id}", now=now)
@@ -230,6 +232,7 @@ def answer_flag(actor: User, flag: Flag, answer: str, *, now: datetime | None = 
     flag.answered_at = now
     transition(flag, FlagStatus.ANSWERED, actor=actor, action="micro.flag_answered",
                after={"answer": text, "late": now > flag.due_at})
+    routing.close_item(flag=flag, now=now)
     notify([flag.author], "micro.flag_answered", {"project": flag.project.title, "project_en": flag.project.title_en},
            f"/micro/projects/{flag.project_id}#flag-{flag.id}", now=now)
     return flag
