@@ -1,10 +1,9 @@
 """Pages for publishing a tender and for sealed bidding. Thin: rules live in services."""
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,6 +31,7 @@ from market.geo.models import District
 from market.geo.services import category_choices
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project
+from market.ui.export import stored_file
 from market.ui.formatting import datetime_label, money
 from market.ui.forms import apply_field_errors, handle_form, saved
 from market.ui.guard import guard
@@ -269,14 +269,8 @@ def delete_file(stored_name: BidAttachment):
 @guard("bid.view", BidAttachment, "stored_name", conceal=True, loader=_attachment)
 def download(stored_name: BidAttachment):
     attachment = stored_name
-    path = services.attachment_path(current_app.instance_path, attachment)
-    if not path.is_file():
-        abort(404)
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file(services.attachment_path(current_app.instance_path, attachment),
+                       content_type=attachment.content_type, filename=attachment.filename)
 
 
 @bp.get("/mine")
@@ -381,13 +375,9 @@ def delete_document(project: Project, document_id: int):
 @guard("tender_document.download", TenderDocument, "stored_name", conceal=True, loader=services.document_by_name)
 def document(stored_name: TenderDocument):
     document = stored_name
-    path = services.document_path(current_app.instance_path, document)
-    if not path.is_file():
-        abort(404)
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=document.content_type, as_attachment=True,
-                         download_name=document.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # Published documents are public: caches may keep them.
+    return stored_file(services.document_path(current_app.instance_path, document),
+                       content_type=document.content_type, filename=document.filename, private=False)
 
 
 # ---------------------------------------------------------------- clarifications

@@ -4,9 +4,7 @@ The paths stay under ``/review/`` where award notices have always linked to them
 """
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +16,7 @@ from market.contracts.forms import EmptyForm, EvaluationForm, MilestoneReturnFor
 from market.contracts.models import Contract, ContractEvaluation, EvaluationConclusion, Milestone
 from market.contracts.services import MAX_REPORT_BYTES, Upload
 from market.core.db import db, utcnow
+from market.ui.export import stored_file
 from market.ui.forms import handle_form, require_form, saved
 from market.ui.guard import guard, public
 
@@ -130,14 +129,8 @@ def evaluate_milestone(milestone: Milestone):
 @bp.get("/evaluations/<int:evaluation_id>/report")
 @guard("evaluation.download", ContractEvaluation, "evaluation_id")
 def evaluation_report(evaluation: ContractEvaluation):
-    path = services.evaluation_report_path(current_app.instance_path, evaluation)
-    if not path.is_file():
-        abort(404)
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=evaluation.content_type, as_attachment=True,
-                         download_name=evaluation.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file(services.evaluation_report_path(current_app.instance_path, evaluation),
+                       content_type=evaluation.content_type, filename=evaluation.filename)
 
 
 # ---------------------------------------------------------------- dashboard helpers

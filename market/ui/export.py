@@ -1,4 +1,4 @@
-"""Tables as downloads: CSV (UTF-8 with a byte-order mark, so Excel reads Chinese) or XLSX.
+"""Downloads: tables as CSV (UTF-8 with a byte-order mark, so Excel reads Chinese) or XLSX.
 
 Every export in the app (audit trail, matching runs, statistics, open data) goes through
 :func:`table_response`, so all of them guard against spreadsheet formulas the same way: a text
@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from flask import Response
+from flask import Response, abort, send_file
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -96,3 +97,16 @@ def table_response(header: Sequence[Any], rows: Iterable[Sequence[Any]], *, file
     if fmt == "csv":
         return download(to_csv(header, rows), f"{filename_stem}.csv", "text/csv")
     raise ValueError(f"fmt: one of {FORMATS}")
+
+
+def stored_file(path: Path, *, content_type: str, filename: str, private: bool = True) -> Response:
+    """An uploaded file as a download under its own name; never guessed as another type, and (when
+    ``private``) never kept by shared caches. 404 when the file is missing on disk."""
+    if not path.is_file():
+        abort(404)
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype=content_type, as_attachment=True,
+                         download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
