@@ -95,15 +95,15 @@ def test_a_failed_evaluation_through_the_page_sends_the_milestone_back(browser, 
 @pytest.mark.parametrize("fields, message", [
     ({"report": None}, "Attach the evaluation report."),
     ({"report": (io.BytesIO(PDF + b"0" * SMALL_LIMIT), "大报告.pdf")}, "is too large"),
-    ({"report": (io.BytesIO(b"MZ\x90\x00"), "tool.exe")}, "Accepted: pdf, docx, png, jpg, jpeg."),
+    ({"report": (io.BytesIO(b"MZ\x90\x00"), "tool.exe")}, "Accepted: docx, jpeg, jpg, pdf, png."),
     ({"conclusion": None}, "Give the evaluator&#39;s conclusion."),
     ({"summary": "合格"}, "Summarise the evaluator&#39;s findings"),
 ])
 def test_bad_input_comes_back_with_what_was_typed_and_why(browser, market, live_contract, monkeypatch, fields,
                                                           message):
     # A small limit keeps the oversize upload in memory (the rule is the same at 10 MB).
-    monkeypatch.setattr("market.bids.services.MAX_ATTACHMENT_BYTES", SMALL_LIMIT)
-    monkeypatch.setattr("market.contracts.routes.MAX_ATTACHMENT_BYTES", SMALL_LIMIT)
+    monkeypatch.setattr("market.contracts.services.MAX_REPORT_BYTES", SMALL_LIMIT)
+    monkeypatch.setattr("market.contracts.routes.MAX_REPORT_BYTES", SMALL_LIMIT)
     contract, _ = live_contract
     first = contract.milestones[0]
     browser.login(market.official)

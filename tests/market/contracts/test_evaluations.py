@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.bids.services import MAX_ATTACHMENT_BYTES, Upload
+from market.contracts.services import MAX_REPORT_BYTES, Upload
 from market.contracts import services as contract_services
 from market.contracts.models import ContractEvaluation, ContractStatus, EvaluationConclusion, MilestoneStatus
 from market.contracts.services import EvaluationInput
@@ -148,7 +148,7 @@ def test_the_evaluator_is_independent_verified_and_identified(market, reported, 
     ({"report": None}, "report"),
     ({"report": Upload("", b"")}, "report"),
     ({"report": Upload("empty.pdf", b"")}, "report"),
-    ({"report": Upload("huge.pdf", PDF + b"0" * MAX_ATTACHMENT_BYTES)}, "report"),
+    ({"report": Upload("huge.pdf", PDF + b"0" * MAX_REPORT_BYTES)}, "report"),
     ({"report": Upload("tool.exe", b"MZ\x90\x00")}, "report"),
     ({"report": Upload("sheet.xlsx", DOCX)}, "report"),  # a bid may carry a spreadsheet, a report may not
     ({"report": Upload("disguised.pdf", PNG)}, "report"),
