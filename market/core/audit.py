@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, Integer, String, event, select, text
+from sqlalchemy import JSON, Index, Integer, String, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.core.db import AwareDateTime, Base, db, utcnow
@@ -39,6 +39,9 @@ class AuditEvent(Base):
     """One state change or money movement; ``hash`` chains it to the event before."""
 
     __tablename__ = "audit_events"
+    # An object's own history (every object page links to it) and the actor filter.
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),
+                      Index("ix_audit_events_actor_id", "actor_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
