@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, make_response, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from market.config import Config
 from market.core.errors import DomainError
@@ -110,6 +110,13 @@ def _register_error_handlers(app: Flask) -> None:
         else:
             body = render_template("errors/error.html", status=status, message=message)
         return make_response(body, status)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def number_out_of_range(error):
+        # A number too large for the database slipped past a form: refuse it rather than fail.
+        db.session.rollback()
+        return _http_error(400, "out_of_range", _("A number in the request is out of range."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

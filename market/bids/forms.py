@@ -26,6 +26,7 @@ from market.bids.services import (
 )
 from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, YuanField, choices_of
 from market.ui.forms import upload_limits
+from market.ui.security import MAX_ID
 
 _ATTACHMENT_LIMITS = upload_limits(MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS)
 _DOCUMENT_LIMITS = upload_limits(MAX_DOCUMENT_BYTES, MAX_DOCUMENTS)
@@ -109,7 +110,7 @@ class SettingsForm(FlaskForm):
 
 
 class DepartmentCodeForm(FlaskForm):
-    org_id = IntegerField(validators=[InputRequired()])
+    org_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
     code = StringField(_l("Procurement code"), validators=[Optional(), Length(max=12)])
 
 

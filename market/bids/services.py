@@ -16,7 +16,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ DEFAULT_CRITERIA: tuple[dict[str, Any], ...] = (
 )
 
 MAX_ATTACHMENTS = 10
+#: A tender takes bids for at most this long: a deadline years ahead would never close.
+MAX_BIDDING_PERIOD = timedelta(days=365)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_FOLDER = "bid_attachments"
 MAX_DOCUMENTS = 20
@@ -223,6 +225,8 @@ def _check_tender(project: Project, data: TenderInput, now: datetime, published:
         raise ValueError("bid_deadline: use an aware datetime")
     if data.bid_deadline <= now:
         errors["bid_deadline"] = _l("The deadline must be in the future.")
+    elif data.bid_deadline > now + MAX_BIDDING_PERIOD:
+        errors["bid_deadline"] = _l("The deadline can be at most %(days)d days ahead.", days=MAX_BIDDING_PERIOD.days)
     elif published and project.bid_deadline is not None and data.bid_deadline < project.bid_deadline:
         errors["bid_deadline"] = _l("A published deadline can be extended but not brought forward.")
     if not data.requirements.strip():
@@ -685,8 +689,21 @@ def record_late_attempt(actor: User, project: Project, *, now: datetime | None =
     """
     now = now or utcnow()
     tender = tender_of(project)
+    # Only between the deadline and the opening, once per organisation, and only for an organisation that
+    # could have bid and has no bid in: the published record cannot be padded afterwards or by anyone.
     if (tender is None or actor.role != Role.PROVIDER or actor.organization_id is None
-            or not bidding_closed(project, now)):
+            or not bidding_closed(project, now) or tender.opened_at is not None
+            or project.status != ProjectStatus.OPEN):
+        return None
+    org_id = actor.organization_id
+    if tender.method in procurement.INVITATION_METHODS and not is_invited(actor.organization, project):
+        return None
+    noted = db.session.scalar(select(LateBidAttempt.id).where(
+        LateBidAttempt.project_id == project.id, LateBidAttempt.round == tender.round,
+        LateBidAttempt.organization_id == org_id).limit(1))
+    has_bid = db.session.scalar(select(Bid.id).where(Bid.project_id == project.id, Bid.organization_id == org_id,
+                                                      Bid.status != BidStatus.WITHDRAWN).limit(1))
+    if noted is not None or has_bid is not None:
         return None
     attempt = LateBidAttempt(project_id=project.id, round=tender.round, organization_id=actor.organization_id,
                              user_id=actor.id, attempted_at=now)
@@ -743,6 +760,8 @@ def republish_tender(actor: User, project: Project, data: RepublishInput, *,
     errors: dict[str, Any] = {}
     if data.bid_deadline <= now:
         errors["bid_deadline"] = _l("The deadline must be in the future.")
+    elif data.bid_deadline > now + MAX_BIDDING_PERIOD:
+        errors["bid_deadline"] = _l("The deadline can be at most %(days)d days ahead.", days=MAX_BIDDING_PERIOD.days)
     if switched and len(data.reason.strip()) < 10:
         errors["reason"] = _l("Give the public reason for switching the method (at least 10 characters).")
     reason = data.reason.strip() if switched else (data.reason.strip() or tender.method_reason)
@@ -918,6 +937,11 @@ def ask_clarification(actor: User, project: Project, question: str, *,
         raise PermissionDenied(_l("Only members of a provider organisation ask questions about a tender."))
     if not accepts_bids(project, now):
         raise Conflict(_l("Questions are taken only while the tender takes bids."), code="closed")
+    tender = tender_of(project)
+    if (tender is not None and tender.method in procurement.INVITATION_METHODS
+            and not is_invited(actor.organization, project)):
+        raise PermissionDenied(_l("This is an invited tender: only the invited organisations ask questions about "
+                                  "it."), code="not_invited")
     text = _text(question, QUESTION_CHARS, "question", _l("Question"))
     waiting = db.session.scalar(select(func.count(Clarification.id)).where(
         Clarification.project_id == project.id, Clarification.organization_id == actor.organization_id,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from market.accounts.models import User
 from market.bids.services import Joined
@@ -244,6 +244,14 @@ def _evaluator(actor: User, contract: Contract, data: EvaluationInput,
         errors["evaluator_name"] = _l("Name the evaluating organisation.")
     elif len(typed_name) < 2 or len(typed_name) > 200:
         errors["evaluator_name"] = _l("Between 2 and 200 characters.")
+    else:
+        # A registered organisation is chosen from the list, where independence is checked: typing its
+        # name (the provider's, say) with an invented code must not get round that.
+        folded = typed_name.casefold()
+        named = db.session.scalar(select(Organization).where(
+            (func.lower(Organization.name) == folded) | (func.lower(Organization.name_en) == folded)).limit(1))
+        if named is not None:
+            errors["evaluator_name"] = _l("%(name)s is registered here: choose it from the list.", name=named.name)
     if credit_code.problem(typed_code) is not None:
         errors["evaluator_credit_code"] = _l("Give its unified social credit code (18 characters).")
     else:

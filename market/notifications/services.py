@@ -227,6 +227,11 @@ def unsubscribe_token(secret_key: str, user_id: int, kind: str) -> str:
     return URLSafeTimedSerializer(secret_key, salt=_UNSUBSCRIBE_SALT).dumps({"u": user_id, "k": kind})
 
 
+def _has_notifications(user_id: int) -> bool:
+    """Tokens are only ever sent with a notification, so a user without any is no (longer a) user."""
+    return db.session.scalar(select(Notification.id).where(Notification.user_id == user_id).limit(1)) is not None
+
+
 def read_unsubscribe_token(secret_key: str, token: str, *, max_age_seconds: int) -> Unsubscription:
     """What a token says, or :class:`ValidationFailed` when it is forged, damaged or too old."""
     serializer = URLSafeTimedSerializer(secret_key, salt=_UNSUBSCRIBE_SALT)
@@ -238,7 +243,8 @@ def read_unsubscribe_token(secret_key: str, token: str, *, max_age_seconds: int)
     except BadSignature:
         raise ValidationFailed(_l("This unsubscribe link is not valid. Log in and change your notification "
                                   "settings instead.")) from None
-    if not (isinstance(payload, dict) and isinstance(payload.get("u"), int) and payload.get("k") in MESSAGES):
+    if not (isinstance(payload, dict) and isinstance(payload.get("u"), int) and payload.get("k") in MESSAGES
+            and 0 < payload["u"] <= 2**31 - 1 and _has_notifications(payload["u"])):
         raise ValidationFailed(_l("This unsubscribe link is not valid. Log in and change your notification "
                                   "settings instead."))
     return Unsubscription(payload["u"], payload["k"])

@@ -28,6 +28,7 @@ from market.panels.models import Expert, ExpertEmployment, ExpertRelationship, P
 from market.projects.models import Project
 from market.ui.forms import apply_field_errors, handle_form, saved
 from market.ui.guard import guard, public
+from market.ui.security import MAX_ID
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
 
@@ -51,6 +52,8 @@ def _organisation_choices() -> list[tuple[int | str, str]]:
 @guard("experts.manage")
 def experts():
     category_id = request.args.get("category", type=int)
+    if category_id is not None and not 1 <= category_id <= MAX_ID:
+        abort(400)
     text = request.args.get("q", "")[:50]
     rows = db.session.scalars(services.experts_query(category_id=category_id, text=text).limit(500)).all()
     return render_template("panels/experts.html", experts=rows, categories=category_choices(),
@@ -328,5 +331,7 @@ def complain(project: Project):
 @public
 def verify(draw_id: int):
     draw = db.get_or_404(PanelDraw, draw_id)
+    if not (services.draw_is_public(draw) or policy.can(current_user, "evaluation.manage", draw.project)):
+        abort(404)
     check = services.verify_draw(draw)
     return render_template("panels/verify.html", draw=draw, check=check, conflicts=services.CONFLICTS)

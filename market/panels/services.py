@@ -279,7 +279,9 @@ def _years_before(day: date, years: int) -> date:
 def conflicts(expert: Expert, bidders: set[int], procuring: set[int], on: date) -> list[str]:
     """The codes (keys of :data:`CONFLICTS`) of why ``expert`` may not judge these bidders on ``on``."""
     reasons = []
-    if expert.organization_id is not None and expert.organization_id in bidders:
+    # The organisation of the expert's own account counts as where they work, whatever the profile says.
+    account_org = expert.user.organization_id if expert.user is not None else None
+    if {expert.organization_id, account_org} & bidders:
         reasons.append("bidder_employee")
     since = _years_before(on, CONFLICT_YEARS)
     if any(e.organization_id in bidders and (e.ended_on is None or e.ended_on >= since) for e in expert.employments):
@@ -287,8 +289,7 @@ def conflicts(expert: Expert, bidders: set[int], procuring: set[int], on: date) 
     if any(r.organization_id in bidders for r in expert.relationships):
         reasons.append("declared_relationship")
     employed_now = {e.organization_id for e in expert.employments if e.ended_on is None or e.ended_on >= on}
-    if expert.organization_id is not None:
-        employed_now.add(expert.organization_id)
+    employed_now |= {org for org in (expert.organization_id, account_org) if org is not None}
     if employed_now & procuring:
         reasons.append("procuring_organisation")
     return reasons
@@ -521,6 +522,13 @@ class ScoreSheet:
 def current_evaluation(project: Project) -> Evaluation | None:
     return db.session.scalar(select(Evaluation).where(Evaluation.project_id == project.id,
                                                       Evaluation.status == RecordStatus.CURRENT))
+
+
+def draw_is_public(draw: PanelDraw) -> bool:
+    """A draw (its experts, the excluded and why) is public once a candidate notice of its project was
+    published: before that, naming the panel would let bidders approach its members."""
+    return db.session.scalar(select(CandidateNotice.id).where(CandidateNotice.project_id == draw.project_id)
+                             .limit(1)) is not None
 
 
 def current_notice(project: Project) -> CandidateNotice | None:

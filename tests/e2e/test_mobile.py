@@ -12,12 +12,15 @@ from tests.e2e.conftest import log_in, query
 PHONE = {"width": 375, "height": 812}
 
 PUBLIC_PATHS = ["/", "/login", "/register", "/projects/", "/orgs/", "/funds/", "/micro/", "/funding/campaigns",
-                "/review/awards", "/open-data", "/search?q=养老"]
+                "/review/awards", "/open-data", "/search?q=养老", "/stats/public"]
 ROLE_PATHS = {
     "resident@demo.futian.example": ["/dashboard", "/notifications/", "/micro/"],
     "provider@demo.futian.example": ["/dashboard", "/bids/mine"],
     "funder@demo.futian.example": ["/dashboard", "/funding/campaigns"],
-    "official@demo.futian.example": ["/dashboard", "/review/", "/audit/", "/orgs/verification", "/payments/queue"],
+    "official@demo.futian.example": ["/dashboard", "/review/", "/audit/", "/orgs/verification", "/payments/queue",
+                                     "/micro/queue", "/stats/", "/panels/experts", "/bids/settings",
+                                     "/notifications/undelivered"],
+    "street.official@demo.futian.example": ["/dashboard", "/micro/queue", "/review/runs/1"],
 }
 
 

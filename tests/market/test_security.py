@@ -220,3 +220,21 @@ def test_errors_on_pages_machines_read_are_json(browser, make_user, client, make
     assert forged.status_code == 400 and forged.is_json and forged.get_json()["error"]["code"] == "csrf"
     page = browser.client.post("/projects/new", data={"title": "x"})  # a browser's form: still a page
     assert page.status_code == 400 and not page.is_json and "<html" in page.get_data(as_text=True).lower()
+
+
+def test_numbers_too_large_for_the_database_are_a_400_not_a_500(app, browser, make_user, geo):
+    browser.login(make_user(Role.ADMIN))
+    page = browser.get(f"/bids/districts/{geo.district.id}/settings")
+    assert page.status_code == 200
+    response = browser.post(f"/bids/districts/{geo.district.id}/department-codes",
+                            {"org_id": "1180591620717411303424", "code": "FTMZ"})
+    assert response.status_code == 400
+    assert browser.get("/panels/experts?category=99999999999999999999999").status_code == 400
+
+
+def test_an_unsubscribe_link_of_an_account_that_is_gone_is_refused(app, client):
+    from market.notifications.services import unsubscribe_token
+
+    token = unsubscribe_token(app.config["SECRET_KEY"], 987_654, "micro.round_opened")
+    assert client.get(f"/notifications/unsubscribe/{token}").status_code == 400
+    assert client.post(f"/notifications/unsubscribe/{token}").status_code == 400

@@ -437,3 +437,36 @@ def test_a_late_bid_is_recorded_for_the_opening_record(market):
     db.session.commit()
     [attempt] = services.late_attempts(project, 1)
     assert attempt.organization_id == late.organization_id and attempt.attempted_at == DEADLINE + timedelta(minutes=5)
+
+
+def test_the_opening_record_of_late_bids_cannot_be_padded(market):
+    """Once per organisation, only between the deadline and the opening, never for a bidder or the uninvited."""
+    bidder, late, uninvited = market.provider(), market.provider(), market.provider()
+    invited = [bidder, late, market.provider()]
+    project = _publish(market, M.INVITED_TENDER, invited=[u.organization for u in invited])
+    market.bid(bidder, project, 20_000_000, now=MONDAY + timedelta(days=1))
+    after = DEADLINE + timedelta(minutes=5)
+    assert services.record_late_attempt(late, project, now=after) is not None
+    assert services.record_late_attempt(late, project, now=after + timedelta(minutes=1)) is None  # once
+    assert services.record_late_attempt(bidder, project, now=after) is None  # its bid is in the opening
+    assert services.record_late_attempt(uninvited, project, now=after) is None  # could never have bid
+    market.open(project, now=OPENED)
+    other = market.provider()
+    assert services.record_late_attempt(other, project, now=OPENED + timedelta(minutes=5)) is None  # after opening
+    db.session.commit()
+    assert [a.organization_id for a in services.late_attempts(project, 1)] == [late.organization_id]
+
+
+def test_only_invited_organisations_ask_about_an_invited_tender(market):
+    invited = _bidders(market, 3)
+    project = _publish(market, M.INVITED_TENDER, invited=[u.organization for u in invited])
+    with pytest.raises(PermissionDenied) as caught:
+        services.ask_clarification(market.provider(), project, "请问评分细则中服务方案一项如何打分？", now=MONDAY + timedelta(days=1))
+    assert caught.value.code == "not_invited"
+    assert services.ask_clarification(invited[0], project, "请问评分细则中服务方案一项如何打分？", now=MONDAY + timedelta(days=1))
+
+
+def test_a_deadline_years_ahead_is_refused(market):
+    with pytest.raises(ValidationFailed) as caught:
+        _publish(market, deadline=MONDAY + services.MAX_BIDDING_PERIOD + timedelta(days=1))
+    assert "bid_deadline" in caught.value.fields

@@ -132,8 +132,11 @@ def test_the_evaluator_is_independent_verified_and_identified(market, reported, 
     assert _refused_fields(official, first, _input(evaluator_name="某评估机构",
                                                    evaluator_credit_code=OUTSIDE_CODE[:-1] + "0"),
                            tmp_path) == {"evaluator_credit_code"}
-    # A registered organisation cannot be typed in by hand to get round the checks above.
+    # A registered organisation cannot be typed in by hand to get round the checks above: not by its name
+    # with an invented code, nor by its code under another name.
     provider = db.session.get(type(evaluator), contract.provider_id)
+    assert _refused_fields(official, first, _input(evaluator_name=f" {provider.name} ", evaluator_credit_code=OUTSIDE_CODE),
+                           tmp_path) == {"evaluator_name"}
     provider.credit_code = OUTSIDE_CODE
     db.session.commit()
     assert _refused_fields(official, first, _input(evaluator_name="改个名字的中标机构", evaluator_credit_code=OUTSIDE_CODE),

@@ -27,6 +27,18 @@ def test_an_expert_working_for_a_bidder_is_excluded(evaluation):
     assert _excluded(draw)[conflicted.id] == ["bidder_employee"]
 
 
+def test_an_expert_whose_account_belongs_to_a_bidder_is_excluded(evaluation):
+    from market.panels.models import Expert
+
+    conflicted = evaluation.expert("以投标机构账号入库的专家")
+    # The profile names no organisation, but the linked account is a member of a bidder.
+    db.session.get(Expert, conflicted.id).user_id = evaluation.best.id
+    db.session.commit()
+    draw = evaluation.draw(5)
+    assert conflicted.id not in draw.eligible_ids + draw.chosen_ids
+    assert _excluded(draw)[conflicted.id] == ["bidder_employee"]
+
+
 def test_an_expert_who_worked_for_a_bidder_within_three_years_is_excluded(evaluation):
     recent = evaluation.expert("近期任职专家")
     services.add_employment(evaluation.market.district_official, recent, services.EmploymentInput(
@@ -77,6 +89,7 @@ def test_the_draw_is_reproducible_from_its_recorded_seed_and_audited(evaluation)
 
 def test_verification_says_when_the_record_was_changed(evaluation, browser):
     draw = evaluation.draw(5)
+    evaluation.published()  # the draw is public once the candidate notice is
     outsider = next(e for e in evaluation.experts if e.id not in draw.chosen_ids)
     page = browser.get(f"/panels/draws/{draw.id}/verify").get_data(as_text=True)
     assert "The draw matches" in page and draw.seed in page

@@ -134,4 +134,8 @@ def test_residents_and_visitors_see_only_the_public_verification(evaluation, mak
     resident.login(make_user(Role.RESIDENT))
     assert resident.get(f"/panels/projects/{evaluation.project.id}").status_code == 403
     assert client.get(f"/panels/projects/{evaluation.project.id}").status_code == 302  # log in first
+    # Naming the panel before the notice would let bidders approach its members.
+    assert client.get(f"/panels/draws/{draw.id}/verify").status_code == 404
+    assert resident.get(f"/panels/draws/{draw.id}/verify").status_code == 404
+    evaluation.published()
     assert client.get(f"/panels/draws/{draw.id}/verify").status_code == 200
