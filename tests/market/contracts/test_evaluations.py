@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role
-from market.contracts.services import MAX_REPORT_BYTES, Upload
 from market.contracts import services as contract_services
 from market.contracts.models import ContractEvaluation, ContractStatus, EvaluationConclusion, MilestoneStatus
-from market.contracts.services import EvaluationInput
+from market.contracts.services import MAX_REPORT_BYTES, EvaluationInput, Upload
 from market.core.audit import AuditEvent
 from market.core.db import db
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
