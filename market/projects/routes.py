@@ -46,7 +46,8 @@ def index():
 def detail(project: Project):
     editable = services.can_edit(current_user, project)
     return render_template("projects/detail.html", project=project, editable=editable,
-                           next_statuses=services.manual_targets(project) if editable else [])
+                           next_statuses=services.manual_targets(project) if editable else [],
+                           lifecycle=services.LIFECYCLE)
 
 
 def _build_form(project: Project | None = None) -> ProjectForm:

@@ -31,6 +31,9 @@ PROJECT_SORTS = {
 }
 # What the public sees: drafts stay with their owners.
 PUBLIC_STATUSES = tuple(s for s in ProjectStatus if s != ProjectStatus.DRAFT)
+#: The stages a project page shows, in order.
+LIFECYCLE = (ProjectStatus.DRAFT, ProjectStatus.OPEN, ProjectStatus.EVALUATING, ProjectStatus.AWARDED,
+             ProjectStatus.IN_PROGRESS, ProjectStatus.COMPLETED)
 
 
 def parse_project_listing(args) -> ListingArgs:

@@ -49,3 +49,11 @@ def test_manifest_icons_and_favicon(client):
     for icon in manifest.json["icons"] + [{"src": client.get("/favicon.ico").location}]:
         with client.get(icon["src"]) as response:  # static files stream: close them
             assert response.status_code == 200 and response.mimetype.startswith("image/")
+
+
+def test_the_project_page_names_its_stages_in_words(client, make_project):
+    project = make_project()
+    page = client.get(f"/projects/{project.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    stages = page[page.index('class="lifecycle"'):page.index("</ol>", page.index('class="lifecycle"'))]
+    assert "in_progress" not in stages and "evaluating" not in stages
+    assert '<li class="current">' in stages
