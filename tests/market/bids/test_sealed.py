@@ -217,7 +217,8 @@ def _as_if_any_project(body: str, project) -> str:
     for text in (project.title, project.title_en):
         body = body.replace(text, "TITLE")
     body = re.sub(rf"/{project.id}(?![0-9])", "/ID", body)
-    body = re.sub(rf"object_id={project.id}(?![0-9])", "object_id=ID", body)  # the page's link to its history
+    # The page's links to its own history (the project's, its tender's) name those objects.
+    body = re.sub(r"object_id=[0-9]+", "object_id=ID", body)
     return _CSRF.sub(r"\1TOKEN\2", body)
 
 
