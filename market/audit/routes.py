@@ -40,7 +40,7 @@ OBJECT_PAGES: dict[str, tuple[str, str]] = {
     "payment_orders": ("payments.order", "order_id"),
     "match_runs": ("review.run", "run_id"),
     "awards": ("review.award", "award_id"),
-    "contracts": ("review.contract", "contract_id"),
+    "contracts": ("contracts.contract", "contract_id"),
     "micro_rounds": ("micro.round_detail", "round_id"),
     "micro_proposals": ("micro.proposal_detail", "proposal_id"),
 }

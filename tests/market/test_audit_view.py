@@ -495,3 +495,11 @@ def test_object_pages_link_to_their_history_for_audit_readers_only(browser, peop
     org = f"/audit/?object_type=organizations&amp;object_id={people.provider.organization_id}"
     assert org in browser.get(f"/organizations/{people.provider.organization_id}").get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.object_id == str(project.id)).limit(1))
+
+
+def test_every_object_page_the_trail_links_to_exists(app):
+    from market.audit.routes import OBJECT_PAGES
+
+    endpoints = {rule.endpoint: rule.arguments for rule in app.url_map.iter_rules()}
+    for object_type, (endpoint, argument) in OBJECT_PAGES.items():
+        assert endpoint in endpoints and argument in endpoints[endpoint], object_type
