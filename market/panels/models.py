@@ -213,7 +213,7 @@ class BidReason(Base):
 
 
 class NoticeStatus(LabelledEnum):
-    PUBLISHED = "published", _l("Published")
+    PUBLISHED = "published", _l("In force")
     SUPERSEDED = "superseded", _l("Superseded by a later notice")
 
 
