@@ -106,7 +106,7 @@ def index():
     except ValidationFailed as error:
         return render_template("audit/index.html", page=None, events=[], filters=services.AuditFilters(),
                                errors=error.fields, error=error.message, **context), 400
-    stmt = services.events_query(filters, zone=get_timezone())
+    stmt = services.events_query(filters, zone=get_timezone(), reader=current_user)
     page = run_listing(AuditEvent, stmt, ListingArgs(page=filters.page, per_page=services.PER_PAGE),
                        order_by=(AuditEvent.seq.desc(),), text_columns=())
     events = presenting.present(page.items, services.people(e.actor_id for e in page.items),
@@ -121,7 +121,7 @@ def export(fmt: str):
     """The filtered events as a CSV or XLSX table, with the page's columns."""
     filters = services.parse_filters(request.args)
     zone, show_emails = get_timezone(), _shows_emails()
-    events = list(services.exported_events(filters, zone=zone))
+    events = list(services.exported_events(filters, zone=zone, reader=current_user))
     views = presenting.present(events, services.people(e.actor_id for e in events), show_emails=show_emails)
     rows = (presenting.export_row(view, zone=zone, show_emails=show_emails) for view in views)
     return table_response(presenting.export_header(show_emails=show_emails), rows,

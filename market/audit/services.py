@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from market.accounts.models import User
 from market.audit.labels import ACTION_LABELS, OBJECT_TYPE_LABELS
+from market.core import policy
 from market.core.audit import AuditEvent
 from market.core.db import db
 from market.core.errors import ValidationFailed
@@ -112,9 +113,14 @@ def _start_of(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def events_query(filters: AuditFilters, *, zone: tzinfo) -> Select:
-    """The selected events (not yet ordered); days begin and end at midnight in ``zone``."""
+def events_query(filters: AuditFilters, *, zone: tzinfo, reader: Any) -> Select:
+    """The selected events (not yet ordered) that ``reader`` may read; days begin and end at midnight
+    in ``zone``. A street's officials read their street's record and the district's, not other streets'
+    (scores before a candidate notice, who asked a private question, ...)."""
     stmt = select(AuditEvent)
+    street = policy.street_filter(reader)
+    if street is not None:
+        stmt = stmt.where(or_(AuditEvent.street_id.is_(None), AuditEvent.street_id == street))
     if filters.date_from:
         stmt = stmt.where(AuditEvent.occurred_at >= _start_of(filters.date_from, zone))
     if filters.date_to:
@@ -136,9 +142,9 @@ def newest_first(stmt: Select) -> Select:
     return stmt.order_by(AuditEvent.seq.desc())
 
 
-def exported_events(filters: AuditFilters, *, zone: tzinfo) -> Iterable[AuditEvent]:
+def exported_events(filters: AuditFilters, *, zone: tzinfo, reader: Any) -> Iterable[AuditEvent]:
     """The selected events for a download, newest first, at most :data:`MAX_EXPORT_ROWS`."""
-    stmt = newest_first(events_query(filters, zone=zone)).limit(MAX_EXPORT_ROWS)
+    stmt = newest_first(events_query(filters, zone=zone, reader=reader)).limit(MAX_EXPORT_ROWS)
     return db.session.scalars(stmt.execution_options(yield_per=1000))
 
 

@@ -56,6 +56,9 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(40), default=LEGACY_KEY_ID)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where the object stands (its street; None: the district's), so that a street's officials read the
+    # record of their street. Who may read, not what happened: it is outside the signed content.
+    street_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 def _jsonable(value: Any) -> Any:
@@ -136,6 +139,7 @@ def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None 
             object_id = obj.id
     last = _last_event(session)
     keyring = audit_keys()
+    scope_of = getattr(obj, "policy_scope", None)
     event = AuditEvent(
         seq=(last[0] + 1) if last else 1,
         occurred_at=utcnow(),
@@ -148,6 +152,7 @@ def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None 
         after=_jsonable(after) if after is not None else None,
         prev_hash=last[1] if last else GENESIS_HASH,
         key_id=keyring.current_id,
+        street_id=scope_of().street_id if callable(scope_of) else None,
     )
     event.hash = event_digest(event, keyring.keys)
     session.add(event)

@@ -475,12 +475,16 @@ def test_visitors_are_sent_to_log_in(client, trail):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_an_official_of_another_street_reads_the_whole_trail(browser, make_user, geo, trail):
-    """The policy (audit.read: any official) gives every official the whole district's record."""
+def test_an_official_of_another_street_reads_only_their_streets_and_the_districts_events(browser, make_user, geo,
+                                                                                         trail):
     from market.accounts.models import Role
 
-    browser.login(make_user(Role.OFFICIAL, street=geo.streets[1]))
-    assert _seqs(browser) == [5, 4, 3, 2, 1]
+    other = geo.streets[1]
+    readable = sorted((e.seq for e in db.session.scalars(select(AuditEvent))
+                       if e.street_id in (None, other.id)), reverse=True)
+    assert readable != [5, 4, 3, 2, 1]  # the trail has events of the first street
+    browser.login(make_user(Role.OFFICIAL, street=other))
+    assert _seqs(browser) == readable
 
 
 def test_object_pages_link_to_their_history_for_audit_readers_only(browser, people, trail):
@@ -503,3 +507,28 @@ def test_every_object_page_the_trail_links_to_exists(app):
     endpoints = {rule.endpoint: rule.arguments for rule in app.url_map.iter_rules()}
     for object_type, (endpoint, argument) in OBJECT_PAGES.items():
         assert endpoint in endpoints and argument in endpoints[endpoint], object_type
+
+
+def test_a_street_official_reads_their_streets_record_and_the_districts_not_another_streets(
+        browser, make_browser, make_user, make_project, geo):
+    from market.accounts.models import Role
+
+    ours, theirs = make_project(street=geo.streets[0]), make_project(street=geo.streets[1])
+    for project in (ours, theirs):
+        record(None, "project.updated", project, after={"title": project.title})
+    record(None, "procurement.settings_changed", object_type="system")
+    db.session.commit()
+    assert {e.street_id for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "project.updated"))} \
+        == {geo.streets[0].id, geo.streets[1].id}
+    street_official = make_user(Role.OFFICIAL, street=geo.streets[0])
+    browser.login(street_official)
+    page = browser.get("/audit/?action=project.updated").get_data(as_text=True)
+    assert f'href="/projects/{ours.id}"' in page and f'href="/projects/{theirs.id}"' not in page
+    district_wide = browser.get("/audit/?action=procurement.settings_changed").get_data(as_text=True)
+    assert "1 event" in district_wide  # the district's own record stays readable to every official
+    export = browser.get("/audit/export.csv?action=project.updated").get_data(as_text=True)
+    assert ours.title in export and theirs.title not in export
+    district = make_browser()
+    district.login(make_user(Role.OFFICIAL))
+    page = district.get("/audit/?action=project.updated").get_data(as_text=True)
+    assert f'href="/projects/{ours.id}"' in page and f'href="/projects/{theirs.id}"' in page
