@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, Index, Integer, String, event, select, text
+from sqlalchemy import JSON, Index, Integer, String, event, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.core.db import AwareDateTime, Base, db, utcnow
@@ -120,6 +120,15 @@ def _last_event(session: Session) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
+def _street_of(obj: Any) -> int | None:
+    """The street the object stands in (None: the district's, or an object not stored anywhere yet)."""
+    state = inspect(obj, raiseerr=False) if obj is not None else None
+    scope_of = getattr(obj, "policy_scope", None)
+    if state is None or state.transient or not callable(scope_of):
+        return None
+    return scope_of().street_id
+
+
 def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None = None,
            object_id: Any = None, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None) -> AuditEvent:
@@ -139,7 +148,6 @@ def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None 
             object_id = obj.id
     last = _last_event(session)
     keyring = audit_keys()
-    scope_of = getattr(obj, "policy_scope", None)
     event = AuditEvent(
         seq=(last[0] + 1) if last else 1,
         occurred_at=utcnow(),
@@ -152,7 +160,7 @@ def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None 
         after=_jsonable(after) if after is not None else None,
         prev_hash=last[1] if last else GENESIS_HASH,
         key_id=keyring.current_id,
-        street_id=scope_of().street_id if callable(scope_of) else None,
+        street_id=_street_of(obj),
     )
     event.hash = event_digest(event, keyring.keys)
     session.add(event)
