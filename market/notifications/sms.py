@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from werkzeug.utils import import_string
 log = logging.getLogger(__name__)
 
 
-class SmsGateway:
+class SmsGateway(ABC):
     """Sends one text message to one phone number; the settings a vendor's gateway needs."""
 
     def __init__(self, *, url: str = "", access_key: str = "", secret: str = "", sign_name: str = "") -> None:
@@ -26,9 +27,9 @@ class SmsGateway:
         self.secret = secret  # the account's secret for signing requests (SMS_SECRET)
         self.sign_name = sign_name  # the registered sender signature shown in 【】 (SMS_SIGN_NAME)
 
+    @abstractmethod
     def send(self, phone: str, text: str) -> None:
         """Deliver ``text`` to ``phone`` or raise."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

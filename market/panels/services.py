@@ -198,13 +198,18 @@ def add_employment(actor: User, expert: Expert, data: EmploymentInput) -> Expert
     return employment
 
 
-def remove_employment(actor: User, employment: ExpertEmployment) -> None:
-    expert = employment.expert
+def _remove_fact(actor: User, expert: Expert, facts: list[Any], fact: Any, action: str) -> None:
+    """Remove one recorded fact (an employment, a relationship) from the expert's profile, audited."""
     policy.require(actor, "experts.manage", expert)
     before = _expert_facts(expert)
-    expert.employments.remove(employment)
+    facts.remove(fact)
     db.session.flush()
-    record(actor, "expert.employment_removed", expert, before=before, after=_expert_facts(expert))
+    record(actor, action, expert, before=before, after=_expert_facts(expert))
+
+
+def remove_employment(actor: User, employment: ExpertEmployment) -> None:
+    expert = employment.expert
+    _remove_fact(actor, expert, expert.employments, employment, "expert.employment_removed")
 
 
 def add_relationship(actor: User, expert: Expert, organization_id: int | None, note: str) -> ExpertRelationship:
@@ -231,11 +236,7 @@ def add_relationship(actor: User, expert: Expert, organization_id: int | None, n
 
 def remove_relationship(actor: User, relationship: ExpertRelationship) -> None:
     expert = relationship.expert
-    policy.require(actor, "experts.manage", expert)
-    before = _expert_facts(expert)
-    expert.relationships.remove(relationship)
-    db.session.flush()
-    record(actor, "expert.relationship_removed", expert, before=before, after=_expert_facts(expert))
+    _remove_fact(actor, expert, expert.relationships, relationship, "expert.relationship_removed")
 
 
 def experts_query(*, category_id: int | None = None, text: str = "") -> Select:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,18 +18,6 @@ def inline_runs(app, monkeypatch):
     monkeypatch.setitem(app.config, "MATCH_RUNS_INLINE", True)
 
 
-@pytest.fixture
-def opened(market):
-    """A tender whose bids were opened a minute ago (the pages use the real clock)."""
-    now = utcnow()
-    project = market.tendered(deadline=now + timedelta(days=1), now=now - timedelta(minutes=5))
-    winner = market.provider(name="福田长者之家", name_en="Futian Elders' Home", rating_grade=5)
-    market.bid(winner, project, 27_000_000, now=now)
-    market.bid(market.provider(), project, 29_000_000, now=now)
-    project.bid_deadline = now - timedelta(minutes=2)
-    db.session.commit()
-    market.open(project, now=now - timedelta(minutes=1))
-    return project, winner
 
 
 def _run(market, project, official=None):
