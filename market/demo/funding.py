@@ -36,6 +36,7 @@ from market.orgs.models import Organization, OrgKind, VerificationState
 from market.payments import services as payments
 from market.payments.models import PaymentOrder, Payout, PayoutMethod, PayoutStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.review.models import MatchProposal, MatchProposalStatus
 
 SEED = 2026_12_01
 CURRENCY = "cny"
@@ -65,8 +66,11 @@ class _Stage:
         self.funder_pool = session.scalar(select(FundingPool).where(
             FundingPool.funder_id == self.funder.organization_id, FundingPool.is_open).order_by(FundingPool.id))
         self.social_fund = session.scalar(select(FundingPool).where(FundingPool.name == D.SOCIAL_FUND_NAME))
+        # Projects the match run proposes are left alone, so that its proposals stay approvable.
+        proposed = select(MatchProposal.project_id).where(MatchProposal.status == MatchProposalStatus.PROPOSED)
         self.open_projects = list(session.scalars(select(Project).where(
-            Project.kind == ProjectKind.PUBLIC_BENEFIT, Project.status == ProjectStatus.OPEN).order_by(Project.id)))
+            Project.kind == ProjectKind.PUBLIC_BENEFIT, Project.status == ProjectStatus.OPEN,
+            Project.id.not_in(proposed)).order_by(Project.id)))
 
     # -- helpers ---------------------------------------------------------------
 

@@ -255,6 +255,8 @@ class _Builder:
         # (and with it every organisation, pool and project) stays what it was.
         self.extra_rng = random.Random(D.SEED + 1)
         self.received: list[int] = []  # per project row: yuan it received while seeking funds
+        # The first completed micro-project lies in the demo resident's community, so that they have one to rate.
+        self.resident_rates_one = False
 
     # -- orchestration -------------------------------------------------------
 
@@ -1112,6 +1114,9 @@ class _Builder:
         template = rng.choice(D.MICRO_TEMPLATES)
         project_type, category, title_zh, title_en, content_zh, content_en, high = template
         place = self._community_place(rng.randrange(len(self.communities)))
+        if status == ProjectStatus.COMPLETED and not self.resident_rates_one:
+            self.resident_rates_one = True
+            place = self._community_place(self._community_index(D.DEMO_RESIDENT_COMMUNITY))
         low = 50_000 if project_type == "works" else 20_000
         budget = _round_to(_log_uniform(rng, low, high), 100)
         months = rng.choice((1, 2, 3, 4, 6))

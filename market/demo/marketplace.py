@@ -9,6 +9,7 @@ What it lays out around the reference date (2026-12-01):
 * every government-purchased service gets its tender (requirements, the published scoring
   criteria; a few large ones split into two lots);
 * open tenders carry sealed bids, some of them by the demo provider (provider@demo.futian.example);
+  one tender of the Futian Subdistrict official closed the day before: its bids wait to be opened;
 * evaluating projects carry bids that their officials opened after the deadline (audited, with the
   public opening record);
 * procurement: departments have their number codes, every tender its project number; open tenders of
@@ -16,7 +17,8 @@ What it lays out around the reference date (2026-12-01):
   its notice, a direct commission, a competitive negotiation and consultation, with a clarification a
   provider asked for), and a request for quotation whose quotations were opened;
 * awarded / in-progress / completed projects get the award that led there, the contract(s) and
-  three milestones each: planned, reported done, approved and paid all occur; one award in notice
+  three milestones each: planned, reported done, approved and paid all occur; the demo provider won
+  the first service under way it is eligible for, with a milestone still to report; one award in notice
   has an open objection, another a dismissed one;
 * their money, moved as the services move it (see :func:`_past_money`): what public-benefit
   projects raised before their award, pool grants reserved as commitments (¥7.36 million of the
@@ -191,6 +193,8 @@ class _Stage:
     tenders: dict[int, Tender] = field(default_factory=dict)
     sealed: list[Bid] = field(default_factory=list)
     past_bids: list[Bid] = field(default_factory=list)
+    # The demo provider delivers one service under way (a signed contract with milestones to report).
+    demo_delivers: bool = False
 
 
 def load_marketplace_demo(session: Session) -> None:
@@ -278,6 +282,7 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
     _department_codes(stage)
     showcase = list(SHOWCASE_OPEN)
     quotation_left = 1
+    _closed_yesterday(stage, tendered)
     for project in tendered:
         code = stage.codes[project.category_id]
         published = project.published_at or (project.bid_deadline - timedelta(days=30))
@@ -347,6 +352,19 @@ def _tenders_and_bids(stage: _Stage, projects: list[Project]) -> None:
     record(None, "demo.sealed_bids", object_type="system", object_id="demo",
            after={"bids": [{"seal": b.seal, "commitment": seal_digest(b)} for b in stage.sealed
                            if b.organization_id != demo_org]})
+
+
+def _closed_yesterday(stage: _Stage, tendered: list[Project]) -> None:
+    """One open tender of the street official closed yesterday at 17:00: its bids are sealed and it waits
+    for the official to open them (showcase methods only take tenders still open)."""
+    street = stage.officials["street"].street_id
+    closing = REF - timedelta(hours=16)
+    for project in reversed(tendered):
+        if project.status == ProjectStatus.OPEN and project.street_id == street \
+                and project.project_type == "service" and project.budget_cents < 1_000_000 * YUAN \
+                and project.published_at is not None and project.published_at < closing - timedelta(days=14):
+            project.bid_deadline = closing
+            return
 
 
 def _department_codes(stage: _Stage) -> None:
@@ -726,6 +744,10 @@ def _providers_for(stage: _Stage, project: Project) -> list[tuple[Lot | None, Or
     bids: list[Bid] = []
     for lot in (lots or [None]):
         winner = rng.choice(free)
+        demo = next((o for o in eligible if o.id == stage.provider_user.organization_id), None)
+        if demo is not None and project.status == ProjectStatus.IN_PROGRESS and not stage.demo_delivers:
+            stage.demo_delivers = True
+            winner = demo
         winner.load += project.status != ProjectStatus.COMPLETED
         losers = rng.sample([o for o in eligible if o is not winner], min(len(eligible) - 1, rng.randint(1, 3)))
         bid = _add_bid(stage, project, lot, winner, _moment(rng, published, project.bid_deadline - timedelta(hours=1)),

@@ -7,11 +7,12 @@ it would be in use, with the clock set by their ``now`` argument.
 
 Around the reference date (2026-12-01), in 福田街道:
 
-* 福山社区 (the demo resident's community) is **voting** until 31 December: six feasible proposals
-  (one by the demo resident), Method of Equal Shares, at most three picks, 30 neighbours' ballots
-  cast; the demo resident has not voted yet;
-* 福安社区 is **collecting** proposals: submitted ones with supports and comments, a near-duplicate
-  pair, one sent back for changes and a draft;
+* 福山社区 (the demo resident's community) is **collecting** proposals for its own round: submitted ones
+  with supports and comments, a near-duplicate pair, one sent back for changes and a draft; the demo
+  resident can propose;
+* the street's **street-wide round** (街道级, open to every community of 福田街道) is **voting** until
+  31 December: six feasible proposals (one by the demo resident), Method of Equal Shares, at most three
+  picks, 30 ballots of neighbours from 福山社区 and 福安社区; the demo resident has not voted yet;
 * 岗厦社区 is **under review**: feasible, declined and merged proposals, two still waiting for the
   street official, and an expert panel (the district official and the demo funder) that scored;
 * 皇岗社区 is in **public notice**: a knapsack vote counted greedily, results published, one answered
@@ -19,8 +20,8 @@ Around the reference date (2026-12-01), in 福田街道:
 * the first micro-project in progress of another community is in **implementation**: its 2026
   round is final and linked to it, the provider posted progress, one flag was answered and one is
   overdue (highlighted on the street official's dashboard); the demo resident follows it;
-* the first completed micro-project of another community is in **acceptance and rating**: the
-  acceptance report is published and residents are rating the provider;
+* the completed micro-project of 福山社区 is in **acceptance and rating**: the acceptance report is
+  published and residents are rating the provider; the demo resident has not rated it yet;
 * routing: the district official gives disability, education and health matters to their district
   departments; every submitted proposal and flag was routed and acknowledged in time, except the latest
   proposal of 福安社区: never acknowledged, it is escalated to the district (the queues show escalated
@@ -120,25 +121,25 @@ COLLECTION_IDEAS = (
     _idea("goods", "culture_sports", "社区篮球场灯光及篮球架更新", "New lights and hoops for the basketball court",
           "篮球场夜间没有照明，篮球架锈蚀。建议更换LED球场灯和篮球架。",
           "The court has no lights at night and the hoops are rusty. Install LED floodlights and new hoops.",
-          "福安社区篮球场", 160_000),
+          "福山社区篮球场", 160_000),
     _idea("works", "facilities_works", "无障碍坡道及扶手加装", "Ramps and handrails at building entrances",
           "3、5、7栋入口只有台阶，轮椅和婴儿车无法通行。建议修建无障碍坡道并加装扶手。",
           "Buildings 3, 5 and 7 have only steps at their entrances. Build ramps with handrails for wheelchairs and "
-          "prams.", "福安小区3、5、7栋", 240_000),
+          "prams.", "福山小区3、5、7栋", 240_000),
     _idea("works", "facilities_works", "楼栋入口无障碍通道改造", "Step-free entrances for the older buildings",
           "老旧楼栋门口台阶高，坐轮椅的居民出入困难，希望改造成无障碍通道。",
           "The old buildings' entrances have high steps; residents in wheelchairs cannot get in or out.",
-          "福安小区老楼", 210_000),
+          "福山小区老楼", 210_000),
     _idea("service", "environment", "垃圾分类积分兑换活动", "Points for sorting waste",
           "每月开展一次垃圾分类积分兑换活动，提高分类准确率。",
-          "A monthly points-for-sorting scheme to raise the share of correctly sorted waste.", "福安社区广场", 60_000),
+          "A monthly points-for-sorting scheme to raise the share of correctly sorted waste.", "福山社区广场", 60_000),
     _idea("service", "elderly_care", "长者智能手机课堂", "Smartphone classes for older residents",
           "教长者使用健康码、线上挂号和视频通话，每期8课时，共6期。",
           "Six courses of eight lessons: health codes, booking doctors online and video calls.",
-          "福安社区长者活动室", 45_000),
+          "福山社区长者活动室", 45_000),
 )
 COLLECTION_DRAFT = _idea("goods", "community_education", "社区书屋增添绘本", "Picture books for the library",
-                         "为社区书屋增添儿童绘本300册。", "Add 300 picture books for children.", "福安社区书屋", 30_000)
+                         "为社区书屋增添儿童绘本300册。", "Add 300 picture books for children.", "福山社区书屋", 30_000)
 
 REVIEW_IDEAS = (
     _idea("works", "environment", "屋顶花园及雨水收集", "A roof garden with rainwater collection",
@@ -208,19 +209,23 @@ class _Stage:
         self.street = session.scalar(select(Street).where(Street.name == D.DEMO_STREET))
         self.categories = {c.code: c.id for c in session.scalars(select(Category))}
         self.used: set[int] = set()
+        self.resident_counts: dict[int, int] = {}  # community id -> demo residents created so far
 
     def run(self) -> None:
         self._category_routes()
-        self._voting(self._community(D.DEMO_RESIDENT_COMMUNITY))
-        self._collection(self._community("福安社区"))
+        home = self._community(D.DEMO_RESIDENT_COMMUNITY)
+        # The resident's community's last round is final (its project accepted, being rated) before
+        # its new round opens.
+        accepted = self._delivered_project(ProjectStatus.COMPLETED, home)
+        if accepted is not None:
+            self._acceptance(accepted)
+        neighbours = self._collection(home)
+        self._voting(self._community("福安社区"), neighbours)
         self._review(self._community("岗厦社区"))
         self._notice(self._community("皇岗社区"))
         implementation = self._delivered_project(ProjectStatus.IN_PROGRESS)
         if implementation is not None:
             self._implementation(implementation)
-        accepted = self._delivered_project(ProjectStatus.COMPLETED)
-        if accepted is not None:
-            self._acceptance(accepted)
         routing.escalate_overdue(now=REF)
         self.session.flush()
 
@@ -253,7 +258,9 @@ class _Stage:
         slug = "".join(ch for ch in community.name_en.removesuffix(" Community").lower() if ch.isalnum())
         verified = REF - timedelta(days=240)
         users = []
-        for n in range(1, count + 1):
+        first = self.resident_counts.get(community.id, 0) + 1
+        self.resident_counts[community.id] = first + count - 1
+        for n in range(first, first + count):
             name = self.rng.choice(D.SURNAMES) + "".join(self.rng.choice(D.GIVEN_NAME_CHARS)
                                                          for _ in range(self.rng.choice((1, 2, 2))))
             user = User(email=f"micro.{slug}.{n:02d}@{D.DEMO_EMAIL_DOMAIN}", display_name=name,
@@ -265,11 +272,13 @@ class _Stage:
         self.session.flush()
         return users
 
-    def _round(self, community: Community, title: str, title_en: str, year: int, budget_yuan: int,
+    def _round(self, community: Community | None, title: str, title_en: str, year: int, budget_yuan: int,
                created: datetime) -> MicroRound:
+        """A round of ``community``, or of the whole demo street when ``community`` is None."""
         return rounds.create_round(self.official, rounds.RoundInput(
-            title=title, title_en=title_en, year=year, street_id=community.street_id, community_id=community.id,
-            budget_cents=budget_yuan * YUAN), now=created)
+            title=title, title_en=title_en, year=year, street_id=self.street.id,
+            community_id=community.id if community is not None else None, budget_cents=budget_yuan * YUAN),
+            now=created)
 
     def _propose(self, round_: MicroRound, author: User, idea: Idea, when: datetime, *, submit: bool = True,
                  cost_cents: int | None = None) -> Proposal:
@@ -309,18 +318,19 @@ class _Stage:
                 total += choice.cost_cents
             voting.cast_ballot(voter, round_, [p.id for p in picks], now=self._at(self.rng.uniform(start, end)))
 
-    # -- voting: the demo resident's community ---------------------------------
+    # -- voting: the street-wide round, open to the demo resident and their neighbours ------------
 
-    def _voting(self, community: Community) -> None:
-        round_ = self._round(community, "福山社区2027年民生微实事", "Fushan Community 2027 micro-projects", 2027,
-                             1_200_000, self._at(-75))
-        residents = self._residents(community, 32)
+    def _voting(self, neighbour: Community, home_residents: list[User]) -> None:
+        round_ = self._round(None, "福田街道2027年街道级民生微实事", "Futian Subdistrict 2027 street-wide micro-projects",
+                             2027, 1_200_000, self._at(-75))
+        neighbours = self._residents(neighbour, 18)
         demo_resident = self.accounts["resident"]
-        authors = [demo_resident] + residents[:5]
+        authors = [demo_resident, home_residents[9], neighbours[0], neighbours[1], home_residents[10], neighbours[2]]
         items = [self._propose(round_, author, idea, self._at(-70 + 4 * n))
                  for n, (author, idea) in enumerate(zip(authors, VOTING_IDEAS, strict=True))]
-        declined = self._propose(round_, residents[5], VOTING_DECLINED, self._at(-50))
-        self._supports(round_, items, residents, -48, -40)
+        declined = self._propose(round_, neighbours[3], VOTING_DECLINED, self._at(-50))
+        voters = home_residents[:12] + neighbours[:18]
+        self._supports(round_, items, voters, -48, -40)
         rounds.change_phase(self.official, round_, RoundPhase.REVIEW)
         for n, proposal in enumerate(items):
             self._feasible(proposal, self._at(-35 + n), factor=self.rng.choice((0.9, 1.0, 1.0, 1.1)))
@@ -331,12 +341,13 @@ class _Stage:
             budget_cents=1_200_000 * YUAN, opens_at=REF - timedelta(days=21), closes_at=VOTING_CLOSES,
             ballot_type=BallotType.APPROVAL, rule=SelectionRule.MES_ADD1_GREEDY, max_picks=3,
             notice_working_days=5), now=REF - timedelta(days=21))
-        self._ballots(round_, residents[:30], [5, 6, 4, 5, 3, 2], -20, -6, 3)
+        self._ballots(round_, voters, [5, 6, 4, 5, 3, 2], -20, -6, 3)
 
     # -- collection ----------------------------------------------------------
 
-    def _collection(self, community: Community) -> None:
-        round_ = self._round(community, "福安社区2027年民生微实事", "Fu'an Community 2027 micro-projects", 2027,
+    def _collection(self, community: Community) -> list[User]:
+        """The demo resident's community collects proposals; returns the neighbours created for it."""
+        round_ = self._round(community, "福山社区2027年民生微实事", "Fushan Community 2027 micro-projects", 2027,
                              1_500_000, self._at(-30))
         residents = self._residents(community, 14)
         items = [self._propose(round_, residents[n], idea, self._at(-27 + 3 * n))
@@ -350,6 +361,7 @@ class _Stage:
         review.review_proposal(self.official, items[3], review.ReviewDecision(
             review.ReviewOutcome.NEEDS_CHANGES, reason="请写明活动的频次、地点和预计参与人数，并附上积分兑换的物品清单。"),
             now=self._at(-4))
+        return residents
 
     # -- review --------------------------------------------------------------
 
@@ -408,14 +420,19 @@ class _Stage:
 
     # -- implementation and acceptance ------------------------------------------
 
-    def _delivered_project(self, status: ProjectStatus) -> Project | None:
-        """The first micro-project of the street in ``status``, with a provider engaged, in a community not used yet."""
-        candidates = self.session.scalars(
+    def _delivered_project(self, status: ProjectStatus, home: Community | None = None) -> Project | None:
+        """The first micro-project of the street in ``status``, with a provider engaged: in ``home`` if it has
+        one, else in a community not used yet."""
+        candidates = list(self.session.scalars(
             select(Project).where(Project.kind == ProjectKind.MICRO, Project.status == status,
                                   Project.street_id == self.street.id, Project.community_id.is_not(None))
-            .order_by(Project.id))
+            .order_by(Project.id)))
+        if home is not None:
+            candidates.sort(key=lambda p: p.community_id != home.id)
         for project in candidates:
-            if project.community_id in self.used or supervision.contract_of(project) is None:
+            if supervision.contract_of(project) is None:
+                continue
+            if project.community_id in self.used and (home is None or project.community_id != home.id):
                 continue
             self.used.add(project.community_id)
             return project

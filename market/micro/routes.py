@@ -157,9 +157,9 @@ def index():
     stmt = rounds.rounds_query(street_id=listing.filters.get("street_id"),
                                community_id=listing.filters.get("community_id"), phase=listing.filters.get("phase"))
     all_rounds = db.session.scalars(stmt.limit(200)).all()
-    mine = None
+    mine = []
     if current_user.is_authenticated and current_user.role == Role.RESIDENT:
-        mine = rounds.current_round_for(current_user.community_id)
+        mine = rounds.current_rounds_for(current_user.community_id)
     projects = db.session.scalars(
         select(Project).join(Proposal, Proposal.project_id == Project.id)
         .order_by(Project.updated_at.desc(), Project.id.desc()).limit(12)).all()
@@ -417,7 +417,7 @@ def create_proposal(round: MicroRound):
     proposals.require_round_resident(current_user, round_, _("propose projects"))
     proposals.require_collecting(current_user, round_)
     form = _proposal_form(round_)
-    if form.suggest.data and form.validate_on_submit():
+    if form.suggest.data and form.is_submitted():  # the app-wide CSRF check has run; the rest may be unfilled
         return _suggest_only(form, round_, None)
 
     def operation():
@@ -434,7 +434,7 @@ def edit_proposal(proposal: Proposal):
     if not proposals.can_edit_proposal(current_user, proposal):
         raise PermissionDenied(_("This proposal can no longer be edited."))
     form = _proposal_form(proposal.round, proposal)
-    if form.suggest.data and form.validate_on_submit():
+    if form.suggest.data and form.is_submitted():  # the app-wide CSRF check has run; the rest may be unfilled
         return _suggest_only(form, proposal.round, proposal)
 
     def operation():

@@ -79,14 +79,17 @@ def voting_site(tmp_path):
 
     from market.accounts.models import Role, User
     from market.core.db import db, utcnow
+    from market.geo.models import Community
     from market.micro.models import MicroRound, RoundPhase
 
     app, env = _demo_app(tmp_path)
     with app.app_context():
         round_ = db.session.scalar(select(MicroRound).where(MicroRound.phase == RoundPhase.VOTING))
         password_hash = generate_password_hash(PASSWORD)
+        community_id = round_.community_id or db.session.scalar(  # a street-wide round: any of its communities
+            select(Community.id).where(Community.street_id == round_.street_id).order_by(Community.id))
         voters = [User(email=f"fault.voter.{n}@example.org", display_name=f"Voter {n}", role=Role.RESIDENT,
-                       community_id=round_.community_id, verified_at=utcnow(), password_hash=password_hash)
+                       community_id=community_id, verified_at=utcnow(), password_hash=password_hash)
                   for n in range(40)]
         db.session.add_all(voters)
         db.session.commit()

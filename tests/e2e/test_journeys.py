@@ -11,14 +11,14 @@ from tests.e2e.conftest import log_in, query
 DEMO = "@demo.futian.example"
 
 
-def test_resident_votes_in_the_community_round(page, language):
+def test_resident_votes_in_their_round(page, language):
     from market.accounts.models import User
     from market.micro.models import MicroRound, RoundPhase
 
     def voting_round(session):
         resident = session.scalar(select(User).where(User.email == "resident" + DEMO))
-        return session.scalar(select(MicroRound.id).where(MicroRound.phase == RoundPhase.VOTING,
-                                                          MicroRound.community_id == resident.community_id))
+        return next(r.id for r in session.scalars(select(MicroRound).where(MicroRound.phase == RoundPhase.VOTING))
+                    if r.covers(resident.community_id, resident.community.street_id))
 
     round_id = query(voting_round)
     log_in(page, "resident" + DEMO, language)

@@ -9,15 +9,17 @@ from sqlalchemy import select
 from market.accounts.models import Role, User
 from market.core.db import db, utcnow
 from market.micro.models import Flag, MicroRound, Proposal
+from market.micro.services.evaluation import projects_to_rate
 from market.micro.services.review import review_queue
-from market.micro.services.rounds import ACTIVE_PHASES, current_round_for
+from market.micro.services.rounds import ACTIVE_PHASES, current_rounds_for
 from market.micro.services.supervision import followed_projects, unanswered_flags_for
 from market.projects.models import Project
 
 
 @dataclass
 class MicroDashboard:
-    current_round: MicroRound | None = None
+    current_rounds: list[MicroRound] = field(default_factory=list)
+    to_rate: list[Project] = field(default_factory=list)
     my_proposals: list[Proposal] = field(default_factory=list)
     followed: list[Project] = field(default_factory=list)
     to_review: list[Proposal] = field(default_factory=list)
@@ -33,7 +35,8 @@ class MicroDashboard:
 def dashboard_for(user: User, now: datetime | None = None) -> MicroDashboard:
     board = MicroDashboard(now=now or utcnow())
     if user.role == Role.RESIDENT:
-        board.current_round = current_round_for(user.community_id)
+        board.current_rounds = current_rounds_for(user.community_id)
+        board.to_rate = projects_to_rate(user, board.now)
         board.my_proposals = list(db.session.scalars(select(Proposal).where(Proposal.author_id == user.id)
                                                      .order_by(Proposal.updated_at.desc()).limit(20)))
     if user.role in (Role.OFFICIAL, Role.ADMIN):

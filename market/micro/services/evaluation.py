@@ -89,6 +89,19 @@ def rating_problem(user: Any, project: Project, now: datetime | None = None) -> 
     return None
 
 
+def projects_to_rate(user: User, now: datetime | None = None) -> list[Project]:
+    """Accepted projects of the resident's community whose rating is open and that they have not rated yet."""
+    if user.community_id is None or not user.is_verified:
+        return []
+    now = now or utcnow()
+    rated = select(Rating.project_id).where(Rating.user_id == user.id)
+    return list(db.session.scalars(
+        select(Project).join(Acceptance, Acceptance.project_id == Project.id)
+        .where(Project.community_id == user.community_id, Acceptance.rating_opens_at <= now,
+               Acceptance.rating_closes_at > now, Project.id.not_in(rated))
+        .order_by(Acceptance.rating_closes_at, Project.id).limit(20)))
+
+
 def rate_project(actor: User, project: Project, stars: dict[str, int], comment: str = "", *,
                  now: datetime | None = None) -> Rating:
     """A verified resident rates an accepted project once, 1-5 stars per published criterion."""

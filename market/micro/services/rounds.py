@@ -81,10 +81,15 @@ def create_round(actor: User, data: RoundInput, *, now: datetime | None = None) 
         errors["year"] = _l("Not a plausible year.")
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    # A community's own round and its street's street-wide round are separate programmes (社区级 and
+    # 街道级 民生微实事) and may run side by side; each has at most one round under way.
     busy = db.session.scalar(select(func.count(MicroRound.id)).where(
         MicroRound.street_id == data.street_id, MicroRound.phase.in_(ACTIVE_PHASES),
         MicroRound.community_id.is_(None) if data.community_id is None
-        else or_(MicroRound.community_id == data.community_id, MicroRound.community_id.is_(None))))
+        else MicroRound.community_id == data.community_id))
+    if busy and data.community_id is None:
+        raise Conflict(_l("This street already has a street-wide round under way."),
+                       fields={"community_id": _l("Busy.")})
     if busy:
         raise Conflict(_l("This community already has a round under way."), fields={"community_id": _l("Busy.")})
     round_ = MicroRound(title=data.title.strip(), title_en=data.title_en.strip(), year=data.year,
@@ -179,11 +184,15 @@ def rounds_query(*, street_id: int | None = None, community_id: int | None = Non
     return stmt
 
 
-def current_round_for(community_id: int | None) -> MicroRound | None:
-    """The community's round under way, else its latest one."""
+def current_rounds_for(community_id: int | None) -> list[MicroRound]:
+    """The rounds under way that residents of ``community_id`` take part in (their community's own and their
+    street's street-wide round), else their latest round."""
     if community_id is None:
-        return None
-    active = db.session.scalar(rounds_query(community_id=community_id).where(MicroRound.phase.in_(ACTIVE_PHASES))
-                               .limit(1))
-    return active or db.session.scalar(rounds_query(community_id=community_id)
-                                       .where(MicroRound.phase != RoundPhase.CANCELLED).limit(1))
+        return []
+    active = list(db.session.scalars(rounds_query(community_id=community_id)
+                                     .where(MicroRound.phase.in_(ACTIVE_PHASES))))
+    if active:
+        return active
+    latest = db.session.scalar(rounds_query(community_id=community_id)
+                               .where(MicroRound.phase != RoundPhase.CANCELLED).limit(1))
+    return [latest] if latest is not None else []

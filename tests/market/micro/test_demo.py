@@ -74,19 +74,29 @@ def test_one_community_in_each_phase(demo):
     assert {r.street.name for r in db.session.scalars(select(MicroRound))} == {"福田街道"}
 
 
-def test_demo_resident_can_vote_right_away(demo):
+def test_demo_resident_can_vote_propose_and_rate_right_away(demo):
     from market.accounts.services import find_user_by_email
     from market.micro.models import Ballot, RoundPhase
-    from market.micro.services import voting
+    from market.micro.services import evaluation, proposals, rounds, voting
 
     resident = find_user_by_email("resident@demo.futian.example")
-    (round_,) = _round(RoundPhase.VOTING, "福山社区")
-    assert round_.community_id == resident.community_id
+    (round_,) = _round(RoundPhase.VOTING)
+    assert round_.community_id is None and round_.covers(resident.community_id, resident.community.street_id)
     assert voting.voting_problem(resident, round_, REFERENCE_TIME) is None
     assert voting.ballot_of(resident, round_) is None
-    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_.id)) == 30
+    from market.accounts.models import User
+
+    voters = db.session.scalars(select(User.community_id).join(Ballot, Ballot.voter_id == User.id)
+                                .where(Ballot.round_id == round_.id)).all()
+    assert len(voters) == 30 and len(set(voters)) == 2  # neighbours of another community vote too
     assert len(voting.feasible_proposals(round_)) == 6
     assert any(p.author_id == resident.id for p in round_.proposals)
+    (collecting,) = _round(RoundPhase.COLLECTION, "福山社区")
+    proposals.require_collecting(resident, collecting)  # the resident's own community collects: they can propose
+    assert {r.id for r in rounds.current_rounds_for(resident.community_id)} == {round_.id, collecting.id}
+    (to_rate,) = evaluation.projects_to_rate(resident, REFERENCE_TIME)
+    assert to_rate.community_id == resident.community_id
+    assert evaluation.rating_problem(resident, to_rate, REFERENCE_TIME) is None
 
 
 def test_collection_and_review_rounds(demo):

@@ -207,6 +207,11 @@ def test_create_round(browser, make_user, geo, street_official):
     assert browser.post("/micro/rounds/new", form).status_code == 302
     response = browser.post("/micro/rounds/new", form)
     assert response.status_code == 409 and "already has a round under way" in response.get_data(as_text=True)
+    # The street's street-wide round is a separate programme: it runs beside the community's round, once.
+    street_wide = {**form, "community_id": ""}
+    assert browser.post("/micro/rounds/new", street_wide).status_code == 302
+    response = browser.post("/micro/rounds/new", street_wide)
+    assert response.status_code == 409 and "street-wide round under way" in response.get_data(as_text=True)
 
 
 def test_new_round_tells_the_community(make_user, geo, street_official):

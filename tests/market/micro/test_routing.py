@@ -362,6 +362,12 @@ def test_the_form_suggests_without_javascript(offices, make_round, make_user, br
     culture = category("culture_sports")
     assert f'<option selected value="{culture.id}">' in html or f'value="{culture.id}" selected' in html
     assert db.session.scalar(select(func.count(Proposal.id))) == 0  # nothing saved
+    # Asking before the place and the estimate are filled in suggests too, with no errors shown yet.
+    early = browser.post(f"/micro/rounds/{round_.id}/proposals/new",
+                         {**form, "place": "", "estimated_cost": "", "suggest": "1"})
+    assert early.status_code == 200 and 'class="error"' not in early.get_data(as_text=True)
+    assert f'value="{culture.id}" selected' in early.get_data(as_text=True) \
+        or f'<option selected value="{culture.id}">' in early.get_data(as_text=True)
     assert browser.post(f"/micro/rounds/{round_.id}/proposals/new", {**form, "submit": "1"}).status_code == 302
     proposal = db.session.scalar(select(Proposal))
     assert proposal.category_id == culture.id and proposal.status == ProposalStatus.SUBMITTED
