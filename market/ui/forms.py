@@ -15,16 +15,23 @@ T = TypeVar("T")
 
 
 def apply_field_errors(form: FlaskForm, error: DomainError) -> None:
-    """Show a service's field errors next to the fields; the rest goes to the form-level list."""
-    general = []
+    """Show a service's field errors next to the fields; the rest goes to the form-level list.
+
+    Each message appears once: a summary that only repeats a field's own message is left out (the
+    form's summary then links to the fields instead)."""
+    general: list[str] = []
+    beside_fields: list[str] = []
     for name, messages in error.fields.items():
         field = getattr(form, name, None)
-        messages = messages if isinstance(messages, list) else [messages]
+        texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
         if field is not None:
-            field.errors = list(field.errors) + [str(m) for m in messages]
+            field.errors = list(field.errors) + texts
+            beside_fields += texts
         else:
-            general.extend(str(m) for m in messages)
-    form.form_errors = list(getattr(form, "form_errors", [])) + [str(error.message)] + general
+            general += texts
+    summary = str(error.message)
+    repeats = any(text and text in summary for text in beside_fields)
+    form.form_errors = list(getattr(form, "form_errors", [])) + ([] if repeats else [summary]) + general
 
 
 def handle_form(form: FlaskForm, template: str, operation: Callable[[], T],

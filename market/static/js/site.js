@@ -44,3 +44,11 @@
     update();
   });
 })();
+
+// After a form was refused, focus goes to its summary (which links to each field to correct), not
+// to the top of the page.
+(function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+})();

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,15 @@ def test_dashboards_show_bids_and_review_work(browser, market, live):
     browser.login(market.official)
     page = browser.get("/dashboard").get_data(as_text=True)
     assert "Tenders, matching and awards" in page and "Matching console" in page
+
+
+def test_a_refused_bid_shows_the_fields_error_once_tied_to_it(browser, market, live):
+    """Each field's error appears once, beside its field and tied to it; the summary links to the field."""
+    browser.login(market.provider())
+    response = browser.post(f"/bids/projects/{live.id}/bid", {"price": "300000.01", "proposal": "方案"})
+    html = response.get_data(as_text=True)
+    errors = re.findall(r'<small class="error" id="([^"]+)-error">([^<]+)</small>', html)
+    assert [field for field, _message in errors] == ["price"]
+    assert html.count(errors[0][1]) == 1  # not repeated in the summary at the top
+    assert 'aria-invalid="true"' in html and 'aria-describedby="price-error"' in html
+    assert 'class="flash flash-danger error-summary"' in html and '<a href="#price">' in html
