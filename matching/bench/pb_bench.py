@@ -8,6 +8,9 @@ voter's budget; on big elections that is hours. Its time is estimated first
 (one pabutools MES run x the number of runs it will make, known from ours) and
 the reference is skipped, with a note in ``reference``, when the estimate exceeds
 the mode's limit.
+
+:func:`replay_rows` adds one row per Pabulib file with a ``selected`` column: the
+rule the city used (META ``rule``) replayed, against the winners the file records.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from matching.pb._text import money
 from matching.pb.io import read_pabulib
-from matching.pb.model import Election
+from matching.pb.model import Election, total_cost
 from matching.pb.rules import RULES
+from matching.pb.rules.official import Replay, recorded_selection, replay
 
 DATA_DIR = Path("/work/shared/data/pabulib")
 INSTANCES = ("Poland_Wroclaw_2025.pb", "Poland_Warszawa_2021_Praga-Poludnie.pb")
@@ -86,7 +94,7 @@ def _multiprofile_mes_times(instance: Any, profile: Any) -> tuple[float, float]:
 
 def _row(
     benchmark: str, size: str, ours_s: float | None, reference: str, reference_s: float | None, quality: str
-) -> dict:
+) -> dict[str, Any]:
     ratio = reference_s / ours_s if (reference_s is not None and ours_s) else None
     return {
         "benchmark": benchmark,
@@ -99,7 +107,7 @@ def _row(
     }
 
 
-def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
+def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Benchmark every rule on the largest Pabulib elections.
 
     Parameters
@@ -118,7 +126,8 @@ def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
         ``ratio`` (reference_s / ours_s) and ``quality`` (``identical``,
         ``DIFFERENT``, or ``not compared`` when the reference was skipped, with
         the reason in ``reference``). Times are medians in seconds, both sides
-        starting from an already parsed file.
+        starting from an already parsed file. The replay rows of :func:`replay_rows`
+        follow.
     """
     folder = Path(data_dir) if data_dir is not None else DATA_DIR
     paths = [folder / name for name in INSTANCES]
@@ -133,61 +142,112 @@ def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
     except ImportError:  # pragma: no cover - dev dependency
         parse_pabulib = None
         reference_name = "pabutools (not installed)"
-
-    ours_repeats = 3 if quick else 5
-    reference_repeats = 1 if quick else 3
-    add1_limit_s = 30.0 if quick else 420.0
-    rows = []
+    mode = _Mode(
+        ours_repeats=3 if quick else 5,
+        reference_repeats=1 if quick else 3,
+        add1_limit_s=30.0 if quick else 420.0,
+        reference_name=reference_name,
+    )
+    rows: list[dict[str, Any]] = []
     for path in paths:
-        election = read_pabulib(path)
-        size = f"{path.stem}: {len(election.ballots):,} ballots, {len(election.projects)} projects"
         reference_input = parse_pabulib(str(path)) if parse_pabulib else None
-        multiprofile_mes_s: tuple[float, float] | None = None
-        for rule in RULE_ORDER:
-            ours_s, result = _median_time(lambda rule=rule, election=election: RULES[rule](election), ours_repeats)
-            ours = sorted(result.selected)
-            if reference_input is None:
-                rows.append(_row(f"pb/{rule}", size, ours_s, reference_name, None, "not compared"))
+        rows.extend(_election_rows(path, reference_input, mode))
+    return rows + replay_rows(folder)
+
+
+@dataclass(frozen=True)
+class _Mode:
+    """Repetitions and limits of a run, and the reference's name."""
+
+    ours_repeats: int
+    reference_repeats: int
+    add1_limit_s: float
+    reference_name: str
+
+
+def _election_rows(path: Path, reference_input: Any, mode: _Mode) -> list[dict[str, Any]]:
+    """One row per rule of :data:`RULE_ORDER` on one election."""
+    election = read_pabulib(path)
+    size = f"{path.stem}: {len(election.ballots):,} ballots, {len(election.projects)} projects"
+    multiprofile_mes_s: tuple[float, float] | None = None
+    rows = []
+    for rule in RULE_ORDER:
+        ours_s, result = _median_time(partial(RULES[rule], election), mode.ours_repeats)
+        if reference_input is None:
+            rows.append(_row(f"pb/{rule}", size, ours_s, mode.reference_name, None, "not compared"))
+            continue
+        repeats = mode.reference_repeats
+        if rule in ("mes-add1", "mes-add1-greedy"):
+            # pabutools makes one MES run (on the multiprofile) per increment,
+            # up to ours + 1: time one and extrapolate before committing.
+            if multiprofile_mes_s is None:
+                multiprofile_mes_s = _multiprofile_mes_times(*reference_input)
+            runs = int(dict(result.details).get("add1_increments", "0")) + 2
+            estimate = multiprofile_mes_s[0] + multiprofile_mes_s[1] * runs
+            if estimate > mode.add1_limit_s:
+                note = f"{mode.reference_name} (skipped: estimated {estimate / 60:.0f} min for {runs} MES runs)"
+                rows.append(_row(f"pb/{rule}", size, ours_s, note, None, "not compared"))
                 continue
-            reference_call = _pabutools_rule(rule)
-            repeats = reference_repeats
-            if rule in ("mes-add1", "mes-add1-greedy"):
-                # pabutools makes one MES run (on the multiprofile) per increment,
-                # up to ours + 1: time one and extrapolate before committing.
-                if multiprofile_mes_s is None:
-                    multiprofile_mes_s = _multiprofile_mes_times(*reference_input)
-                runs = int(dict(result.details).get("add1_increments", "0")) + 2
-                estimate = multiprofile_mes_s[0] + multiprofile_mes_s[1] * runs
-                if estimate > add1_limit_s:
-                    note = f"{reference_name} (skipped: estimated {estimate / 60:.0f} min for {runs} MES runs)"
-                    rows.append(_row(f"pb/{rule}", size, ours_s, note, None, "not compared"))
-                    continue
-                repeats = 1
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # pabutools uses deprecated PuLP calls
-                try:
-                    reference_s, reference = _median_time(
-                        lambda call=reference_call, args=reference_input: call(*args), repeats
-                    )
-                except Exception as error:  # pabutools' own failures are reported, not fatal
-                    rows.append(
-                        _row(f"pb/{rule}", size, ours_s, f"{reference_name} failed: {error!r}", None, "not compared")
-                    )
-                    continue
-            quality = "identical" if reference == ours else "DIFFERENT"
-            if (
-                quality == "DIFFERENT"
-                and rule == "max-welfare"
-                and _welfare(election, reference) == _welfare(election, ours)
-            ):
-                quality = "DIFFERENT (same welfare: a tie broken differently)"
-            rows.append(_row(f"pb/{rule}", size, ours_s, reference_name, reference_s, quality))
+            repeats = 1
+        compared = _compare(election, rule, sorted(result.selected), reference_input, repeats, mode.reference_name)
+        rows.append(_row(f"pb/{rule}", size, ours_s, *compared))
     return rows
 
 
-def _welfare(election: Election, selected: list[str]) -> int:
+def _compare(
+    election: Election, rule: str, ours: list[str], reference_input: Any, repeats: int, reference_name: str
+) -> tuple[str, float | None, str]:
+    """Time pabutools on the same election: (reference, reference_s, quality)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pabutools uses deprecated PuLP calls
+        try:
+            reference_s, reference = _median_time(partial(_pabutools_rule(rule), *reference_input), repeats)
+        except Exception as error:  # pabutools' own failures are reported, not fatal
+            return f"{reference_name} failed: {error!r}", None, "not compared"
+    quality = "identical" if reference == ours else "DIFFERENT"
+    if quality == "DIFFERENT" and rule == "max-welfare" and _welfare(election, reference) == _welfare(election, ours):
+        quality = "DIFFERENT (same welfare: a tie broken differently)"
+    return reference_name, reference_s, quality
+
+
+def _welfare(election: Election, selected: list[str]) -> Fraction:
     scores = election.scores()
-    return sum(scores[p] * election.project(p).cost for p in selected)
+    return sum((Fraction(scores[p] * election.project(p).cost) for p in selected), Fraction(0))
+
+
+def replay_rows(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """One row per Pabulib file with a ``selected`` column: its official rule replayed.
+
+    ``benchmark`` names the META rule, ``ours_s`` times the replay (``None`` when the
+    rule cannot be replayed), ``reference`` is the file's ``selected`` column and
+    ``quality`` says ``reproduced``, ``DIFFERENT`` (with the projects missing from the
+    replay and those extra in it) or ``not replayed`` and why.
+    """
+    folder = Path(data_dir) if data_dir is not None else DATA_DIR
+    rows: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.pb")):
+        election = read_pabulib(path)
+        if recorded_selection(election) is None:
+            continue
+        seconds, outcome = _median_time(partial(replay, election), 1)
+        rows.append(_replay_row(path, election, seconds, outcome))
+    return rows
+
+
+def _replay_row(path: Path, election: Election, seconds: float, outcome: Replay) -> dict[str, Any]:
+    size = f"{path.stem}: {len(election.ballots):,} {election.ballot_type} ballots, {len(election.projects)} projects"
+    reference = "the file's selected column"
+    benchmark = f"pb/replay {outcome.meta_rule}"
+    if outcome.result is None:
+        return _row(benchmark, size, None, reference, None, f"not replayed: {outcome.reason}")
+    if outcome.reproduced:
+        cost = money(total_cost(election, outcome.recorded))
+        quality = f"reproduced: {len(outcome.recorded)} projects, cost {cost}"
+    else:
+        missing = ", ".join(outcome.missing) or "none"
+        extra = ", ".join(outcome.extra) or "none"
+        quality = f"DIFFERENT: selected but not replayed {missing}; replayed but not selected {extra}"
+    return _row(benchmark, size, seconds, reference, None, quality)
 
 
 if __name__ == "__main__":  # pragma: no cover

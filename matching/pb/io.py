@@ -133,14 +133,14 @@ def parse_pabulib(text: str) -> Election:
         if project_rows and column not in project_header:
             raise ValueError(f"PROJECTS header: missing column {column!r}")
     projects = []
-    for index, row in enumerate(project_rows):
-        project_id = row["project_id"]
+    for index, project_row in enumerate(project_rows):
+        project_id = project_row["project_id"]
         projects.append(
             PBProject(
                 id=project_id,
-                cost=as_number(row["cost"], f"PROJECTS row {index + 1} ({project_id}) cost"),
-                name=row.get("name", ""),
-                attributes=tuple((k, v) for k, v in row.items() if k not in ("project_id", "cost", "name")),
+                cost=as_number(project_row["cost"], f"PROJECTS row {index + 1} ({project_id}) cost"),
+                name=project_row.get("name", ""),
+                attributes=tuple((k, v) for k, v in project_row.items() if k not in ("project_id", "cost", "name")),
             )
         )
 
@@ -150,19 +150,19 @@ def parse_pabulib(text: str) -> Election:
             raise ValueError(f"VOTES header: missing column {column!r}")
     ballots = []
     skip = {"voter_id", "vote", "points"} if scored else {"voter_id", "vote"}
-    for index, row in enumerate(vote_rows):
-        voter_id = row["voter_id"]
-        chosen = tuple(item.strip() for item in row["vote"].split(",") if item.strip())
+    for index, vote_row in enumerate(vote_rows):
+        voter_id = vote_row["voter_id"]
+        chosen = tuple(item.strip() for item in vote_row["vote"].split(",") if item.strip())
         points: tuple[Number, ...] = ()
         if scored:
-            raw_points = [item.strip() for item in row.get("points", "").split(",") if item.strip()]
+            raw_points = [item.strip() for item in vote_row.get("points", "").split(",") if item.strip()]
             points = tuple(as_number(p, f"VOTES row {index + 1} ({voter_id}) points") for p in raw_points)
         ballots.append(
             Ballot(
                 voter_id=voter_id,
                 projects=chosen,
                 points=points,
-                attributes=tuple((k, v) for k, v in row.items() if k not in skip),
+                attributes=tuple((k, v) for k, v in vote_row.items() if k not in skip),
             )
         )
     return Election(

@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from numbers import Rational
 from operator import attrgetter
+from typing import cast
 
 Number = int | Fraction
 """An exact number: ``int`` when integral, ``Fraction`` otherwise."""
@@ -75,9 +76,9 @@ def as_number(value: object, field_name: str) -> Number:
 
 def _as_pairs(value: object, field_name: str) -> tuple[tuple[str, str], ...]:
     """Normalise a mapping or an iterable of pairs into a tuple of (str, str) pairs."""
-    items = value.items() if isinstance(value, Mapping) else value
+    items = cast("Iterable[tuple[object, object]]", value.items() if isinstance(value, Mapping) else value)
     try:
-        pairs = tuple((str(k), str(v)) for k, v in items)  # type: ignore[union-attr]
+        pairs = tuple((str(k), str(v)) for k, v in items)
     except (TypeError, ValueError):
         raise ValueError(f"{field_name}: expected a mapping or (key, value) pairs") from None
     keys = [k for k, _ in pairs]
@@ -315,7 +316,7 @@ class Election:
           the ``score`` column of Pabulib's ordinal files).
         """
         if self.ballot_type in APPROVAL_TYPES:
-            return self.votes()
+            return dict[str, Number](self.votes())
         # ints stay ints (fast); a Fraction point makes that total a Fraction.
         totals: dict[str, Number] = {p.id: 0 for p in self.projects}
         for ballot in self.ballots:

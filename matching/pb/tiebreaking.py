@@ -9,7 +9,7 @@ strings (``"10" < "9"``), which is what pabutools' default
 
 from __future__ import annotations
 
-from matching.pb.model import Election
+from matching.pb.model import Election, Number
 
 TIE_BREAKING_RULES = ("lexico", "min-cost", "max-cost", "max-votes")
 """Available orders. ``min-cost``/``max-cost``/``max-votes`` fall back to ``lexico``."""
@@ -40,6 +40,7 @@ def tie_breaking_ranks(election: Election, tie_breaking: str = "lexico") -> list
     ([1, 0], [0, 1])
     """
     projects = election.projects
+    keys: list[tuple[Number | str, ...]]
     if tie_breaking == "lexico":
         keys = [(p.id,) for p in projects]
     elif tie_breaking == "min-cost":

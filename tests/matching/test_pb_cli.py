@@ -64,3 +64,29 @@ def test_cli_errors(tmp_path, capsys):
     assert "ballot_type" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([str(CHICAGO), "--rule", "borda"])
+
+
+def test_cli_official_replays_the_meta_rule_and_compares_with_selected(capsys):
+    saska = DATA / "Poland_Warszawa_2018_Saska_Kepa.pb"
+    assert main([str(saska), "--rule", "official"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert list(payload) == ["rule", "selected", "cost", "meta_rule", "matches_selected", "missing", "extra"]
+    assert (payload["rule"], payload["meta_rule"], payload["matches_selected"]) == (
+        "official",
+        "greedy-threshold",
+        True,
+    )
+    assert payload["selected"] == sorted(p.id for p in read_pabulib(saska).projects if p.attribute("selected") == "1")
+    assert payload["cost"] == 733091
+
+
+def test_cli_official_without_a_selected_column(capsys):
+    assert main([str(DATA / "France_Toulouse_2019.pb"), "--rule", "official"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert list(payload) == ["rule", "selected", "cost", "meta_rule"]
+    assert payload["meta_rule"] == "greedy"
+
+
+def test_cli_official_refuses_an_unknown_rule(capsys):
+    assert main([str(DATA / "Hungary_Veszprem_2025.pb"), "--rule", "official"]) == 2
+    assert "META rule: 'unknown' cannot be replayed" in capsys.readouterr().err

@@ -122,7 +122,22 @@ def test_result_json_dict_sorts_ids():
 
 @pytest.mark.parametrize(
     "module",
-    ["model", "io", "tiebreaking", "_text", "rules", "rules.greedy", "rules.maxwelfare", "rules.mes", "rules.phragmen"],
+    [
+        "model",
+        "io",
+        "meta",
+        "tiebreaking",
+        "_text",
+        "rules",
+        "rules.greedy",
+        "rules.satgreedy",
+        "rules.citygreedy",
+        "rules.equalshares",
+        "rules.official",
+        "rules.maxwelfare",
+        "rules.mes",
+        "rules.phragmen",
+    ],
 )
 def test_docstring_examples(module):
     failures, _ = doctest.testmod(importlib.import_module(f"matching.pb.{module}"))

@@ -14,7 +14,10 @@ The pabutools calls are the ones its documentation recommends:
 * mes: ``method_of_equal_shares(sat_class=Cost_Sat)``;
 * mes-add1: the same with ``voter_budget_increment=1`` (on a multiprofile);
 * mes-add1-greedy: ``completion_by_rule_combination`` of the two above;
-* phragmen: ``sequential_phragmen``.
+* phragmen: ``sequential_phragmen``;
+* greedy-cost-sat, greedy-cardinality-sat, greedy-additive-sat:
+  ``greedy_utilitarian_welfare`` with ``Cost_Sat``, ``Cardinality_Sat`` and
+  ``Additive_Cardinal_Sat`` (points) or ``Additive_Borda_Sat`` (rankings).
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ from hypothesis import strategies as st
 
 pabutools = pytest.importorskip("pabutools")
 
-from pabutools.election import Cost_Sat  # noqa: E402
+from pabutools.election import (  # noqa: E402
+    Additive_Borda_Sat,
+    Additive_Cardinal_Sat,
+    Cardinality_Sat,
+    Cost_Sat,
+)
 from pabutools.election.pabulib import parse_pabulib_from_string  # noqa: E402
 from pabutools.election.satisfaction import AdditiveSatisfaction  # noqa: E402
 from pabutools.rules import (  # noqa: E402
@@ -106,12 +114,26 @@ def reference(rule: str, instance, profile, sat_class=Cost_Sat):
         )
     if rule == "phragmen":
         return names(sequential_phragmen(instance, profile))
+    if rule in SAT_GREEDY:
+        return names(greedy_utilitarian_welfare(instance, profile, sat_class=SAT_GREEDY[rule](profile)))
     if rule == "max-welfare":
         outcomes = max_additive_utilitarian_welfare(
             instance, profile, sat_class=sat_class, resoluteness=False, inner_algo=MaxAddUtilWelfareAlgo.ILP_SOLVER
         )
         return [names(o) for o in outcomes]
     raise AssertionError(rule)
+
+
+def _additive(profile):
+    """pabutools' additive satisfaction for this profile: points, or Borda scores of rankings."""
+    return Additive_Borda_Sat if "Ordinal" in type(profile).__name__ else Additive_Cardinal_Sat
+
+
+SAT_GREEDY = {
+    "greedy-cost-sat": lambda profile: Cost_Sat,
+    "greedy-cardinality-sat": lambda profile: Cardinality_Sat,
+    "greedy-additive-sat": _additive,
+}
 
 
 def welfare(election: Election, selected) -> Fraction:
@@ -180,12 +202,13 @@ def oracle_settings(examples: int) -> settings:
 @given(elections(kind="approval"))
 def test_random_approval_elections(election):
     assert_same(election, ["greedy", "mes", "mes-add1", "mes-add1-greedy", "phragmen"])
+    assert_same(election, ["greedy-cost-sat", "greedy-cardinality-sat"])
 
 
 @oracle_settings(120)
 @given(elections(kind="knapsack"))
 def test_random_knapsack_elections(election):
-    assert_same(election, ["greedy", "mes", "mes-add1", "mes-add1-greedy", "phragmen"])
+    assert_same(election, ["greedy", "mes", "mes-add1", "mes-add1-greedy", "phragmen", "greedy-cardinality-sat"])
 
 
 @oracle_settings(80)
@@ -207,11 +230,12 @@ def test_random_larger_elections_with_fractional_costs(election):
 
 
 @st.composite
-def scored_elections(draw):
-    """Cumulative or ordinal ballots (never empty: pabutools cannot parse those)."""
+def scored_elections(draw, free=False):
+    """Cumulative or ordinal ballots (never empty: pabutools cannot parse those); ``free`` allows cost 0."""
     m = draw(st.integers(1, 6))
     ids = draw(st.lists(st.sampled_from(IDS), min_size=m, max_size=m, unique=True))
-    costs = draw(st.lists(st.sampled_from([5, 10, 20, 30, 35]), min_size=m, max_size=m))
+    prices = [0, 5, 10, 20, 30, 35] if free else [5, 10, 20, 30, 35]
+    costs = draw(st.lists(st.sampled_from(prices), min_size=m, max_size=m))
     ballot_type = draw(st.sampled_from(["cumulative", "ordinal"]))
     ballots = []
     for index in range(draw(st.integers(1, 8))):
@@ -230,6 +254,37 @@ def test_random_points_and_rankings(election):
     optimal = reference("max-welfare", instance, profile, _ScoreTimesCost)
     ours = sorted(run_rule("max-welfare", election).selected)
     assert welfare(election, ours) == welfare(election, optimal[0])
+
+
+@oracle_settings(80)
+@given(scored_elections(free=True))
+def test_random_points_and_rankings_greedy_by_satisfaction(election):
+    assert_same(election, ["greedy-cost-sat", "greedy-cardinality-sat", "greedy-additive-sat"])
+
+
+def test_textbook_greedy_on_points_is_none_of_the_satisfaction_greedies():
+    # (ballots naming it, points, cost): a (1, 10, 60), b (3, 3, 60), c (2, 2, 35), d (1, 9, 51);
+    # with 70 to spend, whichever project a rule ranks first is the only one it funds.
+    election = Election(
+        (PBProject("a", 60), PBProject("b", 60), PBProject("c", 35), PBProject("d", 51)),
+        (
+            Ballot("1", ("a",), (10,)),
+            Ballot("2", ("d",), (9,)),
+            Ballot("3", ("b", "c"), (1, 1)),
+            Ballot("4", ("b", "c"), (1, 1)),
+            Ballot("5", ("b",), (1,)),
+        ),
+        70,
+        "cumulative",
+    )
+    outcomes = {rule: run_rule(rule, election).selected for rule in RULES if rule.startswith("greedy")}
+    assert outcomes == {
+        "greedy": ("a",),  # most points
+        "greedy-cost-sat": ("b",),  # most ballots
+        "greedy-cardinality-sat": ("c",),  # most ballots per unit of cost
+        "greedy-additive-sat": ("d",),  # most points per unit of cost
+    }
+    assert_same(election, list(SAT_GREEDY))
 
 
 @oracle_settings(80)
@@ -298,7 +353,28 @@ def test_real_elections_max_welfare(real, name):
 def test_real_elections_greedy_by_points(real, name):
     election, (instance, profile) = real(name)
     assert sorted(run_rule("greedy", election).selected) == reference("greedy", instance, profile, _ScoreTimesCost)
+    for rule in SAT_GREEDY:
+        assert sorted(run_rule(rule, election).selected) == reference(rule, instance, profile), rule
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", APPROVAL_FILES)
+def test_real_elections_greedy_by_satisfaction(real, name):
+    election, (instance, profile) = real(name)
+    for rule in ("greedy-cost-sat", "greedy-cardinality-sat"):
+        assert sorted(run_rule(rule, election).selected) == reference(rule, instance, profile), rule
 
 
 def test_every_rule_is_compared():
-    assert set(RULES) == {"greedy", "max-welfare", "mes", "mes-add1", "mes-add1-greedy", "phragmen"}
+    assert set(RULES) == {
+        "greedy",
+        "greedy-cost-sat",
+        "greedy-cardinality-sat",
+        "greedy-additive-sat",
+        "max-welfare",
+        "mes",
+        "mes-add1",
+        "mes-add1-greedy",
+        "phragmen",
+    }
+    assert set(SAT_GREEDY) == {rule for rule in RULES if rule.endswith("-sat")}

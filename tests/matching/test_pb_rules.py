@@ -43,7 +43,17 @@ ABC = election({"a": 60, "b": 50, "c": 40}, [("a", "b"), ("a", "b"), ("a", "c")]
 
 
 def test_registry_names():
-    assert list(RULES) == ["greedy", "max-welfare", "mes", "mes-add1", "mes-add1-greedy", "phragmen"]
+    assert list(RULES) == [
+        "greedy",
+        "greedy-cost-sat",
+        "greedy-cardinality-sat",
+        "greedy-additive-sat",
+        "max-welfare",
+        "mes",
+        "mes-add1",
+        "mes-add1-greedy",
+        "phragmen",
+    ]
     with pytest.raises(ValueError, match="rule"):
         run_rule("borda", ABC)
     for name in RULES:

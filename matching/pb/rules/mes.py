@@ -44,6 +44,7 @@ from __future__ import annotations
 import heapq
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -104,7 +105,9 @@ class _Exact:
 class _EqualShares:
     """MES engine for one election; ``run`` may be called for many budgets."""
 
-    def __init__(self, arrays: ApprovalArrays, ranks: list[int], satisfaction: str):
+    def __init__(
+        self, arrays: ApprovalArrays, ranks: list[int], satisfaction: str, excluded: frozenset[int] = frozenset()
+    ):
         if satisfaction not in SATISFACTIONS:
             raise ValueError(f"satisfaction: expected one of {', '.join(SATISFACTIONS)}, got {satisfaction!r}")
         self.arrays = arrays
@@ -115,7 +118,10 @@ class _EqualShares:
         self.utility_f = [float(u) for u in self.utility]
         self.costs_f = [float(c) for c in costs]
         votes = arrays.votes
-        self.eligible = [j for j in range(m) if votes[j] > 0 and costs[j] > 0 and self.utility[j] > 0]
+        # ``excluded``: projects that may not win (e.g. below a city's score threshold).
+        self.eligible = [
+            j for j in range(m) if votes[j] > 0 and costs[j] > 0 and self.utility[j] > 0 and j not in excluded
+        ]
         self.preselected = [j for j in range(m) if votes[j] > 0 and costs[j] == 0 and satisfaction == "cardinality"]
         self.supporters = [arrays.supporters(j) for j in range(m)]
         self.weights_i = [arrays.weights[s] for s in self.supporters]
@@ -613,26 +619,31 @@ def method_of_equal_shares(election: Election, *, tie_breaking: str = "lexico", 
     return _result(election, engine, run, "mes", [])
 
 
-def _add_one(election: Election, engine: _EqualShares) -> tuple[_Run, int, int]:
+def _add_one(
+    election: Election, engine: _EqualShares, *, integral_start: bool = False, watched: list[int] | None = None
+) -> tuple[_Run, int, int]:
     """pabutools' iterated MES with ``voter_budget_increment=1``.
 
-    Returns the chosen run, its increment ``k`` and the number of runs computed.
+    With ``integral_start`` the per-voter budget starts at ``floor(budget / n)``
+    instead of ``budget / n``; an outcome is exhaustive when no project of
+    ``watched`` (default: those that can be bought) fits in what is left, or when
+    every project that can be bought is. Returns the chosen run, its increment
+    ``k`` and the number of runs computed.
     """
     budget = Fraction(election.budget)
     costs = engine.arrays.costs
     if not election.ballots:
         return _empty_run(), 0, 0
     base = budget / len(election.ballots)
+    if integral_start:
+        base = Fraction(math.floor(base))
+    exhaustive = _exhaustion_test(engine, budget, engine.eligible if watched is None else watched)
 
     def spent(run: _Run) -> Fraction:
         return sum((costs[j] for j in run.selected), _ZERO)
 
-    def exhaustive(run: _Run, cost: Fraction) -> bool:
-        chosen = set(run.selected)
-        return all(cost + costs[j] > budget for j in engine.eligible if j not in chosen)
-
     if engine.disjoint:
-        return _add_one_disjoint(engine, base, budget)
+        return _add_one_disjoint(engine, base, budget, exhaustive)
 
     k = 0
     current = engine.run(base)
@@ -644,7 +655,7 @@ def _add_one(election: Election, engine: _EqualShares) -> tuple[_Run, int, int]:
     while True:
         # ``current`` is the run at increment k, computed in full and not exhaustive
         # unless we return now.
-        if exhaustive(current, spent(current)):
+        if exhaustive(current.selected, spent(current)):
             return current, k, runs
         if wait:
             wait -= 1
@@ -671,7 +682,23 @@ def _add_one(election: Election, engine: _EqualShares) -> tuple[_Run, int, int]:
         current = following
 
 
-def _add_one_disjoint(engine: _EqualShares, base: Fraction, budget: Fraction) -> tuple[_Run, int, int]:
+def _exhaustion_test(
+    engine: _EqualShares, budget: Fraction, watched: list[int]
+) -> Callable[[list[int], Fraction], bool]:
+    """``exhaustive(selected, cost)``: nothing of ``watched`` fits any more, or all that can be bought is."""
+    costs = engine.arrays.costs
+    eligible = set(engine.eligible)
+
+    def exhaustive(selected: list[int], cost: Fraction) -> bool:
+        chosen = set(selected)
+        return eligible <= chosen or all(cost + costs[j] > budget for j in watched if j not in chosen)
+
+    return exhaustive
+
+
+def _add_one_disjoint(
+    engine: _EqualShares, base: Fraction, budget: Fraction, exhaustive: Callable[[list[int], Fraction], bool]
+) -> tuple[_Run, int, int]:
     """Add-one completion when no voter supports two projects (e.g. choose-1 ballots).
 
     Budgets then never interact: at increment k, MES buys exactly the projects
@@ -696,8 +723,7 @@ def _add_one_disjoint(engine: _EqualShares, base: Fraction, budget: Fraction) ->
             # threshold's outcome.
             final_k = k - 1
             break
-        in_outcome = set(bought)
-        if all(spent + costs[j] > budget for j in engine.eligible if j not in in_outcome):
+        if exhaustive(engine.preselected + bought, spent):
             final_k = k
             break
     if final_k is None:  # pragma: no cover - buying every eligible project is exhaustive
