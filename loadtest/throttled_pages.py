@@ -11,7 +11,9 @@ import sys
 
 from playwright.sync_api import sync_playwright
 
-PAGES = ["/", "/micro/", "/micro/rounds/1", "/micro/rounds/1/ballot", "/notifications/"]
+# The home page, the micro-projects, the round collecting the resident's proposals and the ballot of the
+# round in voting (both found on their dashboard), and their notifications.
+PAGES = ["/", "/micro/", "{collecting}", "{ballot}", "/notifications/"]
 NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
 TIMINGS = """() => { const n = performance.getEntriesByType('navigation')[0];
     const f = performance.getEntriesByName('first-contentful-paint')[0];
@@ -28,6 +30,10 @@ def main(base: str) -> None:
         page.fill("input[name=email]", "resident@demo.futian.example")
         page.fill("input[name=password]", "demo-password-2026")
         page.click("form button[type=submit]")
+        page.wait_for_url("**/dashboard")
+        links = {"collecting": page.locator("main a[href$='/proposals/new']").first.get_attribute("href")
+                 .removesuffix("/proposals/new"),
+                 "ballot": page.locator("main a[href$='/ballot']").first.get_attribute("href")}
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.emulateNetworkConditions", NETWORK)
@@ -35,7 +41,7 @@ def main(base: str) -> None:
         sizes: dict[str, int] = {}
         cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
         print("page\tbytes\trequests\tfirst content ms\tDOMContentLoaded ms\tload ms")
-        for path in PAGES:
+        for path in (p.format(**links) for p in PAGES):
             sizes.clear()
             page.goto(base + path, wait_until="load")
             page.wait_for_timeout(300)

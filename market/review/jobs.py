@@ -74,7 +74,8 @@ def launch(app: Flask, run: MatchRun, *, redis_url: str = "", inline: bool = Fal
         try:
             connection = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
             _record_backend(run, "rq")
-            return Queue(QUEUE_NAME, connection=connection).enqueue(RQ_JOB, run.id, job_timeout=JOB_TIMEOUT)
+            return Queue(QUEUE_NAME, connection=connection).enqueue(RQ_JOB, run.id, job_timeout=JOB_TIMEOUT,
+                                                                    job_id=f"match-run-{run.id}")
         except RedisError as error:
             log.warning("Redis unreachable (%s); match run %s runs in this process", type(error).__name__, run.id)
     _record_backend(run, "thread")

@@ -5,7 +5,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.core.db import AwareDateTime, Base, TimestampMixin, utcnow
@@ -45,10 +57,17 @@ class MatchRun(Stateful, TimestampMixin, Base):
     __tablename__ = "match_runs"
     __transitions__ = RUN_TRANSITIONS
     __state_noun__ = "matching run"
-    __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),)
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        # The same request (scope, selection, options) runs once at a time, whichever server took it.
+        Index("uq_match_runs_active_request", "request_key", unique=True,
+              postgresql_where=text("status IN ('queued', 'running')"),
+              sqlite_where=text("status IN ('queued', 'running')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    request_key: Mapped[str | None] = mapped_column(String(64))
     # The street the run was made for: the creator's street, None for district-wide officials.
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))

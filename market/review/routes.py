@@ -1,6 +1,7 @@
 """The matching console (officials) and public award notices (公示); contract pages are market.contracts."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -73,6 +74,20 @@ def _launch(match_run: MatchRun) -> None:
                 inline=current_app.config.get("MATCH_RUNS_INLINE", False))
 
 
+def _queue(start: Callable[[], MatchRun]) -> tuple[MatchRun, bool]:
+    """Queue and launch the run ``start`` makes, and say so; the same request already under way (on
+    this server or another) is not started twice: that run is returned instead, with False."""
+    try:
+        run = start()
+    except services.RunUnderWay as under_way:
+        db.session.rollback()
+        flash(str(under_way.message), "info")
+        return under_way.run, False
+    db.session.commit()
+    _launch(run)
+    return run, True
+
+
 @bp.get("/")
 @guard("console.use")
 def console():
@@ -105,9 +120,7 @@ def start():
     options = adapter.RunOptions(solver=form.solver.data, time_limit=float(form.time_limit.data),
                                  max_provider_share=share / 100 if share else None,
                                  fund_government_services=bool(form.fund_government_services.data))
-    run = services.start_run(current_user, project_ids, options, now=utcnow())
-    db.session.commit()
-    _launch(run)
+    run, _queued = _queue(lambda: services.start_run(current_user, project_ids, options, now=utcnow()))
     return redirect(url_for("review.run", run_id=run.id))
 
 
@@ -246,10 +259,9 @@ def run_status(run: MatchRun):
 @guard("run.view", MatchRun, "run_id", conceal=True)
 def rerun(run: MatchRun):
     require_form(EmptyForm())
-    new_run = services.rerun(current_user, run, now=utcnow())
-    db.session.commit()
-    _launch(new_run)
-    flash(_("Re-running with every decision taken so far."), "success")
+    new_run, queued = _queue(lambda: services.rerun(current_user, run, now=utcnow()))
+    if queued:
+        flash(_("Re-running with every decision taken so far."), "success")
     return redirect(url_for("review.run", run_id=new_run.id))
 
 

@@ -6,6 +6,8 @@ commits (the route or the job does).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Role, User
@@ -100,6 +103,27 @@ def _check_options(options: adapter.RunOptions) -> None:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
 
 
+class RunUnderWay(Conflict):
+    """The same request (scope, selection, options) is queued or running already: ``run`` is that run."""
+
+    def __init__(self, run: MatchRun) -> None:
+        super().__init__(_l("The same matching run is already under way; here it is."))
+        self.run = run
+
+
+def request_key(street_id: int | None, project_ids: list[int], options: adapter.RunOptions,
+                parent: MatchRun | None) -> str:
+    """What identifies a request to run: who it is for, what it matches and how."""
+    payload = {"street": street_id, "projects": project_ids, "options": options.as_dict(),
+               "parent": parent.id if parent else None}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _active_run(key: str) -> MatchRun | None:
+    return db.session.scalar(select(MatchRun).where(MatchRun.request_key == key,
+                                                    MatchRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))))
+
+
 def start_run(actor: User, project_ids: list[int], options: adapter.RunOptions, *,
               now: datetime | None = None, parent: MatchRun | None = None) -> MatchRun:
     """Queue a run on projects the actor may match (the caller commits, then launches it)."""
@@ -114,12 +138,24 @@ def start_run(actor: User, project_ids: list[int], options: adapter.RunOptions, 
     if outside:
         raise ValidationFailed(_l("Some selected projects cannot be matched by you now: %(ids)s.",
                                   ids=", ".join(str(i) for i in outside[:20])), fields={"project_ids": _l("Not allowed.")})
-    run = MatchRun(created_by_id=actor.id, street_id=actor.street_id if actor.role == Role.OFFICIAL else None,
+    street_id = actor.street_id if actor.role == Role.OFFICIAL else None
+    key = request_key(street_id, wanted, options, parent)
+    under_way = _active_run(key)
+    if under_way is not None:
+        raise RunUnderWay(under_way)
+    run = MatchRun(created_by_id=actor.id, street_id=street_id, request_key=key,
                    parent_id=parent.id if parent else None, status=RunStatus.QUEUED, progress=0,
                    progress_note="queued", parameters={"project_ids": wanted, "options": options.as_dict()},
                    project_count=len(wanted), created_at=now)
-    db.session.add(run)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another server may have queued the same request a moment ago
+            db.session.add(run)
+            db.session.flush()
+    except IntegrityError:
+        under_way = _active_run(key)
+        if under_way is None:
+            raise
+        raise RunUnderWay(under_way) from None
     record(actor, "match_run.created", run, after={"projects": len(wanted), "options": options.as_dict(),
                                                    "parent_id": run.parent_id})
     return run

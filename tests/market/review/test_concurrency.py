@@ -103,3 +103,35 @@ def test_many_approvals_race_for_two_pools(app, market, make_pool):
     outcomes = _approve_all(app, jobs)
     _check_invariants([p.id for p in pools])
     assert outcomes.count("ok") <= 4 and outcomes.count("ok") >= 2, outcomes
+
+
+def test_the_same_run_started_at_once_twice_is_queued_once(app, market):
+    """Two requests for the same run at the same moment (two servers, a double click): one run."""
+    from market.review import adapter, services
+    from market.review.models import MatchRun
+
+    project = market.make_project(kind=ProjectKind.MICRO, budget_cents=6_000_000)
+    official_id, project_id = market.official.id, project.id
+    db.session.commit()
+    outcomes: list[str] = ["", ""]
+    barrier = threading.Barrier(2)
+
+    def work(index: int) -> None:
+        with app.test_request_context():
+            official = db.session.get(User, official_id)
+            barrier.wait(timeout=30)
+            try:
+                services.start_run(official, [project_id], adapter.RunOptions(), now=AFTER)
+                db.session.commit()
+                outcomes[index] = "queued"
+            except services.RunUnderWay as under_way:
+                db.session.rollback()
+                outcomes[index] = f"joined {under_way.run.id}"
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    runs = db.session.scalars(select(MatchRun.id)).all()
+    assert len(runs) == 1 and sorted(outcomes) == ["joined " + str(runs[0]), "queued"], outcomes

@@ -55,6 +55,22 @@ def test_runs_are_for_officials_on_projects_they_may_match(market, evaluated, ge
     assert run.status == RunStatus.QUEUED and run.parameters["project_ids"] == [project.id]
 
 
+def test_the_same_request_runs_once_at_a_time(market, evaluated):
+    project, *_ = evaluated
+    options = adapter.RunOptions()
+    first = services.start_run(market.official, [project.id], options, now=AFTER)
+    db.session.commit()
+    with pytest.raises(services.RunUnderWay) as caught:  # again, from any official of the same street
+        services.start_run(market.official, [project.id], options, now=AFTER)
+    assert caught.value.run.id == first.id and caught.value.status_code == 409
+    db.session.rollback()
+    other = services.start_run(market.official, [project.id], adapter.RunOptions(time_limit=30), now=AFTER)
+    assert other.id != first.id  # other options: another request
+    services.fail_run(first, "stopped")
+    again = services.start_run(market.official, [project.id], options, now=AFTER)
+    assert again.id not in (first.id, other.id)  # once it ended, the request may run again
+
+
 def test_matchable_groups(market, evaluated, geo):
     project, *_ = evaluated
     micro = market.make_project(kind=ProjectKind.MICRO)
