@@ -6,7 +6,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test test-e2e install install-dev translations bench loadtest serve-prod clean
+.PHONY: run test test-e2e test-cluster install install-dev translations bench loadtest serve-prod clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test-e2e: install-dev
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 	$(BIN)/pip install --quiet -e '.[dev,e2e]'
 	$(BIN)/pytest tests/e2e
+
+## Two gunicorn servers against one PostgreSQL and one Redis (local servers; see tests/cluster).
+test-cluster: install-dev
+	$(BIN)/pytest tests/cluster
 
 bench: install-dev
 	$(BIN)/python -m matching.bench

@@ -23,8 +23,9 @@ if os.environ.get("CI"):
 
 
 def pytest_ignore_collect(collection_path, config):
-    """Browser tests run only when asked for by path (`make test-e2e`)."""
-    if collection_path.name == "e2e" and not any("e2e" in str(arg) for arg in config.args):
+    """Browser and cluster tests run only when asked for by path (`make test-e2e`, `make test-cluster`)."""
+    if collection_path.name in ("e2e", "cluster") and not any(collection_path.name in str(arg)
+                                                               for arg in config.args):
         return True
     return None
 
