@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 
 from market.config import Config
+from market.core.db import init_replica as init_replica_engine
 from market.core.errors import DomainError
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from market.ui.guard import domain_error_response, wants_json
@@ -33,6 +34,7 @@ def create_app(config: Any = None) -> Flask:
     import market.models  # noqa: F401  (register every table)
 
     db.init_app(app)
+    init_replica_engine(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -44,11 +46,13 @@ def create_app(config: Any = None) -> Flask:
 
     from market.core import audit
     from market.notifications import delivery
+    from market.ui.replica import init_replica
     from market.ui.security import init_security
 
     audit.init_app(app)
     delivery.init_app(app)
     init_security(app)
+    init_replica(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)

@@ -46,6 +46,11 @@ class Config:
             os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'market.db'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        replica = os.environ.get("DATABASE_REPLICA_URL", "")
+        # Read-heavy public pages read from the replica; writes and each client's reads for this many
+        # seconds after its last write stay on the primary (replication lag is usually well under it).
+        self.DATABASE_REPLICA_URL = _normalise_database_url(replica) if replica else ""
+        self.REPLICA_FRESH_SECONDS = int(os.environ.get("MARKET_REPLICA_FRESH_SECONDS", "10"))
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # If Redis goes away, count in process memory rather than failing requests.
@@ -121,6 +126,7 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url or "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.REDIS_URL = ""
+        self.DATABASE_REPLICA_URL = ""
         self.BABEL_DEFAULT_LOCALE = "en"
         self.STRIPE_SECRET_KEY = ""  # nosec B105 (empty: no key configured)
         self.STRIPE_WEBHOOK_SECRET = ""  # nosec B105 (empty: no key configured)

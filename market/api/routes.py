@@ -14,6 +14,7 @@ from market.projects.models import Project
 from market.projects.services import can_view, list_projects, parse_project_listing
 from market.ui.guard import public
 from market.ui.listing import Page
+from market.ui.replica import replica_reads
 
 bp = Blueprint("api", __name__)
 
@@ -24,12 +25,14 @@ def _envelope(page: Page, to_dict) -> dict:
 
 
 @bp.get("/projects")
+@replica_reads
 @public
 def projects():
     return jsonify(_envelope(list_projects(parse_project_listing(request.args)), project_dict))
 
 
 @bp.get("/projects/<int:project_id>")
+@replica_reads
 @public
 def project(project_id: int):
     found = db.get_or_404(Project, project_id)
@@ -39,24 +42,28 @@ def project(project_id: int):
 
 
 @bp.get("/organizations")
+@replica_reads
 @public
 def organizations():
     return jsonify(_envelope(list_orgs(parse_org_listing(request.args)), org_dict))
 
 
 @bp.get("/organizations/<int:org_id>")
+@replica_reads
 @public
 def organization(org_id: int):
     return jsonify(org_dict(db.get_or_404(Organization, org_id)))
 
 
 @bp.get("/funds")
+@replica_reads
 @public
 def funds():
     return jsonify(_envelope(list_pools(parse_pool_listing(request.args)), pool_dict))
 
 
 @bp.get("/funds/<int:pool_id>")
+@replica_reads
 @public
 def fund(pool_id: int):
     return jsonify(pool_dict(db.get_or_404(FundingPool, pool_id)))

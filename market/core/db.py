@@ -4,8 +4,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
+from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import DateTime, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -23,7 +25,37 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: Where the app keeps the read replica's engine (``DATABASE_REPLICA_URL``), when there is one.
+REPLICA = "market.replica"
+
+
+def init_replica(app: Flask) -> None:
+    """Open the read replica's engine when ``DATABASE_REPLICA_URL`` is configured."""
+    url = app.config.get("DATABASE_REPLICA_URL", "")
+    if url:
+        app.extensions[REPLICA] = create_engine(url, pool_pre_ping=True)
+
+
+class RoutingSession(FlaskSession):
+    """Sends plain reads to the read replica when the request asked for it (``info["replica"]``) and
+    this session has written nothing yet; writes, locking reads and reads after a write stay on the
+    primary."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.info.get("replica") and not self.info.get("wrote") \
+                and isinstance(clause, Select) and clause._for_update_arg is None:
+            replica = current_app.extensions.get(REPLICA)
+            if replica is not None:
+                return replica
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@event.listens_for(RoutingSession, "after_flush")
+def _remember_writes(session: Session, _context) -> None:
+    session.info["wrote"] = True
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 
 
 def utcnow() -> datetime:

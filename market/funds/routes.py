@@ -14,6 +14,7 @@ from market.orgs.models import Organization
 from market.orgs.signals import profile_sections
 from market.ui.forms import handle_form, saved
 from market.ui.guard import guard, public
+from market.ui.replica import replica_reads
 from market.ui.sections import Section
 
 bp = Blueprint("funds", __name__, url_prefix="/funds")
@@ -27,6 +28,7 @@ def _funder_pools(org: Organization, **_kwargs) -> Section | None:
 
 
 @bp.get("/")
+@replica_reads
 @public
 def index():
     listing = services.parse_pool_listing(request.args)
@@ -36,6 +38,7 @@ def index():
 
 
 @bp.get("/<int:pool_id>")
+@replica_reads
 @public
 def detail(pool_id: int):
     pool = db.get_or_404(FundingPool, pool_id)

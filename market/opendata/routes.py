@@ -8,11 +8,13 @@ from market.opendata import checkpoints, giving360, ocds
 from market.opendata.common import json_response, parse_page_args
 from market.opendata.csv_export import csv_response, grants_csv, releases_csv
 from market.ui.guard import public
+from market.ui.replica import replica_reads
 
 bp = Blueprint("opendata", __name__)
 
 
 @bp.get("/ocds/releases.json")
+@replica_reads
 @public
 def ocds_releases():
     page, per_page = parse_page_args(request.args)
@@ -20,12 +22,14 @@ def ocds_releases():
 
 
 @bp.get("/ocds/releases.csv")
+@replica_reads
 @public
 def ocds_releases_csv():
     return csv_response(releases_csv(ocds.iter_releases(utcnow())), "ocds-releases.csv")
 
 
 @bp.get("/360giving/grants.json")
+@replica_reads
 @public
 def giving_grants():
     page, per_page = parse_page_args(request.args)
@@ -33,6 +37,7 @@ def giving_grants():
 
 
 @bp.get("/360giving/grants.csv")
+@replica_reads
 @public
 def giving_grants_csv():
     return csv_response(grants_csv(giving360.all_grants()), "360giving-grants.csv")

@@ -16,6 +16,7 @@ from market.orgs.models import DocumentKind, Organization, OrganizationDocument,
 from market.orgs.signals import profile_sections
 from market.ui.forms import handle_form, saved
 from market.ui.guard import guard, public
+from market.ui.replica import replica_reads
 from market.ui.sections import collect
 
 bp = Blueprint("orgs", __name__, url_prefix="/organizations")
@@ -26,6 +27,7 @@ def document_dir() -> Path:
 
 
 @bp.get("/")
+@replica_reads
 @public
 def index():
     listing = services.parse_org_listing(request.args)
@@ -36,6 +38,7 @@ def index():
 
 
 @bp.get("/<int:org_id>")
+@replica_reads
 @public
 def detail(org_id: int):
     org = db.get_or_404(Organization, org_id)

@@ -16,6 +16,7 @@ from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.ui.formatting import enum_label
 from market.ui.forms import handle_form, saved
 from market.ui.guard import guard, public
+from market.ui.replica import replica_reads
 from market.ui.sections import Section
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -30,6 +31,7 @@ def _organisation_projects(org: Organization, **_kwargs) -> Section | None:
 
 
 @bp.get("/")
+@replica_reads
 @public
 def index():
     listing = services.parse_project_listing(request.args)
@@ -42,6 +44,7 @@ def index():
 
 
 @bp.get("/<int:project_id>")
+@replica_reads
 @guard("project.view", Project, "project_id", conceal=True)
 def detail(project: Project):
     editable = services.can_edit(current_user, project)

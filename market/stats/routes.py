@@ -28,6 +28,7 @@ from market.stats.tables import (
 from market.ui.charts import Bar, bar_chart
 from market.ui.export import FORMATS, table_response
 from market.ui.guard import guard, public
+from market.ui.replica import replica_reads
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -115,12 +116,14 @@ def export(table: str, fmt: str):
 
 
 @bp.get("/public")
+@replica_reads
 @public
 def public_index():
     return _page(public_page=True)
 
 
 @bp.get("/public/export/<table>.<fmt>")
+@replica_reads
 @public
 def public_export(table: str, fmt: str):
     return _export(table, fmt, public_page=True)
