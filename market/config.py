@@ -7,8 +7,30 @@ and kept in ``instance/secret_key`` when not given.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+
+#: An OCDS ocid prefix: ``ocds-`` and six lower-case letters or digits, as the OCDS Helpdesk assigns them.
+OCID_PREFIX = re.compile(r"ocds-[a-z0-9]{6}")
+#: The prefix of the OCDS documentation's own examples; a deployment registers its own prefix.
+DEFAULT_OCID_PREFIX = "ocds-213czf"
+
+
+def ocid_prefix(value: str) -> str:
+    """A well-formed ocid prefix, or ValueError naming the setting.
+
+    >>> ocid_prefix("ocds-8xb2fq")
+    'ocds-8xb2fq'
+    >>> ocid_prefix("ocds-sre-futian")
+    Traceback (most recent call last):
+    ...
+    ValueError: MARKET_OCDS_OCID_PREFIX: 'ocds-sre-futian' is not ocds- followed by six lower-case letters or digits
+    """
+    if not OCID_PREFIX.fullmatch(value):
+        raise ValueError(f"MARKET_OCDS_OCID_PREFIX: {value!r} is not ocds- followed by six lower-case letters or "
+                         "digits")
+    return value
 
 
 def _instance_path() -> Path:
@@ -107,6 +129,8 @@ class Config:
         self.NOTIFY_QUEUE = os.environ.get("NOTIFY_QUEUE", "notifications")
         # How long the unsubscribe link in an e-mail keeps working.
         self.UNSUBSCRIBE_MAX_AGE_DAYS = int(os.environ.get("UNSUBSCRIBE_MAX_AGE_DAYS", "365"))
+        # Open data: the OCDS ocid prefix registered for this deployment (every ocid is ``<prefix>-<project id>``).
+        self.OCDS_OCID_PREFIX = ocid_prefix(os.environ.get("MARKET_OCDS_OCID_PREFIX", DEFAULT_OCID_PREFIX))
 
     def _secret_key(self, instance: Path) -> str:
         return _persistent_secret_key(instance)

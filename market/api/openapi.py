@@ -83,7 +83,6 @@ for _name in ("Project", "Organization", "Fund"):
 # Open data (market.opendata): only what every answer is sure to have; the standards' own
 # schemas (OCDS 1.1, 360Giving 1.4) describe the rest.
 _ORG_NAME = {"type": "object", "required": ["id", "name"], "properties": {"id": STRING, "name": STRING}}
-_LINKS = {"type": "object", "properties": {"next": STRING, "prev": STRING}}
 SCHEMAS.update({
     "OcdsRelease": {"type": "object", "required": ["ocid", "id", "date", "tag", "initiationType"], "properties": {
         "ocid": {"type": "string", "pattern": "^ocds-"}, "id": STRING, "date": DATETIME,
@@ -97,7 +96,7 @@ SCHEMAS.update({
             "uri": STRING, "version": {"const": "1.1"}, "publishedDate": DATETIME,
             "publisher": {"type": "object", "required": ["name"], "properties": {"name": STRING}},
             "extensions": {"type": "array", "items": STRING},
-            "releases": {"type": "array", "items": {"$ref": "#/components/schemas/OcdsRelease"}}, "links": _LINKS,
+            "releases": {"type": "array", "items": {"$ref": "#/components/schemas/OcdsRelease"}},
         }},
     "Grant": {"type": "object", "required": ["id", "title", "description", "currency", "amountAwarded", "awardDate",
                                              "recipientOrganization", "fundingOrganization"], "properties": {
@@ -111,7 +110,7 @@ SCHEMAS.update({
     "GrantPackage": {
         "type": "object", "required": ["grants"], "description": "A 360Giving 1.4 data package: one page of grants.",
         "properties": {"grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
-                       "version": STRING, "links": _LINKS}},
+                       "version": STRING}},
 })
 
 
@@ -177,10 +176,15 @@ def _item(tag: str, schema: str, summary: str) -> dict[str, Any]:
                     "responses": {"200": _json(schema, "The item."), "404": ERRORS["404"]}}}
 
 
+LINK_HEADER = {"Link": {"description": 'The next and previous pages (RFC 8288): `<url>; rel="next"`, '
+                                        '`<url>; rel="prev"`.', "schema": STRING}}
+
+
 def _export(schema: str, summary: str, description: str) -> dict[str, Any]:
     return {"get": {"tags": ["open data"], "summary": summary, "description": description,
                     "parameters": COMMON_PARAMS[1:],
-                    "responses": {"200": _json(schema, "One page of the export."), "400": ERRORS["400"]}}}
+                    "responses": {"200": {**_json(schema, "One page of the export."), "headers": LINK_HEADER},
+                                  "400": ERRORS["400"]}}}
 
 
 def _csv(summary: str) -> dict[str, Any]:
@@ -207,6 +211,13 @@ def openapi_document() -> dict[str, Any]:
             "/ocds/releases.json": _export("OcdsReleasePackage", "OCDS releases of government-purchased services",
                                            "Paged by project; bids appear only once opened. Amounts in yuan."),
             "/ocds/releases.csv": _csv("OCDS releases as CSV"),
+            "/ocds/extension/{filename}": {"get": {
+                "tags": ["open data"], "summary": "The marketplace's OCDS extension (milestone value)",
+                "parameters": [{"name": "filename", "in": "path", "required": True,
+                                "schema": {"enum": ["extension.json", "release-schema.json"]}}],
+                "responses": {"200": {"description": "The extension's metadata or its release schema patch.",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "404": ERRORS["404"]}}},
             "/360giving/grants.json": _export("GrantPackage", "360Giving grants from funding pools",
                                               "Paid or firmly committed pool money. Amounts in yuan."),
             "/360giving/grants.csv": _csv("360Giving grants as CSV"),

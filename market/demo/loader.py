@@ -934,6 +934,13 @@ class _Builder:
             published = ref - timedelta(days=rng.randint(10, 300))
             deadline_day = published + timedelta(days=rng.randint(*bid_window))
             start = published + timedelta(days=rng.randint(60, 120))
+        if status in (ProjectStatus.IN_PROGRESS, ProjectStatus.COMPLETED) and deadline_day is not None:
+            # The bids are opened (a day or so after the deadline) before the award, which comes 12 to 30
+            # days before the start (market.demo.marketplace): a call closing too late opens earlier.
+            late = deadline_day - (start - timedelta(days=33))
+            if late > timedelta(0):
+                published -= late
+                deadline_day -= late
         if status != ProjectStatus.COMPLETED:
             end = start + timedelta(days=months * 30)
         if status == ProjectStatus.IN_PROGRESS and end <= ref:
@@ -947,8 +954,13 @@ class _Builder:
         if tendered and deadline_day is not None:
             # 17:00 Beijing time, the usual closing hour of Shenzhen calls.
             deadline = datetime(deadline_day.year, deadline_day.month, deadline_day.day, 9, 0, tzinfo=UTC)
+        updated_at = published_at or created_at
+        if status == ProjectStatus.CANCELLED and published_at is not None and deadline is not None:
+            # Cancelled a third of the way to its deadline: the last change of a cancelled project.
+            updated_at = min(published_at + (deadline - published_at) / 3, D.REFERENCE_TIME - timedelta(hours=1))
+            updated_at = updated_at.replace(second=0, microsecond=0)
         return {"start_date": start, "end_date": end, "bid_deadline": deadline, "published_at": published_at,
-                "created_at": created_at, "updated_at": published_at or created_at}
+                "created_at": created_at, "updated_at": updated_at}
 
     def _service_texts(self, template: D.ServiceTemplate, place: _Place, schedule: dict[str, Any],
                        budget: int, note: tuple[str, str], year_in_title: bool) -> dict[str, str]:

@@ -803,14 +803,14 @@ def _award_history(stage: _Stage, project: Project, units: list[tuple[Lot | None
         if status != ProjectStatus.AWARDED:
             contract.status = ContractStatus.SIGNED if status == ProjectStatus.IN_PROGRESS else ContractStatus.COMPLETED
             contract.signed_at, contract.signed_by_id = signed_at, official.id
-            if status == ProjectStatus.COMPLETED:
-                contract.ended_at = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(days=7)
         for seq, title, title_en, due, part in contract_services.milestone_plan(amount, start, end):
             milestone = Milestone(seq=seq, title=title, title_en=title_en, due_date=due, amount_cents=part,
                                   status=MilestoneStatus.PLANNED, submission_note="", created_at=approved_at,
                                   updated_at=approved_at)
             _milestone_state(stage, milestone, status, official, org.id)
             contract.milestones.append(milestone)
+        if status == ProjectStatus.COMPLETED:  # as the app completes it: with its last milestone's approval
+            contract.ended_at = max(m.approved_at for m in contract.milestones)
         contracts.append(contract)
         stage.counts["contracts"] += 1
     return _AwardPlan(award, contracts, funding, ProjectKind(project.kind), official, project)

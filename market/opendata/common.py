@@ -82,10 +82,14 @@ def page_links(endpoint: str, page: int, per_page: int, total: int) -> dict[str,
     return links
 
 
-def json_response(document: dict[str, Any]) -> Response:
-    """UTF-8 JSON with Chinese left readable (not ``\\u`` escaped)."""
+def json_response(document: dict[str, Any], links: Mapping[str, str] | None = None) -> Response:
+    """UTF-8 JSON with Chinese left readable (not ``\\u`` escaped); ``links`` (``next``, ``prev``)
+    go in an RFC 8288 ``Link`` header."""
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, mimetype="application/json")
+    response = Response(body, mimetype="application/json")
+    if links:
+        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
+    return response
 
 
 def publisher() -> dict[str, Any]:

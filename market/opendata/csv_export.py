@@ -1,9 +1,10 @@
 """Flattened CSV views of the exports: one row per OCDS release, one row per 360Giving grant.
 
 Rows are built from the very JSON objects the packages publish, so both always agree. Files are
-UTF-8 with a byte-order mark (Excel then reads Chinese correctly) and CRLF line ends; several
-values in one cell are joined with "; "; amounts are exact decimals in yuan. A text cell that
-starts like a spreadsheet formula (= + - @) is prefixed with an apostrophe.
+UTF-8 with a byte-order mark (Excel then reads Chinese correctly) and CRLF line ends; amounts are
+exact decimals in yuan. A text cell that starts like a spreadsheet formula (= + - @) is prefixed
+with an apostrophe. The releases' file is a summary, one row per release, several values in one
+cell joined with "; "; the grants' file has the 360Giving standard's columns, one value a cell.
 """
 from __future__ import annotations
 
@@ -108,38 +109,78 @@ def releases_csv(releases: Iterable[dict[str, Any]]) -> str:
 
 
 # ---------------------------------------------------------------- 360Giving (the standard's spreadsheet titles)
+#
+# Headings are the 360Giving schema's titles joined by ":" as flatten-tool writes and reads them, an
+# array's items numbered from 0 (``Grant Programme:1:Title``), so that flatten-tool turns the file
+# back into the very grants of the JSON package. Every value has its own cell.
 
-GRANT_COLUMNS = [
-    "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Amount Disbursed", "Award Date",
-    "Planned Dates:Start Date", "Planned Dates:End Date",
-    "Recipient Org:Identifier", "Recipient Org:Name", "Funding Org:Identifier", "Funding Org:Name",
-    "Grant Programme:Code", "Grant Programme:Title", "Beneficiary Location:Name",
-    "Beneficiary Location:Country Code", "Classifications:Code", "Classifications:Title", "URL", "Last Modified",
-]
+Field = tuple[str, str, "tuple[Field, ...] | None"]
+
+LOCATION_FIELDS: tuple[Field, ...] = (
+    ("id", "Identifier", None), ("name", "Name", None), ("description", "Description", None),
+    ("geoCode", "Geographic Code", None), ("geoCodeType", "Geographic Code Type", None),
+    ("countryCode", "Country Code", None))
+ORGANISATION_FIELDS: tuple[Field, ...] = (
+    ("id", "Identifier", None), ("name", "Name", None), ("location", "Location", LOCATION_FIELDS))
+GRANT_FIELDS: tuple[Field, ...] = (
+    ("id", "Identifier", None), ("title", "Title", None), ("description", "Description", None),
+    ("currency", "Currency", None), ("amountAwarded", "Amount Awarded", None),
+    ("amountDisbursed", "Amount Disbursed", None), ("awardDate", "Award Date", None),
+    ("plannedDates", "Planned Dates", (("startDate", "Start Date", None), ("endDate", "End Date", None))),
+    ("recipientOrganization", "Recipient Org", ORGANISATION_FIELDS),
+    ("fundingOrganization", "Funding Org", (("id", "Identifier", None), ("name", "Name", None))),
+    ("grantProgramme", "Grant Programme", (("code", "Code", None), ("title", "Title", None))),
+    ("beneficiaryLocation", "Beneficiary Location", LOCATION_FIELDS),
+    ("classifications", "Classifications", (("vocabulary", "Vocabulary", None), ("code", "Code", None),
+                                            ("title", "Title", None))),
+    ("url", "URL", None), ("dateModified", "Last Modified", None), ("dataSource", "Data Source", None),
+)
+#: Amounts are written as exact decimals in yuan.
+AMOUNTS = frozenset({"amountAwarded", "amountDisbursed"})
 
 
-def grant_row(grant: dict[str, Any]) -> dict[str, Any]:
-    planned = (grant.get("plannedDates") or [{}])[0]
-    recipient, funder = grant["recipientOrganization"][0], grant["fundingOrganization"][0]
-    programmes = grant.get("grantProgramme", [])
-    locations = grant.get("beneficiaryLocation", [])
-    classifications = grant.get("classifications", [])
-    return {
-        "Identifier": grant["id"], "Title": grant["title"], "Description": grant["description"],
-        "Currency": grant["currency"], "Amount Awarded": _amount(grant["amountAwarded"]),
-        "Amount Disbursed": _amount(grant.get("amountDisbursed")), "Award Date": grant["awardDate"],
-        "Planned Dates:Start Date": planned.get("startDate"), "Planned Dates:End Date": planned.get("endDate"),
-        "Recipient Org:Identifier": recipient["id"], "Recipient Org:Name": recipient["name"],
-        "Funding Org:Identifier": funder["id"], "Funding Org:Name": funder["name"],
-        "Grant Programme:Code": _joined(p.get("code") for p in programmes),
-        "Grant Programme:Title": _joined(p.get("title") for p in programmes),
-        "Beneficiary Location:Name": _joined(loc.get("name") for loc in locations),
-        "Beneficiary Location:Country Code": _joined(loc.get("countryCode") for loc in locations),
-        "Classifications:Code": _joined(c.get("code") for c in classifications),
-        "Classifications:Title": _joined(c.get("title") for c in classifications),
-        "URL": grant.get("url"), "Last Modified": grant.get("dateModified"),
-    }
+def _lengths(fields: tuple[Field, ...], objects: list[dict[str, Any]], path: tuple[str, ...] = (),
+             into: dict[tuple[str, ...], int] | None = None) -> dict[tuple[str, ...], int]:
+    """The largest number of items of each array (by its path without indices) in ``objects``."""
+    into = {} if into is None else into
+    for key, _title, children in fields:
+        if children is None:
+            continue
+        arrays = [obj.get(key) or [] for obj in objects]
+        into[(*path, key)] = max([into.get((*path, key), 1), *map(len, arrays)])
+        _lengths(children, [item for array in arrays for item in array], (*path, key), into)
+    return into
+
+
+def _headings(fields: tuple[Field, ...], lengths: dict[tuple[str, ...], int], path: tuple[str, ...] = (),
+              title: str = "") -> list[tuple[str, tuple[str | int, ...]]]:
+    """``(heading, path with indices)`` for every cell, in the order of ``fields``."""
+    out = []
+    for key, name, children in fields:
+        heading = f"{title}{name}"
+        if children is None:
+            out.append((heading, (key,)))
+            continue
+        for index in range(lengths[(*path, key)]):
+            for sub_heading, sub_path in _headings(children, lengths, (*path, key), f"{heading}:{index}:"):
+                out.append((sub_heading, (key, index, *sub_path)))
+    return out
+
+
+def _cell(grant: dict[str, Any], path: tuple[str | int, ...]) -> Any:
+    node: Any = grant
+    for step in path:
+        if isinstance(step, int):
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+        else:
+            node = node.get(step) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return _amount(node) if path[-1] in AMOUNTS else node
 
 
 def grants_csv(grants: Iterable[dict[str, Any]]) -> str:
-    return to_csv(GRANT_COLUMNS, (grant_row(g) for g in grants))
+    grants = list(grants)
+    headings = _headings(GRANT_FIELDS, _lengths(GRANT_FIELDS, grants))
+    return export.to_csv([heading for heading, _path in headings],
+                         ([_cell(grant, path) for _heading, path in headings] for grant in grants))

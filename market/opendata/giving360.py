@@ -18,9 +18,16 @@ A grant is published once the money is firmly given -- not while it can still be
   the close; disbursed in full; the campaign is a second grant programme beside the pool.
 
 Grants whose project has no organisation are left out: 360Giving names individual recipients
-only with consent, and the marketplace does not record it. Organisations are identified as
-``360G-sre-org-<id>`` (no registry number is recorded); every grant is in CNY, amounts in yuan.
-The pool is the grant programme. Grants are listed oldest award first.
+only with consent, and the marketplace does not record it. An organisation whose unified social
+credit code an official verified is identified as ``CN-USCI-<code>``, any other as
+``360G-sre-org-<id>`` (market.opendata.identifiers); a recipient is located at its home street
+(or the district). Every grant is in CNY, amounts in yuan. The pool is the grant programme, and
+the pool's public page, which shows where its money went, the grant's data source.
+
+Beneficiary locations carry official codes (market.opendata.identifiers): a project of a street
+or of one of its communities is located at the street (the community named as the location's
+description), a district-wide one at the district. A place without a known code is named
+without one. Grants are listed oldest award first.
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ from market.funding.models import CampaignAllocation, CampaignStatus, MatchingCa
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import District
 from market.opendata.common import currency, day_end, day_start, iso, license_url, page_links, publisher, yuan
+from market.opendata.identifiers import Division, district_division, org_identifier, street_division
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectStatus
 from market.review.models import Award, AwardStatus
@@ -100,7 +108,27 @@ def _keys() -> list[_Key]:
 # ---------------------------------------------------------------- pieces
 
 def _org(org: Organization) -> dict[str, Any]:
-    return {"id": f"{prefix()}-org-{org.id}", "name": org.name}
+    return {"id": str(org_identifier(org, f"{prefix()}-org")), "name": org.name}
+
+
+def _place(kind: str, row_id: int, division: Division, description: str = "") -> dict[str, Any]:
+    place = {"id": f"{prefix()}-{kind}-{row_id}", "name": division.name, "geoCode": division.code,
+             "geoCodeType": division.code_type, "countryCode": "CN"}
+    if description:
+        place["description"] = description
+    return place
+
+
+def _recipient(org: Organization, district: District | None) -> dict[str, Any]:
+    """The recipient with its location: its home street, else (district-wide) the district."""
+    recipient = _org(org)
+    street = org.home_street
+    division = street_division(street)
+    if division is not None:
+        recipient["location"] = [_place("street", street.id, division)]
+    elif street is None and (division := district_division(district)) is not None:
+        recipient["location"] = [_place("district", district.id, division)]
+    return recipient
 
 
 def _pool_programme(pool: FundingPool) -> dict[str, Any]:
@@ -117,8 +145,16 @@ def _planned(start: date | None, end: date | None) -> list[dict[str, Any]]:
 
 
 def _location(project: Project, district: District | None) -> list[dict[str, Any]]:
-    """The most precise place the project serves: its community, its street, else the district."""
-    for kind, place in (("community", project.community), ("street", project.street), ("district", district)):
+    """Where the project's beneficiaries are: its street by official code (its community, if any,
+    as the description), the district for a district-wide project; else the most precise place
+    it names, without a code."""
+    street, community = project.street, project.community
+    division = street_division(street)
+    if division is not None:
+        return [_place("street", street.id, division, community.name if community is not None else "")]
+    if street is None and (division := district_division(district)) is not None:
+        return [_place("district", district.id, division)]
+    for kind, place in (("community", community), ("street", street), ("district", district)):
         if place is not None:
             return [{"id": f"{prefix()}-{kind}-{place.id}", "name": place.name, "countryCode": "CN"}]
     return []
@@ -134,10 +170,11 @@ def _grant(identifier: str, project: Project, *, amount: int, disbursed: int | N
         "currency": currency(),
         "amountAwarded": yuan(amount),
         "awardDate": iso(moment),
-        "recipientOrganization": [_org(recipient)],
+        "recipientOrganization": [_recipient(recipient, district)],
         "fundingOrganization": [_org(pool.funder)],
         "grantProgramme": [_pool_programme(pool), *extra_programmes],
         "url": url_for("projects.detail", project_id=project.id, _external=True),
+        "dataSource": url_for("funds.detail", pool_id=pool.id, _external=True),
     }
     if disbursed is not None:
         grant["amountDisbursed"] = yuan(disbursed)
@@ -187,7 +224,7 @@ def grants_for(keys: list[_Key]) -> list[dict[str, Any]]:
         selectinload(Contract.provider), selectinload(Contract.milestones)))} if contract_ids else {}
     projects = _projects({c.project_id for c in commitments.values()} | {p.project_id for p in pledges.values()}
                          | {a.project_id for a in matches.values()})
-    district = _district() if any(p.street_id is None for p in projects.values()) else None
+    district = _district()
 
     grants = []
     for key in keys:
@@ -231,8 +268,9 @@ def all_grants() -> list[dict[str, Any]]:
     return grants_for(_keys())
 
 
-def grant_package(*, page: int, per_page: int, now: datetime) -> dict[str, Any]:
-    """One page of grants as a 360Giving data package."""
+def grant_package(*, page: int, per_page: int, now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
+    """One page of grants as a 360Giving data package; and the links to the next and previous pages
+    (an HTTP ``Link`` header: the package schema has no field for them)."""
     keys = _keys()
     grants = grants_for(keys[(page - 1) * per_page:page * per_page])
     modified = max((datetime.fromisoformat(g["dateModified"]) for g in grants if "dateModified" in g), default=now)
@@ -249,7 +287,4 @@ def grant_package(*, page: int, per_page: int, now: datetime) -> dict[str, Any]:
     }
     if license_url():
         package["license"] = license_url()
-    links = page_links("opendata.giving_grants", page, per_page, len(keys))
-    if links:
-        package["links"] = links
-    return package
+    return package, page_links("opendata.giving_grants", page, per_page, len(keys))

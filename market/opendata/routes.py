@@ -1,10 +1,10 @@
 """GET-only open-data endpoints under /api/v1 (registered CSRF-exempt, like the rest of the API)."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, request
 
 from market.core.db import utcnow
-from market.opendata import checkpoints, giving360, ocds
+from market.opendata import checkpoints, extension, giving360, ocds
 from market.opendata.common import json_response, parse_page_args
 from market.opendata.csv_export import csv_response, grants_csv, releases_csv
 from market.ui.guard import public
@@ -18,7 +18,17 @@ bp = Blueprint("opendata", __name__)
 @public
 def ocds_releases():
     page, per_page = parse_page_args(request.args)
-    return json_response(ocds.release_package(page=page, per_page=per_page, now=utcnow()))
+    return json_response(*ocds.release_package(page=page, per_page=per_page, now=utcnow()))
+
+
+@bp.get("/ocds/extension/<filename>")
+@public
+def ocds_extension(filename: str):
+    """The marketplace's OCDS extension (milestone value): ``extension.json`` and ``release-schema.json``."""
+    document = extension.document(filename)
+    if document is None:
+        abort(404)
+    return json_response(document)
 
 
 @bp.get("/ocds/releases.csv")
@@ -33,7 +43,7 @@ def ocds_releases_csv():
 @public
 def giving_grants():
     page, per_page = parse_page_args(request.args)
-    return json_response(giving360.grant_package(page=page, per_page=per_page, now=utcnow()))
+    return json_response(*giving360.grant_package(page=page, per_page=per_page, now=utcnow()))
 
 
 @bp.get("/360giving/grants.csv")

@@ -1,6 +1,8 @@
 """A whole marketplace story on the real clock (the exports compare with the real "now"):
 a split tender, bids, opening, matching, award, notice, signed contracts, milestones, a payout,
-pool money committed to a public-benefit project, a released pledge and a closed matching campaign."""
+pool money committed to a public-benefit project, a released pledge and a closed matching campaign.
+The two winning providers and the foundation have verified unified social credit codes (invented,
+with a right check character); the other organisations have none."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +16,17 @@ SECRET_COMPETITOR_EN = "Sealed Competitor Centre"
 SECRET_PRICE = 27_654_321  # ¥276,543.21
 SECRET_PRICE_FORMS = ("27654321", "276543.21", "276,543.21", "276543")
 LATE_BIDDER = "逾期未开标机构"
+
+
+def credit_code(body: str) -> str:
+    """An invented unified social credit code: 17 characters and their check character."""
+    from market.orgs.credit_code import check_character
+
+    return body + check_character(body)
+
+
+CODES = {"福田长者之家": credit_code("52440304MJL00001X"), "景田邻里中心": credit_code("52440304MJL00002Y"),
+         "福田慈善基金会": credit_code("53440300MJ0000030")}
 
 
 @dataclass
@@ -58,7 +71,7 @@ def story(market, make_pool, make_user, make_org, geo) -> Story:
                               title="福田街道长者助餐与探访服务", start_date=(base + timedelta(days=30)).date(),
                               end_date=(base + timedelta(days=200)).date())
     lots = lots_of(project)
-    users = {name: market.provider(name=name, rating_grade=grade)
+    users = {name: market.provider(name=name, rating_grade=grade, credit_code=CODES.get(name, ""))
              for name, grade in (("福田长者之家", 5), ("莲花社工服务社", 3), ("景田邻里中心", 4))}
     bids = {"福田长者之家": market.bid(users["福田长者之家"], project, 17_000_000, lot=lots[0], now=base + timedelta(days=1)),
             "莲花社工服务社": market.bid(users["莲花社工服务社"], project, 17_900_000, lot=lots[0],
@@ -74,11 +87,12 @@ def story(market, make_pool, make_user, make_org, geo) -> Story:
         community=geo.communities[3], street=geo.streets[1], start_date=(base + timedelta(days=20)).date(),
         end_date=(base + timedelta(days=120)).date()), 4_000_000)
     pool = make_pool(total_cents=50_000_000)
-    run = market.match([project, pb_project], official=market.district_official, now=opening,
+    decided = opening + timedelta(hours=2)  # the officials decide after looking at the engine's proposals
+    run = market.match([project, pb_project], official=market.district_official, now=opening + timedelta(hours=1),
                        fund_government_services=True)
     award = awards.approve_proposal(market.district_official, market.proposal(run, project),
-                                    reason="综合得分最高，报价合理。", now=opening)
-    pb_award = awards.approve_proposal(market.district_official, market.proposal(run, pb_project), now=opening)
+                                    reason="综合得分最高，报价合理。", now=decided)
+    pb_award = awards.approve_proposal(market.district_official, market.proposal(run, pb_project), now=decided)
     db.session.commit()
     signing = max(award.notice_ends_at, pb_award.notice_ends_at) + timedelta(minutes=1)
     contract_services.sign_due_contracts(now=signing)
@@ -99,15 +113,17 @@ def story(market, make_pool, make_user, make_org, geo) -> Story:
     db.session.commit()
     assert second.status == ContractStatus.COMPLETED
 
-    foundation = make_org(OrgKind.FOUNDATION, categories=(), name="福田慈善基金会")
+    foundation = make_org(OrgKind.FOUNDATION, categories=(), name="福田慈善基金会", credit_code=CODES["福田慈善基金会"])
     funder = make_user(Role.FUNDER, organization=foundation)
     fund = make_pool(funder=foundation, total_cents=20_000_000)
     pledge_project = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=3_000_000, owner=member,
-                                         title="岗厦社区儿童托管")
+                                         title="岗厦社区儿童托管", start_date=(base + timedelta(days=10)).date(),
+                                         end_date=(base + timedelta(days=100)).date())
     pledge = funding.pledge_from_pool(funder, fund, pledge_project, 1_234_567, now=base + timedelta(days=3))
     funding.release_pledge(funder, pledge, now=base + timedelta(days=5))
     campaign_project = market.make_project(kind=ProjectKind.PUBLIC_BENEFIT, budget_cents=2_000_000, owner=member,
-                                           title="莲花山公园义务导览")
+                                           title="莲花山公园义务导览", start_date=(base + timedelta(days=35)).date(),
+                                           end_date=(base + timedelta(days=95)).date())
     campaign = funding.create_campaign(funder, fund, funding.CampaignInput(
         name="邻里配捐行动", rule=MatchingRule.ONE_TO_ONE, amount_cents=500_000, starts_at=base,
         ends_at=base + timedelta(days=30), project_ids=(campaign_project.id,)), now=base - timedelta(days=1))

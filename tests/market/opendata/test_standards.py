@@ -1,11 +1,10 @@
-"""The real exports validate against the standards' own schemas (shared/standards, offline):
+"""The real exports validate against the standards' own schemas (tests/data/standards, offline):
 OCDS 1.1.5 release package (Draft 4) and 360Giving 1.4.3 package (Draft 2020-12)."""
 from __future__ import annotations
 
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -13,14 +12,7 @@ import pytest
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-# The repository is .../main; the standards live beside it in .../shared/standards (also on CI).
-STANDARDS = (Path(__file__).resolve().parents[3] / ".." / "shared" / "standards").resolve()
-OCDS = STANDARDS / "ocds-1.1.5"
-GIVING = STANDARDS / "360giving-1.4.3"
-
-pytestmark = pytest.mark.skipif(
-    not (OCDS / "release-package-schema.json").is_file() or not (GIVING / "360-giving-package-schema.json").is_file(),
-    reason=f"open-data standards not found at {STANDARDS} (the shared/ folder beside the repository)")
+from tests.market.opendata.tools import GIVING, OCDS
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -48,7 +40,7 @@ def _format_checker() -> jsonschema.FormatChecker:
     return checker
 
 
-def _load(path: Path) -> dict:
+def _load(path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
