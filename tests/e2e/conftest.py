@@ -90,12 +90,17 @@ def page(chromium, live_server, language, request):
     page = context.new_page()
     page.base = live_server
     yield page
+    keep_screenshot_if_failed(page, request)
+    context.close()
+
+
+def keep_screenshot_if_failed(page, request) -> None:
+    """A failed test leaves a full-page screenshot of where it stopped in test-artifacts/e2e/."""
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import keep_screenshot_if_failed
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -124,11 +124,7 @@ def phone(chromium, sites, language, request):
     page.base = page.site.base
     page.language = language
     yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    keep_screenshot_if_failed(page, request)
     context.close()
 
 
@@ -145,6 +141,15 @@ def _fits(page) -> None:
 
 def _zh(page, zh: str, en: str) -> str:
     return zh if page.language == "zh" else en
+
+
+def _follow(page, link: str, lands_on: str, start: str | None = "/dashboard") -> None:
+    """From ``start`` (None: where the page is), follow the first link matching ``link`` to ``lands_on``."""
+    if start is not None:
+        page.goto(page.base + start)
+    page.locator(link).first.click()
+    page.wait_for_url(re.compile(lands_on))
+    _fits(page)
 
 
 def _log_in(page, email: str) -> None:
@@ -179,9 +184,7 @@ def _resident_logs_in(page):
 @step(RESIDENT, "On *My dashboard*, under *Micro-projects in my community*, press **Propose a project** in "
                 "福山社区's round.")
 def _resident_opens_the_proposal_form(page):
-    page.locator("main a[href$='/proposals/new']").first.click()
-    page.wait_for_url(re.compile(r".*/micro/rounds/\d+/proposals/new$"))
-    _fits(page)
+    _follow(page, "main a[href$='/proposals/new']", r".*/micro/rounds/\d+/proposals/new$", start=None)
 
 
 @step(RESIDENT, "Write a title and a few sentences, press **Suggest a category**, keep or change the suggestion, "
@@ -208,9 +211,7 @@ def _resident_proposes(page):
 @step(RESIDENT, "Back on *My dashboard*, press **Vote now** in 福田街道's street-wide round, tick up to three "
                 "projects and cast your ballot.")
 def _resident_votes(page):
-    page.goto(page.base + "/dashboard")
-    page.locator("main a[href$='/ballot']").first.click()
-    page.wait_for_url(re.compile(r".*/micro/rounds/\d+/ballot$"))
+    _follow(page, "main a[href$='/ballot']", r".*/micro/rounds/\d+/ballot$")
     boxes = page.locator("input[type=checkbox][name=proposal_ids]")
     for index in (0, 2):
         boxes.nth(index).check()
@@ -223,9 +224,7 @@ def _resident_votes(page):
 @step(RESIDENT, "Under *Projects you can rate*, press **Rate it**, give stars for each criterion and send your "
                 "rating.")
 def _resident_rates(page):
-    page.goto(page.base + "/dashboard")
-    page.locator("main a[href$='/rate']").first.click()
-    page.wait_for_url(re.compile(r".*/micro/projects/\d+/rate$"))
+    _follow(page, "main a[href$='/rate']", r".*/micro/projects/\d+/rate$")
     for criterion, stars in (("quality", 5), ("timeliness", 4), ("communication", 4), ("value_for_money", 5)):
         page.locator(f"input[name={criterion}][value='{stars}']").check()
     _fits(page)
@@ -239,8 +238,7 @@ def _resident_rates(page):
 def _resident_chooses_notifications(page):
     page.goto(page.base + "/notifications/")
     assert page.locator("main li, main tr").count() >= 1  # the round openings and the rating told them
-    page.locator("main a[href$='/notifications/preferences']").first.click()
-    page.wait_for_url(re.compile(r".*/notifications/preferences$"))
+    _follow(page, "main a[href$='/notifications/preferences']", r".*/notifications/preferences$", start=None)
     box = page.locator("input[name=sms__micro__voting_opened]")
     box.uncheck()
     _fits(page)
@@ -290,9 +288,7 @@ def _tender_to_bid_on(site: Site) -> tuple[int, int] | None:
 @step(PROVIDER, "On *My dashboard*, follow *Open government-purchased services* and open a tender in your field "
                 "that you have not bid on yet.")
 def _provider_finds_a_tender(page):
-    page.locator("main a[href*='status=open'][href*='kind=government_service']").first.click()
-    page.wait_for_url(re.compile(r".*/projects/\?.*status=open"))
-    _fits(page)
+    _follow(page, "main a[href*='status=open'][href*='kind=government_service']", r".*/projects/\?.*status=open", start=None)
     tender = _tender_to_bid_on(page.site)
     assert tender is not None
     page.goto(page.base + f"/projects/{tender[0]}")
@@ -356,8 +352,7 @@ def _funder_logs_in(page):
 @step(FUNDER, "On *My dashboard*, under *My funding pools*, open the foundation's pool and see where its money "
               "went.")
 def _funder_opens_the_pool(page):
-    page.locator("main a[href^='/funds/']:not([href$='/new'])").first.click()
-    page.wait_for_url(re.compile(r".*/funds/\d+$"))
+    _follow(page, "main a[href^='/funds/']:not([href$='/new'])", r".*/funds/\d+$", start=None)
     page.pool_url = page.url
     assert page.locator("main table").count() >= 1  # where the allocated money went
     _fits(page)
@@ -369,8 +364,7 @@ def _funder_opens_a_campaign(page):
     from market.core.calendar import local_date
     from market.core.db import utcnow
 
-    page.locator("main a[href$='/campaigns/new']").click()
-    page.wait_for_url(re.compile(r".*/campaigns/new$"))
+    _follow(page, "main a[href$='/campaigns/new']", r".*/campaigns/new$", start=None)
     page.fill("input[name=name]", _zh(page, "恒信岁末长者关爱配捐", "Hengxin year-end match for older residents"))
     page.select_option("select[name=rule]", index=0)
     page.fill("input[name=amount]", "20000")
@@ -412,9 +406,7 @@ def _official_logs_in(page):
 @step(OFFICIAL, "On *My dashboard*, follow *Bids to open* and open the bids of the tender that closed yesterday; "
                 "the opening record is public.")
 def _official_opens_bids(page):
-    page.locator("main a[href$='/bids/projects/awaiting-opening']").click()
-    page.wait_for_url(re.compile(r".*/awaiting-opening$"))
-    _fits(page)
+    _follow(page, "main a[href$='/bids/projects/awaiting-opening']", r".*/awaiting-opening$", start=None)
     page.locator("form[action$='/open'] button[type=submit]").first.click()
     _success(page)
     opening = re.search(r"/bids/projects/(\d+)", page.url).group(1)
@@ -426,11 +418,9 @@ def _official_opens_bids(page):
                 "the totals.")
 def _official_approves_a_proposal(page):
     page.goto(page.base + "/review/")
-    page.locator("main a[href*='/review/runs/']").first.click()
-    page.wait_for_url(re.compile(r".*/review/runs/\d+"))
+    _follow(page, "main a[href*='/review/runs/']", r".*/review/runs/\d+", start=None)
     page.locator("input[type=checkbox][name=proposal_ids]").first.check()
-    page.locator("form.run-rows button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r".*/approve-selected$"))
+    _follow(page, "form.run-rows button[type=submit]", r".*/approve-selected$", start=None)
     assert page.locator("table.bulk-pools").count() == 1  # the totals per pool
     reasons = page.locator("textarea[name^=reason_]")
     for index in range(reasons.count()):
@@ -443,10 +433,7 @@ def _official_approves_a_proposal(page):
 @step(OFFICIAL, "Under *Micro-projects*, open *Residents' matters routed to my office* and acknowledge a matter "
                 "waiting there.")
 def _official_acknowledges(page):
-    page.goto(page.base + "/dashboard")
-    page.locator("main a[href$='/micro/queue']").click()
-    page.wait_for_url(re.compile(r".*/micro/queue$"))
-    _fits(page)
+    _follow(page, "main a[href$='/micro/queue']", r".*/micro/queue$")
     page.locator("form[action$='/acknowledge'] button[type=submit]").first.click()
     _success(page)
 
@@ -454,9 +441,7 @@ def _official_acknowledges(page):
 @step(OFFICIAL, "Under *Proposals to review*, open one, mark it feasible with the official cost and record the "
                 "review.")
 def _official_reviews(page):
-    page.goto(page.base + "/dashboard")
-    page.locator("main a[href$='/review'][href*='/micro/proposals/']").first.click()
-    page.wait_for_url(re.compile(r".*/micro/proposals/\d+/review$"))
+    _follow(page, "main a[href$='/review'][href*='/micro/proposals/']", r".*/micro/proposals/\d+/review$")
     page.locator("input[name=outcome][value=feasible]").check()
     page.fill("input[name=official_cost]", "50000")
     _fits(page)
@@ -466,9 +451,7 @@ def _official_reviews(page):
 
 @step(OFFICIAL, "Open the overdue problem report of the project under way and answer it.")
 def _official_answers_a_flag(page):
-    page.goto(page.base + "/dashboard")
-    page.locator(".overdue-flags a").first.click()
-    page.wait_for_url(re.compile(r".*/micro/projects/\d+"))
+    _follow(page, ".overdue-flags a", r".*/micro/projects/\d+")
     form = page.locator("form[action*='/micro/flags/'][action$='/answer']").first
     form.locator("textarea[name=answer]").fill(_zh(page, "已联系施工方，本周五前复工，并每日在群里通报进度。",
                                                    "The contractor resumes work by Friday and reports progress daily."))
