@@ -79,6 +79,7 @@ SUITES = {
     "candidates": "matching.bench.candidates_bench",
     "optimize": "matching.bench.optimize_bench",
     "pb": "matching.bench.pb_bench",
+    "labelled": "matching.bench.labelled_bench",
 }
 
 
