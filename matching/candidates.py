@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import score as S
+from .reasons import Reason
 from .text import pairwise_similarity, prepare_many, tfidf_matrix
 from .types import (
     Candidate,
@@ -277,7 +278,7 @@ def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | No
     stats: dict = {"units": len(units), "providers": len(problem.providers)}
     funnels: dict[UnitKey, FilterFunnel] = {}
     providers_out: dict[UnitKey, tuple[Candidate, ...]] = {}
-    pin_errors: list[str] = []
+    pin_errors: list[Reason] = []
 
     if units:
         market = _Market(problem, units)
@@ -542,7 +543,7 @@ def _filter_and_prune(problem: MatchProblem, units: list[Unit], market: _Market,
 
 
 def _add_pins(problem: MatchProblem, units: list[Unit],
-              providers_out: dict[UnitKey, tuple[Candidate, ...]], pin_errors: list[str]) -> None:
+              providers_out: dict[UnitKey, tuple[Candidate, ...]], pin_errors: list[Reason]) -> None:
     pins = [d for d in problem.decisions if d.kind == "pin" and d.provider_id is not None]
     if not pins:
         return
@@ -561,8 +562,9 @@ def _add_pins(problem: MatchProblem, units: list[Unit],
         provider = problem.provider(dec.provider_id)
         stage = _check_unit(problem, unit, provider, bids.get(key), forbidden)
         if stage is not None:
-            pin_errors.append(f"pinned provider {dec.provider_id!r} for project "
-                              f"{dec.project_id!r}{_lot(dec.lot_id)} fails the {stage} filter")
+            pin_errors.append(Reason("pin_fails_filter", {
+                "project_id": dec.project_id, "lot_id": dec.lot_id, "provider_id": dec.provider_id,
+                "stage": stage}))
             continue
         price = bids.get(key, {}).get(provider.id, unit.cost)
         score, comps = S.score_pair(unit.project, provider, lot=unit.lot, price=price,
@@ -570,10 +572,6 @@ def _add_pins(problem: MatchProblem, units: list[Unit],
         cand = Candidate(dec.project_id, provider.id, score, comps, int(price), dec.lot_id)
         merged = sorted(current + (cand,), key=lambda c: (-c.score, id_key(c.provider_id)))
         providers_out[key] = tuple(merged)
-
-
-def _lot(lot_id: Id | None) -> str:
-    return "" if lot_id is None else f" lot {lot_id!r}"
 
 
 def _id_hash(value: Id) -> int:
@@ -591,7 +589,7 @@ def _mix_uniform(a: int, b: np.ndarray) -> np.ndarray:
 
 
 def _pool_candidates(problem: MatchProblem, projects: Sequence[ProjectSpec],
-                     pin_errors: list[str]):
+                     pin_errors: list[Reason]):
     k = problem.options.k_pools
     pools = sorted(problem.pools, key=lambda p: id_key(p.id))
     forbidden: dict[Id, set[Id]] = {}
@@ -638,8 +636,8 @@ def _pool_candidates(problem: MatchProblem, projects: Sequence[ProjectSpec],
             if pool_id in chosen_ids:
                 continue
             if pool_id not in allowed_ids:
-                pin_errors.append(f"pinned pool {pool_id!r} is not eligible for project "
-                                  f"{project.id!r} (category, street or money left)")
+                pin_errors.append(Reason("pinned_pool_not_eligible",
+                                         {"project_id": project.id, "pool_id": pool_id}))
             else:
                 chosen.append(problem.pool(pool_id))
                 chosen_ids.add(pool_id)

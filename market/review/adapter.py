@@ -51,6 +51,7 @@ from market.orgs.models import Organization, OrgKind, VerificationState
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from matching.candidates import check_pair, generate_candidates
 from matching.optimize import solve
+from matching.reasons import Reason, render
 from matching.score import combine, score_pair
 from matching.types import (
     BidSpec,
@@ -479,12 +480,12 @@ def tidy_funding(problem: MatchProblem, result: MatchResult) -> MatchResult:
 def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0.0, pairs: int = 0,
                    ranking: dict[tuple[Any, Any], list[tuple[Any, float]]] | None = None) -> dict[str, Any]:
     ranking = ranking or {}
-    unmatched = [{"project_id": u.project_id, "lot_id": u.lot_id, "code": u.reason_code, "params": dict(u.params)}
+    unmatched = [{"project_id": u.project_id, "lot_id": u.lot_id, "code": u.reason.code, "params": dict(u.reason.params)}
                  for u in result.unmatched]
     return {
         "status": result.status, "objective": result.objective, "bound": result.bound, "gap": result.gap,
         "solver": result.solver, "seconds": round(result.seconds, 3),
-        "notes": list(result.notes) + built.notes,
+        "notes": [render(n) for n in result.notes] + built.notes,
         "assignments": [{"project_id": a.project_id, "lot_id": a.lot_id, "provider_id": a.provider_id,
                          "score": round(a.score, 6), "components": {k: round(v, 6) for k, v in a.components.items()},
                          "cost": a.cost, "pinned": a.pinned,
@@ -492,11 +493,22 @@ def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0
                          **_rank(ranking, a.project_id, a.lot_id, a.provider_id)}
                         for a in result.assignments],
         "unmatched": built.skipped + unmatched,
-        "binding": list(result.binding),
+        "binding": [_binding_key(b) for b in result.binding],
         "wrong_category": sorted([p, lot, prov] for (p, lot), provs in built.wrong_category.items() for prov in provs),
         "stats": {**built.stats, "candidate_pairs": pairs, "candidates_s": round(candidates_s, 3),
                   "solve_s": round(result.seconds, 3)},
     }
+
+
+def _binding_key(reason: Reason) -> str:
+    """A binding constraint as ``kind:id[:id]``."""
+    p = reason.params
+    keys = {"pool_budget": ("pool_budget", "pool_id"), "provider_capacity": ("provider_capacity", "provider_id"),
+            "provider_share": ("provider_share", "provider_id"),
+            "pool_project_cap": ("pool_project_cap", "pool_id", "project_id"),
+            "pinned_provider": ("pinned", "project_id", "provider_id"), "pinned_pool": ("pinned", "project_id", "pool_id")}
+    kind, *names = keys[reason.code]
+    return ":".join([kind] + [str(p[name]) for name in names])
 
 
 def reason_text(code: str, params: dict[str, Any], lang: str) -> str:

@@ -23,7 +23,9 @@ from datetime import date
 import numpy as np
 
 from ..candidates import generate_candidates
-from ..optimize import _Formulation, solve
+from ..optimize import solve
+from ..optimize.formulation import build_formulation
+from ..optimize.instance import Instance
 from ..solvers import available_solvers, solve_linear
 from ..types import Candidate, CandidateSet, MatchOptions, MatchProblem, ProjectSpec, ProviderSpec
 from . import synthetic_market
@@ -44,14 +46,14 @@ def _pct(x: float) -> str:
 def _direct_mip(problem: MatchProblem, cands: CandidateSet, solver: str, gap: float,
                 bound: float) -> tuple[float, str]:
     """Time and quality of the whole model solved as one MIP by ``solver``."""
-    fm = _Formulation(problem, cands, [])
-    model = fm.build()
+    inst = Instance(problem, cands)
+    model = build_formulation(inst).model
     t0 = time.perf_counter()
     out = solve_linear(model, solver=solver, mip=True, time_limit=REFERENCE_LIMIT, gap=gap)
     seconds = time.perf_counter() - t0
     if not out.has_solution:
         return seconds, f"{out.status} after {seconds:.0f} s"
-    value = float(out.objective) * fm.bnorm
+    value = float(out.objective) * inst.value_scale
     ref_gap = (bound - value) / bound if bound > 0 else 0.0
     return seconds, f"gap {_pct(max(ref_gap, 0.0))} ({out.status})"
 
