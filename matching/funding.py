@@ -292,11 +292,13 @@ def _apportion(weights: dict[Hashable, Fraction], total: int,
     while active and left > 0:
         weight_sum = sum(weights[k] for k in active)
         shares = {k: left * weights[k] / weight_sum for k in active}
-        capped = [k for k in active if caps.get(k) is not None and shares[k] >= caps[k]]
+        capped = [k for k in active if (cap := caps.get(k)) is not None and shares[k] >= cap]
         if capped:
             for key in capped:
-                result[key] = caps[key]  # type: ignore[assignment]
-                left -= caps[key]  # type: ignore[operator]
+                cap = caps[key]
+                if cap is not None:  # always: only capped projects are in the list
+                    result[key] = cap
+                    left -= cap
             active = [k for k in active if k not in capped]
             continue
         floors = {k: math.floor(shares[k]) for k in active}

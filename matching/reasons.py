@@ -279,7 +279,7 @@ def _shown(params: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
 
 def _show_value(key: str, value: Any, lang: Lang) -> Any:
     if key in MONEY_PARAMS and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return format_money(round(value))
+        return format_money(int(value) if isinstance(value, numbers.Integral) else round(float(value)))
     if key == "share" and isinstance(value, numbers.Real):
         return f"{float(value):.0%}"
     if key == "stage" and value in _STAGES:

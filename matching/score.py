@@ -26,7 +26,8 @@ The combined score is ``sum(w_i * c_i) / sum(w_i)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from .types import Id, LotSpec, ProjectSpec, ProviderSpec, ScoreWeights
 
@@ -112,7 +113,7 @@ def price_score(price: int, budget: int) -> float:
     return 1.0 - 0.5 * min(max(price, 0) / budget, 1.0)
 
 
-def category_score(category: str, categories: tuple[str, ...]) -> float:
+def category_score(category: str, categories: Sequence[str]) -> float:
     """Category fit: primary category 1.0, secondary 0.7, not served 0.
 
     >>> category_score("elderly", ("elderly", "disability")), category_score("disability", ("elderly", "disability"))
@@ -167,7 +168,8 @@ def combine(components: Mapping[str, float], weights: ScoreWeights | None = None
     0.5
     """
     w = weights or ScoreWeights()
-    total = sum(getattr(w, name) * float(components.get(name, 0.0)) for name in w.COMPONENTS)
+    weights_by_name = w.as_dict()
+    total = sum(weights_by_name[name] * float(components.get(name, 0.0)) for name in w.COMPONENTS)
     return min(1.0, max(0.0, total / w.total))
 
 
@@ -192,7 +194,7 @@ def static_components(provider: ProviderSpec, weights: ScoreWeights | None = Non
 
 def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | None = None,
                price: int | None = None, weights: ScoreWeights | None = None,
-               text_similarity: float | None = None, mode: str = "words"
+               text_similarity: float | None = None, mode: Literal["words", "chars"] = "words"
                ) -> tuple[float, dict[str, float]]:
     """Combined score and components of one (project or lot, provider) pair.
 
@@ -236,7 +238,7 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
         price = budget if lot is not None else project.cost_without_bids
     needs = project.text if lot is None else f"{lot.title} {lot.description} {project.text}"
     if text_similarity is None:
-        text_similarity = similarity(needs, provider.capability, mode=mode)  # type: ignore[arg-type]
+        text_similarity = similarity(needs, provider.capability, mode=mode)
     components = {
         "text": float(text_similarity),
         "category": category_score(category, provider.categories),

@@ -16,6 +16,8 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +88,7 @@ def _multiprofile_mes_times(instance: Any, profile: Any) -> tuple[float, float]:
 
 def _row(
     benchmark: str, size: str, ours_s: float | None, reference: str, reference_s: float | None, quality: str
-) -> dict:
+) -> dict[str, Any]:
     ratio = reference_s / ours_s if (reference_s is not None and ours_s) else None
     return {
         "benchmark": benchmark,
@@ -99,7 +101,7 @@ def _row(
     }
 
 
-def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
+def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Benchmark every rule on the largest Pabulib elections.
 
     Parameters
@@ -144,7 +146,7 @@ def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
         reference_input = parse_pabulib(str(path)) if parse_pabulib else None
         multiprofile_mes_s: tuple[float, float] | None = None
         for rule in RULE_ORDER:
-            ours_s, result = _median_time(lambda rule=rule, election=election: RULES[rule](election), ours_repeats)
+            ours_s, result = _median_time(partial(RULES[rule], election), ours_repeats)
             ours = sorted(result.selected)
             if reference_input is None:
                 rows.append(_row(f"pb/{rule}", size, ours_s, reference_name, None, "not compared"))
@@ -166,9 +168,7 @@ def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # pabutools uses deprecated PuLP calls
                 try:
-                    reference_s, reference = _median_time(
-                        lambda call=reference_call, args=reference_input: call(*args), repeats
-                    )
+                    reference_s, reference = _median_time(partial(reference_call, *reference_input), repeats)
                 except Exception as error:  # pabutools' own failures are reported, not fatal
                     rows.append(
                         _row(f"pb/{rule}", size, ours_s, f"{reference_name} failed: {error!r}", None, "not compared")
@@ -185,9 +185,12 @@ def run(quick: bool = False, data_dir: str | Path | None = None) -> list[dict]:
     return rows
 
 
-def _welfare(election: Election, selected: list[str]) -> int:
+def _welfare(election: Election, selected: list[str]) -> int | Fraction:
     scores = election.scores()
-    return sum(scores[p] * election.project(p).cost for p in selected)
+    total: int | Fraction = 0
+    for p in selected:
+        total += scores[p] * election.project(p).cost
+    return total
 
 
 if __name__ == "__main__":  # pragma: no cover

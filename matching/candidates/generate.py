@@ -88,9 +88,8 @@ def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: b
     opts = problem.options
     providers = ProviderArrays(problem, units)
     started = time.perf_counter()
-    unit_texts = prepare_many([u.text for u in units], mode=opts.text_mode)  # type: ignore[arg-type]
-    provider_texts = prepare_many([p.capability for p in problem.providers],
-                                  mode=opts.text_mode)  # type: ignore[arg-type]
+    unit_texts = prepare_many([u.text for u in units], mode=opts.text_mode)
+    provider_texts = prepare_many([p.capability for p in problem.providers], mode=opts.text_mode)
     stats["prepare_s"] = time.perf_counter() - started
     started = time.perf_counter()
     text: TextIndex | None = None

@@ -1,7 +1,8 @@
 """What a matching run is about: projects (and their lots), providers, bids, pools, decisions.
 
-Every class is a frozen dataclass validated on construction: sequences become tuples or
-frozensets, numbers are normalised, and a bad value raises ``ValueError`` naming the field.
+Every class is a frozen dataclass validated on construction: sequences (lists are fine) are
+stored as tuples, collections of ids as frozensets, numbers are normalised, and a bad value
+raises ``ValueError`` naming the field.
 
 >>> ProjectSpec(id=1, title="长者助餐", category="elderly", street_id="futian", budget=-5)
 Traceback (most recent call last):
@@ -12,6 +13,7 @@ ValueError: ProjectSpec.budget: must be an int >= 0 (fen), got -5
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -173,7 +175,7 @@ class ProjectSpec:
     requirements: Requirements = field(default_factory=Requirements)
     needs_provider: bool = True
     needs_funding: bool = True
-    lots: tuple[LotSpec, ...] = ()
+    lots: Sequence[LotSpec] = ()
     applicant_id: Id | None = None
     priority: float = 1.0
 
@@ -275,9 +277,9 @@ class ProviderSpec:
     id: Id
     name: str
     kind: str = "social_organisation"
-    categories: tuple[str, ...] = ()
-    streets: frozenset[Id] = frozenset()
-    communities: frozenset[Id] = frozenset()
+    categories: Sequence[str] = ()
+    streets: Collection[Id] = frozenset()
+    communities: Collection[Id] = frozenset()
     whole_district: bool = False
     home_street_id: Id | None = None
     rating_grade: int = 0
@@ -291,8 +293,8 @@ class ProviderSpec:
     rating_count: int = 0
     deliveries_completed: int = 0
     deliveries_failed: int = 0
-    conflict_project_ids: frozenset[Id] = frozenset()
-    conflict_org_ids: frozenset[Id] = frozenset()
+    conflict_project_ids: Collection[Id] = frozenset()
+    conflict_org_ids: Collection[Id] = frozenset()
 
     def __post_init__(self) -> None:
         owner = "ProviderSpec"
@@ -399,8 +401,8 @@ class PoolSpec:
     remaining: int
     max_per_project: int | None = None
     max_share: float = 1.0
-    categories: frozenset[str] = frozenset()
-    streets: frozenset[Id] = frozenset()
+    categories: Collection[str] = frozenset()
+    streets: Collection[Id] = frozenset()
     kind: str = "foundation"
 
     def __post_init__(self) -> None:

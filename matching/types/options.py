@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from .validation import check_bool, check_choice, check_int, check_real, fail
 
@@ -129,7 +130,7 @@ class MatchOptions:
     min_score: float = 0.0
     funding_only_score: float = 0.5
     weights: ScoreWeights = field(default_factory=ScoreWeights)
-    text_mode: str = "words"
+    text_mode: Literal["words", "chars"] = "words"
     as_of: date | None = None
 
     def __post_init__(self) -> None:

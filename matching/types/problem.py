@@ -44,6 +44,9 @@ class MatchProblem:
     bids: Sequence[BidSpec] = ()
     decisions: Sequence[Decision] = ()
     options: MatchOptions = field(default_factory=MatchOptions)
+    _projects: dict[Id, ProjectSpec] = field(init=False, repr=False, compare=False)
+    _providers: dict[Id, ProviderSpec] = field(init=False, repr=False, compare=False)
+    _pools: dict[Id, PoolSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._store_sequences()
@@ -74,22 +77,19 @@ class MatchProblem:
 
     def project(self, project_id: Id) -> ProjectSpec:
         """The project with this id (``KeyError`` if unknown)."""
-        found: ProjectSpec = self._projects[project_id]  # type: ignore[attr-defined]
-        return found
+        return self._projects[project_id]
 
     def provider(self, provider_id: Id) -> ProviderSpec:
         """The provider with this id (``KeyError`` if unknown)."""
-        found: ProviderSpec = self._providers[provider_id]  # type: ignore[attr-defined]
-        return found
+        return self._providers[provider_id]
 
     def pool(self, pool_id: Id) -> PoolSpec:
         """The pool with this id (``KeyError`` if unknown)."""
-        found: PoolSpec = self._pools[pool_id]  # type: ignore[attr-defined]
-        return found
+        return self._pools[pool_id]
 
     def replace(self, **changes: Any) -> MatchProblem:
         """A copy with some fields replaced (validated again)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         values.update(changes)
         return MatchProblem(**values)
 

@@ -38,27 +38,29 @@ def check_id(owner: str, name: str, value: Any, *, optional: bool = False) -> No
 
 
 def check_int(owner: str, obj: Any, name: str, *, low: int = 0, optional: bool = False,
-               unit: str = "") -> None:
+              unit: str = "") -> None:
     value = getattr(obj, name)
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
         suffix = f" ({unit})" if unit else ""
         fail(owner, name, f"must be an int >= {low}{suffix}, got {value!r}")
-    if value > INT_MAX:
+    number = int(value)
+    if number > INT_MAX:
         limit = f"{INT_MAX} {unit}" if unit else f"{INT_MAX}"
         fail(owner, name, f"must be below 2**63 (at most {limit}), got {value!r}")
-    set_field(obj, name, int(value))
+    set_field(obj, name, number)
 
 
 def check_real(owner: str, obj: Any, name: str, *, low: float = 0.0,
-                high: float = math.inf, optional: bool = False, low_open: bool = False) -> None:
+               high: float = math.inf, optional: bool = False, low_open: bool = False) -> None:
     value = getattr(obj, name)
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         fail(owner, name, f"must be a finite number, got {value!r}")
-    if value < low or value > high or (low_open and value == low):
+    number = float(value)
+    if number < low or number > high or (low_open and number == low):
         bracket = "(" if low_open else "["
         fail(owner, name, f"must be in {bracket}{low}, {high}], got {value!r}")
     set_field(obj, name, float(value))
