@@ -8,7 +8,8 @@ and JSON-ready parameters, e.g. ``Reason("pools_exhausted", {"needed": 30_000_00
 Parameters follow a few conventions: ids are the input's ids; money (``needed``, ``left``,
 ``coverable``, ``used``, ``remaining``, ``amount``, ``cap``, ``value``, ``reachable``,
 ``budget``, ``price``) is in fen; ``share`` is a fraction; ``lot_id`` is ``None`` for a whole
-project; ``conflicts`` holds nested reasons as ``{"code", "params"}`` dicts.
+project; ``conflicts`` holds nested reasons as ``{"code", "params"}`` dicts.  In donation
+matching ``matched``, ``full``, ``limit``, ``ideal`` and ``pool`` are money too.
 
 Codes
 -----
@@ -28,6 +29,11 @@ Constraints at their limit (:attr:`matching.types.MatchResult.binding`):
 How the run went (:attr:`matching.types.MatchResult.notes`):
     ``solver_fallback``, ``lp_failed``, ``column_generation_stopped``, ``selection_mip_failed``,
     ``solution_rejected``, ``greedy_fallback``.
+Donation matching (:mod:`matching.funding`): per donation ``donation_matched``,
+    ``donation_partly_matched``, ``donation_not_matched``; per project ``matched_in_full``,
+    ``reached_limit``, ``cap_ran_out``, ``no_contributions``, ``single_contributor``,
+    ``full_ideal``, ``share``; per run ``one_to_one_summary``, ``quadratic_scaled``,
+    ``quadratic_shared``.
 
 Examples
 --------
@@ -47,7 +53,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Reason", "Lang", "REASON_TEMPLATES", "render", "format_reason", "format_money"]
+__all__ = ["Reason", "Lang", "REASON_TEMPLATES", "render", "format_reason", "format_money",
+           "UNMATCHED_CODES", "CONFLICT_CODES", "BINDING_CODES", "NOTE_CODES", "DONATION_CODES",
+           "ALLOCATION_CODES", "CAMPAIGN_CODES"]
 
 Lang = Literal["en", "zh"]
 
@@ -167,11 +175,76 @@ REASON_TEMPLATES: dict[str, tuple[str, str]] = {
     "greedy_fallback": (
         "used the greedy fallback solution",
         "采用了贪心备用解"),
+    # ---- donation matching (matching.funding)
+    "donation_matched": (
+        "matched",
+        "已配捐"),
+    "donation_partly_matched": (
+        "partly matched: {ran_out}",
+        "部分配捐：{ran_out}"),
+    "donation_not_matched": (
+        "not matched: {ran_out}",
+        "未配捐：{ran_out}"),
+    "matched_in_full": (
+        "all {gifts} gift(s) matched in full",
+        "{gifts}笔捐赠全部获得配捐"),
+    "reached_limit": (
+        "reached its limit of {limit}",
+        "已达到上限{limit}元"),
+    "cap_ran_out": (
+        "{matched} of {full} matched before the cap or a donor limit ran out",
+        "配捐总额或捐赠人上限用完前，{full}元中获得配捐{matched}元"),
+    "no_contributions": (
+        "no contributions",
+        "没有捐赠"),
+    "single_contributor": (
+        "a single contributor attracts no quadratic match",
+        "只有一位捐赠人，不产生二次方配捐"),
+    "full_ideal": (
+        "paid its full ideal match",
+        "获得全部理想配捐"),
+    "share": (
+        "{fraction:.1%} of the ideal matches of all projects",
+        "占全部项目理想配捐的{fraction:.1%}"),
+    "one_to_one_summary": (
+        "{donations} donation(s) matched {ratio} in the order given, first come first matched: "
+        "{matched} of the {cap} cap paid, {left} left.",
+        "{donations}笔捐赠按{ratio}比例先到先配：配捐上限{cap}元中已支付{matched}元，剩余{left}元。"),
+    "quadratic_scaled": (
+        "Quadratic funding over {projects} project(s): ideal matches of {ideal} scaled to the "
+        "{pool} pool (×{scale:.4f}); {matched} matched, {left} left in the pool.",
+        "{projects}个项目二次方配捐：理想配捐{ideal}元按{pool}元资金池缩放（×{scale:.4f}）；"
+        "已配捐{matched}元，资金池剩余{left}元。"),
+    "quadratic_shared": (
+        "Quadratic funding over {projects} project(s): ideal matches of {ideal} shared to the "
+        "{pool} pool (×{scale:.4f}); {matched} matched, {left} left in the pool.",
+        "{projects}个项目二次方配捐：理想配捐{ideal}元，{pool}元资金池（×{scale:.4f}）；"
+        "已配捐{matched}元，资金池剩余{left}元。"),
 }
+
+#: Codes by what they explain.
+UNMATCHED_CODES = frozenset({
+    "no_provider_for_category", "no_provider_in_area", "requirements_not_met", "no_valid_bid",
+    "conflict_of_interest", "forbidden_by_decision", "providers_at_capacity", "provider_share_cap",
+    "no_eligible_pool", "pools_exhausted", "co_funding_limit", "co_funding_share_rounds_to_zero",
+    "not_selected", "infeasible_decisions", "no_solution"})
+CONFLICT_CODES = frozenset({
+    "pin_fails_filter", "pin_not_candidate", "pinned_pool_not_eligible", "pinned_project_not_viable",
+    "two_pinned_providers", "pinned_over_capacity", "pinned_over_share_cap",
+    "pinned_project_underfunded", "pins_exceed_limits"})
+BINDING_CODES = frozenset({"pool_budget", "pool_project_cap", "provider_capacity", "provider_share",
+                           "pinned_provider", "pinned_pool"})
+NOTE_CODES = frozenset({"solver_fallback", "lp_failed", "column_generation_stopped",
+                        "selection_mip_failed", "solution_rejected", "greedy_fallback"})
+DONATION_CODES = frozenset({"donation_matched", "donation_partly_matched", "donation_not_matched"})
+ALLOCATION_CODES = frozenset({"matched_in_full", "reached_limit", "cap_ran_out", "no_contributions",
+                              "single_contributor", "full_ideal", "share"})
+CAMPAIGN_CODES = frozenset({"one_to_one_summary", "quadratic_scaled", "quadratic_shared"})
 
 #: Parameters that hold money in fen (shown in yuan).
 MONEY_PARAMS = frozenset({"needed", "left", "coverable", "budget", "price", "used", "remaining",
-                          "amount", "cap", "value", "reachable"})
+                          "amount", "cap", "value", "reachable", "matched", "full", "limit", "ideal",
+                          "pool"})
 
 _STAGES: dict[str, tuple[str, str]] = {
     "category": ("category", "服务类别"), "capacity": ("capacity", "承接能力"),
@@ -181,6 +254,12 @@ _STAGES: dict[str, tuple[str, str]] = {
     "lp_rounding": ("LP rounding", "线性松弛取整"), "selection_mip": ("selection MIP", "项目选择MIP"),
 }
 _SOLVERS = {"cbc": "CBC", "highs": "HiGHS"}
+#: What stopped a donation's match (``ran_out`` of the donation reasons).
+_RAN_OUT: dict[str, tuple[str, str]] = {
+    "cap": ("the cap ran out", "配捐总额已用完"),
+    "donor_limit": ("the donor's match limit was reached", "已达到该捐赠人的配捐上限"),
+    "project_limit": ("the project's match limit was reached", "已达到该项目的配捐上限"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +363,8 @@ def _show_value(key: str, value: Any, lang: Lang) -> Any:
         return f"{float(value):.0%}"
     if key == "stage" and value in _STAGES:
         return _STAGES[value][0 if lang == "en" else 1]
+    if key == "ran_out" and value in _RAN_OUT:
+        return _RAN_OUT[value][0 if lang == "en" else 1]
     if key in ("solver", "fallback") and value in _SOLVERS:
         return _SOLVERS[value]
     if isinstance(value, (list, tuple)):
