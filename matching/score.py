@@ -167,10 +167,10 @@ def combine(components: Mapping[str, float], weights: ScoreWeights | None = None
     ...       reputation=0, price=0, delivery=0, social_org=0)), 2)
     0.5
     """
-    w = weights or ScoreWeights()
-    weights_by_name = w.as_dict()
-    total = sum(weights_by_name[name] * float(components.get(name, 0.0)) for name in w.COMPONENTS)
-    return min(1.0, max(0.0, total / w.total))
+    chosen = weights or ScoreWeights()
+    weight_of = chosen.as_dict()
+    total = sum(weight_of[name] * float(components.get(name, 0.0)) for name in chosen.COMPONENTS)
+    return min(1.0, max(0.0, total / chosen.total))
 
 
 def static_components(provider: ProviderSpec, weights: ScoreWeights | None = None
@@ -180,14 +180,14 @@ def static_components(provider: ProviderSpec, weights: ScoreWeights | None = Non
     >>> static_components(ProviderSpec(id=1, name="x", kind="enterprise"))["social_org"]
     0.0
     """
-    w = weights or ScoreWeights()
+    chosen = weights or ScoreWeights()
     return {
         "reputation": reputation_score(provider.rating_sum, provider.rating_count,
-                                       prior_mean=w.rating_prior_mean,
-                                       prior_weight=w.rating_prior_weight),
+                                       prior_mean=chosen.rating_prior_mean,
+                                       prior_weight=chosen.rating_prior_weight),
         "delivery": delivery_score(provider.deliveries_completed, provider.deliveries_failed,
-                                   prior_completed=w.delivery_prior_completed,
-                                   prior_failed=w.delivery_prior_failed),
+                                   prior_completed=chosen.delivery_prior_completed,
+                                   prior_failed=chosen.delivery_prior_failed),
         "social_org": 1.0 if provider.kind == "social_organisation" else 0.0,
     }
 
@@ -231,7 +231,7 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
     """
     from .text import similarity
 
-    w = weights or ScoreWeights()
+    chosen = weights or ScoreWeights()
     category = project.category if lot is None or lot.category is None else lot.category
     budget = project.budget if lot is None else lot.budget
     if price is None:
@@ -245,6 +245,6 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
         "geography": geography_score(provider, project.street_id, project.community_id),
         "price": price_score(price, budget),
     }
-    components.update(static_components(provider, w))
-    ordered = {name: components[name] for name in w.COMPONENTS}
-    return combine(ordered, w), ordered
+    components.update(static_components(provider, chosen))
+    ordered = {name: components[name] for name in chosen.COMPONENTS}
+    return combine(ordered, chosen), ordered
