@@ -7,7 +7,10 @@ Modules
 ``matching.types``
     Frozen input and output dataclasses (:class:`ProjectSpec`, :class:`ProviderSpec`,
     :class:`BidSpec`, :class:`PoolSpec`, :class:`Decision`, :class:`MatchOptions`,
-    :class:`MatchProblem`, :class:`MatchResult`, ...) and reason codes with Chinese templates.
+    :class:`MatchProblem`, :class:`MatchResult`, ...).
+``matching.reasons``
+    :class:`Reason`: every explanation as a code with parameters, and a plain English /
+    Chinese renderer (:func:`matching.reasons.render`).
 ``matching.text``
     Normalisation, jieba / English tokenisation and rapidfuzz similarity of needs to
     capabilities.
@@ -18,7 +21,8 @@ Modules
     Top-k providers and pools per project after hard filters, with fast pruning.
 ``matching.optimize``
     :func:`solve`: the assignment and funding MILP (PuLP + CBC, or HiGHS), verified results,
-    reasons for every unmatched project, binding constraints.
+    reasons for every unmatched project, binding constraints (a package: formulation, the
+    decomposition pipeline, money, explanations, verification).
 ``matching.solvers``
     Solver backends for sparse linear models.
 ``matching.pb``
@@ -57,12 +61,13 @@ _EXPORTS = {
     "PoolSpec": "matching.types",
     "ProjectSpec": "matching.types",
     "ProviderSpec": "matching.types",
-    "REASON_TEMPLATES": "matching.types",
+    "REASON_TEMPLATES": "matching.reasons",
+    "Reason": "matching.reasons",
     "Requirements": "matching.types",
     "ScoreWeights": "matching.types",
     "Unmatched": "matching.types",
-    "format_money": "matching.types",
-    "format_reason": "matching.types",
+    "format_money": "matching.reasons",
+    "format_reason": "matching.reasons",
     "id_key": "matching.types",
     # engine
     "similarity": "matching.text",

@@ -21,7 +21,7 @@ import csv
 import math
 import re
 import sys
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +55,7 @@ class Suggestion:
     evidence: tuple[str, ...] = ()
 
 
-def features(text: str) -> Counter[str]:
+def features(text: str) -> dict[str, float]:
     """Weighted features of a text: its words and, prefixed ``#`` and ``@``, the character bigrams and characters of Chinese runs.
 
     >>> f = features("长者饭堂 new chairs")
@@ -65,7 +65,7 @@ def features(text: str) -> Counter[str]:
     if not isinstance(text, str):
         raise ValueError(f"text: must be a str, got {type(text).__name__}")
     text = text[:MAX_CHARS]
-    counts: Counter[str] = Counter()
+    counts: defaultdict[str, float] = defaultdict(float)
     for token in tokenize(text):
         counts[token] += 1.0
     for run in _CJK_RUN.findall(normalize(text)):
@@ -73,10 +73,10 @@ def features(text: str) -> Counter[str]:
             counts["#" + run[i:i + 2]] += _BIGRAM_WEIGHT
         for char in run:
             counts["@" + char] += _CHAR_WEIGHT
-    return counts
+    return dict(counts)
 
 
-def _sublinear(counts: Counter[str]) -> dict[str, float]:
+def _sublinear(counts: dict[str, float]) -> dict[str, float]:
     return {key: 1.0 + math.log(value) if value >= 1 else value for key, value in counts.items()}
 
 
@@ -163,17 +163,17 @@ def train(examples: Iterable[Example | tuple[str, str]]) -> CentroidClassifier:
     if not vectors:
         raise ValueError("examples: no example has a usable word")
     total = sum(row.weight for row, _ in vectors)
-    document_frequency: Counter[str] = Counter()
+    document_frequency: defaultdict[str, float] = defaultdict(float)
     for row, vec in vectors:
         for key in vec:
             document_frequency[key] += row.weight
     idf = {key: math.log((1.0 + total) / (1.0 + df)) + 1.0 for key, df in document_frequency.items()}
     labels: list[str] = []
-    sums: dict[str, Counter[str]] = {}
+    sums: dict[str, defaultdict[str, float]] = {}
     for row, vec in vectors:
         if row.label not in sums:
             labels.append(row.label)
-            sums[row.label] = Counter()
+            sums[row.label] = defaultdict(float)
         weighted = {key: value * idf[key] for key, value in vec.items()}
         norm = math.sqrt(sum(v * v for v in weighted.values()))
         for key, value in weighted.items():

@@ -3,7 +3,9 @@
 Pure functions over plain values (no Flask, no SQLAlchemy, no I/O). Money is an
 ``int`` number of minor units (fen); every result is a frozen dataclass whose
 amounts are integers that never add up to more than the cap or the pool, and
-which says for each project why it got what it got.
+which says for each donation and project why it got what it got, as a
+:class:`~matching.reasons.Reason` (``matching.reasons.render`` reads it in
+English or Chinese).
 
 Two rules, after the anchors in ``/work/shared/ANCHORS.md``:
 
@@ -28,6 +30,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+from .reasons import Reason, render
 
 __all__ = [
     "Donation",
@@ -61,11 +65,6 @@ def _check_amount(name: str, value: Any, *, allow_none: bool = False, positive: 
         raise ValueError(f"{name}: must be an int {'> 0' if positive else '>= 0'} (fen), got {value!r}")
 
 
-def _yuan(cents: int) -> str:
-    yuan, fen = divmod(int(cents), 100)
-    return f"{yuan:,}" if not fen else f"{yuan:,}.{fen:02d}"
-
-
 # ---------------------------------------------------------------------------
 # 1:1 matching up to a cap
 # ---------------------------------------------------------------------------
@@ -85,25 +84,33 @@ class Donation:
 
 @dataclass(frozen=True)
 class DonationMatch:
-    """What one donation attracted and, when less than the full match, why."""
+    """What one donation attracted and, when less than the full match, why
+    (``donation_matched``, ``donation_partly_matched`` or ``donation_not_matched`` with
+    ``ran_out``: ``cap``, ``donor_limit`` or ``project_limit``)."""
 
     index: int  # position in the input sequence
     donation: Donation
     matched: int
-    reason: str  # "matched" | "partly matched: ..." | "not matched: ..."
+    reason: Reason
 
 
 @dataclass(frozen=True)
 class ProjectMatch:
-    """A project's donations and the match they attracted under :func:`match_one_to_one`."""
+    """A project's donations and the match they attracted under :func:`match_one_to_one`.
+
+    ``reason`` is ``matched_in_full``, ``reached_limit`` or ``cap_ran_out``.
+    """
 
     project: Hashable
     donations: int  # number of gifts
     donated: int  # their total
     matched: int
     limit: int | None  # the project's own limit (room left in its budget), if any
-    reason: str
-    reason_code: str  # "matched_in_full" | "reached_limit" | "cap_ran_out" | "no_donations"
+    reason: Reason
+
+    @property
+    def reason_code(self) -> str:
+        return self.reason.code
 
 
 @dataclass(frozen=True)
@@ -116,12 +123,17 @@ class OneToOneResult:
     unallocated: int
     donations: tuple[DonationMatch, ...]
     projects: tuple[ProjectMatch, ...]
-    explanation: str
+    summary: Reason  # one_to_one_summary
 
     @property
     def matches(self) -> dict[Hashable, int]:
         """``{project: matched amount}`` for every project that received donations."""
         return {p.project: p.matched for p in self.projects}
+
+    @property
+    def explanation(self) -> str:
+        """The summary in English."""
+        return render(self.summary)
 
 
 def match_one_to_one(donations: Sequence[Donation], cap: int, *, ratio: int | Fraction = 1,
@@ -165,78 +177,89 @@ def match_one_to_one(donations: Sequence[Donation], cap: int, *, ratio: int | Fr
     >>> result = match_one_to_one(gifts, cap=60_000)
     >>> result.matches
     {'a': 30000, 'b': 30000}
-    >>> [d.reason for d in result.donations]
+    >>> [render(d.reason) for d in result.donations]
     ['matched', 'partly matched: the cap ran out', 'not matched: the cap ran out']
     """
-    _check_amount("cap", cap)
-    _check_amount("per_donor_cap", per_donor_cap, allow_none=True)
-    _check_amount("per_project_cap", per_project_cap, allow_none=True)
-    ratio = Fraction(ratio)
-    if ratio <= 0:
-        raise ValueError(f"ratio: must be > 0, got {ratio}")
-    limits = dict(project_limits or {})
-    for key, value in limits.items():
-        _sort_key(key)
-        _check_amount(f"project_limits[{key!r}]", value)
     donations = tuple(donations)
-    for i, donation in enumerate(donations):
-        if not isinstance(donation, Donation):
-            raise ValueError(f"donations[{i}]: must be a Donation, got {type(donation).__name__}")
-
+    ratio = _check_one_to_one(donations, cap, ratio, per_donor_cap, per_project_cap, project_limits)
+    limits = dict(project_limits or {})
     left = cap
     by_donor: dict[Hashable, int] = {}
     by_project: dict[Hashable, int] = {}
     results: list[DonationMatch] = []
     for index, donation in enumerate(donations):
-        wanted = math.floor(donation.amount * ratio)
-        bounds: list[tuple[int, str]] = [(left, "the cap ran out")]
+        bounds = [(left, "cap")]
         if per_donor_cap is not None and donation.donor is not None:
-            bounds.append((per_donor_cap - by_donor.get(donation.donor, 0), "the donor's match limit was reached"))
-        project_bound = None
-        if per_project_cap is not None:
-            project_bound = per_project_cap
-        if donation.project in limits:
-            project_bound = limits[donation.project] if project_bound is None else min(project_bound,
-                                                                                      limits[donation.project])
+            bounds.append((per_donor_cap - by_donor.get(donation.donor, 0), "donor_limit"))
+        project_bound = _project_limit(donation.project, per_project_cap, limits)
         if project_bound is not None:
-            bounds.append((project_bound - by_project.get(donation.project, 0), "the project's match limit was reached"))
-        bound, why = min(bounds, key=lambda b: b[0])
+            bounds.append((project_bound - by_project.get(donation.project, 0), "project_limit"))
+        bound, ran_out = min(bounds, key=lambda b: b[0])
+        wanted = math.floor(donation.amount * ratio)
         matched = max(0, min(wanted, bound))
-        if matched == wanted:
-            reason = "matched"
-        elif matched == 0:
-            reason = f"not matched: {why}"
-        else:
-            reason = f"partly matched: {why}"
         left -= matched
         if donation.donor is not None:
             by_donor[donation.donor] = by_donor.get(donation.donor, 0) + matched
         by_project[donation.project] = by_project.get(donation.project, 0) + matched
-        results.append(DonationMatch(index, donation, matched, reason))
-
-    projects = []
-    for key in sorted({d.project for d in donations}, key=_sort_key):
-        own = [r for r in results if r.donation.project == key]
-        donated = sum(r.donation.amount for r in own)
-        matched = by_project.get(key, 0)
-        limit = limits.get(key)
-        if per_project_cap is not None:
-            limit = per_project_cap if limit is None else min(limit, per_project_cap)
-        full = sum(math.floor(r.donation.amount * ratio) for r in own)
-        if matched == full:
-            reason, code = f"all {len(own)} gift(s) matched in full", "matched_in_full"
-        elif limit is not None and matched == limit:
-            reason, code = f"reached its limit of {_yuan(limit)}", "reached_limit"
-        else:
-            reason = f"{_yuan(matched)} of {_yuan(full)} matched before the cap or a donor limit ran out"
-            code = "cap_ran_out"
-        projects.append(ProjectMatch(key, len(own), donated, matched, limit, reason, code))
-
+        results.append(DonationMatch(index, donation, matched, _donation_reason(matched, wanted, ran_out)))
+    projects = tuple(_project_match(key, [r for r in results if r.donation.project == key],
+                                    by_project.get(key, 0), _project_limit(key, per_project_cap, limits),
+                                    ratio)
+                     for key in sorted({d.project for d in donations}, key=_sort_key))
     total = cap - left
-    ratio_text = f"{ratio.numerator}:{ratio.denominator}"
-    explanation = (f"{len(donations)} donation(s) matched {ratio_text} in the order given, first come first matched: "
-                   f"{_yuan(total)} of the {_yuan(cap)} cap paid, {_yuan(left)} left.")
-    return OneToOneResult(cap, ratio, total, left, tuple(results), tuple(projects), explanation)
+    summary = Reason("one_to_one_summary", {
+        "donations": len(donations), "ratio": f"{ratio.numerator}:{ratio.denominator}",
+        "matched": total, "cap": cap, "left": left})
+    return OneToOneResult(cap, ratio, total, left, tuple(results), projects, summary)
+
+
+def _check_one_to_one(donations: Sequence[Donation], cap: int, ratio: int | Fraction,
+                      per_donor_cap: int | None, per_project_cap: int | None,
+                      project_limits: Mapping[Hashable, int] | None) -> Fraction:
+    """Validate :func:`match_one_to_one`'s arguments; returns the ratio as a fraction."""
+    _check_amount("cap", cap)
+    _check_amount("per_donor_cap", per_donor_cap, allow_none=True)
+    _check_amount("per_project_cap", per_project_cap, allow_none=True)
+    exact = Fraction(ratio)
+    if exact <= 0:
+        raise ValueError(f"ratio: must be > 0, got {exact}")
+    for key, value in (project_limits or {}).items():
+        _sort_key(key)
+        _check_amount(f"project_limits[{key!r}]", value)
+    for i, donation in enumerate(donations):
+        if not isinstance(donation, Donation):
+            raise ValueError(f"donations[{i}]: must be a Donation, got {type(donation).__name__}")
+    return exact
+
+
+def _project_limit(project: Hashable, per_project_cap: int | None,
+                   limits: Mapping[Hashable, int]) -> int | None:
+    """The most ``project`` may be matched: the per-project cap and its own limit, if any."""
+    bound = per_project_cap
+    if project in limits:
+        bound = limits[project] if bound is None else min(bound, limits[project])
+    return bound
+
+
+def _donation_reason(matched: int, wanted: int, ran_out: str) -> Reason:
+    if matched == wanted:
+        return Reason("donation_matched")
+    if matched == 0:
+        return Reason("donation_not_matched", {"ran_out": ran_out})
+    return Reason("donation_partly_matched", {"ran_out": ran_out})
+
+
+def _project_match(key: Hashable, own: list[DonationMatch], matched: int, limit: int | None,
+                   ratio: Fraction) -> ProjectMatch:
+    """A project's totals and why it got what it got."""
+    full = sum(math.floor(r.donation.amount * ratio) for r in own)
+    if matched == full:
+        reason = Reason("matched_in_full", {"gifts": len(own)})
+    elif limit is not None and matched == limit:
+        reason = Reason("reached_limit", {"limit": limit})
+    else:
+        reason = Reason("cap_ran_out", {"matched": matched, "full": full})
+    return ProjectMatch(key, len(own), sum(r.donation.amount for r in own), matched, limit, reason)
 
 
 # ---------------------------------------------------------------------------
@@ -245,7 +268,11 @@ def match_one_to_one(donations: Sequence[Donation], cap: int, *, ratio: int | Fr
 
 @dataclass(frozen=True)
 class QuadraticProject:
-    """One project's contributions and its share of the pool under :func:`quadratic_match`."""
+    """One project's contributions and its share of the pool under :func:`quadratic_match`.
+
+    ``reason`` is ``no_contributions``, ``single_contributor``, ``reached_limit``,
+    ``full_ideal`` or ``share``.
+    """
 
     project: Hashable
     contributors: int
@@ -255,9 +282,11 @@ class QuadraticProject:
     match: int
     limit: int | None
     capped: bool
-    reason: str
-    # "no_contributions" | "single_contributor" | "reached_limit" | "full_ideal" | "share"
-    reason_code: str
+    reason: Reason
+
+    @property
+    def reason_code(self) -> str:
+        return self.reason.code
 
 
 @dataclass(frozen=True)
@@ -269,12 +298,17 @@ class QuadraticResult:
     unallocated: int
     scale: float  # total matched / total ideal match (1.0 when nothing is ideal)
     projects: tuple[QuadraticProject, ...]
-    explanation: str
+    summary: Reason  # quadratic_scaled or quadratic_shared
 
     @property
     def matches(self) -> dict[Hashable, int]:
         """``{project: matched amount}`` for every project in the input."""
         return {p.project: p.match for p in self.projects}
+
+    @property
+    def explanation(self) -> str:
+        """The summary in English."""
+        return render(self.summary)
 
 
 def _apportion(weights: dict[Hashable, Fraction], total: int,
@@ -292,11 +326,13 @@ def _apportion(weights: dict[Hashable, Fraction], total: int,
     while active and left > 0:
         weight_sum = sum(weights[k] for k in active)
         shares = {k: left * weights[k] / weight_sum for k in active}
-        capped = [k for k in active if caps.get(k) is not None and shares[k] >= caps[k]]
+        capped = [k for k in active if (cap := caps.get(k)) is not None and shares[k] >= cap]
         if capped:
             for key in capped:
-                result[key] = caps[key]  # type: ignore[assignment]
-                left -= caps[key]  # type: ignore[operator]
+                cap = caps[key]
+                if cap is not None:  # always: only capped projects are in the list
+                    result[key] = cap
+                    left -= cap
             active = [k for k in active if k not in capped]
             continue
         floors = {k: math.floor(shares[k]) for k in active}
@@ -378,57 +414,63 @@ def quadratic_match(contributions_by_project: Mapping[Hashable, Sequence[int] | 
     for key, value in limits.items():
         _sort_key(key)
         _check_amount(f"project_limits[{key!r}]", value)
-
-    rows: dict[Hashable, tuple[int, int, float, Fraction]] = {}
-    for key in sorted(contributions_by_project, key=_sort_key):
-        raw = contributions_by_project[key]
-        amounts = list(raw.values()) if isinstance(raw, Mapping) else list(raw)
-        for i, amount in enumerate(amounts):
-            _check_amount(f"contributions_by_project[{key!r}][{i}]", amount)
-        amounts = [a for a in amounts if a > 0]
-        sum_sqrt = math.fsum(math.sqrt(a) for a in amounts)
-        # (sum sqrt c)^2 - sum c = 2 * sum_{i<j} sqrt(c_i c_j): exactly 0 for one contributor, and at
-        # least 2 fen for two or more, far above the rounding error of the float square roots.
-        ideal = Fraction(sum_sqrt) ** 2 - sum(amounts) if len(amounts) > 1 else Fraction(0)
-        rows[key] = (len(amounts), sum(amounts), sum_sqrt, max(Fraction(0), ideal))
-
-    caps: dict[Hashable, int | None] = {}
-    for key in rows:
-        cap = per_project_cap
-        if key in limits:
-            cap = limits[key] if cap is None else min(cap, limits[key])
-        caps[key] = cap
+    rows = {key: _contribution_row(key, contributions_by_project[key])
+            for key in sorted(contributions_by_project, key=_sort_key)}
+    caps = {key: _project_limit(key, per_project_cap, limits) for key in rows}
     payable = dict(caps)
     if not scale_up:
-        for key, (_, _, _, ideal) in rows.items():
-            whole = math.floor(ideal)
-            payable[key] = whole if caps[key] is None else min(whole, caps[key])  # type: ignore[type-var]
-
-    weights = {key: row[3] for key, row in rows.items()}
+        for key, row in rows.items():
+            whole = math.floor(row.ideal)
+            cap = caps[key]
+            payable[key] = whole if cap is None else min(whole, cap)
+    weights = {key: row.ideal for key, row in rows.items()}
     allocation = _apportion(weights, pool_amount, payable)
     total_ideal = sum(weights.values())
     total = sum(allocation.values())
-
-    projects = []
-    for key, (count, contributed, sum_sqrt, ideal) in rows.items():
-        match = allocation[key]
-        limit = caps[key]
-        capped = limit is not None and match == limit and ideal > 0
-        if count == 0:
-            reason, code = "no contributions", "no_contributions"
-        elif ideal == 0:
-            reason, code = "a single contributor attracts no quadratic match", "single_contributor"
-        elif capped:
-            reason, code = f"reached its limit of {_yuan(limit)}", "reached_limit"  # type: ignore[arg-type]
-        elif not scale_up and match == math.floor(ideal):
-            reason, code = "paid its full ideal match", "full_ideal"
-        else:
-            share = float(ideal / total_ideal) if total_ideal else 0.0
-            reason, code = f"{share:.1%} of the ideal matches of all projects", "share"
-        projects.append(QuadraticProject(key, count, contributed, sum_sqrt, float(ideal), match, limit, capped,
-                                         reason, code))
+    projects = tuple(_quadratic_project(key, row, allocation[key], caps[key], total_ideal, scale_up)
+                     for key, row in rows.items())
     scale = float(Fraction(total) / total_ideal) if total_ideal else 1.0
-    explanation = (f"Quadratic funding over {len(rows)} project(s): ideal matches of {_yuan(math.floor(total_ideal))} "
-                   f"{'scaled' if total_ideal else 'shared'} to the {_yuan(pool_amount)} pool "
-                   f"(×{scale:.4f}); {_yuan(total)} matched, {_yuan(pool_amount - total)} left in the pool.")
-    return QuadraticResult(pool_amount, total, pool_amount - total, scale, tuple(projects), explanation)
+    summary = Reason("quadratic_scaled" if total_ideal else "quadratic_shared", {
+        "projects": len(rows), "ideal": math.floor(total_ideal), "pool": pool_amount, "scale": scale,
+        "matched": total, "left": pool_amount - total})
+    return QuadraticResult(pool_amount, total, pool_amount - total, scale, projects, summary)
+
+
+@dataclass(frozen=True)
+class _Contributions:
+    """One project's positive contributions, summed, and its ideal match."""
+
+    count: int
+    total: int
+    sum_sqrt: float
+    ideal: Fraction
+
+
+def _contribution_row(key: Hashable, raw: Sequence[int] | Mapping[Hashable, int]) -> _Contributions:
+    amounts = list(raw.values()) if isinstance(raw, Mapping) else list(raw)
+    for i, amount in enumerate(amounts):
+        _check_amount(f"contributions_by_project[{key!r}][{i}]", amount)
+    amounts = [a for a in amounts if a > 0]
+    sum_sqrt = math.fsum(math.sqrt(a) for a in amounts)
+    # (sum sqrt c)^2 - sum c = 2 * sum_{i<j} sqrt(c_i c_j): exactly 0 for one contributor, and at
+    # least 2 fen for two or more, far above the rounding error of the float square roots.
+    ideal = Fraction(sum_sqrt) ** 2 - sum(amounts) if len(amounts) > 1 else Fraction(0)
+    return _Contributions(len(amounts), sum(amounts), sum_sqrt, max(Fraction(0), ideal))
+
+
+def _quadratic_project(key: Hashable, row: _Contributions, match: int, limit: int | None,
+                       total_ideal: Fraction | int, scale_up: bool) -> QuadraticProject:
+    """A project's share and why it got it."""
+    capped = limit is not None and match == limit and row.ideal > 0
+    if row.count == 0:
+        reason = Reason("no_contributions")
+    elif row.ideal == 0:
+        reason = Reason("single_contributor")
+    elif capped:
+        reason = Reason("reached_limit", {"limit": limit})
+    elif not scale_up and match == math.floor(row.ideal):
+        reason = Reason("full_ideal")
+    else:
+        reason = Reason("share", {"fraction": float(row.ideal / total_ideal) if total_ideal else 0.0})
+    return QuadraticProject(key, row.count, row.total, row.sum_sqrt, float(row.ideal), match, limit, capped,
+                            reason)

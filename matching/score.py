@@ -26,7 +26,8 @@ The combined score is ``sum(w_i * c_i) / sum(w_i)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from .types import Id, LotSpec, ProjectSpec, ProviderSpec, ScoreWeights
 
@@ -112,7 +113,7 @@ def price_score(price: int, budget: int) -> float:
     return 1.0 - 0.5 * min(max(price, 0) / budget, 1.0)
 
 
-def category_score(category: str, categories: tuple[str, ...]) -> float:
+def category_score(category: str, categories: Sequence[str]) -> float:
     """Category fit: primary category 1.0, secondary 0.7, not served 0.
 
     >>> category_score("elderly", ("elderly", "disability")), category_score("disability", ("elderly", "disability"))
@@ -166,9 +167,10 @@ def combine(components: Mapping[str, float], weights: ScoreWeights | None = None
     ...       reputation=0, price=0, delivery=0, social_org=0)), 2)
     0.5
     """
-    w = weights or ScoreWeights()
-    total = sum(getattr(w, name) * float(components.get(name, 0.0)) for name in w.COMPONENTS)
-    return min(1.0, max(0.0, total / w.total))
+    chosen = weights or ScoreWeights()
+    weight_of = chosen.as_dict()
+    total = sum(weight_of[name] * float(components.get(name, 0.0)) for name in chosen.COMPONENTS)
+    return min(1.0, max(0.0, total / chosen.total))
 
 
 def static_components(provider: ProviderSpec, weights: ScoreWeights | None = None
@@ -178,21 +180,21 @@ def static_components(provider: ProviderSpec, weights: ScoreWeights | None = Non
     >>> static_components(ProviderSpec(id=1, name="x", kind="enterprise"))["social_org"]
     0.0
     """
-    w = weights or ScoreWeights()
+    chosen = weights or ScoreWeights()
     return {
         "reputation": reputation_score(provider.rating_sum, provider.rating_count,
-                                       prior_mean=w.rating_prior_mean,
-                                       prior_weight=w.rating_prior_weight),
+                                       prior_mean=chosen.rating_prior_mean,
+                                       prior_weight=chosen.rating_prior_weight),
         "delivery": delivery_score(provider.deliveries_completed, provider.deliveries_failed,
-                                   prior_completed=w.delivery_prior_completed,
-                                   prior_failed=w.delivery_prior_failed),
+                                   prior_completed=chosen.delivery_prior_completed,
+                                   prior_failed=chosen.delivery_prior_failed),
         "social_org": 1.0 if provider.kind == "social_organisation" else 0.0,
     }
 
 
 def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | None = None,
                price: int | None = None, weights: ScoreWeights | None = None,
-               text_similarity: float | None = None, mode: str = "words"
+               text_similarity: float | None = None, mode: Literal["words", "chars"] = "words"
                ) -> tuple[float, dict[str, float]]:
     """Combined score and components of one (project or lot, provider) pair.
 
@@ -229,20 +231,20 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
     """
     from .text import similarity
 
-    w = weights or ScoreWeights()
+    chosen = weights or ScoreWeights()
     category = project.category if lot is None or lot.category is None else lot.category
     budget = project.budget if lot is None else lot.budget
     if price is None:
         price = budget if lot is not None else project.cost_without_bids
     needs = project.text if lot is None else f"{lot.title} {lot.description} {project.text}"
     if text_similarity is None:
-        text_similarity = similarity(needs, provider.capability, mode=mode)  # type: ignore[arg-type]
+        text_similarity = similarity(needs, provider.capability, mode=mode)
     components = {
         "text": float(text_similarity),
         "category": category_score(category, provider.categories),
         "geography": geography_score(provider, project.street_id, project.community_id),
         "price": price_score(price, budget),
     }
-    components.update(static_components(provider, w))
-    ordered = {name: components[name] for name in w.COMPONENTS}
-    return combine(ordered, w), ordered
+    components.update(static_components(provider, chosen))
+    ordered = {name: components[name] for name in chosen.COMPONENTS}
+    return combine(ordered, chosen), ordered

@@ -21,7 +21,11 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # numpy is imported where it is used: ``import matching`` stays cheap
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "normalize",
@@ -58,7 +62,7 @@ _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.'][
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 _lock = threading.Lock()
-_tokenizer = None
+_tokenizer: Any = None
 _RUN_CACHE: dict[str, tuple[str, ...]] = {}
 _RUN_CACHE_MAX = 200_000
 
@@ -87,7 +91,7 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
-def _jieba():
+def _jieba() -> Any:
     """The private jieba tokenizer, created once (loading takes about a second)."""
     global _tokenizer
     if _tokenizer is None:
@@ -243,7 +247,7 @@ def similarity(needs: str, capability: str, *, mode: Mode = "words",
 
 
 def pairwise_similarity(needs: Sequence[str], capabilities: Sequence[str], *,
-                        workers: int = -1):
+                        workers: int = -1) -> npt.NDArray[np.float64]:
     """Similarities of aligned lists of *prepared* strings, in [0, 1], as a numpy array.
 
     Uses ``rapidfuzz.process.cpdist`` (element-wise, parallel over ``workers`` cores).
@@ -269,7 +273,8 @@ def pairwise_similarity(needs: Sequence[str], capabilities: Sequence[str], *,
 
 
 def tfidf_matrix(prepared: Sequence[str], *, vocabulary: dict[str, int] | None = None,
-                 idf=None, bigram_weight: float = 0.5):
+                 idf: npt.ArrayLike | None = None, bigram_weight: float = 0.5
+                 ) -> tuple[Any, dict[str, int], npt.NDArray[np.float64]]:
     """Sparse L2-normalised tf-idf vectors of prepared strings (tokens + CJK bigrams).
 
     Features are the tokens themselves plus, at ``bigram_weight``, the character bigrams
@@ -319,15 +324,16 @@ def tfidf_matrix(prepared: Sequence[str], *, vocabulary: dict[str, int] | None =
     mat = sparse.csr_matrix((np.asarray(vals, dtype=np.float64), np.asarray(cols, dtype=np.int64),
                              np.asarray(indptr, dtype=np.int64)), shape=(len(prepared), n_feat))
     mat.sum_duplicates()
+    weights_idf: npt.NDArray[np.float64]
     if idf is None:
         df = np.bincount(mat.indices, minlength=n_feat).astype(np.float64)
-        idf = np.log((1.0 + mat.shape[0]) / (1.0 + df)) + 1.0
+        weights_idf = np.log((1.0 + mat.shape[0]) / (1.0 + df)) + 1.0
     else:
-        idf = np.asarray(idf, dtype=np.float64)
-        if len(idf) < n_feat:
+        weights_idf = np.asarray(idf, dtype=np.float64)
+        if len(weights_idf) < n_feat:
             raise ValueError("idf: shorter than the vocabulary")
-    mat = mat.multiply(idf[:n_feat][None, :]).tocsr()
+    mat = mat.multiply(weights_idf[:n_feat][None, :]).tocsr()
     norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).reshape(-1))
     norms[norms == 0] = 1.0
     mat = sparse.diags(1.0 / norms) @ mat
-    return mat.tocsr(), vocab, idf
+    return mat.tocsr(), vocab, weights_idf

@@ -66,7 +66,6 @@ from matching.types import (
     ProjectSpec,
     ProviderSpec,
     Requirements,
-    format_reason,
     id_key,
 )
 
@@ -78,13 +77,10 @@ PROVIDER_ORG_KINDS = (OrgKind.SOCIAL_ORGANISATION, OrgKind.ENTERPRISE)
 ACTIVE_CONTRACT = (ContractStatus.IN_NOTICE, ContractStatus.SIGNED)
 POOL_KIND = {OrgKind.GOVERNMENT: "government", OrgKind.FOUNDATION: "foundation", OrgKind.ENTERPRISE: "csr"}
 
-# Reasons given before the engine runs (the engine's own codes are in matching.types).
-ADAPTER_REASONS: dict[str, tuple[str, str]] = {
-    "bids_sealed": ("bids not opened yet: bidding closes {deadline}", "投标尚未开启：截止时间{deadline}"),
-    "already_funded": ("already fully funded", "资金已全部到位"),
-    "not_matchable": ("not in a state that can be matched ({status})", "当前状态不能撮合（{status}）"),
-    "already_contracted": ("already has a contract", "已签订合同"),
-}
+# The adapter's own reason codes (rendered with the engine's by market.review.reasons): projects it does not
+# send to the engine ("bids_sealed", "already_funded", "not_matchable", "already_contracted", "no_valid_bid") and
+# notes on what it could not use ("project_gone", "decision_ignored_provider", "decision_ignored_lot_pin",
+# "decision_ignored_pool").
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,8 @@ class Built:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     # (project_id, lot_id) -> provider ids whose bid is outside the unit's category.
     wrong_category: dict[tuple[int, int | None], set[int]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    #: ``{"code", "params"}`` notes on what the adapter could not use.
+    notes: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -300,7 +297,7 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
                 built.wrong_category.setdefault((project.id, bid.lot_id), set()).add(bid.organization_id)
     for project_id in ids:
         if project_id not in {p.id for p in projects}:
-            built.notes.append(f"project {project_id} no longer exists")
+            built.notes.append(_note("project_gone", project_id=project_id))
 
     pools = pool_specs()
     decision_specs = _decision_specs(decisions, {p.id: p for p in specs}, provider_ids, {p.id for p in pools},
@@ -314,8 +311,12 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
     return built
 
 
+def _note(code: str, **params: Any) -> dict[str, Any]:
+    return {"code": code, "params": params}
+
+
 def _decision_specs(decisions: Iterable[Any], projects: dict[int, ProjectSpec], provider_ids: set[int],
-                    pool_ids: set[int], notes: list[str]) -> list[Decision]:
+                    pool_ids: set[int], notes: list[dict[str, Any]]) -> list[Decision]:
     out: list[Decision] = []
     seen: set[tuple] = set()
     for d in sorted(decisions, key=lambda d: d.id):
@@ -327,13 +328,14 @@ def _decision_specs(decisions: Iterable[Any], projects: dict[int, ProjectSpec], 
             continue
         if d.provider_id is not None:
             if d.provider_id not in provider_ids or not project.needs_provider:
-                notes.append(f"decision {d.id} ignored: provider {d.provider_id} cannot deliver project {d.project_id}")
+                notes.append(_note("decision_ignored_provider", decision_id=d.id, provider_id=d.provider_id,
+                                   project_id=d.project_id))
                 continue
             if d.kind == "pin" and project.lots and d.lot_id is None:
-                notes.append(f"decision {d.id} ignored: pin a provider to one lot")
+                notes.append(_note("decision_ignored_lot_pin", decision_id=d.id, project_id=d.project_id))
                 continue
         elif d.pool_id not in pool_ids or not project.needs_funding:
-            notes.append(f"decision {d.id} ignored: pool {d.pool_id} cannot fund project {d.project_id}")
+            notes.append(_note("decision_ignored_pool", decision_id=d.id, pool_id=d.pool_id, project_id=d.project_id))
             continue
         # The latest decision on a pair wins over an older opposite one.
         opposite = [i for i, o in enumerate(out) if (o.project_id, o.lot_id, o.provider_id, o.pool_id) == key]
@@ -479,12 +481,11 @@ def tidy_funding(problem: MatchProblem, result: MatchResult) -> MatchResult:
 def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0.0, pairs: int = 0,
                    ranking: dict[tuple[Any, Any], list[tuple[Any, float]]] | None = None) -> dict[str, Any]:
     ranking = ranking or {}
-    unmatched = [{"project_id": u.project_id, "lot_id": u.lot_id, "code": u.reason_code, "params": dict(u.params)}
-                 for u in result.unmatched]
+    unmatched = [{"project_id": u.project_id, "lot_id": u.lot_id, **u.reason.as_dict()} for u in result.unmatched]
     return {
         "status": result.status, "objective": result.objective, "bound": result.bound, "gap": result.gap,
         "solver": result.solver, "seconds": round(result.seconds, 3),
-        "notes": list(result.notes) + built.notes,
+        "notes": [n.as_dict() for n in result.notes] + built.notes,
         "assignments": [{"project_id": a.project_id, "lot_id": a.lot_id, "provider_id": a.provider_id,
                          "score": round(a.score, 6), "components": {k: round(v, 6) for k, v in a.components.items()},
                          "cost": a.cost, "pinned": a.pinned,
@@ -492,22 +493,11 @@ def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0
                          **_rank(ranking, a.project_id, a.lot_id, a.provider_id)}
                         for a in result.assignments],
         "unmatched": built.skipped + unmatched,
-        "binding": list(result.binding),
+        "binding": [b.as_dict() for b in result.binding],
         "wrong_category": sorted([p, lot, prov] for (p, lot), provs in built.wrong_category.items() for prov in provs),
         "stats": {**built.stats, "candidate_pairs": pairs, "candidates_s": round(candidates_s, 3),
                   "solve_s": round(result.seconds, 3)},
     }
-
-
-def reason_text(code: str, params: dict[str, Any], lang: str) -> str:
-    """A reason code in plain words, in ``lang`` ("zh" or "en")."""
-    if code in ADAPTER_REASONS:
-        template = ADAPTER_REASONS[code][0 if lang == "en" else 1]
-        return template.format_map(defaultdict(lambda: "?", params))
-    try:
-        return format_reason(code, params, lang="en" if lang == "en" else "zh")
-    except ValueError:
-        return code
 
 
 def group_assignments(result: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:

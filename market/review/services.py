@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -28,12 +29,13 @@ from market.core.audit import record
 from market.core.db import db, utcnow
 from market.core.enums import label_of
 from market.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from market.core.money import money, whole_yuan
+from market.core.money import money
 from market.core.state import transition
 from market.funds.models import FundingPool
+from market.geo.models import Category
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.review import adapter, awards
+from market.review import adapter, awards, reasons
 from market.review.models import DecisionKind, MatchDecision, MatchProposal, MatchProposalStatus, MatchRun, RunStatus
 
 SOLVERS = ("cbc", "highs")
@@ -355,7 +357,6 @@ ATTENTION = frozenset({"unmatched", "low_score", "binding", "pinned", "decision"
 #: The most proposals approved in one request (a page of the console holds at most 100 rows).
 MAX_BULK = 100
 DISTRICT_KEY = "district"
-_MONEY_PARAMS = ("needed", "left", "coverable", "budget", "price")
 
 #: Short names of the reasons a project is left unmatched, for the run's summary.
 UNMATCHED_LABELS = {
@@ -439,43 +440,39 @@ class RunView:
     binding: list[str]
     decisions: list[MatchDecision]
     stats: dict[str, Any]
+    #: How the run went (solver fallbacks, decisions the adapter could not use), in plain words.
+    notes: list[str] = field(default_factory=list)
+    #: The result's status in words ("optimal", ...).
+    status: str = ""
 
 
 def _names(locale: str, row: Any) -> str:
     return row.tr("name", locale) if row is not None else "?"
 
 
-def binding_text(entry: str, locale: str, orgs: dict[int, Organization], pools: dict[int, FundingPool],
-                 projects: dict[int, Project], pins: set[tuple[int, int]]) -> Any:
-    """A binding constraint (``kind:id[:id]``) in plain words, on its own (without the run's pairs)."""
-    kind, _, rest = entry.partition(":")
-    parts = rest.split(":")
+_LEGACY_BINDING = {"pool_budget": ("pool_id",), "provider_capacity": ("provider_id",),
+                   "provider_share": ("provider_id",), "pool_project_cap": ("pool_id", "project_id")}
 
-    def org(i: str) -> str:
-        return _names(locale, orgs.get(int(i))) if i.isdigit() else i
 
-    def pool(i: str) -> str:
-        return _names(locale, pools.get(int(i))) if i.isdigit() else i
+def binding_entry(entry: Any, pins: set[tuple[int, int]]) -> dict[str, Any]:
+    """A stored binding constraint as ``{"code", "params"}``.
 
-    def project(i: str) -> str:
-        p = projects.get(int(i)) if i.isdigit() else None
-        return p.tr("title", locale) if p else i
-
-    if kind == "pool_budget":
-        return _l("%(pool)s is used up: its remaining money limits the result.", pool=pool(parts[0]))
-    if kind == "provider_capacity":
-        return _l("%(org)s has no capacity left for more projects.", org=org(parts[0]))
-    if kind == "provider_share":
-        return _l("%(org)s reached the fairness cap on its share of the total value.", org=org(parts[0]))
-    if kind == "pool_project_cap" and len(parts) == 2:
-        return _l("%(pool)s pays its maximum for %(project)s (per-project limit or co-funding share).",
-                  pool=pool(parts[0]), project=project(parts[1]))
+    Runs stored before the engine spoke in codes hold ``kind:id[:id]`` strings; ``pinned:project:other`` names a
+    provider when the pair is a pinned provider decision (``pins``), else a pool.
+    """
+    if isinstance(entry, dict):
+        return {"code": str(entry.get("code", "")), "params": dict(entry.get("params") or {})}
+    kind, _, rest = str(entry).partition(":")
+    parts = [int(x) if x.isdigit() else x for x in rest.split(":")] if rest else []
+    names = _LEGACY_BINDING.get(kind)
+    if names is not None and len(parts) == len(names):
+        return {"code": kind, "params": dict(zip(names, parts))}
     if kind == "pinned" and len(parts) == 2:
-        pid, other = parts
-        if pid.isdigit() and other.isdigit() and (int(pid), int(other)) in pins:
-            return _l("Kept by an official decision: %(org)s for %(project)s.", org=org(other), project=project(pid))
-        return _l("Kept by an official decision: %(pool)s for %(project)s.", pool=pool(other), project=project(pid))
-    return entry
+        project_id, other = parts
+        if (project_id, other) in pins:
+            return {"code": "pinned_provider", "params": {"project_id": project_id, "provider_id": other}}
+        return {"code": "pinned_pool", "params": {"project_id": project_id, "pool_id": other}}
+    return {"code": str(entry), "params": {}}
 
 
 def _places_taken(run: MatchRun, org_ids: set[int]) -> dict[int, int]:
@@ -498,104 +495,95 @@ def _marginal(pairs: list[tuple[MatchProposal, float]]) -> MatchProposal:
     return min(pairs, key=lambda pair: (pair[1], -pair[0].project_id))[0]
 
 
-def _explain(run: MatchRun, proposals: list[MatchProposal], binding_all: list[str], locale: str,
-             orgs: dict[int, Organization], pools: dict[int, FundingPool], projects: dict[int, Project],
-             pins: set[tuple[int, int]]) -> tuple[dict[int, list[Any]], list[Any]]:
+def _explain(run: MatchRun, proposals: list[MatchProposal], binding: list[dict[str, Any]],
+             names: reasons.Names) -> tuple[dict[int, list[Any]], list[Any]]:
     """The engine's binding constraints as sentences with names: beside the pair they concern (a provider's
     or a pool's last room beside the pair that used it), and one list for the whole run."""
     per_proposal: dict[int, list[Any]] = {}
     summary: list[Any] = []
-
-    def project_title(project_id: int) -> str:
-        project = projects.get(project_id)
-        return project.tr("title", locale) if project else str(project_id)
-
-    capacity_ids = {int(b.split(":")[1]) for b in binding_all
-                    if b.startswith("provider_capacity:") and b.split(":")[1].isdigit()}
-    taken_elsewhere = _places_taken(run, capacity_ids)
-    for entry in binding_all:
-        kind, _, rest = entry.partition(":")
-        parts = rest.split(":")
-        ids = [int(x) for x in parts if x.isdigit()]
-        if len(ids) != len(parts) or not ids:
-            summary.append(entry)
+    capacity_ids = {b["params"].get("provider_id") for b in binding if b["code"] == "provider_capacity"}
+    taken_elsewhere = _places_taken(run, {i for i in capacity_ids if isinstance(i, int)})
+    for entry in binding:
+        code, params = entry["code"], entry["params"]
+        ids = {key: value for key, value in params.items() if key.endswith("_id") and value is not None}
+        if not ids or not all(isinstance(value, int) for value in ids.values()):
+            summary.append(reasons.reason_text(code, params, names))
             continue
-        if kind in ("provider_capacity", "provider_share"):
-            org = orgs.get(ids[0])
-            name = _names(locale, org)
-            pairs = [(p, float(u["score"])) for p in proposals for u in p.units if u.get("provider_id") == ids[0]]
-            if kind == "provider_capacity":
-                places = org.capacity if org is not None else 0
-                taken = taken_elsewhere.get(ids[0], 0) + len(pairs)
-                if not pairs:
-                    summary.append(_l("%(org)s is fully booked (%(taken)d of %(places)d projects).",
-                                      org=name, taken=taken, places=places))
-                    continue
-                last = _marginal(pairs)
-                per_proposal.setdefault(last.id, []).append(_l(
-                    "%(org)s: fully booked (%(taken)d of %(places)d projects); this pair takes its last place.",
-                    org=name, taken=taken, places=places))
-                summary.append(_l("%(org)s is fully booked (%(taken)d of %(places)d projects); the last place "
-                                  "went to %(project)s.", org=name, taken=taken, places=places,
-                                  project=project_title(last.project_id)))
-            else:
-                if not pairs:
-                    summary.append(_l("%(org)s reached the fairness cap on its share of the total value.", org=name))
-                    continue
-                last = _marginal(pairs)
-                per_proposal.setdefault(last.id, []).append(_l(
-                    "%(org)s: this pair brings it to the fairness cap on its share of the total value.", org=name))
-                summary.append(_l("%(org)s reached the fairness cap on its share of the total value with "
-                                  "%(project)s.", org=name, project=project_title(last.project_id)))
-        elif kind == "pool_budget":
-            pool = pools.get(ids[0])
-            name = _names(locale, pool)
-            funded = [(p, sum(int(f["amount"]) for f in p.funding if int(f["pool_id"]) == ids[0])) for p in proposals]
-            funded = [(p, amount) for p, amount in funded if amount]
-            if not funded:
-                summary.append(_l("%(pool)s is used up.", pool=name))
-                continue
-            last = _marginal([(p, p.score) for p, _amount in funded])
-            amount = next(a for p, a in funded if p.id == last.id)
-            per_proposal.setdefault(last.id, []).append(_l(
-                "%(pool)s: used up; this project takes its last %(amount)s.", pool=name,
-                amount=money(amount, whole=True)))
-            summary.append(_l("%(pool)s is used up by this run: %(total)s to %(n)d projects, the last %(amount)s "
-                              "to %(project)s.", pool=name, total=money(sum(a for _p, a in funded), whole=True),
-                              n=len(funded), amount=money(amount, whole=True), project=project_title(last.project_id)))
-        elif kind == "pool_project_cap" and len(ids) == 2:
-            name = _names(locale, pools.get(ids[0]))
+        if code in ("provider_capacity", "provider_share"):
+            _explain_provider(code, ids["provider_id"], proposals, names, taken_elsewhere, per_proposal, summary)
+        elif code == "pool_budget":
+            _explain_pool(ids["pool_id"], proposals, names, per_proposal, summary)
+        elif code == "pool_project_cap" and "project_id" in ids:
             for p in proposals:
-                if p.project_id == ids[1]:
+                if p.project_id == ids["project_id"]:
                     per_proposal.setdefault(p.id, []).append(_l(
                         "%(pool)s pays its maximum for this project (per-project limit or co-funding share).",
-                        pool=name))
-            summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
-        elif kind == "pinned" and len(ids) == 2:
-            pid, other = ids
-            target = _names(locale, orgs.get(other)) if (pid, other) in pins else _names(locale, pools.get(other))
+                        pool=names.pool(ids["pool_id"])))
+            summary.append(reasons.reason_text(code, params, names))
+        elif code in ("pinned_provider", "pinned_pool") and "project_id" in ids:
+            target = names.org(ids["provider_id"]) if code == "pinned_provider" else names.pool(ids["pool_id"])
             for p in proposals:
-                if p.project_id == pid:
+                if p.project_id == ids["project_id"]:
                     per_proposal.setdefault(p.id, []).append(_l("Kept by an official decision: %(target)s.",
                                                                 target=target))
-            summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
+            summary.append(reasons.reason_text(code, params, names))
         else:
-            summary.append(binding_text(entry, locale, orgs, pools, projects, pins))
+            summary.append(reasons.reason_text(code, params, names))
     # Plain text, escaped where shown: the sentences carry names typed by organisations.
     return {pid: [str(n) for n in notes] for pid, notes in per_proposal.items()}, [str(n) for n in summary]
 
 
-def _whole_yuan_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Money parameters of a reason rounded to whole yuan, so that reasons show no fen."""
-    return {key: whole_yuan(value) * 100 if key in _MONEY_PARAMS and isinstance(value, int) else value
-            for key, value in params.items()}
+def _explain_provider(code: str, provider_id: int, proposals: list[MatchProposal], names: reasons.Names,
+                      taken_elsewhere: dict[int, int], per_proposal: dict[int, list[Any]], summary: list[Any]) -> None:
+    """A provider's capacity or fairness cap: beside the pair that used its last room, and in the summary."""
+    org = names.orgs.get(provider_id)
+    name = names.org(provider_id)
+    pairs = [(p, float(u["score"])) for p in proposals for u in p.units if u.get("provider_id") == provider_id]
+    if code == "provider_capacity":
+        places = org.capacity if org is not None else 0
+        taken = taken_elsewhere.get(provider_id, 0) + len(pairs)
+        if not pairs:
+            summary.append(_l("%(org)s is fully booked (%(taken)d of %(places)d projects).",
+                              org=name, taken=taken, places=places))
+            return
+        last = _marginal(pairs)
+        per_proposal.setdefault(last.id, []).append(_l(
+            "%(org)s: fully booked (%(taken)d of %(places)d projects); this pair takes its last place.",
+            org=name, taken=taken, places=places))
+        summary.append(_l("%(org)s is fully booked (%(taken)d of %(places)d projects); the last place "
+                          "went to %(project)s.", org=name, taken=taken, places=places,
+                          project=names.project(last.project_id)))
+        return
+    if not pairs:
+        summary.append(_l("%(org)s reached the fairness cap on its share of the total value.", org=name))
+        return
+    last = _marginal(pairs)
+    per_proposal.setdefault(last.id, []).append(_l(
+        "%(org)s: this pair brings it to the fairness cap on its share of the total value.", org=name))
+    summary.append(_l("%(org)s reached the fairness cap on its share of the total value with "
+                      "%(project)s.", org=name, project=names.project(last.project_id)))
 
 
-def run_view(run: MatchRun, locale: str) -> RunView:
-    """Everything the console shows about a run, with names and reasons in ``locale``."""
-    result = run.result or {}
-    proposals = list(db.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id)
-                                        .order_by(MatchProposal.project_id)))
+def _explain_pool(pool_id: int, proposals: list[MatchProposal], names: reasons.Names,
+                  per_proposal: dict[int, list[Any]], summary: list[Any]) -> None:
+    """A pool used up: beside the project that took its last money, and in the summary."""
+    name = names.pool(pool_id)
+    funded = [(p, sum(int(f["amount"]) for f in p.funding if int(f["pool_id"]) == pool_id)) for p in proposals]
+    funded = [(p, amount) for p, amount in funded if amount]
+    if not funded:
+        summary.append(_l("%(pool)s is used up.", pool=name))
+        return
+    last = _marginal([(p, p.score) for p, _amount in funded])
+    amount = next(a for p, a in funded if p.id == last.id)
+    per_proposal.setdefault(last.id, []).append(_l(
+        "%(pool)s: used up; this project takes its last %(amount)s.", pool=name, amount=money(amount, whole=True)))
+    summary.append(_l("%(pool)s is used up by this run: %(total)s to %(n)d projects, the last %(amount)s "
+                      "to %(project)s.", pool=name, total=money(sum(a for _p, a in funded), whole=True),
+                      n=len(funded), amount=money(amount, whole=True), project=names.project(last.project_id)))
+
+
+def _run_ids(run: MatchRun, proposals: list[MatchProposal], entries: list[Any]) -> tuple[set[int], set[int], set[int]]:
+    """Projects, organisations and pools a run's view names: its selection, proposals and reasons."""
     project_ids = set(run.parameters.get("project_ids", []))
     org_ids: set[int] = set()
     pool_ids: set[int] = set()
@@ -608,67 +596,93 @@ def run_view(run: MatchRun, locale: str) -> RunView:
             if isinstance(first, int):
                 org_ids.add(first)
         pool_ids.update(int(f["pool_id"]) for f in p.funding)
-    for entry in result.get("binding", []):
-        kind, _, rest = entry.partition(":")
-        for part in rest.split(":"):
-            if part.isdigit():
-                if kind.startswith("pool") or kind == "pinned":
-                    pool_ids.add(int(part))
-                if not kind.startswith("pool"):
-                    org_ids.add(int(part))
+    named = reasons.ids_named(entries)
+    project_ids |= {i for i in named["project_id"] if isinstance(i, int)}
+    org_ids |= {i for i in named["provider_id"] if isinstance(i, int)}
+    pool_ids |= {i for i in named["pool_id"] if isinstance(i, int)}
+    return project_ids, org_ids, pool_ids
+
+
+def _unmatched_views(result: dict[str, Any], names: reasons.Names) -> list[UnmatchedView]:
+    """The projects a run left unmatched, each with its reason in the reader's language and names."""
+    views = []
+    for u in result.get("unmatched", []):
+        project = names.projects.get(int(u["project_id"]))
+        params = dict(u.get("params") or {})
+        if project is not None:  # names in the reader's language
+            if params.get("category") in (None, project.category.code):
+                params["category_name"] = project.category.tr("name", names.locale)
+            if "street_name" in params:
+                params["street_name"] = project.street.tr("name", names.locale) if project.street else str(
+                    _l("Whole district"))
+        views.append(UnmatchedView(project=project, lot=names.lots.get(u.get("lot_id")) if u.get("lot_id") else None,
+                                   reason=reasons.reason_text(u["code"], params, names), code=u["code"]))
+    return views
+
+
+def run_view(run: MatchRun, locale: str) -> RunView:
+    """Everything the console shows about a run, with names and reasons in ``locale``."""
+    with force_locale(locale):
+        return _run_view(run, locale)
+
+
+def _run_view(run: MatchRun, locale: str) -> RunView:
+    result = run.result or {}
+    proposals = list(db.session.scalars(select(MatchProposal).where(MatchProposal.run_id == run.id)
+                                        .order_by(MatchProposal.project_id)))
+    stored_binding = result.get("binding", [])
+    project_ids, org_ids, pool_ids = _run_ids(run, proposals, result.get("unmatched", []) + result.get("notes", []))
     decisions = decisions_for(sorted(project_ids))
     for d in decisions:
         if d.provider_id:
             org_ids.add(d.provider_id)
         if d.pool_id:
             pool_ids.add(d.pool_id)
-    projects = {p.id: p for p in db.session.scalars(
-        select(Project).where(Project.id.in_(project_ids))
-        .options(selectinload(Project.category), selectinload(Project.street), selectinload(Project.community)))}
-    orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
-    pools = {p.id: p for p in db.session.scalars(select(FundingPool).where(FundingPool.id.in_(pool_ids)))}
-    lots = {lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.project_id.in_(project_ids)))}
-    wrong = {(w[0], w[1], w[2]) for w in result.get("wrong_category", [])}
     pins = {(d.project_id, d.provider_id) for d in decisions if d.provider_id and d.kind == DecisionKind.PIN}
-    binding_all = result.get("binding", [])
-    explained, summary = _explain(run, proposals, binding_all, locale, orgs, pools, projects, pins)
-    views = []
-    for p in proposals:
-        units = []
-        for unit in p.units:
-            provider_id = unit.get("provider_id")
-            first = unit.get("first_choice") or {}
-            units.append(UnitView(
-                lot=lots.get(unit["lot_id"]) if unit.get("lot_id") is not None else None,
-                provider=orgs.get(int(provider_id)) if provider_id is not None else None,
-                cost=int(unit["cost"]), score=float(unit["score"]),
-                components=[(str(COMPONENT_LABELS.get(k, k)), v) for k, v in unit.get("components", {}).items()],
-                funding=[(pools[int(f["pool_id"])], int(f["amount"])) for f in unit.get("funding", [])
-                         if int(f["pool_id"]) in pools],
-                wrong_category=(p.project_id, unit.get("lot_id"), provider_id) in wrong,
-                rank=unit.get("rank"), candidates=int(unit.get("candidates") or 0),
-                first_choice=orgs.get(first.get("provider_id")) if isinstance(first.get("provider_id"), int) else None,
-                first_score=first.get("score")))
-        views.append(ProposalView(
-            proposal=p, project=projects.get(p.project_id) or db.session.get(Project, p.project_id), units=units,
-            funding=[(pools[int(f["pool_id"])], int(f["amount"])) for f in p.funding if int(f["pool_id"]) in pools],
-            binding=explained.get(p.id, [])))
-    lang = "en" if locale == "en" else "zh"
-    unmatched = []
-    for u in result.get("unmatched", []):
-        project = projects.get(int(u["project_id"]))
-        params = _whole_yuan_params(dict(u.get("params") or {}))
-        if project is not None:  # names in the reader's language
-            params.setdefault("category_name", project.category.tr("name", locale))
-            if "category_name" in params and params.get("category") in (None, project.category.code):
-                params["category_name"] = project.category.tr("name", locale)
-            if "street_name" in params:
-                params["street_name"] = project.street.tr("name", locale) if project.street else (
-                    "Futian District" if lang == "en" else "福田区")
-        unmatched.append(UnmatchedView(project=project, lot=lots.get(u.get("lot_id")) if u.get("lot_id") else None,
-                                       reason=adapter.reason_text(u["code"], params, lang), code=u["code"]))
-    return RunView(run=run, proposals=views, unmatched=unmatched, binding=summary, decisions=decisions,
-                   stats=result.get("stats", {}))
+    binding = [binding_entry(entry, pins) for entry in stored_binding]
+    named = reasons.ids_named(binding)
+    project_ids |= {i for i in named["project_id"] if isinstance(i, int)}
+    org_ids |= {i for i in named["provider_id"] if isinstance(i, int)}
+    pool_ids |= {i for i in named["pool_id"] if isinstance(i, int)}
+    names = reasons.Names(
+        locale=locale,
+        projects={p.id: p for p in db.session.scalars(
+            select(Project).where(Project.id.in_(project_ids))
+            .options(selectinload(Project.category), selectinload(Project.street), selectinload(Project.community)))},
+        orgs={o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))},
+        pools={p.id: p for p in db.session.scalars(select(FundingPool).where(FundingPool.id.in_(pool_ids)))},
+        lots={lot.id: lot for lot in db.session.scalars(select(Lot).where(Lot.project_id.in_(project_ids)))},
+        categories={c.code: c for c in db.session.scalars(select(Category))})
+    wrong = {(w[0], w[1], w[2]) for w in result.get("wrong_category", [])}
+    explained, summary = _explain(run, proposals, binding, names)
+    views = [_proposal_view(p, names, wrong, explained) for p in proposals]
+    return RunView(run=run, proposals=views, unmatched=_unmatched_views(result, names), binding=summary,
+                   decisions=decisions, stats=result.get("stats", {}),
+                   notes=[reasons.stored_reason_text(n, names) for n in result.get("notes", [])],
+                   status=reasons.result_status_label(result.get("status")))
+
+
+def _proposal_view(p: MatchProposal, names: reasons.Names, wrong: set[tuple[Any, Any, Any]],
+                   explained: dict[int, list[Any]]) -> ProposalView:
+    units = []
+    for unit in p.units:
+        provider_id = unit.get("provider_id")
+        first = unit.get("first_choice") or {}
+        units.append(UnitView(
+            lot=names.lots.get(unit["lot_id"]) if unit.get("lot_id") is not None else None,
+            provider=names.orgs.get(int(provider_id)) if provider_id is not None else None,
+            cost=int(unit["cost"]), score=float(unit["score"]),
+            components=[(str(COMPONENT_LABELS.get(k, k)), v) for k, v in unit.get("components", {}).items()],
+            funding=[(names.pools[int(f["pool_id"])], int(f["amount"])) for f in unit.get("funding", [])
+                     if int(f["pool_id"]) in names.pools],
+            wrong_category=(p.project_id, unit.get("lot_id"), provider_id) in wrong,
+            rank=unit.get("rank"), candidates=int(unit.get("candidates") or 0),
+            first_choice=names.orgs.get(first.get("provider_id")) if isinstance(first.get("provider_id"), int) else None,
+            first_score=first.get("score")))
+    return ProposalView(
+        proposal=p, project=names.projects.get(p.project_id) or db.session.get(Project, p.project_id), units=units,
+        funding=[(names.pools[int(f["pool_id"])], int(f["amount"])) for f in p.funding if int(f["pool_id"]) in names.pools],
+        binding=explained.get(p.id, []))
 
 
 # ---------------------------------------------------------------- the run as rows: filters, sorting, summary

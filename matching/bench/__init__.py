@@ -9,7 +9,9 @@ benchmarks and by tests that need realistic volume.  Nothing here is imported by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
@@ -132,76 +134,98 @@ def synthetic_market(n_projects: int, n_providers: int, n_pools: int, *, seed: i
     >>> len(prob.projects), len(prob.providers), len(prob.pools)
     (20, 30, 5)
     """
-    rng = np.random.default_rng(seed)
-    street_codes = list(STREETS)
-    cat_codes = list(CATEGORIES)
-    cat_pop = np.array([0.2, 0.06, 0.14, 0.1, 0.1, 0.07, 0.06, 0.05, 0.05, 0.06, 0.05, 0.06])
-    cat_pop = cat_pop / cat_pop.sum()
+    draw = _Draw(np.random.default_rng(seed))
+    providers = [draw.provider(i) for i in range(n_providers)]
+    projects = [draw.project(i, lot_share) for i in range(n_projects)]
+    bids = draw.bids(providers, projects, bid_share)
+    need_total = sum(p.budget for p in projects if p.needs_funding)
+    pools = draw.pools(n_pools, need_total * funding_ratio)
+    return MatchProblem(projects=projects, providers=providers, pools=pools, bids=bids,
+                        options=options or MatchOptions(as_of=date(2025, 1, 1)))
 
-    def phrases(cat: str, n: int) -> list[str]:
-        vocab = CATEGORIES[cat][1]
-        return [vocab[i] for i in rng.choice(len(vocab), size=min(n, len(vocab)), replace=False)]
 
-    # ---------------------------------------------------------------- providers
-    providers = []
-    for i in range(n_providers):
+class _PoolPlan(NamedTuple):
+    kind: str
+    name: str
+    focus: frozenset[str]
+    streets: frozenset[str]
+    share: float
+    cap: int | None
+
+
+class _Draw:
+    """The random draws of :func:`synthetic_market`, always in the same order for a seed."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.street_codes = list(STREETS)
+        self.category_codes = list(CATEGORIES)
+        popularity = np.array([0.2, 0.06, 0.14, 0.1, 0.1, 0.07, 0.06, 0.05, 0.05, 0.06, 0.05, 0.06])
+        self.popularity = popularity / popularity.sum()
+
+    def pick(self, options: Sequence[str]) -> str:
+        """One of ``options``, uniformly."""
+        return options[int(self.rng.integers(len(options)))]
+
+    def phrases(self, category: str, n: int) -> list[str]:
+        vocab = CATEGORIES[category][1]
+        return [vocab[i] for i in self.rng.choice(len(vocab), size=min(n, len(vocab)), replace=False)]
+
+    def provider(self, i: int) -> ProviderSpec:
+        rng = self.rng
         roll = rng.random()
         kind = "social_organisation" if roll < 0.75 else ("enterprise" if roll < 0.95
                                                           else "public_institution")
-        n_cat = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
-        cats = list(dict.fromkeys(rng.choice(cat_codes, size=n_cat, p=cat_pop).tolist()))
-        home = street_codes[int(rng.integers(len(street_codes)))]
+        n_categories = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
+        categories = list(dict.fromkeys(
+            rng.choice(self.category_codes, size=n_categories, p=self.popularity).tolist()))
+        home = self.pick(self.street_codes)
         whole = bool(rng.random() < 0.15)
-        n_st = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
-        streets = {home, *rng.choice(street_codes, size=n_st - 1).tolist()} if not whole else set()
-        comms = set()
+        n_streets = int(rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
+        streets = {home, *rng.choice(self.street_codes, size=n_streets - 1).tolist()} if not whole \
+            else set()
+        communities = set()
         if rng.random() < 0.3:
-            other = street_codes[int(rng.integers(len(street_codes)))]
-            comm_names = STREETS[other][1]
-            comms.add(f"{other}:{int(rng.integers(len(comm_names)))}")
-        cap_words = phrases(cats[0], int(rng.integers(3, 6)))
-        for c in cats[1:]:
-            cap_words += phrases(c, 2)
-        opener = _CAP_OPENERS[int(rng.integers(len(_CAP_OPENERS)))]
-        capability = (f"{opener}{'、'.join(cap_words)}，服务{STREETS[home][0]}及周边"
-                      f"{_TARGETS[int(rng.integers(len(_TARGETS)))]}")
-        word = _ORG_WORDS[int(rng.integers(len(_ORG_WORDS)))]
-        suffix = (_ORG_SUFFIX if kind != "enterprise" else _FIRM_SUFFIX)
-        name = f"深圳市福田区{word}{suffix[int(rng.integers(len(suffix)))]}"
-        n_rat = int(rng.poisson(6))
-        avg = float(np.clip(rng.normal(4.0, 0.5), 1, 5))
+            other = self.pick(self.street_codes)
+            communities.add(f"{other}:{int(rng.integers(len(STREETS[other][1])))}")
+        words = self.phrases(categories[0], int(rng.integers(3, 6)))
+        for category in categories[1:]:
+            words += self.phrases(category, 2)
+        opener = self.pick(_CAP_OPENERS)
+        capability = f"{opener}{'、'.join(words)}，服务{STREETS[home][0]}及周边{self.pick(_TARGETS)}"
+        word = self.pick(_ORG_WORDS)
+        name = f"深圳市福田区{word}{self.pick(_ORG_SUFFIX if kind != 'enterprise' else _FIRM_SUFFIX)}"
+        n_ratings = int(rng.poisson(6))
+        average = float(np.clip(rng.normal(4.0, 0.5), 1, 5))
         grade = int(rng.choice([0, 3, 4, 5], p=[0.3, 0.35, 0.25, 0.1]))
         completed = int(rng.poisson(5))
-        providers.append(ProviderSpec(
-            id=f"org{i:05d}", name=name, kind=kind, categories=cats, streets=streets,
-            communities=comms, whole_district=whole, home_street_id=home, rating_grade=grade,
+        return ProviderSpec(
+            id=f"org{i:05d}", name=name, kind=kind, categories=categories, streets=streets,
+            communities=communities, whole_district=whole, home_street_id=home, rating_grade=grade,
             years_registered=round(float(rng.uniform(0.3, 15)), 1), staff=int(rng.integers(2, 60)),
             office_area_m2=float(rng.integers(8, 400)), capacity=int(rng.integers(1, 6)),
-            capability=capability, rating_sum=round(avg * n_rat, 1), rating_count=n_rat,
-            deliveries_completed=completed, deliveries_failed=int(rng.binomial(completed, 0.08)),
-        ))
+            capability=capability, rating_sum=round(average * n_ratings, 1), rating_count=n_ratings,
+            deliveries_completed=completed, deliveries_failed=int(rng.binomial(completed, 0.08)))
 
-    # ---------------------------------------------------------------- projects
-    projects = []
-    for i in range(n_projects):
-        cat = str(rng.choice(cat_codes, p=cat_pop))
-        st = street_codes[int(rng.integers(len(street_codes)))]
-        comm_names = STREETS[st][1]
-        has_comm = rng.random() < 0.6
-        ci = int(rng.integers(len(comm_names)))
-        ptype = str(rng.choice(["service", "goods", "works"], p=[0.8, 0.1, 0.1]))
-        cap_yuan = 1_000_000 if ptype == "works" else 500_000
+    def project(self, i: int, lot_share: float) -> ProjectSpec:
+        rng = self.rng
+        category = str(rng.choice(self.category_codes, p=self.popularity))
+        street = self.pick(self.street_codes)
+        community_names = STREETS[street][1]
+        has_community = rng.random() < 0.6
+        community = int(rng.integers(len(community_names)))
+        project_type = str(rng.choice(["service", "goods", "works"], p=[0.8, 0.1, 0.1]))
+        cap_yuan = 1_000_000 if project_type == "works" else 500_000
         budget_yuan = int(np.clip(rng.lognormal(np.log(120_000), 0.6), 10_000, cap_yuan))
         budget = budget_yuan // 100 * 100 * 100  # whole hundreds of yuan, in fen
-        target = _TARGETS[int(rng.integers(len(_TARGETS)))]
-        words = phrases(cat, int(rng.integers(2, 5)))
+        target = self.pick(_TARGETS)
+        words = self.phrases(category, int(rng.integers(2, 5)))
         if rng.random() < 0.3:
-            words.append(phrases(cat_codes[int(rng.integers(len(cat_codes)))], 1)[0])
-        opener = _NEED_OPENERS[int(rng.integers(len(_NEED_OPENERS)))].format(t=target)
-        place = comm_names[ci] if has_comm else STREETS[st][0]
-        title = f"{place}{words[0]}项目"
+            words.append(self.phrases(self.pick(self.category_codes), 1)[0])
+        opener = self.pick(_NEED_OPENERS).format(t=target)
+        place = community_names[community] if has_community else STREETS[street][0]
         description = f"{opener}{'、'.join(words)}服务，预计受益{int(rng.integers(30, 800))}人次"
-        req = Requirements(
+        requirements = Requirements(
             min_rating_grade=int(rng.choice([0, 3, 4], p=[0.6, 0.3, 0.1])),
             min_years_registered=float(rng.choice([0, 1, 2], p=[0.2, 0.6, 0.2])),
             min_staff=int(rng.choice([0, 3, 5], p=[0.3, 0.5, 0.2])),
@@ -209,76 +233,84 @@ def synthetic_market(n_projects: int, n_providers: int, n_pools: int, *, seed: i
         roll = rng.random()
         needs_provider, needs_funding = (True, True) if roll < 0.85 else (
             (False, True) if roll < 0.95 else (True, False))
-        lots: tuple = ()
-        if needs_provider and rng.random() < lot_share:
-            n_lots = int(rng.integers(2, 4))
-            parts = rng.dirichlet(np.ones(n_lots) * 3)
-            amounts = [int(budget * x) // 100 * 100 for x in parts[:-1]]
-            amounts.append(budget - sum(amounts))
-            lot_cats = [cat] + [cat if rng.random() < 0.5 else str(rng.choice(cat_codes, p=cat_pop))
-                                for _ in range(n_lots - 1)]
-            lots = tuple(LotSpec(id=f"L{j + 1}", budget=amounts[j],
-                                 title=f"第{j + 1}标段：{phrases(lot_cats[j], 1)[0]}",
-                                 category=lot_cats[j]) for j in range(n_lots))
-        projects.append(ProjectSpec(
-            id=f"p{i:05d}", title=title, category=cat, street_id=st, budget=budget,
-            description=description, category_name=CATEGORIES[cat][0], street_name=STREETS[st][0],
-            community_id=f"{st}:{ci}" if has_comm else None,
-            community_name=comm_names[ci] if has_comm else "", project_type=ptype,
-            requirements=req, needs_provider=needs_provider, needs_funding=needs_funding,
-            lots=lots, priority=float(np.round(rng.uniform(0.8, 1.2), 2))))
+        lots = self.lots(category, budget) if needs_provider and rng.random() < lot_share else ()
+        return ProjectSpec(
+            id=f"p{i:05d}", title=f"{place}{words[0]}项目", category=category, street_id=street,
+            budget=budget, description=description, category_name=CATEGORIES[category][0], street_name=STREETS[street][0],
+            community_id=f"{street}:{community}" if has_community else None,
+            community_name=community_names[community] if has_community else "",
+            project_type=project_type, requirements=requirements, needs_provider=needs_provider,
+            needs_funding=needs_funding, lots=lots, priority=float(np.round(rng.uniform(0.8, 1.2), 2)))
 
-    # ---------------------------------------------------------------- bids
-    bids = []
-    by_cat: dict[str, list[int]] = {}
-    for j, p in enumerate(providers):
-        for c in p.categories:
-            by_cat.setdefault(c, []).append(j)
-    for p in projects:
-        if not p.needs_provider or p.lots or rng.random() >= bid_share:
-            continue
-        pool = [j for j in by_cat.get(p.category, [])
-                if providers[j].whole_district or p.street_id in providers[j].streets]
-        if not pool:
-            continue
-        for j in rng.choice(pool, size=min(len(pool), int(rng.integers(2, 6))), replace=False):
-            price = int(p.budget * rng.uniform(0.8, 1.02)) // 100 * 100
-            bids.append(BidSpec(project_id=p.id, provider_id=providers[int(j)].id, price=price))
+    def lots(self, category: str, budget: int) -> tuple[LotSpec, ...]:
+        """2-3 lots sharing the budget, half of them in another category."""
+        rng = self.rng
+        n_lots = int(rng.integers(2, 4))
+        parts = rng.dirichlet(np.ones(n_lots) * 3)
+        amounts = [int(budget * x) // 100 * 100 for x in parts[:-1]]
+        amounts.append(budget - sum(amounts))
+        lot_categories = [category] + [
+            category if rng.random() < 0.5 else str(rng.choice(self.category_codes, p=self.popularity))
+            for _ in range(n_lots - 1)]
+        return tuple(LotSpec(id=f"L{j + 1}", budget=amounts[j],
+                             title=f"第{j + 1}标段：{self.phrases(lot_categories[j], 1)[0]}",
+                             category=lot_categories[j]) for j in range(n_lots))
 
-    # ---------------------------------------------------------------- pools
-    need_total = sum(p.budget for p in projects if p.needs_funding)
-    money = need_total * funding_ratio
-    pools = []
-    if n_pools >= 1:
-        weights = []
-        specs = []
+    def bids(self, providers: list[ProviderSpec], projects: list[ProjectSpec],
+             bid_share: float) -> list[BidSpec]:
+        """2-5 bids on ``bid_share`` of the projects without lots, from eligible providers."""
+        rng = self.rng
+        bids = []
+        by_category: dict[str, list[int]] = {}
+        for j, provider in enumerate(providers):
+            for category in provider.categories:
+                by_category.setdefault(category, []).append(j)
+        for project in projects:
+            if not project.needs_provider or project.lots or rng.random() >= bid_share:
+                continue
+            bidders = [j for j in by_category.get(project.category, [])
+                       if providers[j].whole_district or project.street_id in providers[j].streets]
+            if not bidders:
+                continue
+            for j in rng.choice(bidders, size=min(len(bidders), int(rng.integers(2, 6))), replace=False):
+                price = int(project.budget * rng.uniform(0.8, 1.02)) // 100 * 100
+                bids.append(BidSpec(project_id=project.id, provider_id=providers[int(j)].id,
+                                    price=price))
+        return bids
+
+    def pools(self, n_pools: int, money: float) -> list[PoolSpec]:
+        """The district fund, street funds, then foundations and CSR programmes sharing ``money``."""
+        if n_pools < 1:
+            return []
+        plans: list[_PoolPlan] = []
+        weights: list[float] = []
         for i in range(n_pools):
             if i == 0:
-                specs.append(("government", "福田区民生微实事专项资金", frozenset(), frozenset(), 0.5,
-                              None))
+                plans.append(_PoolPlan("government", "福田区民生微实事专项资金", frozenset(), frozenset(),
+                                       0.5, None))
                 weights.append(0.3 * n_pools)
-            elif i <= min(10, n_pools - 1) and i <= len(street_codes):
-                st = street_codes[i - 1]
-                specs.append(("government", f"{STREETS[st][0]}社区发展资金", frozenset(),
-                              frozenset({st}), 0.5, None))
+            elif i <= min(10, n_pools - 1) and i <= len(self.street_codes):
+                street = self.street_codes[i - 1]
+                plans.append(_PoolPlan("government", f"{STREETS[street][0]}社区发展资金", frozenset(),
+                                       frozenset({street}), 0.5, None))
                 weights.append(0.1 * n_pools / 10)
             else:
-                kind = "foundation" if rng.random() < 0.6 else "csr"
-                n_focus = int(rng.choice([0, 1, 2, 3], p=[0.15, 0.45, 0.3, 0.1]))
-                focus = frozenset(rng.choice(cat_codes, size=n_focus, p=cat_pop).tolist())
-                st = frozenset(rng.choice(street_codes, size=int(rng.integers(1, 4))).tolist()
-                               ) if rng.random() < 0.35 else frozenset()
-                share = float(rng.choice([0.3, 0.5, 0.7, 1.0], p=[0.2, 0.4, 0.2, 0.2]))
-                cap = int(rng.choice([100_000, 200_000, 300_000, 0])) * 100
-                label = "基金会" if kind == "foundation" else "企业公益计划"
-                specs.append((kind, f"{_ORG_WORDS[int(rng.integers(len(_ORG_WORDS)))]}"
-                              f"{label}{i:03d}", focus, st, share, cap or None))
-                weights.append(float(rng.lognormal(0, 0.8)))
-        weights_arr = np.array(weights) / sum(weights)
-        for i, (kind, name, focus, st, share, cap) in enumerate(specs):
-            remaining = int(money * weights_arr[i]) // 100 * 100
-            pools.append(PoolSpec(id=f"f{i:04d}", name=name, remaining=remaining,
-                                  max_per_project=cap, max_share=share, categories=focus,
-                                  streets=st, kind=kind))
-    return MatchProblem(projects=projects, providers=providers, pools=pools, bids=bids,
-                        options=options or MatchOptions(as_of=date(2025, 1, 1)))
+                plans.append(self.private_pool(i))
+                weights.append(float(self.rng.lognormal(0, 0.8)))
+        shares = np.array(weights) / sum(weights)
+        return [PoolSpec(id=f"f{i:04d}", name=plan.name, remaining=int(money * shares[i]) // 100 * 100,
+                         max_per_project=plan.cap, max_share=plan.share, categories=plan.focus,
+                         streets=plan.streets, kind=plan.kind)
+                for i, plan in enumerate(plans)]
+
+    def private_pool(self, i: int) -> _PoolPlan:
+        rng = self.rng
+        kind = "foundation" if rng.random() < 0.6 else "csr"
+        n_focus = int(rng.choice([0, 1, 2, 3], p=[0.15, 0.45, 0.3, 0.1]))
+        focus = frozenset(rng.choice(self.category_codes, size=n_focus, p=self.popularity).tolist())
+        streets = frozenset(rng.choice(self.street_codes, size=int(rng.integers(1, 4))).tolist()
+                            ) if rng.random() < 0.35 else frozenset()
+        share = float(rng.choice([0.3, 0.5, 0.7, 1.0], p=[0.2, 0.4, 0.2, 0.2]))
+        cap = int(rng.choice([100_000, 200_000, 300_000, 0])) * 100
+        label = "基金会" if kind == "foundation" else "企业公益计划"
+        return _PoolPlan(kind, f"{self.pick(_ORG_WORDS)}{label}{i:03d}", focus, streets, share, cap or None)

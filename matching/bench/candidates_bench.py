@@ -18,6 +18,7 @@ import random
 import statistics
 import time
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -27,13 +28,14 @@ from ..types import MatchOptions
 from . import synthetic_market
 
 
-def _row(benchmark, size, ours_s, reference, reference_s, quality) -> dict:
+def _row(benchmark: str, size: str, ours_s: float, reference: str, reference_s: float | None,
+         quality: str) -> dict[str, Any]:
     ratio = reference_s / ours_s if (reference_s is not None and ours_s) else None
     return {"benchmark": benchmark, "size": size, "ours_s": ours_s, "reference": reference,
             "reference_s": reference_s, "ratio": ratio, "quality": quality}
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False) -> list[dict[str, Any]]:
     """Candidate generation benchmark rows (see the module docstring)."""
     from rapidfuzz import fuzz, process
 

@@ -19,19 +19,31 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import date
+from typing import Any
 
 import numpy as np
 
 from ..candidates import generate_candidates
-from ..optimize import _Formulation, solve
+from ..optimize import solve
+from ..optimize.formulation import build_formulation
+from ..optimize.instance import Instance
 from ..solvers import available_solvers, solve_linear
-from ..types import Candidate, CandidateSet, MatchOptions, MatchProblem, ProjectSpec, ProviderSpec
+from ..types import (
+    Candidate,
+    CandidateSet,
+    MatchOptions,
+    MatchProblem,
+    ProjectSpec,
+    ProviderSpec,
+    UnitKey,
+)
 from . import synthetic_market
 
 REFERENCE_LIMIT = 60.0
 
 
-def _row(benchmark, size, ours_s, reference, reference_s, quality) -> dict:
+def _row(benchmark: str, size: str, ours_s: float, reference: str, reference_s: float | None,
+         quality: str) -> dict[str, Any]:
     ratio = reference_s / ours_s if (reference_s is not None and ours_s) else None
     return {"benchmark": benchmark, "size": size, "ours_s": ours_s, "reference": reference,
             "reference_s": reference_s, "ratio": ratio, "quality": quality}
@@ -44,20 +56,20 @@ def _pct(x: float) -> str:
 def _direct_mip(problem: MatchProblem, cands: CandidateSet, solver: str, gap: float,
                 bound: float) -> tuple[float, str]:
     """Time and quality of the whole model solved as one MIP by ``solver``."""
-    fm = _Formulation(problem, cands, [])
-    model = fm.build()
+    inst = Instance(problem, cands)
+    model = build_formulation(inst).model
     t0 = time.perf_counter()
     out = solve_linear(model, solver=solver, mip=True, time_limit=REFERENCE_LIMIT, gap=gap)
     seconds = time.perf_counter() - t0
-    if not out.has_solution:
+    if not out.has_solution or out.objective is None:
         return seconds, f"{out.status} after {seconds:.0f} s"
-    value = float(out.objective) * fm.bnorm
+    value = float(out.objective) * inst.value_scale
     ref_gap = (bound - value) / bound if bound > 0 else 0.0
     return seconds, f"gap {_pct(max(ref_gap, 0.0))} ({out.status})"
 
 
 def _market_rows(name: str, problem: MatchProblem, gap: float, repeats: int,
-                 reference: bool) -> list[dict]:
+                 reference: bool) -> list[dict[str, Any]]:
     cands = generate_candidates(problem)
     size = f"{len(problem.projects):,} x {len(problem.providers):,} x {len(problem.pools)} pools"
     rows = []
@@ -80,7 +92,7 @@ def _market_rows(name: str, problem: MatchProblem, gap: float, repeats: int,
     return rows
 
 
-def _assignment_rows(n: int, k: int, repeats: int) -> list[dict]:
+def _assignment_rows(n: int, k: int, repeats: int) -> list[dict[str, Any]]:
     from scipy.optimize import linear_sum_assignment
 
     rng = np.random.default_rng(3)
@@ -89,7 +101,7 @@ def _assignment_rows(n: int, k: int, repeats: int) -> list[dict]:
     providers = [ProviderSpec(id=f"v{j:05d}", name="v", categories=("c",), whole_district=True,
                               capacity=1) for j in range(n)]
     dense = np.zeros((n, n))
-    lists = {}
+    lists: dict[UnitKey, tuple[Candidate, ...]] = {}
     for i in range(n):
         cols = rng.choice(n, size=k, replace=False)
         scores = np.round(rng.uniform(0.05, 1.0, size=k), 4)
@@ -119,7 +131,7 @@ def _assignment_rows(n: int, k: int, repeats: int) -> list[dict]:
     return out
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False) -> list[dict[str, Any]]:
     """Optimiser benchmark rows (see the module docstring)."""
     options = MatchOptions(as_of=date(2025, 1, 1), max_provider_share=0.05)
     rows = _market_rows("match + fund, Futian demo size",

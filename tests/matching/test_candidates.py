@@ -11,6 +11,7 @@ from matching.candidates import (
     generate_candidates,
     recall_at_k,
 )
+from matching.reasons import render
 from matching.score import score_pair
 from matching.types import (
     BidSpec,
@@ -121,7 +122,10 @@ def test_pinned_pair_failing_a_filter_is_reported():
     prob = problem([project()], [provider("far", whole_district=False, streets={"meilin"})],
                    decisions=[Decision.pin("p1", provider_id="far")])
     cands = generate_candidates(prob)
-    assert cands.pin_errors and "area" in cands.pin_errors[0]
+    assert [e.code for e in cands.pin_errors] == ["pin_fails_filter"]
+    assert cands.pin_errors[0].params == {"project_id": "p1", "lot_id": None, "provider_id": "far",
+                                          "stage": "area"}
+    assert "fails the area filter" in render(cands.pin_errors[0])
 
 
 def test_related_provider_ranks_first_and_ties_break_by_id():

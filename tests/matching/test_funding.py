@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import matching.funding as funding
 from matching.funding import Donation, match_one_to_one, quadratic_match
+from matching.reasons import Reason, render
 
 amounts = st.integers(min_value=1, max_value=10_000_000)
 project_keys = st.one_of(st.integers(min_value=0, max_value=50), st.text(alphabet="abcxyz", min_size=1, max_size=3))
@@ -34,7 +35,8 @@ def test_first_come_first_matched_until_the_cap():
     result = match_one_to_one([Donation(1, 600), Donation(2, 300), Donation(1, 400)], cap=1_000)
     assert [d.matched for d in result.donations] == [600, 300, 100]
     assert result.matches == {1: 700, 2: 300} and result.unallocated == 0
-    assert result.donations[2].reason == "partly matched: the cap ran out"
+    assert result.donations[2].reason == Reason("donation_partly_matched", {"ran_out": "cap"})
+    assert render(result.donations[2].reason) == "partly matched: the cap ran out"
     assert {p.project: p.reason_code for p in result.projects} == {1: "cap_ran_out", 2: "matched_in_full"}
 
 
@@ -42,15 +44,18 @@ def test_donor_and_project_limits():
     gifts = [Donation("a", 500, "rich"), Donation("a", 500, "rich"), Donation("b", 500, "poor"), Donation("b", 500)]
     result = match_one_to_one(gifts, cap=10_000, per_donor_cap=600, project_limits={"b": 700})
     assert [d.matched for d in result.donations] == [500, 100, 500, 200]
-    assert result.donations[1].reason == "partly matched: the donor's match limit was reached"
-    assert result.donations[3].reason == "partly matched: the project's match limit was reached"
+    assert [d.reason.params.get("ran_out") for d in result.donations] == [None, "donor_limit", None, "project_limit"]
+    assert render(result.donations[1].reason) == "partly matched: the donor's match limit was reached"
+    assert render(result.donations[3].reason) == "partly matched: the project's match limit was reached"
     assert result.total_matched == 1_300 and result.unallocated == 8_700
 
 
 def test_ratio_rounds_down_per_donation():
     result = match_one_to_one([Donation(1, 3), Donation(1, 3)], cap=100, ratio=Fraction(1, 2))
     assert [d.matched for d in result.donations] == [1, 1]
-    assert "1:2" in result.explanation
+    assert result.summary.params["ratio"] == "1:2"
+    assert result.explanation == ("2 donation(s) matched 1:2 in the order given, first come first matched: "
+                                  "0.02 of the 1 cap paid, 0.98 left.")
 
 
 @pytest.mark.parametrize(("call", "message"), [

@@ -2,13 +2,20 @@
 
 import doctest
 import importlib
+import pkgutil
 import subprocess
 import sys
 
 import pytest
 
+import matching
+
 ENGINE_MODULES = ["matching.types", "matching.text", "matching.score", "matching.candidates",
                   "matching.solvers", "matching.optimize"]
+#: Every module of the engine and its packages (participatory budgeting and benchmarks have their own tests).
+ALL_ENGINE_MODULES = sorted({info.name for info in pkgutil.walk_packages(matching.__path__, "matching.")
+                             if not info.name.startswith(("matching.pb", "matching.bench"))
+                             and info.name not in ("matching.classify", "matching.funding")} | set(ENGINE_MODULES))
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -44,7 +51,7 @@ def test_lazy_exports_resolve():
         matching.not_a_name  # noqa: B018
 
 
-@pytest.mark.parametrize("name", ENGINE_MODULES)
+@pytest.mark.parametrize("name", ALL_ENGINE_MODULES)
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

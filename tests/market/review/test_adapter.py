@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import force_locale
+
 from market.bids.services import lots_of
 from market.contracts.models import Contract, ContractStatus
 from market.core.db import db
@@ -10,6 +12,7 @@ from market.orgs.models import OrgKind
 from market.projects.models import ProjectKind, ProjectStatus
 from market.review import adapter
 from market.review.models import DecisionKind, MatchDecision
+from market.review.reasons import reason_text
 from tests.market.bids.helpers import AFTER
 
 
@@ -45,8 +48,10 @@ def test_sealed_or_bidless_tenders_are_skipped_with_a_reason(market):
     assert built.problem.projects == ()
     codes = {s["project_id"]: s["code"] for s in built.skipped}
     assert codes == {sealed.id: "bids_sealed", empty.id: "no_valid_bid"}
-    assert "bids not opened yet" in adapter.reason_text("bids_sealed", built.skipped[0]["params"], "en")
-    assert "投标尚未开启" in adapter.reason_text("bids_sealed", built.skipped[0]["params"], "zh")
+    sealed_params = next(s["params"] for s in built.skipped if s["project_id"] == sealed.id)
+    assert set(sealed_params) == {"deadline"}
+    with force_locale("en"):
+        assert reason_text("bids_sealed", sealed_params) == f"Bids not opened yet: bidding closes {sealed_params['deadline']}."
 
 
 def test_micro_and_public_benefit_projects_need_what_they_lack(market, make_pool):
@@ -165,7 +170,8 @@ def test_decisions_pin_and_forbid_and_revoked_ones_are_ignored(market):
     result = adapter.solve_built(built, adapter.RunOptions(time_limit=10))
     assert result["assignments"][0]["provider_id"] == second.organization_id
     assert result["assignments"][0]["pinned"]
-    assert any(b.startswith("pinned:") for b in result["binding"])
+    assert {"code": "pinned_provider", "params": {"project_id": project.id, "lot_id": None,
+                                                  "provider_id": second.organization_id}} in result["binding"]
 
 
 def test_results_are_plain_json_and_reasons_read_in_both_languages(market):
@@ -173,10 +179,12 @@ def test_results_are_plain_json_and_reasons_read_in_both_languages(market):
     result = adapter.solve_built(_built([project]), adapter.RunOptions(time_limit=10))
     json.dumps(result)
     [unmatched] = result["unmatched"]
-    assert unmatched["code"] == "no_provider_for_category"
-    assert "no provider offers" in adapter.reason_text(unmatched["code"], unmatched["params"], "en")
-    assert "暂无提供" in adapter.reason_text(unmatched["code"], unmatched["params"], "zh")
-    assert adapter.reason_text("unknown_code", {}, "en") == "unknown_code"
+    assert unmatched["code"] == "no_provider_for_category" and unmatched["params"]["category"] == "youth"
+    assert all(isinstance(n, dict) and {"code", "params"} <= set(n) for n in result["notes"] + result["binding"])
+    with force_locale("en"):
+        assert reason_text(unmatched["code"], unmatched["params"]) == \
+            f"No provider offers {unmatched['params']['category_name']}."
+        assert reason_text("unknown_code", {}) == "unknown_code"
 
 
 def test_funding_crumbs_are_folded_into_a_pool_with_room():

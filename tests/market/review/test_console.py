@@ -375,7 +375,8 @@ def test_a_full_provider_reads_fully_booked_beside_the_pair_that_took_its_last_p
     projects = [market.make_project(kind=ProjectKind.MICRO, status=ProjectStatus.OPEN, owner=market.official,
                                     budget_cents=5_000_000 + i * 100_000) for i in range(2)]
     run = market.match(projects)
-    assert f"provider_capacity:{star.id}" in run.result["binding"]
+    assert {"code": "provider_capacity", "params": {"provider_id": star.id, "load": 1, "capacity": 1}} \
+        in run.result["binding"]
     view = services.run_view(run, "en")
     rows = {r.project.id: r for r in services.run_rows(view, "en")}
     star_rows = [r for r in rows.values() if r.view and star in r.view.providers]

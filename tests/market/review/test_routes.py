@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from market.accounts.models import Role
@@ -46,14 +47,16 @@ def test_official_runs_the_console_and_sees_proposals_with_reasons(browser, mark
     assert response.headers["Location"].endswith(f"/review/runs/{run.id}")
     page = browser.get(f"/review/runs/{run.id}").get_data(as_text=True)
     assert "Futian Elders&#39; Home" in page or "Futian Elders' Home" in page
-    assert "no provider offers" in page  # the micro-project in a category nobody serves
+    assert "No provider offers" in page  # the micro-project in a category nobody serves
     assert "Fit of capability to needs" not in page  # score components are on the project's details page
     details = browser.get(f"/review/runs/{run.id}/projects/{project.id}").get_data(as_text=True)
     assert "Fit of capability to needs" in details
     status = browser.get(f"/review/runs/{run.id}/status.json").get_json()
     assert status["status"] == RunStatus.SUCCEEDED and status["progress"] == 100 and status["finished"]
     chinese = browser.get(f"/review/runs/{run.id}?lang=zh").get_data(as_text=True)
-    assert "暂无提供" in chinese
+    [unmatched] = services.run_view(run, "zh").unmatched
+    assert unmatched.code == "no_provider_for_category" and micro.category.name in unmatched.reason
+    assert str(escape(unmatched.reason)) in chinese
 
 
 def test_running_page_polls_with_a_static_script_only(browser, market, opened):

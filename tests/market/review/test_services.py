@@ -102,13 +102,17 @@ def test_a_run_proposes_with_scores_and_funding_and_is_audited(market, evaluated
     assert {"match_run.created", "match_run.finished"} <= actions
 
 
-def test_unmatched_projects_say_why_in_the_readers_language(market):
+def test_unmatched_projects_say_why_in_the_readers_language(market, category):
     project = market.make_project(kind=ProjectKind.MICRO, category_code="youth")
     run = market.match([project])
+    [stored] = run.result["unmatched"]
+    assert (stored["code"], stored["params"]["category"]) == ("no_provider_for_category", "youth")
+    youth = category("youth")
     [english] = services.run_view(run, "en").unmatched
-    assert "no provider offers Youth" in english.reason or "no provider offers" in english.reason
+    assert english.code == "no_provider_for_category"
+    assert english.reason == f"No provider offers {youth.tr('name', 'en')}."
     [chinese] = services.run_view(run, "zh").unmatched
-    assert "暂无提供" in chinese.reason
+    assert chinese.code == "no_provider_for_category" and youth.name in chinese.reason
 
 
 def test_failed_run_keeps_the_error(market, evaluated, monkeypatch):

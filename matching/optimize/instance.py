@@ -1,0 +1,343 @@
+"""The problem as indexed arrays: units, candidate pairs, pool pairs, weights, pins.
+
+Everything the solution methods share lives in one :class:`Instance`, built once per
+:func:`matching.optimize.solve` call; no solver is involved here.  Indices:
+
+* ``j`` - a project (``instance.projects``, sorted by id);
+* ``i`` - a provider (``instance.providers``, input order);
+* ``f`` - a pool (``instance.pools``, sorted by id);
+* ``u`` - a unit, i.e. a whole project or one lot (``instance.units``);
+* ``k`` - a candidate pair (unit, provider);
+* ``t`` - a funding pair (project, pool).
+
+>>> from matching.types import MatchProblem, ProjectSpec, CandidateSet
+>>> inst = Instance(MatchProblem(projects=[ProjectSpec(id=1, title="t", category="c",
+...                                                    street_id="s", budget=10)], providers=[]),
+...                 CandidateSet({}, {}))
+>>> len(inst.units), bool(inst.viable[0])
+(1, False)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..candidates import Unit, units_of
+from ..reasons import Reason
+from ..types import (
+    INT_MAX,
+    Candidate,
+    CandidateSet,
+    Id,
+    MatchProblem,
+    PoolSpec,
+    ProjectSpec,
+    UnitKey,
+    id_key,
+)
+
+__all__ = ["Instance", "pool_serves", "IntArray", "FloatArray", "BoolArray"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def pool_serves(pool: PoolSpec, project: ProjectSpec) -> bool:
+    """Whether the pool's focus categories and streets cover the project."""
+    return ((not pool.categories or project.category in pool.categories)
+            and (not pool.streets or project.street_id in pool.streets))
+
+
+class Instance:
+    """Index bookkeeping of one problem and its candidates (see the module docstring)."""
+
+    def __init__(self, problem: MatchProblem, candidates: CandidateSet):
+        self.problem = problem
+        self.candidates = candidates
+        self._index_objects()
+        self._index_units()
+        forbidden_providers = self._read_decisions()
+        self.pin_errors: list[Reason] = list(candidates.pin_errors)
+        self._index_provider_pairs(forbidden_providers)
+        self._index_funding_pairs()
+        self._weigh()
+        self._find_viable()
+        self._max_cost_cache: dict[int, int] = {}
+        self._serving: dict[tuple[str, Id], list[int]] = {}
+        self._index_pins()
+
+    # ----------------------------------------------------------------- building
+
+    def _index_objects(self) -> None:
+        problem = self.problem
+        self.projects: list[ProjectSpec] = sorted(problem.projects, key=lambda p: id_key(p.id))
+        self.project_index = {p.id: j for j, p in enumerate(self.projects)}
+        self.providers = list(problem.providers)
+        self.provider_index = {p.id: i for i, p in enumerate(self.providers)}
+        self.pools = sorted(problem.pools, key=lambda p: id_key(p.id))
+        self.pool_index = {p.id: f for f, p in enumerate(self.pools)}
+        self.remaining = [p.remaining for p in self.pools]
+        self.capacity = [p.capacity for p in self.providers]
+
+    def _index_units(self) -> None:
+        self.units: list[Unit] = []
+        self.unit_project: list[int] = []
+        self.project_units: list[list[int]] = [[] for _ in self.projects]
+        for j, project in enumerate(self.projects):
+            for unit in units_of(project):
+                self.project_units[j].append(len(self.units))
+                self.unit_project.append(j)
+                self.units.append(unit)
+        self.unit_index = {unit.key: u for u, unit in enumerate(self.units)}
+
+    def _read_decisions(self) -> set[tuple[Id, Id | None, Id]]:
+        """Pins and forbids by kind; returns the forbidden (project, lot, provider) triples."""
+        forbidden_providers: set[tuple[Id, Id | None, Id]] = set()
+        self.forbidden_pools: set[tuple[Id, Id]] = set()
+        self.pinned_provider_decisions: list[tuple[UnitKey, Id]] = []
+        self.pinned_pool_decisions: list[tuple[Id, Id]] = []
+        for dec in self.problem.decisions:
+            if dec.provider_id is not None:
+                if dec.kind == "forbid":
+                    forbidden_providers.add((dec.project_id, dec.lot_id, dec.provider_id))
+                else:
+                    self.pinned_provider_decisions.append(((dec.project_id, dec.lot_id),
+                                                           dec.provider_id))
+            elif dec.pool_id is not None:
+                if dec.kind == "forbid":
+                    self.forbidden_pools.add((dec.project_id, dec.pool_id))
+                else:
+                    self.pinned_pool_decisions.append((dec.project_id, dec.pool_id))
+        return forbidden_providers
+
+    def _index_provider_pairs(self, forbidden: set[tuple[Id, Id | None, Id]]) -> None:
+        """One pair per (unit, candidate provider) that is neither forbidden nor without capacity."""
+        pair_unit: list[int] = []
+        pair_provider: list[int] = []
+        pair_price: list[int] = []
+        pair_score: list[float] = []
+        self.pair_candidate: list[Candidate] = []
+        for key, ranked in self.candidates.providers.items():
+            u = self._unit_of_candidates(key)
+            seen: set[Id] = set()
+            for cand in ranked:
+                self._check_candidate(key, cand)
+                if cand.provider_id in seen:
+                    continue
+                seen.add(cand.provider_id)
+                if (key[0], None, cand.provider_id) in forbidden or \
+                        (key[0], key[1], cand.provider_id) in forbidden:
+                    continue
+                if self.capacity[self.provider_index[cand.provider_id]] <= 0:
+                    continue
+                pair_unit.append(u)
+                pair_provider.append(self.provider_index[cand.provider_id])
+                pair_price.append(int(cand.price))
+                pair_score.append(float(cand.score))
+                self.pair_candidate.append(cand)
+        self.pair_unit: IntArray = np.array(pair_unit, dtype=np.int64)
+        self.pair_provider: IntArray = np.array(pair_provider, dtype=np.int64)
+        self.pair_price: IntArray = np.array(pair_price, dtype=np.int64)
+        self.pair_score: FloatArray = np.array(pair_score, dtype=np.float64)
+        self.unit_pairs: list[list[int]] = [[] for _ in self.units]
+        for k, u in enumerate(pair_unit):
+            self.unit_pairs[u].append(k)
+        # each unit's pairs best first: score, then provider id
+        provider_rank = {p.id: r for r, p in enumerate(sorted(self.providers,
+                                                               key=lambda p: id_key(p.id)))}
+        for pairs in self.unit_pairs:
+            pairs.sort(key=lambda k: (-pair_score[k],
+                                      provider_rank[self.providers[pair_provider[k]].id]))
+        self.pair_position = {(pair_unit[k], pair_provider[k]): k for k in range(len(pair_unit))}
+
+    def _unit_of_candidates(self, key: UnitKey) -> int:
+        u = self.unit_index.get(key)
+        if u is None:
+            if key[0] not in self.project_index:
+                raise ValueError(f"candidates: unknown project {key[0]!r}")
+            raise ValueError(f"candidates: project {key[0]!r} has no unit {key[1]!r} "
+                             "that needs a provider")
+        return u
+
+    def _check_candidate(self, key: UnitKey, cand: Candidate) -> None:
+        if cand.provider_id not in self.provider_index:
+            raise ValueError(f"candidates: unknown provider {cand.provider_id!r}")
+        if not (0.0 <= cand.score <= 1.0) or not math.isfinite(cand.score):
+            raise ValueError(f"candidates: score of {key[0]!r}/{cand.provider_id!r} must "
+                             f"be in [0, 1], got {cand.score!r}")
+        price: Any = cand.price
+        if isinstance(price, bool) or not isinstance(price, (int, np.integer)) or price < 0:
+            raise ValueError(f"candidates: price of {key[0]!r}/{cand.provider_id!r} must "
+                             f"be an int >= 0 (fen), got {price!r}")
+        if price > INT_MAX:
+            raise ValueError(f"candidates: price of {key[0]!r}/{cand.provider_id!r} must "
+                             f"be below 2**63 (at most {INT_MAX} fen), got {price!r}")
+
+    def _index_funding_pairs(self) -> None:
+        """One pair per (project that needs funding, candidate pool with money that serves it)."""
+        fund_project: list[int] = []
+        fund_pool: list[int] = []
+        fund_rank: list[int] = []
+        self.project_funds: list[list[int]] = [[] for _ in self.projects]
+        for project_id, ranked in self.candidates.pools.items():
+            j = self.project_index.get(project_id)
+            if j is None:
+                raise ValueError(f"candidates: unknown project {project_id!r} in pools")
+            project = self.projects[j]
+            if not project.needs_funding:
+                continue
+            seen: set[int] = set()
+            for pool_cand in ranked:
+                f = self.pool_index.get(pool_cand.pool_id)
+                if f is None:
+                    raise ValueError(f"candidates: unknown pool {pool_cand.pool_id!r}")
+                pool = self.pools[f]
+                if f in seen or (project_id, pool_cand.pool_id) in self.forbidden_pools \
+                        or pool.remaining <= 0 or not pool_serves(pool, project):
+                    continue
+                seen.add(f)
+                self.project_funds[j].append(len(fund_project))
+                fund_project.append(j)
+                fund_pool.append(f)
+                fund_rank.append(pool_cand.rank)
+        self.fund_project: IntArray = np.array(fund_project, dtype=np.int64)
+        self.fund_pool: IntArray = np.array(fund_pool, dtype=np.int64)
+        self.fund_rank: FloatArray = np.array(fund_rank, dtype=np.float64)
+        self.fund_position = {(fund_project[t], fund_pool[t]): t for t in range(len(fund_project))}
+
+    def _weigh(self) -> None:
+        """Objective weights (in units of the mean budget) and the money unit of the model."""
+        opts = self.problem.options
+        budgets = [u.budget for u in self.units] + [p.budget for p in self.projects
+                                                    if not p.needs_provider]
+        positive = [b for b in budgets if b > 0]
+        #: Objective values are in this unit (the mean positive budget, or 1).
+        self.value_scale = float(np.mean(positive)) if (opts.weight_by_budget and positive) else 1.0
+        self.unit_weight: FloatArray = np.array([
+            self.projects[self.unit_project[u]].priority
+            * (self.units[u].budget / self.value_scale if opts.weight_by_budget else 1.0)
+            for u in range(len(self.units))], dtype=np.float64)
+        self.project_weight: FloatArray = np.array([
+            p.priority * (p.budget / self.value_scale if opts.weight_by_budget else 1.0)
+            for p in self.projects], dtype=np.float64)
+        costs = [int(c) for c in self.pair_price] + [p.cost_without_bids for p in self.projects]
+        positive = [c for c in costs if c > 0]
+        # money unit of the model: a tenth of the median cost keeps coefficients near 1-100
+        self.money_unit = max(1.0, float(np.median(positive)) / 10.0) if positive else 1.0
+        self.fairness_cap: float | None = None
+        if opts.max_provider_share is not None:
+            self.fairness_cap = opts.max_provider_share * float(sum(u.budget for u in self.units))
+
+    def _find_viable(self) -> None:
+        """Projects that can go ahead at all: every unit has a pair, some pool if it costs money."""
+        self.viable: BoolArray = np.ones(len(self.projects), dtype=bool)
+        for j, project in enumerate(self.projects):
+            if project.needs_provider and any(not self.unit_pairs[u] for u in self.project_units[j]):
+                self.viable[j] = False
+            if project.needs_funding and not self.project_funds[j] and self.min_cost(j) > 0:
+                self.viable[j] = False
+
+    def _index_pins(self) -> None:
+        """Pinned pairs, funding pairs and projects; a pin that cannot hold is a pin error."""
+        self.pinned_pairs: set[int] = set()
+        self.pinned_projects: set[int] = set()
+        self.pinned_funds: set[int] = set()
+        for key, provider_id in self.pinned_provider_decisions:
+            u = self.unit_index.get(key)
+            k = None if u is None else self.pair_position.get((u, self.provider_index[provider_id]))
+            if u is None or k is None:
+                self._add_pin_error(Reason("pin_not_candidate", {
+                    "project_id": key[0], "lot_id": key[1], "provider_id": provider_id}))
+                continue
+            self.pinned_pairs.add(k)
+            self.pinned_projects.add(self.unit_project[u])
+        for project_id, pool_id in self.pinned_pool_decisions:
+            j = self.project_index[project_id]
+            t = self.fund_position.get((j, self.pool_index[pool_id]))
+            if t is None:
+                self._add_pin_error(Reason("pinned_pool_not_eligible",
+                                           {"project_id": project_id, "pool_id": pool_id}))
+                continue
+            self.pinned_funds.add(t)
+            self.pinned_projects.add(j)
+        for j in sorted(self.pinned_projects):
+            if not self.viable[j]:
+                self.pin_errors.append(Reason("pinned_project_not_viable",
+                                              {"project_id": self.projects[j].id}))
+        units_pinned: set[int] = set()
+        for k in self.pinned_pairs:
+            u = int(self.pair_unit[k])
+            if u in units_pinned:
+                project_id, lot_id = self.units[u].key
+                self.pin_errors.append(Reason("two_pinned_providers",
+                                              {"project_id": project_id, "lot_id": lot_id}))
+            units_pinned.add(u)
+
+    def _add_pin_error(self, error: Reason) -> None:
+        """A pin error, unless candidate generation already reported the same pair."""
+        pair = {name: error.params.get(name) for name in ("project_id", "provider_id", "pool_id")}
+        if not any(all(e.params.get(name) == value for name, value in pair.items())
+                   for e in self.pin_errors):
+            self.pin_errors.append(error)
+
+    # ----------------------------------------------------------------- queries
+
+    def min_cost(self, j: int) -> int:
+        """Cheapest cost of project j over its pairs (0 if a unit has none)."""
+        project = self.projects[j]
+        if not project.needs_provider:
+            return project.cost_without_bids
+        total = 0
+        for u in self.project_units[j]:
+            pairs = self.unit_pairs[u]
+            if not pairs:
+                return 0
+            total += int(min(self.pair_price[k] for k in pairs))
+        return total
+
+    def max_cost(self, j: int) -> int:
+        """Dearest cost of project j over its pairs."""
+        cached = self._max_cost_cache.get(j)
+        if cached is None:
+            project = self.projects[j]
+            if not project.needs_provider:
+                cached = project.cost_without_bids
+            else:
+                cached = int(sum(max((int(self.pair_price[k]) for k in self.unit_pairs[u]),
+                                     default=0) for u in self.project_units[j]))
+            self._max_cost_cache[j] = cached
+        return cached
+
+    def uniform_price(self, j: int) -> int | None:
+        """The cost of project j if it does not depend on the provider, else ``None``."""
+        project = self.projects[j]
+        if not project.needs_provider:
+            return project.cost_without_bids
+        if project.lots:
+            return None
+        prices = {int(self.pair_price[k]) for k in self.unit_pairs[self.project_units[j][0]]}
+        if len(prices) == 1:
+            return prices.pop()
+        return None
+
+    def serving_pools(self, project: ProjectSpec) -> list[int]:
+        """Pools whose focus and streets cover the project, whatever their money and caps."""
+        key = (project.category, project.street_id)
+        found = self._serving.get(key)
+        if found is None:
+            found = self._serving[key] = [f for f, pool in enumerate(self.pools)
+                                          if pool_serves(pool, project)]
+        return found
+
+    def cap(self, t: int, cost: int) -> int:
+        """Integer cap of funding pair t for a project costing ``cost``."""
+        return self.pools[int(self.fund_pool[t])].cap_for(cost)
+
+    def pairs_of_project(self, j: int) -> list[int]:
+        """Every candidate pair of every unit of project j."""
+        return [k for u in self.project_units[j] for k in self.unit_pairs[u]]

@@ -1,0 +1,258 @@
+"""The decomposition: LP relaxation, cheap incumbent, selection MIP, repair, money in fen.
+
+:class:`Pipeline` runs the steps listed in :mod:`matching.optimize` on one :class:`Instance`;
+every solution it keeps has passed :func:`~matching.optimize.verify.violations`, and what it
+returns is an :class:`~matching.optimize.result.Outcome` (never an exception from a solver).
+
+>>> import time
+>>> from matching.types import MatchProblem, CandidateSet
+>>> inst = Instance(MatchProblem(projects=[], providers=[]), CandidateSet({}, {}))
+>>> Pipeline(inst, SolverRunner("cbc", time.perf_counter() + 5), gap=1e-3,
+...          mip_max_projects=10, notes=[]).run().status
+'no_candidates'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from ..reasons import Reason
+from ..solvers import LinearModel, SolveOutcome
+from .explain import pin_conflicts
+from .formulation import Formulation, build_formulation, restrict
+from .greedy import fallback_from_pins, greedy_fill
+from .instance import BoolArray, FloatArray, Instance
+from .money import allocate
+from .relaxation import solve_relaxation
+from .result import GAP_SLACK, Outcome, bound_noise, finish, infeasible, relative_gap
+from .runner import SolverRunner
+from .solution import Solution, solution_value
+from .verify import violations
+
+__all__ = ["Pipeline"]
+
+#: A model value this far from an integer is fractional.
+_TOL = 1e-6
+
+
+class Pipeline:
+    """Runs the solution method on one instance (see the module docstring)."""
+
+    def __init__(self, inst: Instance, runner: SolverRunner, *, gap: float,
+                 mip_max_projects: int, notes: list[Reason]):
+        self.inst = inst
+        self.runner = runner
+        self.gap = gap
+        self.mip_max_projects = mip_max_projects
+        self.notes = notes
+        self.stats: dict[str, Any] = {}
+
+    def run(self) -> Outcome:
+        inst = self.inst
+        if inst.pin_errors:
+            return self._infeasible(inst.pin_errors)
+        if not inst.projects or not inst.viable.any():
+            return self._finish(Solution(), bound=0.0, status_hint="no_candidates", solver="")
+        started = time.perf_counter()
+        form = build_formulation(inst)
+        model = form.model
+        self.stats.update(build_s=time.perf_counter() - started, columns=model.n_cols,
+                          rows=model.n_rows, nonzeros=int(model.A.nnz),
+                          binaries=int(model.integer.sum()))
+        # 1. LP relaxation: bound, and most decisions already integral
+        lp = solve_relaxation(form, self.runner, gap=self.gap, stats=self.stats, notes=self.notes)
+        self.stats["lp_s"] = lp.seconds
+        if lp.status == "infeasible":
+            return self._infeasible(pin_conflicts(inst))
+        if not lp.has_solution or lp.x is None:
+            self.notes.append(Reason("lp_failed", {"status": lp.status, "message": lp.message}))
+            fallback = fallback_from_pins(inst, self.notes)
+            if fallback is None:
+                return self._infeasible([Reason("no_solution")])
+            return self._finish(fallback, bound=math.inf)
+        bound = float(lp.bound if lp.bound is not None else lp.objective or 0.0) * inst.value_scale
+        x_lp = lp.x
+        fractional = self._fractional_projects(form, model.integer & (np.abs(x_lp - np.round(x_lp)) > _TOL))
+        self.stats["fractional_projects"] = len(fractional)
+        # 2. cheap incumbent: the LP without its fractional projects, money rounded, leftovers
+        #    filled greedily
+        best = self._incumbent(form, x_lp, fractional) or fallback_from_pins(inst, self.notes)
+        if best is None:
+            return self._infeasible(pin_conflicts(inst))
+        # 3. MIP over project selection (provider choice continuous: a transportation problem)
+        if fractional and self._gap(best, bound) > self.gap + GAP_SLACK \
+                and self.runner.remaining() > 0.5:
+            free = self._free_projects(form, fractional, lp)
+            found, mip_bound = self._selection_mip(form, x_lp, free, best)
+            if found is not None and solution_value(inst, found) > solution_value(inst, best):
+                best = found
+            if mip_bound is not None:
+                bound = min(bound, mip_bound)
+        return self._finish(best, bound=bound)
+
+    # ----------------------------------------------------------------- steps
+
+    def _fractional_projects(self, form: Formulation, fractional_cols: BoolArray) -> list[int]:
+        """Projects with a fractional pair or selection column."""
+        out = []
+        for j in range(len(self.inst.projects)):
+            cols = form.binaries_of_project(j)
+            if cols and fractional_cols[cols].any():
+                out.append(j)
+        return out
+
+    def _incumbent(self, form: Formulation, x_lp: FloatArray, fractional: list[int]
+                   ) -> Solution | None:
+        """Step 2: the LP solution without its fractional projects, made integral."""
+        x0 = x_lp.copy()
+        for j in fractional:
+            x0[form.binaries_of_project(j)] = 0.0
+        return self._integerise(form, x0, "lp_rounding", funding_from=x_lp)
+
+    def _free_projects(self, form: Formulation, fractional: list[int], lp: SolveOutcome
+                       ) -> tuple[set[int], bool]:
+        """Projects whose decisions the selection MIP may change; True if that is every project.
+
+        Up to ``mip_max_projects`` every project with a decision is free; above, the fractional
+        ones and those with the smallest LP reduced costs, ``mip_max_projects`` in all.
+        """
+        inst = self.inst
+        candidates = [j for j in range(len(inst.projects))
+                      if inst.viable[j] and form.binaries_of_project(j)]
+        if len(candidates) <= self.mip_max_projects:
+            return set(candidates), True
+        free = set(fractional)
+        reduced = lp.reduced_costs
+        if reduced is None:
+            return free, False
+        room = min(self.mip_max_projects, max(200, 20 * len(free))) - len(free)
+        scored = []
+        for j in candidates:
+            if j in free:
+                continue
+            y = int(form.columns.select_of[j])
+            base = abs(float(reduced[y])) if y >= 0 else 0.0
+            extra = min((abs(float(reduced[k])) for k in inst.pairs_of_project(j)), default=0.0)
+            scored.append((base + extra, j))
+        scored.sort()
+        free.update(j for _, j in scored[:max(0, room)])
+        return free, False
+
+    def _selection_mip(self, form: Formulation, x_lp: FloatArray,
+                       selection: tuple[set[int], bool], best: Solution
+                       ) -> tuple[Solution | None, float | None]:
+        """Step 3: the MIP over the selection of the free projects; returns (solution, bound).
+
+        The bound is global only when every project is free (provider choice relaxed).
+        """
+        inst, model = self.inst, form.model
+        free, everything = selection
+        self.stats["mip_projects"] = len(free)
+        fix, integer = self._selection_columns(form, free, everything)
+        relaxed = LinearModel(c=model.c, lb=model.lb, ub=model.ub, integer=integer, A=model.A,
+                              row_lb=model.row_lb, row_ub=model.row_ub, offset=model.offset)
+        values = np.where(model.integer, np.round(x_lp), x_lp)
+        sub, free_idx, _ = restrict(relaxed, fix, values)
+        warm = form.encode(best)[free_idx]
+        started = time.perf_counter()
+        gap_abs = None if everything else 0.25 * self.gap * float(model.c @ x_lp)
+        out = self.runner.run(sub, mip=bool(sub.integer.any()),
+                              gap=self.gap if everything else None, gap_abs=gap_abs, warm=warm,
+                              time_limit=max(1.0, 0.8 * self.runner.remaining()))
+        self.stats["mip_s"] = time.perf_counter() - started
+        self.stats["mip_status"] = out.status
+        if not out.has_solution or out.x is None:
+            self.notes.append(Reason("selection_mip_failed",
+                                     {"status": out.status, "message": out.message}))
+            return None, None
+        x = np.where(fix, values, 0.0)
+        x[free_idx] = out.x
+        mip_bound = None
+        if everything and out.bound is not None and math.isfinite(out.bound):
+            mip_bound = float(out.bound) * inst.value_scale
+        # 4. provider choices left fractional: a small MIP with the selection fixed
+        fractional = model.integer & (np.abs(x - np.round(x)) > _TOL)
+        if fractional.any():
+            x = self._repair_fractional(form, x, fractional)
+        return self._integerise(form, x, "selection_mip"), mip_bound
+
+    def _selection_columns(self, form: Formulation, free: set[int], everything: bool
+                           ) -> tuple[BoolArray, BoolArray]:
+        """Columns fixed at their LP value, and the integer ones (free projects' selection)."""
+        model, columns = form.model, form.columns
+        fix = model.integer.copy()
+        if not everything:  # money of the fixed projects stays where the LP put it
+            fix[columns.first_fund:] = True
+        integer = np.zeros(model.n_cols, dtype=bool)
+        for j in free:
+            fix[form.binaries_of_project(j)] = False
+            fix[[columns.first_fund + t for t in self.inst.project_funds[j]]] = False
+            y = int(columns.select_of[j])
+            if y >= 0:
+                integer[y] = True
+            # a project without a selection variable only needs a provider: its choice is
+            # part of the transportation problem, integral or repaired in step 4
+        return fix, integer
+
+    def _repair_fractional(self, form: Formulation, x: FloatArray, fractional: BoolArray
+                           ) -> FloatArray:
+        """Step 4: integral provider choices with the selection fixed, or drop those projects."""
+        inst, model = self.inst, form.model
+        bad = self._fractional_projects(form, fractional)
+        self.stats["repaired_projects"] = len(bad)
+        fix = model.integer.copy()
+        for j in bad:
+            fix[inst.pairs_of_project(j)] = False
+        values = np.round(x)
+        sub, free_idx, _ = restrict(model, fix, values)
+        out = self.runner.run(sub, mip=True, gap_abs=0.1 * self.gap * float(model.c @ x),
+                              time_limit=max(1.0, 0.5 * self.runner.remaining()))
+        if out.has_solution and out.x is not None:
+            repaired = np.where(fix, values, 0.0)
+            repaired[free_idx] = out.x
+            return repaired
+        # could not make them integral with the selection fixed: drop those projects
+        dropped = np.where(model.integer, np.round(x), x)
+        for j in bad:
+            dropped[form.binaries_of_project(j)] = 0.0
+        return dropped
+
+    def _integerise(self, form: Formulation, x: FloatArray, stage: str,
+                    funding_from: FloatArray | None = None) -> Solution | None:
+        """Step 5: integer choices from ``x``, money in fen, leftovers filled, all verified."""
+        inst = self.inst
+        sol, raw = form.decode(x)
+        if funding_from is not None:  # follow that vector's money for the selected projects
+            raw = {key: v for key, v in form.decode(funding_from)[1].items() if key[0] in sol.selected}
+        dropped = allocate(inst, sol, raw)
+        if dropped:
+            self.stats.setdefault("dropped_in_rounding", 0)
+            self.stats["dropped_in_rounding"] += len(dropped)
+        added = greedy_fill(inst, sol)
+        if added:
+            self.stats["greedy_added"] = self.stats.get("greedy_added", 0) + added
+        errors = violations(inst, sol)
+        if errors:
+            self.notes.append(Reason("solution_rejected", {"stage": stage, "violation": errors[0]}))
+            return None
+        return sol
+
+    # ----------------------------------------------------------------- outcome
+
+    def _gap(self, sol: Solution, bound: float) -> float:
+        value = solution_value(self.inst, sol)
+        return 0.0 if bound - value <= bound_noise(self.inst) else relative_gap(value, bound)
+
+    def _finish(self, sol: Solution, *, bound: float, status_hint: str | None = None,
+                solver: str | None = None) -> Outcome:
+        return finish(self.inst, sol, bound=bound, gap_target=self.gap,
+                      solver=self.runner.solver if solver is None else solver, stats=self.stats,
+                      status_hint=status_hint)
+
+    def _infeasible(self, reasons: list[Reason]) -> Outcome:
+        return infeasible(self.inst, reasons, solver=self.runner.solver, stats=self.stats,
+                          notes=self.notes)
