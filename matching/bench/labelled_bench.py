@@ -47,6 +47,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..candidates import check_pair
 from ..score import score_pair
@@ -100,8 +101,8 @@ class LabelledSet:
     projects: tuple[ProjectSpec, ...]
     providers: dict[str, ProviderSpec]
     labels: dict[str, Label]
-    project_records: dict[str, dict]
-    provider_records: dict[str, dict]
+    project_records: dict[str, dict[str, Any]]
+    provider_records: dict[str, dict[str, Any]]
 
     @property
     def pair_count(self) -> int:
@@ -175,9 +176,9 @@ class LabelledReport:
                     statistics.fmean(o.reciprocal_rank for o in os))
                 for g, os in sorted(groups.items())}
 
-    def winner_kinds(self, ranker: str = "engine") -> Counter:
+    def winner_kinds(self, ranker: str = "engine") -> Counter[str]:
         """On the projects the ranker misses, what kind of provider wins."""
-        kinds: Counter = Counter()
+        kinds: Counter[str] = Counter()
         for o in self.figures[ranker].outcomes:
             if o.precision_at_1 < 1.0 and o.winner is not None:
                 label = self.data.labels[o.project_id]
@@ -188,7 +189,7 @@ class LabelledReport:
 # --------------------------------------------------------------------------- loading
 
 
-def _read(path: Path):
+def _read(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -262,7 +263,7 @@ def load_set(data_dir: str | Path | None = None) -> LabelledSet:
                 raise ValueError(f"{project.id}.hard_negatives: unknown kind {kind!r}")
             if pid == label.right or pid not in label.eligible:
                 raise ValueError(f"{project.id}.hard_negatives: {pid} must be an eligible wrong provider")
-        labels[project.id] = label
+        labels[str(project.id)] = label
     return LabelledSet(projects=tuple(projects), providers=providers, labels=labels,
                        project_records={r["id"]: r for r in project_rows},
                        provider_records={r["id"]: r for r in provider_rows})
@@ -326,7 +327,7 @@ def evaluate(data_dir: str | Path | None = None) -> LabelledReport:
 
     data = load_set(data_dir)
     problem = MatchProblem(projects=data.projects, providers=tuple(data.providers.values()))
-    rejected = tuple((p.id, v) for p in data.projects for v in data.labels[p.id].eligible
+    rejected = tuple((str(p.id), v) for p in data.projects for v in data.labels[str(p.id)].eligible
                      if check_pair(problem, p.id, v) is not None)
     rejected_set = set(rejected)
     prepare("预热")  # load the jieba dictionary outside the timings
@@ -334,23 +335,23 @@ def evaluate(data_dir: str | Path | None = None) -> LabelledReport:
     engine: list[Outcome] = []
     t0 = time.perf_counter()
     for project in data.projects:
-        label = data.labels[project.id]
+        label = data.labels[str(project.id)]
         scores = {v: (score_pair(project, data.providers[v])[0]
-                      if (project.id, v) not in rejected_set else float("-inf")) for v in label.eligible}
-        engine.append(rank_outcome(project.id, scores, label.right))
+                      if (str(project.id), v) not in rejected_set else float("-inf")) for v in label.eligible}
+        engine.append(rank_outcome(str(project.id), scores, label.right))
     engine_s = time.perf_counter() - t0
 
     text: list[Outcome] = []
     t0 = time.perf_counter()
     for project in data.projects:
-        label = data.labels[project.id]
+        label = data.labels[str(project.id)]
         need = prepare(project.text)
         scores = {v: fuzz.token_set_ratio(need, prepare(data.providers[v].capability), processor=None) / 100.0
                   for v in label.eligible}
-        text.append(rank_outcome(project.id, scores, label.right))
+        text.append(rank_outcome(str(project.id), scores, label.right))
     text_s = time.perf_counter() - t0
 
-    chance = [rank_outcome(p.id, dict.fromkeys(data.labels[p.id].eligible, 0.0), data.labels[p.id].right,
+    chance = [rank_outcome(str(p.id), dict.fromkeys(data.labels[str(p.id)].eligible, 0.0), data.labels[str(p.id)].right,
                            with_margin=False) for p in data.projects]
     figures = {"engine": _figures("engine", engine, engine_s),
                "random": _figures("random", chance, 0.0),
@@ -373,7 +374,7 @@ def _quality(f: RankerFigures) -> str:
     return text
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False) -> list[dict[str, Any]]:
     """Benchmark rows: one per ranker (``quick`` changes nothing: the set is small)."""
     report = evaluate()
     titles = ("labelled: engine score_pair", "labelled: random order among the eligible (expected)",
@@ -391,7 +392,7 @@ def run(quick: bool = False) -> list[dict]:
 def _provider_line(report: LabelledReport, project: ProjectSpec, pid: str, role: str) -> str:
     data = report.data
     total, parts = score_pair(project, data.providers[pid])
-    kind = data.labels[project.id].hard_negatives.get(pid)
+    kind = data.labels[str(project.id)].hard_negatives.get(pid)
     tag = f" [{kind}]" if kind else ""
     comps = " ".join(f"{k}={v:.2f}" for k, v in parts.items() if k in ("text", "category", "geography", "delivery"))
     return f"    {role:<6} {pid} {data.provider_records[pid]['name']}{tag}: {total:.3f} ({comps})"
