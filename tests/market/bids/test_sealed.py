@@ -224,9 +224,9 @@ def _as_if_any_project(body: str, project) -> str:
 
 def _messages(body: str) -> list[str]:
     """What a page tells its reader about the form: field errors and flash messages."""
-    found = re.findall(r'<small class="error">(.*?)</small>', body)
+    found = re.findall(r'<small class="error"[^>]*>(.*?)</small>', body)
     found += [re.sub(r"<[^>]+>", " ", m).strip()
-              for m in re.findall(r'<div class="flash flash-\w+" role="(?:alert|status)">(.*?)</div>\s*(?:</div>|\n)',
+              for m in re.findall(r'<div class="flash flash-\w+[^"]*" role="(?:alert|status)"[^>]*>(.*?)</div>\s*(?:</div>|\n)',
                                   body, re.S)]
     return found
 

@@ -66,6 +66,6 @@ def field_errors(html: str, name: str) -> list[str]:
     """The error messages shown next to the form field ``name`` (empty when it has none)."""
     for block in re.findall(r'<div class="field[^"]*">(.*?)</div>', html, flags=re.S):
         if re.search(rf'name="{re.escape(name)}"', block):
-            return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<small class="error">(.*?)</small>', block,
+            return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<small class="error"[^>]*>(.*?)</small>', block,
                                                                           flags=re.S)]
     raise AssertionError(f"no field {name!r} on the page")
