@@ -40,9 +40,12 @@ test: install-dev
 		$(BIN)/pytest -n $(TEST_WORKERS) tests/market --db-url "$$TEST_DATABASE_URL"; \
 	fi
 
-## Browser journeys in Debian's Chromium (installed here if missing), both languages.
+## Browser journeys in Debian's Chromium (installed here if missing), both languages; axe-core from
+## the npm package pinned in tests/e2e/package.json (package-lock.json), injected into the test browser.
 test-e2e: install-dev
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	cd tests/e2e && npm ci --no-audit --no-fund
 	$(BIN)/pip install --quiet -e '.[dev,e2e]'
 	$(BIN)/pytest tests/e2e
 
@@ -63,4 +66,4 @@ serve-prod: install
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:$(PORT)} --access-logfile - wsgi:app
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis tests/e2e/node_modules

@@ -177,14 +177,16 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from market.ui import formatting
+    from market.ui.display import care_mode
 
-    app.jinja_env.filters.update(money=formatting.money, date=formatting.date_label, datetime=formatting.datetime_label)
+    app.jinja_env.filters.update(money=formatting.money, date=formatting.date_label, datetime=formatting.datetime_label,
+                                 localized=formatting.localized, as_written=formatting.as_written)
     app.jinja_env.globals.update(enum_label=formatting.enum_label, page_url=formatting.page_url,
                                 working_days_note=formatting.working_days_note)
 
     @app.context_processor
     def inject_locale():
-        return {"locale": str(get_locale() or "zh")}
+        return {"locale": str(get_locale() or "zh"), "care_mode": care_mode()}
 
 
 def _register_cli(app: Flask) -> None:

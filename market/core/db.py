@@ -102,6 +102,12 @@ class Localized:
                 return english
         return getattr(self, field)
 
+    def tr_language(self, field: str, locale: str) -> str:
+        """The language of the text :meth:`tr` gives: ``"en"`` for the English twin, else ``"zh"``."""
+        if locale == "en" and getattr(self, f"{field}_en", ""):
+            return "en"
+        return "zh"
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

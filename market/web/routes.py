@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +14,7 @@ from market.orgs.models import Organization, OrgKind
 from market.orgs.services import verification_queue
 from market.projects.models import Project, ProjectStatus
 from market.projects.services import PUBLIC_STATUSES, projects_of
+from market.ui.display import remember_care_mode
 from market.ui.guard import guard, public
 from market.ui.safety import safe_next_url
 
@@ -55,6 +56,17 @@ def set_language(code: str):
             remember_language(current_user, code)
             db.session.commit()
     return redirect(safe_next_url(request.args.get("next")) or url_for("web.index"))
+
+
+@bp.get("/care/<state>")
+@public
+def set_care_mode(state: str):
+    """The care-mode switch (关怀模式) beside the language switch: ``on`` or ``off``, remembered in a
+    cookie, then back to where the reader was."""
+    if state not in ("on", "off"):
+        abort(404)
+    response = redirect(safe_next_url(request.args.get("next")) or url_for("web.index"))
+    return remember_care_mode(response, state == "on")
 
 
 @bp.get("/dashboard")

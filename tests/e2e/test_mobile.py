@@ -11,13 +11,13 @@ from tests.e2e.conftest import log_in, query
 
 PHONE = {"width": 375, "height": 812}
 
-PUBLIC_PATHS = ["/", "/login", "/register", "/projects/", "/orgs/", "/funds/", "/micro/", "/funding/campaigns",
+PUBLIC_PATHS = ["/", "/login", "/register", "/projects/", "/organizations/", "/funds/", "/micro/", "/funding/campaigns",
                 "/review/awards", "/open-data", "/search?q=养老", "/stats/public"]
 ROLE_PATHS = {
     "resident@demo.futian.example": ["/dashboard", "/notifications/", "/micro/"],
     "provider@demo.futian.example": ["/dashboard", "/bids/mine"],
     "funder@demo.futian.example": ["/dashboard", "/funding/campaigns"],
-    "official@demo.futian.example": ["/dashboard", "/review/", "/audit/", "/orgs/verification", "/payments/queue",
+    "official@demo.futian.example": ["/dashboard", "/review/", "/audit/", "/organizations/verification", "/payments/queue",
                                      "/micro/queue", "/stats/", "/panels/experts", "/bids/settings",
                                      "/notifications/undelivered"],
     "street.official@demo.futian.example": ["/dashboard", "/micro/queue", "/review/runs/1"],
@@ -34,7 +34,7 @@ def _detail_paths() -> list[str]:
         return query(lambda s: s.scalar(select(model.id).order_by(model.id)))
 
     rounds = query(lambda s: s.scalars(select(MicroRound.id).order_by(MicroRound.id).limit(3)).all())
-    return ([f"/projects/{first(Project)}", f"/orgs/{first(Organization)}", f"/funds/{first(FundingPool)}"]
+    return ([f"/projects/{first(Project)}", f"/organizations/{first(Organization)}", f"/funds/{first(FundingPool)}"]
             + [f"/micro/rounds/{r}" for r in rounds] + [f"/micro/rounds/{r}/results" for r in rounds[:1]])
 
 

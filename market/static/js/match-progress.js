@@ -1,4 +1,5 @@
-/* Polls a matching run's status and moves its progress bar; reloads the page when the run ends.
+/* Polls a matching run's status and moves its progress bar; reloads the page when the run ends, and
+   says so in a polite live region.
    Loaded as a static file (no inline script, for the Content-Security-Policy). */
 (function () {
   "use strict";
@@ -9,6 +10,7 @@
   var meter = box.querySelector(".progress");
   var note = box.querySelector("[data-role=note]");
   var percent = box.querySelector("[data-role=percent]");
+  var live = document.getElementById("run-live");
 
   function show(data) {
     var value = Math.max(0, Math.min(100, parseInt(data.progress, 10) || 0));
@@ -16,6 +18,11 @@
     if (meter) { meter.setAttribute("aria-valuenow", String(value)); }
     if (note) { note.textContent = data.note || ""; }
     if (percent) { percent.textContent = String(value); }
+  }
+
+  // Said once, politely, when polling starts: the page will change without the reader asking.
+  function announce() {
+    if (live && !live.textContent) { live.textContent = live.getAttribute("data-message") || ""; }
   }
 
   function poll() {
@@ -28,5 +35,6 @@
       })
       .catch(function () { window.setTimeout(poll, 5000); });
   }
+  window.setTimeout(announce, 500);
   window.setTimeout(poll, 1000);
 }());

@@ -32,8 +32,9 @@
       boxes().forEach(function (box) {
         if (!box.checked && !box.hasAttribute("data-locked")) { box.disabled = full; }
       });
-      count.textContent = form.dataset.countLabel.replace("{picked}", picked).replace("{max}", most) +
+      var text = form.dataset.countLabel.replace("{picked}", picked).replace("{max}", most) +
         (full ? " · " + form.dataset.fullLabel : "");
+      if (count.textContent !== text) { count.textContent = text; }  // a live region: speak only changes
       count.classList.toggle("full", full);
     };
     // Boxes disabled by the page itself (voting closed) stay disabled.

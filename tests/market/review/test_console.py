@@ -22,9 +22,9 @@ from market.review.models import Award, DecisionKind, MatchProposal, MatchPropos
 from tests.market.bids.helpers import refused, written
 from tests.market.review.runs import large_run
 
-ROW = re.compile(r'<tr(?: class="attention")?>\s*<td>(?:<input type="checkbox" name="proposal_ids" value="(\d+)"'
-                 r'[^>]*>)?</td>\s*<td><a href="/review/runs/\d+/projects/(\d+)">')
-SCORE = re.compile(r'<td class="num">(\d\.\d\d)</td>')
+ROW = re.compile(r'<tr(?: class="attention")?>\s*<td[^>]*>(?:<input type="checkbox" name="proposal_ids" value="(\d+)"'
+                 r'[^>]*>)?</td>\s*<td[^>]*><a href="/review/runs/\d+/projects/(\d+)">')
+SCORE = re.compile(r'<td class="num"[^>]*>(\d\.\d\d)</td>')
 PAGE_BUDGET = 40_000  # bytes of the first page of a 150-proposal run (it was 109,652 with three forms per row)
 
 
