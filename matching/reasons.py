@@ -29,6 +29,8 @@ Constraints at their limit (:attr:`matching.types.MatchResult.binding`):
 How the run went (:attr:`matching.types.MatchResult.notes`):
     ``solver_fallback``, ``lp_failed``, ``column_generation_stopped``, ``selection_mip_failed``,
     ``solution_rejected``, ``greedy_fallback``.
+Which solution path ran (also in the notes, :data:`PATH_CODES`):
+    ``flow_fast_path`` (a pure assignment solved as a min-cost flow, no solver).
 Donation matching (:mod:`matching.funding`): per donation ``donation_matched``,
     ``donation_partly_matched``, ``donation_not_matched``; per project ``matched_in_full``,
     ``reached_limit``, ``cap_ran_out``, ``no_contributions``, ``single_contributor``,
@@ -54,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Reason", "Lang", "REASON_TEMPLATES", "render", "format_reason", "format_money",
-           "UNMATCHED_CODES", "CONFLICT_CODES", "BINDING_CODES", "NOTE_CODES", "DONATION_CODES",
+           "UNMATCHED_CODES", "CONFLICT_CODES", "BINDING_CODES", "NOTE_CODES", "PATH_CODES", "DONATION_CODES",
            "ALLOCATION_CODES", "CAMPAIGN_CODES"]
 
 Lang = Literal["en", "zh"]
@@ -175,6 +177,9 @@ REASON_TEMPLATES: dict[str, tuple[str, str]] = {
     "greedy_fallback": (
         "used the greedy fallback solution",
         "采用了贪心备用解"),
+    "flow_fast_path": (
+        "solved exactly as an assignment (min-cost flow), without a MIP solver",
+        "按指派问题（最小费用流）精确求解，未调用MIP求解器"),
     # ---- donation matching (matching.funding)
     "donation_matched": (
         "matched",
@@ -236,6 +241,7 @@ BINDING_CODES = frozenset({"pool_budget", "pool_project_cap", "provider_capacity
                            "pinned_provider", "pinned_pool"})
 NOTE_CODES = frozenset({"solver_fallback", "lp_failed", "column_generation_stopped",
                         "selection_mip_failed", "solution_rejected", "greedy_fallback"})
+PATH_CODES = frozenset({"flow_fast_path"})
 DONATION_CODES = frozenset({"donation_matched", "donation_partly_matched", "donation_not_matched"})
 ALLOCATION_CODES = frozenset({"matched_in_full", "reached_limit", "cap_ran_out", "no_contributions",
                               "single_contributor", "full_ideal", "share"})

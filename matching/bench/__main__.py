@@ -79,6 +79,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 SUITES = {
     "candidates": "matching.bench.candidates_bench",
     "optimize": "matching.bench.optimize_bench",
+    "flow": "matching.bench.flow_bench",
     "pb": "matching.bench.pb_bench",
     "labelled": "matching.bench.labelled_bench",
 }

@@ -25,6 +25,13 @@ each eligible pool pair ``t``.
   project) pairs (a tighter LP); larger models keep ``z <= cap`` as a column bound, which is
   exact for the MIP because an unselected project receives nothing.
 
+Fast path
+---------
+Without pool money, co-funding, split projects or the fairness cap (``max_provider_share`` is
+``None``) the model is a pure assignment: it is solved exactly as a sparse min-cost flow
+(:mod:`matching.optimize.flow`, no solver), noted ``flow_fast_path``; ``stats["path"]`` says
+which path ran, ``stats["flow_blocker"]`` why the fast path did not apply.
+
 Solution method
 ---------------
 1. **LP relaxation** - an upper bound, and most decisions already integral (without budgets
@@ -63,6 +70,7 @@ Modules
 ``instance``     the problem as indexed arrays (units, pairs, pool pairs, weights, pins).
 ``formulation``  the MILP above as a :class:`~matching.solvers.LinearModel`.
 ``runner``       the one door to the solver backends (deadline, threads, options).
+``flow``         the fast path: a pure assignment as a min-cost flow (sparse LAPJV, no solver).
 ``relaxation``   step 1, with column generation.
 ``pipeline``     steps 2-5.
 ``money``        money in fen (floor, max-flow), and a split project's money between lots.

@@ -25,7 +25,7 @@ __all__ = ["solve"]
 def solve(problem: MatchProblem, *, candidates: CandidateSet | None = None,
           solver: str = "cbc", time_limit: float = 60.0, gap: float = 1e-3,
           threads: int | None = None, mip_max_projects: int = 3_000,
-          solver_options: dict[str, Any] | None = None) -> MatchResult:
+          solver_options: dict[str, Any] | None = None, fast_path: bool = True) -> MatchResult:
     """Match projects with providers and funding pools.
 
     Parameters
@@ -50,6 +50,10 @@ def solve(problem: MatchProblem, *, candidates: CandidateSet | None = None,
         reduced costs, this many in all.
     solver_options : dict, optional
         Extra backend options (see :func:`matching.solvers.solve_linear`).
+    fast_path : bool
+        Solve a pure assignment (no pool money, no fairness cap, no split project; see
+        :func:`matching.optimize.flow.flow_blocker`) as a min-cost flow without a solver
+        (default).  ``False`` always takes the MILP path.
 
     Returns
     -------
@@ -90,7 +94,8 @@ def solve(problem: MatchProblem, *, candidates: CandidateSet | None = None,
     runner = SolverRunner(backend, deadline=called + candidates_s + float(time_limit),
                           threads=threads, options=solver_options or {})
     outcome = Pipeline(Instance(problem, candidates), runner, gap=float(gap),
-                       mip_max_projects=mip_max_projects, notes=notes).run()
+                       mip_max_projects=mip_max_projects, notes=notes,
+                       fast_path=fast_path).run()
     stats = dict(outcome.stats)
     stats["candidates_s"] = candidates_s
     return MatchResult(status=outcome.status, objective=outcome.objective, bound=outcome.bound,

@@ -41,7 +41,8 @@ from ..types import id_key
 from .instance import BoolArray, FloatArray, Instance, IntArray
 from .solution import Solution
 
-__all__ = ["TIGHT_ROWS_MAX", "Columns", "Formulation", "build_formulation", "restrict"]
+__all__ = ["TIGHT_ROWS_MAX", "Columns", "Formulation", "build_formulation", "pair_objective",
+           "restrict"]
 
 #: Up to this many (pool, project) pairs the model links money to selection row by row.
 TIGHT_ROWS_MAX = 20_000
@@ -192,12 +193,11 @@ def _layout(inst: Instance) -> Columns:
     return Columns(n_pairs, n_select, n_fund, select_of, n_fund <= TIGHT_ROWS_MAX)
 
 
-def _objective(inst: Instance, columns: Columns) -> FloatArray:
-    """Score-weighted value, with tie-breaking terms on providers and projects (not on money:
-    they make the LP badly degenerate; the split between pools is the solver's, deterministic
-    for a given input)."""
-    n_pairs = columns.n_pairs
-    c = np.zeros(columns.n_cols)
+def pair_objective(inst: Instance) -> FloatArray:
+    """Objective coefficient of each candidate pair: ``priority * score * budget`` (in units of
+    the mean budget) plus tie-breaking terms below 1e-7 of it that prefer lower provider ids,
+    then lower project ids.  Shared by the MILP and the flow fast path."""
+    n_pairs = len(inst.pair_unit)
     n_providers = max(1, len(inst.providers))
     provider_rank = np.empty(len(inst.providers), dtype=np.float64)
     order = sorted(range(len(inst.providers)), key=lambda i: id_key(inst.providers[i].id))
@@ -206,9 +206,19 @@ def _objective(inst: Instance, columns: Columns) -> FloatArray:
     pair_weight = inst.unit_weight[inst.pair_unit] if n_pairs else np.zeros(0)
     pair_project = np.array(inst.unit_project, dtype=np.int64)[inst.pair_unit] if n_pairs else \
         np.zeros(0, dtype=np.int64)
-    c[:n_pairs] = pair_weight * inst.pair_score \
+    out: FloatArray = pair_weight * inst.pair_score \
         + 1e-7 * pair_weight * (1 - provider_rank[inst.pair_provider] / n_providers) \
         + 1e-8 * pair_weight * (1 - pair_project / n_projects)
+    return out
+
+
+def _objective(inst: Instance, columns: Columns) -> FloatArray:
+    """Score-weighted value, with tie-breaking terms on providers and projects (not on money:
+    they make the LP badly degenerate; the split between pools is the solver's, deterministic
+    for a given input)."""
+    c = np.zeros(columns.n_cols)
+    c[:columns.n_pairs] = pair_objective(inst)
+    n_projects = max(1, len(inst.projects))
     funding_only = inst.problem.options.funding_only_score
     for j, project in enumerate(inst.projects):
         y = columns.select_of[j]

@@ -23,6 +23,7 @@ import numpy as np
 from ..reasons import Reason
 from ..solvers import LinearModel, SolveOutcome
 from .explain import pin_conflicts
+from .flow import FAST_PATH_REASON, flow_blocker, solve_flow
 from .formulation import Formulation, build_formulation, restrict
 from .greedy import fallback_from_pins, greedy_fill
 from .instance import BoolArray, FloatArray, Instance
@@ -43,8 +44,9 @@ class Pipeline:
     """Runs the solution method on one instance (see the module docstring)."""
 
     def __init__(self, inst: Instance, runner: SolverRunner, *, gap: float,
-                 mip_max_projects: int, notes: list[Reason]):
+                 mip_max_projects: int, notes: list[Reason], fast_path: bool = True):
         self.inst = inst
+        self.fast_path = fast_path
         self.runner = runner
         self.gap = gap
         self.mip_max_projects = mip_max_projects
@@ -57,7 +59,15 @@ class Pipeline:
             return self._infeasible(inst.pin_errors)
         if not inst.projects or not inst.viable.any():
             return self._finish(Solution(), bound=0.0, status_hint="no_candidates", solver="")
+        if self.fast_path:
+            blocker = flow_blocker(inst)
+            self.stats["flow_blocker"] = blocker
+            if blocker is None:
+                flow = self._flow()
+                if flow is not None:
+                    return flow
         started = time.perf_counter()
+        self.stats["path"] = "milp"
         form = build_formulation(inst)
         model = form.model
         self.stats.update(build_s=time.perf_counter() - started, columns=model.n_cols,
@@ -95,6 +105,21 @@ class Pipeline:
         return self._finish(best, bound=bound)
 
     # ----------------------------------------------------------------- steps
+
+    def _flow(self) -> Outcome | None:
+        """The pure assignment solved as a flow (exact: its value is its own bound); ``None``
+        if the solution failed verification (the MILP path takes over)."""
+        inst = self.inst
+        started = time.perf_counter()
+        sol = solve_flow(inst)
+        self.stats["flow_s"] = time.perf_counter() - started
+        errors = violations(inst, sol)
+        if errors:
+            self.notes.append(Reason("solution_rejected", {"stage": "flow", "violation": errors[0]}))
+            return None
+        self.stats["path"] = "flow"
+        self.notes.append(Reason("flow_fast_path", {"reason": FAST_PATH_REASON}))
+        return self._finish(sol, bound=solution_value(inst, sol), solver="")
 
     def _fractional_projects(self, form: Formulation, fractional_cols: BoolArray) -> list[int]:
         """Projects with a fractional pair or selection column."""

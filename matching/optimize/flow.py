@@ -1,0 +1,141 @@
+"""The flow fast path: when no money and no fairness cap bind, matching is an assignment.
+
+Without pool money, co-funding, split projects or the fairness share cap, the MILP of
+:mod:`matching.optimize.formulation` keeps only "each unit at most one provider" and "each
+provider at most ``capacity`` units": a bipartite b-matching, i.e. a min-cost flow.  It is
+solved exactly by a sparse assignment (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`,
+LAPJVsp) instead of a solver:
+
+* each provider ``i`` becomes ``min(capacity_i, candidate units of i)`` identical slots (a
+  provider never needs more slots than it has candidate units), every candidate pair
+  ``(u, i)`` an edge to each slot of ``i``;
+* each unit gets a private "unmatched" column, so a full matching of the units always exists
+  and leaving a unit unmatched is allowed;
+* edge costs are ``C - c[k]`` with ``c`` the MILP's own pair objective
+  (:func:`~matching.optimize.formulation.pair_objective`, tie-breaking terms included) and
+  ``C`` above every ``c[k]``; the "unmatched" column costs ``C``.  Every unit is matched exactly
+  once, so minimising the costs maximises the MILP's objective;
+* pins fix their pair and take one slot of their provider; forbidden pairs have no edge (the
+  :class:`~matching.optimize.instance.Instance` never made them pairs).
+
+:func:`flow_blocker` is the one place that decides whether the fast path applies.
+
+>>> from matching.types import MatchProblem, ProjectSpec, ProviderSpec, CandidateSet, Candidate
+>>> prob = MatchProblem(projects=[ProjectSpec(id=1, title="t", category="c", street_id="s",
+...                                           budget=10, needs_funding=False)],
+...                     providers=[ProviderSpec(id="a", name="A", categories=["c"])])
+>>> inst = Instance(prob, CandidateSet({(1, None): (Candidate(1, "a", 0.5, {}, 10),)}, {}))
+>>> flow_blocker(inst) is None
+True
+>>> sorted(solve_flow(inst).chosen.items())
+[(0, 0)]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+from .formulation import pair_objective
+from .instance import FloatArray, Instance, IntArray
+from .solution import Solution
+
+__all__ = ["FAST_PATH_REASON", "flow_blocker", "solve_flow"]
+
+#: Why the fast path applies (the ``reason`` of the ``flow_fast_path`` note).
+FAST_PATH_REASON = "assignment_only"
+
+
+def flow_blocker(inst: Instance) -> str | None:
+    """Why the problem is not a pure assignment, or ``None`` when the flow fast path applies.
+
+    The fast path needs: no fairness share cap (``max_provider_share`` is ``None``); no project
+    that could go ahead needs pool money, is funding-only or is split into lots (all lots or
+    none is not a flow constraint); no project has more than one pinned provider and no
+    provider more pins than capacity (those are infeasible decisions, which the MILP path
+    explains).
+    """
+    if inst.fairness_cap is not None:
+        return "provider_share_cap"
+    for j, project in enumerate(inst.projects):
+        if not inst.viable[j]:
+            continue
+        if project.needs_funding:
+            return "needs_pool_money"
+        if not project.needs_provider:
+            return "funding_only_project"
+        if len(inst.project_units[j]) != 1:
+            return "split_project"
+    pinned_units: set[int] = set()
+    pins = [0] * len(inst.providers)
+    for k in inst.pinned_pairs:
+        u = int(inst.pair_unit[k])
+        if u in pinned_units:
+            return "conflicting_pins"
+        pinned_units.add(u)
+        i = int(inst.pair_provider[k])
+        pins[i] += 1
+        if pins[i] > inst.capacity[i]:
+            return "conflicting_pins"
+    return None
+
+
+def solve_flow(inst: Instance) -> Solution:
+    """The optimal assignment of an instance :func:`flow_blocker` lets through.
+
+    Every viable project needs a provider only and has one unit, so a unit's project goes
+    ahead exactly when the unit gets a provider.
+    """
+    sol = Solution()
+    room = np.asarray(inst.capacity, dtype=np.int64).copy()
+    pinned_units = np.zeros(len(inst.units), dtype=bool)
+    for k in sorted(inst.pinned_pairs):
+        u = int(inst.pair_unit[k])
+        sol.chosen[u] = k
+        pinned_units[u] = True
+        room[int(inst.pair_provider[k])] -= 1
+    c = pair_objective(inst)
+    viable_unit = inst.viable[np.asarray(inst.unit_project, dtype=np.int64)] \
+        if inst.units else np.zeros(0, dtype=bool)
+    keep = np.ones(len(inst.pair_unit), dtype=bool)
+    if len(keep):
+        keep = viable_unit[inst.pair_unit] & ~pinned_units[inst.pair_unit] \
+            & (room[inst.pair_provider] > 0)
+    edges: IntArray = np.flatnonzero(keep).astype(np.int64)
+    if len(edges):
+        sol.chosen.update(_assign(inst, edges, c, room))
+    for u in sol.chosen:
+        sol.selected.add(inst.unit_project[u])
+    return sol
+
+
+def _assign(inst: Instance, edges: IntArray, c: FloatArray, room: IntArray) -> dict[int, int]:
+    """Unit -> pair of the best assignment over candidate pairs ``edges`` (see the module
+    docstring); ``room`` is each provider's capacity left after the pins."""
+    unit = inst.pair_unit[edges]
+    provider = inst.pair_provider[edges]
+    rows, row_of = np.unique(unit, return_inverse=True)
+    n_rows = len(rows)
+    degree = np.bincount(provider, minlength=len(inst.providers))
+    slots = np.minimum(room, degree)
+    first_slot = np.concatenate(([0], np.cumsum(slots)[:-1])).astype(np.int64)
+    n_slots = int(slots.sum())
+    # each edge repeated once per slot of its provider
+    repeat = slots[provider]
+    edge_of = np.repeat(np.arange(len(edges), dtype=np.int64), repeat)
+    start = np.repeat(np.cumsum(repeat) - repeat, repeat)
+    slot = first_slot[provider][edge_of] + (np.arange(len(edge_of), dtype=np.int64) - start)
+    top = float(c[edges].max()) + 1.0
+    weight = np.concatenate((top - c[edges][edge_of], np.full(n_rows, top)))
+    row = np.concatenate((row_of[edge_of], np.arange(n_rows, dtype=np.int64)))
+    col = np.concatenate((slot, n_slots + np.arange(n_rows, dtype=np.int64)))
+    graph = sparse.csr_matrix((weight, (row, col)), shape=(n_rows, n_slots + n_rows))
+    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
+    slot_provider = np.repeat(np.arange(len(inst.providers), dtype=np.int64), slots)
+    out: dict[int, int] = {}
+    for r, col_ in zip(matched_rows.tolist(), matched_cols.tolist()):
+        if col_ < n_slots:
+            u = int(rows[r])
+            out[u] = inst.pair_position[(u, int(slot_provider[col_]))]
+    return out
