@@ -62,6 +62,8 @@ REASON_TEXTS: dict[str, Any] = {
     "pinned_pool": _l("Kept by an official decision: %(pool)s for %(project)s."),
     # how the run went
     "solver_fallback": _l("%(solver)s is not available: %(fallback)s was used instead."),
+    "flow_fast_path": _l("No budget or co-funding limit applied: solved exactly as an assignment (a min-cost flow), "
+                         "without the optimiser."),
     "lp_failed": _l("The LP relaxation ended without a solution (%(status)s)."),
     "column_generation_stopped": _l("Column generation stopped early (%(status)s); the whole LP was solved "
                                     "instead."),

@@ -7,11 +7,18 @@ from flask_babel import force_locale
 from market.funding.services import ALLOCATION_REASONS
 from market.review import reasons
 from market.review.services import binding_entry
-from matching.reasons import ALLOCATION_CODES, BINDING_CODES, CONFLICT_CODES, NOTE_CODES, UNMATCHED_CODES
+from matching.reasons import (
+    ALLOCATION_CODES,
+    BINDING_CODES,
+    CONFLICT_CODES,
+    NOTE_CODES,
+    PATH_CODES,
+    UNMATCHED_CODES,
+)
 
 
 def test_every_code_of_a_matching_run_has_a_translatable_sentence(app):
-    assert set(reasons.REASON_TEXTS) >= UNMATCHED_CODES | CONFLICT_CODES | BINDING_CODES | NOTE_CODES
+    assert set(reasons.REASON_TEXTS) >= UNMATCHED_CODES | CONFLICT_CODES | BINDING_CODES | NOTE_CODES | PATH_CODES
 
 
 def test_every_allocation_code_of_a_campaign_has_a_label(app):
