@@ -13,7 +13,7 @@ from market.orgs.models import OrgKind
 from market.projects.models import ProjectKind
 
 
-def test_a_first_day_in_year_one_is_refused_with_a_message(browser, make_user, make_org, make_pool, make_project):
+def test_a_first_day_in_year_one_is_refused_not_a_server_error(browser, make_user, make_org, make_pool, make_project):
     foundation = make_org(OrgKind.FOUNDATION, categories=())
     funder = make_user(Role.FUNDER, organization=foundation)
     pool = make_pool(funder=foundation)
