@@ -63,8 +63,8 @@ class TenderForm(FlaskForm):
                                      "supplier)"), coerce=int, validators=[Optional()])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
-    criteria = FieldList(FormField(CriterionForm), min_entries=7, max_entries=12)
-    lots = FieldList(FormField(LotForm), min_entries=4, max_entries=12)
+    criteria = FieldList(FormField(CriterionForm), _l("Scoring criteria"), min_entries=7, max_entries=12)
+    lots = FieldList(FormField(LotForm), _l("Lots"), min_entries=4, max_entries=12)
     submit = SubmitField(_l("Publish"))
 
 

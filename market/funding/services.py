@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -417,6 +417,8 @@ def create_campaign(actor: User, pool: FundingPool, data: CampaignInput, *, now:
         errors["amount"] = _l("More than zero.")
     elif data.amount_cents > pool.remaining_cents:
         errors["amount"] = _l("At most %(amount)s (the money left in the pool).", amount=money(pool.remaining_cents))
+    if data.starts_at < now - timedelta(days=1):  # today at the earliest: no match for gifts made before it
+        errors["starts_on"] = _l("A campaign starts today at the earliest.")
     if data.ends_at <= data.starts_at:
         errors["ends_on"] = _l("The campaign must end after it starts.")
     elif data.ends_at <= now:

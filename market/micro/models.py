@@ -221,8 +221,9 @@ class Proposal(Stateful, Localized, TimestampMixin, Base):
         return self.status != ProposalStatus.DRAFT
 
     def policy_scope(self) -> Scope:
-        """A proposal stands in its round's street and its own community; its author owns it."""
-        return Scope(street_id=self.round.street_id, community_id=self.community_id, user_id=self.author_id,
+        """A proposal stands where its round does (its community, or the whole street for a street-wide
+        round, whose residents all support, discuss and vote on it); its author owns it."""
+        return Scope(street_id=self.round.street_id, community_id=self.round.community_id, user_id=self.author_id,
                      public=self.is_public)
 
 

@@ -55,6 +55,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(BEIJING).isoformat(timespec="seconds")
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute address of ``endpoint`` at the site's configured address (``MARKET_BASE_URL``), never
+    at whatever Host a request claimed: exports are cached and their links followed by other tools."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
 def day_start(day: date | None) -> str | None:
     """A calendar date as the date-time its day starts in Beijing (the standards want date-times)."""
     return None if day is None else datetime.combine(day, time(0, 0, 0), BEIJING).isoformat()
@@ -75,10 +81,9 @@ def page_links(endpoint: str, page: int, per_page: int, total: int) -> dict[str,
     """``links.next`` / ``links.prev`` as in OCDS's pagination convention (absolute URLs)."""
     links = {}
     if page * per_page < total:
-        links["next"] = url_for(endpoint, page=page + 1, per_page=per_page, _external=True)
+        links["next"] = public_url(endpoint, page=page + 1, per_page=per_page)
     if page > 1:
-        links["prev"] = url_for(endpoint, page=min(page - 1, max(1, -(-total // per_page))), per_page=per_page,
-                                _external=True)
+        links["prev"] = public_url(endpoint, page=min(page - 1, max(1, -(-total // per_page))), per_page=per_page)
     return links
 
 
@@ -94,7 +99,7 @@ def json_response(document: dict[str, Any], links: Mapping[str, str] | None = No
 
 def publisher() -> dict[str, Any]:
     return {"name": current_app.config.get("OPEN_DATA_PUBLISHER") or "Social Resource Exchange, Futian District",
-            "uri": url_for("web.index", _external=True)}
+            "uri": public_url("web.index")}
 
 
 def license_url() -> str | None:

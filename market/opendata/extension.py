@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from market.opendata.common import public_url
 
 #: The files of the extension, by the names OCDS tools ask for.
 FILES = ("extension.json", "release-schema.json")
@@ -35,7 +35,7 @@ def metadata() -> dict[str, Any]:
         "name": {"en": "Milestone value", "zh": "里程碑金额"},
         "description": {"en": "Adds a value to milestones, for contracts paid milestone by milestone.",
                         "zh": "为里程碑增加金额字段，用于按里程碑付款的合同。"},
-        "documentationUrl": {"en": url_for("web.open_data", _external=True)},
+        "documentationUrl": {"en": public_url("web.open_data")},
         "compatibility": ["1.1"],
         "schemas": ["release-schema.json"],
     }
@@ -43,7 +43,7 @@ def metadata() -> dict[str, Any]:
 
 def url() -> str:
     """The URL packages list the extension by (its ``extension.json``)."""
-    return url_for("opendata.ocds_extension", filename="extension.json", _external=True)
+    return public_url("opendata.ocds_extension", filename="extension.json")
 
 
 def document(filename: str) -> dict[str, Any] | None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -45,7 +45,17 @@ from market.core.db import db
 from market.funding.models import CampaignAllocation, CampaignStatus, MatchingCampaign, Pledge, PledgeStatus
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import District
-from market.opendata.common import currency, day_end, day_start, iso, license_url, page_links, publisher, yuan
+from market.opendata.common import (
+    currency,
+    day_end,
+    day_start,
+    iso,
+    license_url,
+    page_links,
+    public_url,
+    publisher,
+    yuan,
+)
 from market.opendata.identifiers import Division, district_division, org_identifier, street_division
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectStatus
@@ -173,8 +183,8 @@ def _grant(identifier: str, project: Project, *, amount: int, disbursed: int | N
         "recipientOrganization": [_recipient(recipient, district)],
         "fundingOrganization": [_org(pool.funder)],
         "grantProgramme": [_pool_programme(pool), *extra_programmes],
-        "url": url_for("projects.detail", project_id=project.id, _external=True),
-        "dataSource": url_for("funds.detail", pool_id=pool.id, _external=True),
+        "url": public_url("projects.detail", project_id=project.id),
+        "dataSource": public_url("funds.detail", pool_id=pool.id),
     }
     if disbursed is not None:
         grant["amountDisbursed"] = yuan(disbursed)
@@ -282,8 +292,8 @@ def grant_package(*, page: int, per_page: int, now: datetime) -> tuple[dict[str,
         "issued": iso(now),
         "modified": iso(modified),
         "publisher": {"name": publisher()["name"], "website": publisher()["uri"]},
-        "downloadURL": url_for("opendata.giving_grants", page=page, per_page=per_page, _external=True),
-        "accessURL": url_for("web.open_data", _external=True),
+        "downloadURL": public_url("opendata.giving_grants", page=page, per_page=per_page),
+        "accessURL": public_url("web.open_data"),
     }
     if license_url():
         package["license"] = license_url()

@@ -57,7 +57,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -71,7 +71,7 @@ from market.core.db import db
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
 from market.geo.models import District, ProjectType, Street
 from market.opendata import extension
-from market.opendata.common import day_end, day_start, iso, license_url, page_links, publisher, value
+from market.opendata.common import day_end, day_start, iso, license_url, page_links, public_url, publisher, value
 from market.opendata.identifiers import org_identifier
 from market.orgs.models import Organization
 from market.payments.models import Payout, PayoutStatus
@@ -230,7 +230,7 @@ def _named(party: dict[str, Any], row: Any) -> dict[str, Any]:
 def org_party(org: Organization) -> dict[str, Any]:
     """An organisation by its verified credit code (``CN-USCI``), else by the marketplace's id; the
     marketplace's id and page stay as an additional identifier of a ``CN-USCI`` party."""
-    page = url_for("orgs.detail", org_id=org.id, _external=True)
+    page = public_url("orgs.detail", org_id=org.id)
     local = {"scheme": ORG_SCHEME, "id": str(org.id), "legalName": org.name, "uri": page}
     ident = org_identifier(org, ORG_SCHEME)
     if ident.scheme == ORG_SCHEME:
@@ -317,7 +317,7 @@ def _tender_section(project: Project, tender: Tender | None, lots: list[Lot], te
         "tenderPeriod": _compact({"startDate": iso(project.published_at), "endDate": iso(project.bid_deadline)}),
         "contractPeriod": _period(project.start_date, project.end_date),
         "documents": [{"id": "notice", "documentType": "tenderNotice", "title": project.title,
-                       "url": url_for("projects.detail", project_id=project.id, _external=True),
+                       "url": public_url("projects.detail", project_id=project.id),
                        "format": "text/html", "language": LANGUAGE}],
     }
     _english(section, project, "title", "description")
@@ -611,12 +611,12 @@ def release_package(*, page: int, per_page: int, now: datetime) -> tuple[dict[st
     releases = releases_of(projects, now)
     latest = max((datetime.fromisoformat(r["date"]) for r in releases), default=now)
     package: dict[str, Any] = {
-        "uri": url_for("opendata.ocds_releases", page=page, per_page=per_page, _external=True),
+        "uri": public_url("opendata.ocds_releases", page=page, per_page=per_page),
         "version": OCDS_VERSION,
         "extensions": extensions(),
         "publishedDate": iso(latest),
         "publisher": publisher(),
-        "publicationPolicy": url_for("web.open_data", _external=True),
+        "publicationPolicy": public_url("web.open_data"),
         "releases": releases,
     }
     if license_url():

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from market.geo.models import Category
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review import adapter, awards, reasons
+from market.review.jobs import JOB_TIMEOUT
 from market.review.models import DecisionKind, MatchDecision, MatchProposal, MatchProposalStatus, MatchRun, RunStatus
 
 SOLVERS = ("cbc", "highs")
@@ -105,6 +106,10 @@ def _check_options(options: adapter.RunOptions) -> None:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
 
 
+# A run unfinished this long after its job's time limit is taken for dead.
+ABANDON_MARGIN = timedelta(minutes=10)
+
+
 class RunUnderWay(Conflict):
     """The same request (scope, selection, options) is queued or running already: ``run`` is that run."""
 
@@ -119,6 +124,11 @@ def request_key(street_id: int | None, project_ids: list[int], options: adapter.
     payload = {"street": street_id, "projects": project_ids, "options": options.as_dict(),
                "parent": parent.id if parent else None}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _abandoned(run: MatchRun, now: datetime) -> bool:
+    """Whether ``run`` is still queued or running far beyond the time limit of any job."""
+    return (run.started_at or run.created_at) < now - timedelta(seconds=JOB_TIMEOUT) - ABANDON_MARGIN
 
 
 def _active_run(key: str) -> MatchRun | None:
@@ -143,6 +153,11 @@ def start_run(actor: User, project_ids: list[int], options: adapter.RunOptions, 
     street_id = actor.street_id if actor.role == Role.OFFICIAL else None
     key = request_key(street_id, wanted, options, parent)
     under_way = _active_run(key)
+    if under_way is not None and _abandoned(under_way, now):
+        # Its process died (a restart while it ran on a thread): it will never end by itself.
+        fail_run(under_way, "Abandoned: still unfinished long after the time limit of any run.")
+        db.session.flush()
+        under_way = None
     if under_way is not None:
         raise RunUnderWay(under_way)
     run = MatchRun(created_by_id=actor.id, street_id=street_id, request_key=key,

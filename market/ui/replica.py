@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, request
+from flask_login import current_user
 
 from market.core.db import REPLICA, db
 
@@ -23,6 +24,8 @@ def replica_reads(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if request.method in READS and FRESH_COOKIE not in request.cookies:
+            # Who is asking (a disabled account, a session ended elsewhere) is read from the primary first.
+            current_user._get_current_object()
             db.session.info["replica"] = True
         return view(*args, **kwargs)
     return wrapper

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from market.accounts.models import Role
 from market.core.audit import AuditEvent, verify_chain
+from market.core.calendar import local_date
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.funding import services
@@ -209,9 +210,9 @@ def test_campaign_pages_and_forms(funder, public_project, make_user, make_browse
     browser.login(user)
     form = browser.get(f"/funding/pools/{pool.id}/campaigns/new").get_data(as_text=True)
     assert project.title_en in form
-    today = utcnow().date()
+    today = local_date(utcnow())  # the district's today: a campaign starts today at the earliest
     data = {"name": "暖冬配捐", "name_en": "Warm winter match", "rule": "quadratic", "amount": "1000",
-            "starts_on": (today - timedelta(days=1)).isoformat(), "ends_on": (today + timedelta(days=10)).isoformat(),
+            "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=10)).isoformat(),
             "project_ids": [str(project.id)]}
     bad = browser.post(f"/funding/pools/{pool.id}/campaigns/new", {**data, "rule": "lottery"})
     assert bad.status_code == 400
@@ -223,7 +224,7 @@ def test_campaign_pages_and_forms(funder, public_project, make_user, make_browse
     assert db.session.scalar(select(func.count(MatchingCampaign.id))) == 0
     assert browser.post(f"/funding/pools/{pool.id}/campaigns/new", data).status_code == 302
     campaign = db.session.scalar(select(MatchingCampaign))
-    assert campaign.ends_at - campaign.starts_at == timedelta(days=12)
+    assert campaign.ends_at - campaign.starts_at == timedelta(days=11)
     give(make_user(Role.RESIDENT), project, 10_000, utcnow() - timedelta(minutes=5))
     give(make_user(Role.RESIDENT), project, 10_000, utcnow() - timedelta(minutes=4))
     page = browser.get(f"/funding/campaigns/{campaign.id}").get_data(as_text=True)

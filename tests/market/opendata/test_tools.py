@@ -94,9 +94,9 @@ def test_the_release_package_passes_lib_cove_ocds(client, story, sealed, failed_
     assert tools.unexplained_fields(report) == set()
     assert report.empty_fields == []
     # The marketplace's extension was fetched from the app and applied (milestone values are known).
-    assert "http://localhost/api/v1/ocds/extension/extension.json" in adapter.requested
-    assert "http://localhost/api/v1/ocds/extension/release-schema.json" in adapter.requested
-    assert not [url for url in report.invalid_extensions if "localhost" in url]
+    assert "https://market.example.org/api/v1/ocds/extension/extension.json" in adapter.requested
+    assert "https://market.example.org/api/v1/ocds/extension/release-schema.json" in adapter.requested
+    assert not [url for url in report.invalid_extensions if "market.example.org" in url]
     missing = set(tools.REGISTERED.values()) - tools.stored_extensions()
     assert len(report.invalid_extensions) == len(missing)
     assert ("/releases/contracts/implementation/milestones", "value") not in report.additional_fields
@@ -107,8 +107,8 @@ def test_the_tools_catch_what_they_should(client, story, offline, standard, app,
     package = _package(client, OCDS_URL)
     package["releases"][0]["ocid"] = "ocds-sre-futian-1"
     package["releases"][0]["tag"] = ["bidding"]
-    package["releases"][1]["parties"][0]["details"] = {"url": "http://localhost/organizations/1"}
-    package["extensions"] = [url for url in package["extensions"] if "localhost" not in url]
+    package["releases"][1]["parties"][0]["details"] = {"url": "https://market.example.org/organizations/1"}
+    package["extensions"] = [url for url in package["extensions"] if "market.example.org" not in url]
     with tools.offline_tools(client):
         report = tools.cove(package, standard)
     assert report.bad_ocid_prefixes == ["ocds-sre-futian-1"]
@@ -178,10 +178,10 @@ def test_the_ocid_prefix_is_the_deployments_and_must_be_well_formed(client, stor
 
 def test_the_extension_is_served_and_declared(client):
     package = client.get(OCDS_URL).get_json()
-    assert "http://localhost/api/v1/ocds/extension/extension.json" in package["extensions"]
+    assert "https://market.example.org/api/v1/ocds/extension/extension.json" in package["extensions"]
     metadata = client.get("/api/v1/ocds/extension/extension.json").get_json()
     assert metadata["schemas"] == ["release-schema.json"] and metadata["compatibility"] == ["1.1"]
-    assert metadata["name"]["en"] and metadata["documentationUrl"]["en"] == "http://localhost/open-data"
+    assert metadata["name"]["en"] and metadata["documentationUrl"]["en"] == "https://market.example.org/open-data"
     patch = client.get("/api/v1/ocds/extension/release-schema.json").get_json()
     assert patch["definitions"]["Milestone"]["properties"]["value"]["$ref"] == "#/definitions/Value"
     assert client.get("/api/v1/ocds/extension/codelists.json").status_code == 404
@@ -225,9 +225,9 @@ def test_paging_links_go_in_the_link_header(client, market):
     projects = [market.tendered() for _ in range(3)]
     first = client.get("/api/v1/ocds/releases.json?per_page=2")
     assert "links" not in first.get_json()
-    assert first.headers["Link"] == '<http://localhost/api/v1/ocds/releases.json?page=2&per_page=2>; rel="next"'
+    assert first.headers["Link"] == '<https://market.example.org/api/v1/ocds/releases.json?page=2&per_page=2>; rel="next"'
     second = client.get("/api/v1/ocds/releases.json?page=2&per_page=2")
-    assert second.headers["Link"] == '<http://localhost/api/v1/ocds/releases.json?page=1&per_page=2>; rel="prev"'
+    assert second.headers["Link"] == '<https://market.example.org/api/v1/ocds/releases.json?page=1&per_page=2>; rel="prev"'
     assert [r["ocid"].rsplit("-", 1)[1] for r in second.get_json()["releases"]] == [str(projects[2].id)]
 
 
@@ -253,7 +253,7 @@ def test_grants_are_located_by_official_codes(client, story):
         "geoCode": "440304008", "geoCodeType": "NBS statistical division, township level", "countryCode": "CN"}]
     pledge = grants[f"360G-sre-pledge-{story.pledge.id}"]
     assert pledge["fundingOrganization"] == [{"id": f"CN-USCI-{CODES['福田慈善基金会']}", "name": "福田慈善基金会"}]
-    assert pledge["dataSource"] == f"http://localhost/funds/{story.pledge.pool_id}"
+    assert pledge["dataSource"] == f"https://market.example.org/funds/{story.pledge.pool_id}"
     [place] = pledge["recipientOrganization"][0]["location"]
     assert (place["name"], place["geoCode"]) == ("福田街道", "440304004")
 

@@ -57,6 +57,8 @@ REGISTERED_FIELDS = {
 # ---------------------------------------------------------------- no network
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# The test app's configured address (TestConfig.BASE_URL): the links of its exports point there.
+SITE_HOST = "market.example.org"
 
 
 def block_network(monkeypatch) -> None:
@@ -98,7 +100,7 @@ class _Offline(HTTPAdapter):
 
     def _answer(self, url: str) -> tuple[int, bytes]:
         parts = urlsplit(url)
-        if parts.hostname == "localhost":
+        if parts.hostname in (SITE_HOST, "localhost"):
             response = self.client.get(parts.path)
             return response.status_code, response.get_data()
         for base, folder in REGISTERED.items():
