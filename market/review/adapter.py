@@ -53,6 +53,7 @@ from matching.candidates import check_pair, generate_candidates
 from matching.optimize import solve
 from matching.score import combine, score_pair
 from matching.types import (
+    PROJECT_TYPES,
     BidSpec,
     Candidate,
     CandidateSet,
@@ -61,7 +62,6 @@ from matching.types import (
     LotSpec,
     MatchOptions,
     MatchProblem,
-    PROJECT_TYPES,
     MatchResult,
     PoolSpec,
     ProjectSpec,
