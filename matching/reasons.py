@@ -14,7 +14,7 @@ matching ``matched``, ``full``, ``limit``, ``ideal`` and ``pool`` are money too.
 Codes
 -----
 Why a project (lot) is unmatched (:attr:`matching.types.Unmatched.reason`):
-    ``no_provider_for_category``, ``no_provider_in_area``, ``requirements_not_met``,
+    ``no_provider_for_category``, ``no_provider_supplies_type``, ``no_provider_in_area``, ``requirements_not_met``,
     ``no_valid_bid``, ``conflict_of_interest``, ``forbidden_by_decision``,
     ``providers_at_capacity``, ``provider_share_cap``, ``no_eligible_pool``, ``pools_exhausted``,
     ``co_funding_limit``, ``co_funding_share_rounds_to_zero``, ``not_selected``,
@@ -68,6 +68,9 @@ REASON_TEMPLATES: dict[str, tuple[str, str]] = {
     "no_provider_for_category": (
         "no provider offers {category_name}",
         "暂无提供{category_name}的服务机构"),
+    "no_provider_supplies_type": (
+        "no provider of {category_name} supplies {project_type}",
+        "暂无可提供{project_type}的{category_name}服务机构"),
     "no_provider_in_area": (
         "no eligible provider in {street_name} for {category_name}",
         "{street_name}暂无符合条件的{category_name}服务机构"),
@@ -229,8 +232,8 @@ REASON_TEMPLATES: dict[str, tuple[str, str]] = {
 
 #: Codes by what they explain.
 UNMATCHED_CODES = frozenset({
-    "no_provider_for_category", "no_provider_in_area", "requirements_not_met", "no_valid_bid",
-    "conflict_of_interest", "forbidden_by_decision", "providers_at_capacity", "provider_share_cap",
+    "no_provider_for_category", "no_provider_supplies_type", "no_provider_in_area",
+    "requirements_not_met", "no_valid_bid", "conflict_of_interest", "forbidden_by_decision", "providers_at_capacity", "provider_share_cap",
     "no_eligible_pool", "pools_exhausted", "co_funding_limit", "co_funding_share_rounds_to_zero",
     "not_selected", "infeasible_decisions", "no_solution"})
 CONFLICT_CODES = frozenset({
@@ -253,13 +256,17 @@ MONEY_PARAMS = frozenset({"needed", "left", "coverable", "budget", "price", "use
                           "pool"})
 
 _STAGES: dict[str, tuple[str, str]] = {
-    "category": ("category", "服务类别"), "capacity": ("capacity", "承接能力"),
+    "category": ("category", "服务类别"), "supplies": ("supplies", "供应类型"),
+    "capacity": ("capacity", "承接能力"),
     "area": ("area", "服务区域"), "requirements": ("requirements", "资质要求"),
     "bids": ("bids", "投标"), "conflicts": ("conflicts", "利益冲突"),
     "decisions": ("decisions", "正式决定"),
     "lp_rounding": ("LP rounding", "线性松弛取整"), "selection_mip": ("selection MIP", "项目选择MIP"),
 }
 _SOLVERS = {"cbc": "CBC", "highs": "HiGHS"}
+#: What a project buys (``project_type``).
+_PROJECT_TYPES: dict[str, tuple[str, str]] = {
+    "service": ("services", "服务"), "goods": ("goods", "货物"), "works": ("works", "工程")}
 #: What stopped a donation's match (``ran_out`` of the donation reasons).
 _RAN_OUT: dict[str, tuple[str, str]] = {
     "cap": ("the cap ran out", "配捐总额已用完"),
@@ -369,6 +376,8 @@ def _show_value(key: str, value: Any, lang: Lang) -> Any:
         return f"{float(value):.0%}"
     if key == "stage" and value in _STAGES:
         return _STAGES[value][0 if lang == "en" else 1]
+    if key == "project_type" and value in _PROJECT_TYPES:
+        return _PROJECT_TYPES[value][0 if lang == "en" else 1]
     if key == "ran_out" and value in _RAN_OUT:
         return _RAN_OUT[value][0 if lang == "en" else 1]
     if key in ("solver", "fallback") and value in _SOLVERS:

@@ -48,9 +48,11 @@ __all__ = [
     "score_pair",
 ]
 
+#: Geography only ranks providers that all serve the project: a district-wide provider does serve
+#: the street, so being local is a preference, not a gap that outweighs a clear lead on the text.
 GEO_LOCAL = 1.0
-GEO_STREET = 0.8
-GEO_DISTRICT = 0.5
+GEO_STREET = 0.9
+GEO_DISTRICT = 0.75
 CATEGORY_PRIMARY = 1.0
 CATEGORY_SECONDARY = 0.7
 
@@ -139,11 +141,11 @@ def serves_area(provider: ProviderSpec, street_id: Id, community_id: Id | None) 
 
 
 def geography_score(provider: ProviderSpec, street_id: Id, community_id: Id | None) -> float:
-    """Geographic fit: 1.0 local, 0.8 street served, 0.5 whole district only, 0 not served.
+    """Geographic fit: 1.0 local, 0.9 street served, 0.75 whole district only, 0 not served.
 
     >>> p = ProviderSpec(id=1, name="x", streets=["s1"], whole_district=True, home_street_id="s3")
     >>> geography_score(p, "s1", None), geography_score(p, "s2", None), geography_score(p, "s3", None)
-    (0.8, 0.5, 1.0)
+    (0.9, 0.75, 1.0)
     """
     if not serves_area(provider, street_id, community_id):
         return 0.0
@@ -227,7 +229,7 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
     ...                     capability="专注居家养老、助餐配送、长者健康管理")
     >>> score, parts = score_pair(proj, prov)
     >>> 0 < score < 1, parts["geography"], parts["category"]
-    (True, 0.8, 1.0)
+    (True, 0.9, 1.0)
     """
     from .text import similarity
 

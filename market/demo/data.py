@@ -301,6 +301,21 @@ ENTERPRISE_INDUSTRIES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, st
      ("为社区书屋和学校提供图书采购、编目和配送服务",
       "buys, catalogues and delivers books for community libraries and schools")),
 )
+#: What a firm of an industry (by its short name) may be contracted for, and the licences it holds;
+#: other firms (and every social organisation) supply services only.
+ENTERPRISE_OFFER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "建设": (("works",), ("construction",)),
+    "装饰": (("works", "goods"), ("construction",)),
+    "物业": (("service", "works"), ("construction",)),
+    "环保": (("goods", "service"), ()),
+    "医疗": (("goods",), ("medical",)),
+    "康复": (("goods", "service"), ()),
+    "消防": (("goods", "works"), ("construction",)),
+    "餐饮": (("service",), ("food_service",)),
+    "文化": (("service",), ()),
+    "体育": (("goods", "works"), ()),
+    "图书": (("goods", "service"), ()),
+}
 ENTERPRISE_SUPPLIER_SHARE = 0.35  # share of enterprises drawn from the supplier industries
 CSR_PROGRAMMES: tuple[tuple[str, str], ...] = (
     ("温暖社区", "Warm Communities"), ("阳光成长", "Sunshine Growth"), ("绿色家园", "Green Home"),

@@ -232,6 +232,9 @@ class _Org:
     verified: bool = True
     registered: date | None = None
     programme: tuple[str, str] | None = None  # CSR programme of an enterprise
+    # What it may be contracted for (service, goods, works) and the licences it holds.
+    supplies: tuple[str, ...] = ("service",)
+    qualifications: tuple[str, ...] = ()
     demo: bool = False  # a demo account's organisation: always verified
     row: dict[str, Any] = field(default_factory=dict)
 
@@ -394,6 +397,7 @@ class _Builder:
             "registration_date": org.registered, "rating_grade": org.rating,
             "home_street_id": self.streets[org.home_street]["id"] if org.home_street is not None else None,
             "serves_whole_district": org.whole_district,
+            "supplies": list(org.supplies), "qualifications": list(org.qualifications),
             "verification_state": state.value,
             "verification_note": D.REFUSAL_REASON if state == VerificationState.REJECTED else "",
             "verified_at": verified_at if state == VerificationState.VERIFIED else None,
@@ -623,6 +627,7 @@ class _Builder:
                        short=f"{brand_zh}{ind_short}", short_en=brand_en, categories=categories, home_street=home,
                        whole_district=whole, streets=self._service_streets(home, whole), registered=registered,
                        programme=programme)
+            org.supplies, org.qualifications = D.ENTERPRISE_OFFER.get(ind_short, (("service",), ()))
             cats_zh = _join_zh([self.category_zh[c] for c in categories])
             cats_en = _join_en([D.CATEGORY_TEXT_EN[c] for c in categories])
             if phrase:

@@ -16,7 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from market.orgs.models import DocumentKind
+from market.geo.models import ProjectType
+from market.orgs.models import DocumentKind, Qualification
 from market.orgs.services import MAX_DOCUMENT_BYTES
 from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, choices_of
 from market.ui.forms import upload_limits
@@ -37,6 +38,13 @@ class OrgForm(FlaskForm):
     capability = TextAreaField(_l("Capabilities (Chinese)"), validators=[Optional(), Length(max=5000)])
     capability_en = TextAreaField(_l("Capabilities (English)"), validators=[Optional(), Length(max=5000)])
     category_ids = SelectMultipleField(_l("Service categories"), coerce=int)
+    supplies = SelectMultipleField(_l("Can be contracted for"),
+                                   choices=choices_of([(t.value, t.lazy_label) for t in ProjectType]),
+                                   default=["service"],
+                                   description=_l("Matching proposes the organisation only for projects of these "
+                                                  "types; nothing chosen means services."))
+    qualifications = SelectMultipleField(_l("Licences held"),
+                                         choices=choices_of([(q.value, q.lazy_label) for q in Qualification]))
     home_street_id = OptionalIntSelectField(_l("Home street"))
     service_street_ids = SelectMultipleField(_l("Serves these streets"), coerce=int)
     serves_whole_district = BooleanField(_l("Serves the whole district"))

@@ -14,7 +14,7 @@ from market.core.db import AwareDateTime, Base, Localized, TimestampMixin, utcno
 from market.core.enums import EnumText, LabelledEnum
 from market.core.policy import Scope
 from market.core.state import Stateful
-from market.geo.models import Category, Street
+from market.geo.models import Category, ProjectType, Street
 
 
 class OrgKind(LabelledEnum):
@@ -22,6 +22,18 @@ class OrgKind(LabelledEnum):
     ENTERPRISE = "enterprise", _l("Enterprise")
     FOUNDATION = "foundation", _l("Foundation")
     GOVERNMENT = "government", _l("Government department")
+
+
+class Qualification(LabelledEnum):
+    """A licence a provider holds; some kinds of project require one (works: a construction licence)."""
+
+    CONSTRUCTION = "construction", _l("Construction enterprise licence")
+    FOOD_SERVICE = "food_service", _l("Food business licence")
+    MEDICAL = "medical", _l("Medical institution licence")
+
+
+#: What a provider may be contracted for, as :class:`market.geo.models.ProjectType` values.
+DEFAULT_SUPPLIES = ("service",)
 
 
 class VerificationState(LabelledEnum):
@@ -98,6 +110,10 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
     verification_note: Mapped[str] = mapped_column(Text, default="")
     # Stripe Connect account (acct_...) that receives milestone payouts; set by the organisation's members.
     stripe_account_id: Mapped[str | None] = mapped_column(String(255))
+    # What it may be contracted for (ProjectType values: service, goods, works) and the licences
+    # it holds (Qualification values): matching proposes it only for projects of those types.
+    supplies: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_SUPPLIES))
+    qualifications: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     categories: Mapped[list[Category]] = relationship(secondary=organization_categories, order_by="Category.sort_order")
     service_streets: Mapped[list[Street]] = relationship(secondary=organization_service_streets, order_by="Street.id")
@@ -152,6 +168,16 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
     @property
     def rating_label(self) -> str:
         return f"{self.rating_grade}A" if self.rating_grade else ""
+
+    @property
+    def supply_labels(self) -> list[str]:
+        """What it may be contracted for, as labels in the current language."""
+        return [t.label for t in ProjectType if t.value in (self.supplies or ())]
+
+    @property
+    def qualification_labels(self) -> list[str]:
+        """The licences it holds, as labels in the current language."""
+        return [q.label for q in Qualification if q.value in (self.qualifications or ())]
 
 
 

@@ -70,7 +70,8 @@ def _input_from(form: OrgForm) -> services.OrgInput:
         capacity=form.capacity.data if form.capacity.data is not None else 1,
         home_street_id=form.home_street_id.data, serves_whole_district=bool(form.serves_whole_district.data),
         contact_email=form.contact_email.data or "", contact_phone=form.contact_phone.data or "",
-        category_ids=tuple(form.category_ids.data or ()), service_street_ids=tuple(form.service_street_ids.data or ()))
+        category_ids=tuple(form.category_ids.data or ()), service_street_ids=tuple(form.service_street_ids.data or ()),
+        supplies=tuple(form.supplies.data or ()), qualifications=tuple(form.qualifications.data or ()))
 
 
 def _uploads(form: OrgForm) -> list[services.DocumentUpload]:

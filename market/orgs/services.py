@@ -19,15 +19,17 @@ from market.core.audit import AuditEvent, record
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
-from market.geo.models import Category, Street
+from market.geo.models import Category, ProjectType, Street
 from market.notifications.services import notify
 from market.orgs import credit_code
 from market.orgs.models import (
+    DEFAULT_SUPPLIES,
     ELIGIBILITY_FACTS,
     DocumentKind,
     Organization,
     OrganizationDocument,
     OrgKind,
+    Qualification,
     VerificationState,
     organization_categories,
 )
@@ -112,6 +114,8 @@ class OrgInput:
     contact_phone: str = ""
     category_ids: tuple[int, ...] = field(default_factory=tuple)
     service_street_ids: tuple[int, ...] = field(default_factory=tuple)
+    supplies: tuple[str, ...] = DEFAULT_SUPPLIES
+    qualifications: tuple[str, ...] = ()
 
 
 def can_edit(actor: User, org: Organization) -> bool:
@@ -133,15 +137,22 @@ def _check(data: OrgInput) -> None:
             errors[name] = _l("Cannot be negative.")
     if not 0 <= data.rating_grade <= 5:
         errors["rating_grade"] = _l("Between 0 (none) and 5 (5A).")
+    if not set(data.supplies) <= {t.value for t in ProjectType}:
+        errors["supplies"] = _l("Choose services, goods or works.")
+    if not set(data.qualifications) <= {q.value for q in Qualification}:
+        errors["qualifications"] = _l("Unknown qualification.")
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
 
 
 def _apply(org: Organization, data: OrgInput) -> None:
     for name, value in data.__dict__.items():
-        if name not in ("category_ids", "service_street_ids", "credit_code"):
+        if name not in ("category_ids", "service_street_ids", "credit_code", "supplies", "qualifications"):
             setattr(org, name, value)
     org.credit_code = credit_code.normalise(data.credit_code)
+    # Nothing chosen keeps what every organisation supplies unless it says otherwise: services.
+    org.supplies = [t.value for t in ProjectType if t.value in data.supplies] or list(DEFAULT_SUPPLIES)
+    org.qualifications = [q.value for q in Qualification if q.value in data.qualifications]
     org.categories = list(db.session.scalars(select(Category).where(Category.id.in_(data.category_ids))))
     org.service_streets = list(db.session.scalars(select(Street).where(Street.id.in_(data.service_street_ids))))
 
@@ -197,6 +208,11 @@ def changed_facts(org: Organization) -> dict[str, tuple[Any, Any]]:
             if org.verified_facts.get(name) != now[name]}
 
 
+def _offer(org: Organization) -> dict[str, list[str]]:
+    """What the organisation supplies and the licences it holds (audited when they change)."""
+    return {"supplies": list(org.supplies or ()), "qualifications": list(org.qualifications or ())}
+
+
 def update_org(actor: User, org: Organization, data: OrgInput) -> Organization:
     """Edit a profile. Changing a fact that decides eligibility sends the organisation back to
     verification; bidding and matching keep using the verified facts until an official decides."""
@@ -204,11 +220,16 @@ def update_org(actor: User, org: Organization, data: OrgInput) -> Organization:
     _check_kind_change(actor, org, data.kind)
     _check(data)
     before = org.current_facts()
+    offer_before = _offer(org)
     _apply(org, data)
     after = org.current_facts()
+    offer_after = _offer(org)
     changed = sorted(name for name in ELIGIBILITY_FACTS if before[name] != after[name])
-    record(actor, "organization.updated", org, before={k: before[k] for k in changed},
-           after={"name": org.name, **{k: after[k] for k in changed}})
+    offer_changed = sorted(name for name in offer_after if offer_before[name] != offer_after[name])
+    record(actor, "organization.updated", org,
+           before={**{k: before[k] for k in changed}, **{k: offer_before[k] for k in offer_changed}},
+           after={"name": org.name, **{k: after[k] for k in changed},
+                  **{k: offer_after[k] for k in offer_changed}})
     if org.verification_state == VerificationState.VERIFIED and changed:
         transition(org, VerificationState.PENDING, actor=actor, action="organization.facts_changed",
                    after={"changed": changed})

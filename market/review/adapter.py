@@ -47,12 +47,13 @@ from market.funding.services import funding_summary
 from market.funds.models import FundingPool
 from market.geo.models import Category, Street
 from market.micro.services.evaluation import provider_rating_totals
-from market.orgs.models import Organization, OrgKind, VerificationState
+from market.orgs.models import DEFAULT_SUPPLIES, Organization, OrgKind, Qualification, VerificationState
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from matching.candidates import check_pair, generate_candidates
 from matching.optimize import solve
 from matching.score import combine, score_pair
 from matching.types import (
+    PROJECT_TYPES,
     BidSpec,
     Candidate,
     CandidateSet,
@@ -75,6 +76,8 @@ WRONG_CATEGORY_SCORE = 0.3
 DISTRICT = "district"
 PROVIDER_ORG_KINDS = (OrgKind.SOCIAL_ORGANISATION, OrgKind.ENTERPRISE)
 ACTIVE_CONTRACT = (ContractStatus.IN_NOTICE, ContractStatus.SIGNED)
+#: Licences a provider must hold to be proposed for a project of a type (works: a construction licence).
+REQUIRED_QUALIFICATIONS: dict[str, frozenset[str]] = {"works": frozenset({Qualification.CONSTRUCTION.value})}
 POOL_KIND = {OrgKind.GOVERNMENT: "government", OrgKind.FOUNDATION: "foundation", OrgKind.ENTERPRISE: "csr"}
 
 # The adapter's own reason codes (rendered with the engine's by market.review.reasons): projects it does not
@@ -160,7 +163,10 @@ def provider_specs(as_of: date) -> tuple[list[ProviderSpec], dict[int, Organizat
             rating_grade=facts.rating_grade, registered_on=facts.registration_date, staff=facts.full_time_staff,
             office_area_m2=float(facts.office_area_m2), capacity=max(0, org.capacity - loads.get(org.id, 0)),
             capability=f"{org.capability} {org.capability_en}".strip(), rating_sum=total, rating_count=count,
-            deliveries_completed=done, deliveries_failed=failed))
+            deliveries_completed=done, deliveries_failed=failed,
+            supplies=frozenset(t for t in (org.supplies if org.supplies is not None else DEFAULT_SUPPLIES)
+                               if t in PROJECT_TYPES),
+            qualifications=frozenset(org.qualifications or ())))
     return specs, {o.id: o for o in orgs}
 
 
@@ -281,7 +287,9 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
             requirements=Requirements(min_rating_grade=project.min_rating_grade,
                                       min_years_registered=float(project.min_years_registered),
                                       min_staff=project.min_staff,
-                                      min_office_area_m2=float(project.min_office_area_m2)) if needs_provider
+                                      min_office_area_m2=float(project.min_office_area_m2),
+                                      qualifications=REQUIRED_QUALIFICATIONS.get(str(project.project_type), frozenset()))
+            if needs_provider
             else Requirements(),
             needs_provider=needs_provider, needs_funding=needs_funding, lots=lot_specs,
             applicant_id=project.organization_id))

@@ -18,12 +18,14 @@ from flask_babel import ngettext
 
 from market.core.enums import label_of
 from market.core.money import money
+from market.geo.models import ProjectType
 from market.projects.models import ProjectStatus
 
 #: Every code the console may show, as a sentence with ``%(name)s`` parameters (see :func:`_values`).
 REASON_TEXTS: dict[str, Any] = {
     # why a project (lot) is unmatched
     "no_provider_for_category": _l("No provider offers %(category)s."),
+    "no_provider_supplies_type": _l("No provider of %(category)s supplies %(project_type)s."),
     "no_provider_in_area": _l("No eligible provider for %(category)s in %(street)s."),
     "requirements_not_met": _l("No provider for %(category)s in %(street)s meets the requirements "
                                "(%(requirements)s)."),
@@ -86,6 +88,7 @@ REASON_TEXTS: dict[str, Any] = {
 #: The hard filters of candidate generation, and the stages of the optimiser.
 STAGE_LABELS: dict[str, Any] = {
     "category": _l("field of service"),
+    "supplies": _l("what the provider supplies"),
     "capacity": _l("capacity"),
     "area": _l("service area"),
     "requirements": _l("requirements"),
@@ -179,6 +182,8 @@ def _values(code: str, params: dict[str, Any], names: Names) -> dict[str, Any]:
             values[key] = _SOLVER_NAMES.get(value, value)
         elif key == "stage":
             values[key] = str(STAGE_LABELS.get(value, value))
+        elif key == "project_type":
+            values[key] = _project_type(value)
         elif key == "share" and isinstance(value, int | float):
             values[key] = f"{float(value):.0%}"
         else:
@@ -212,6 +217,14 @@ def _requirements(params: Mapping[str, Any]) -> str:
     if params.get("min_office_area_m2"):
         parts.append(str(_l("an office of %(area)s m² or more", area=f"{params['min_office_area_m2']:g}")))
     return ", ".join(parts) if parts else str(_l("none"))
+
+
+def _project_type(value: Any) -> str:
+    """The label of a project type (service, goods, works), lower-case in English."""
+    try:
+        return label_of(ProjectType(value)).lower()
+    except ValueError:
+        return str(value)
 
 
 def _project_status(value: Any) -> str:

@@ -376,6 +376,7 @@ DISTRICT_KEY = "district"
 #: Short names of the reasons a project is left unmatched, for the run's summary.
 UNMATCHED_LABELS = {
     "no_provider_for_category": _l("No provider in the field"),
+    "no_provider_supplies_type": _l("No provider supplies this type"),
     "no_provider_in_area": _l("No provider in the area"),
     "requirements_not_met": _l("Requirements not met"),
     "no_valid_bid": _l("No valid bid"),

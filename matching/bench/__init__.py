@@ -28,6 +28,10 @@ from ..types import (
 
 __all__ = ["synthetic_market", "STREETS", "CATEGORIES"]
 
+_ALL_TYPES = frozenset({"service", "goods", "works"})
+_SERVICES = frozenset({"service"})
+_CONTRACTOR = frozenset({"construction"})
+
 #: Futian's ten streets (街道) with a selection of their communities (社区).
 STREETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "yuanling": ("园岭街道", ("百花社区", "红荔社区", "园东社区", "园西社区", "长城社区", "华林社区",
@@ -205,7 +209,10 @@ class _Draw:
             years_registered=round(float(rng.uniform(0.3, 15)), 1), staff=int(rng.integers(2, 60)),
             office_area_m2=float(rng.integers(8, 400)), capacity=int(rng.integers(1, 6)),
             capability=capability, rating_sum=round(average * n_ratings, 1), rating_count=n_ratings,
-            deliveries_completed=completed, deliveries_failed=int(rng.binomial(completed, 0.08)))
+            deliveries_completed=completed, deliveries_failed=int(rng.binomial(completed, 0.08)),
+            # firms also supply goods and build works (decided by kind: the random stream is untouched)
+            supplies=_ALL_TYPES if kind == "enterprise" else _SERVICES,
+            qualifications=_CONTRACTOR if kind == "enterprise" else frozenset())
 
     def project(self, i: int, lot_share: float) -> ProjectSpec:
         rng = self.rng

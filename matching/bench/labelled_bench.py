@@ -20,7 +20,9 @@ among them, each with its kind:
 Each project's eligible providers are ranked three ways:
 
 * ``engine``: :func:`matching.score.score_pair` total, as the engine scores a candidate (the
-  provider is built as ``market/review/adapter.py`` builds it: its capability text, no name);
+  provider is built as ``market/review/adapter.py`` builds it: its capability text, no name,
+  what it supplies and its qualifications); a pair the engine's hard filters reject (e.g. a
+  goods project and a provider that supplies no goods) ranks last;
 * ``random``: random order among the eligible, as an exact expected value;
 * ``token_set_ratio``: rapidfuzz ``fuzz.token_set_ratio`` of the project's text against the
   capability text, both segmented with :func:`matching.text.prepare` (the text component
@@ -229,7 +231,8 @@ def load_set(data_dir: str | Path | None = None) -> LabelledSet:
             streets=frozenset(served), whole_district=row["whole_district"],
             home_street_id=row["home_street"], rating_grade=row["rating_grade"],
             years_registered=float(row["years_registered"]), staff=row["staff"], capacity=1,
-            capability=row["capability"], deliveries_completed=row["deliveries_completed"])
+            capability=row["capability"], deliveries_completed=row["deliveries_completed"],
+            supplies=frozenset(row["supplies"]), qualifications=frozenset(row["qualifications"]))
 
     projects = []
     for row in project_rows:

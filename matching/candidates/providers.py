@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..score import static_components
-from ..types import Id, MatchProblem, id_key
+from ..types import PROJECT_TYPES, Id, MatchProblem, id_key
 from .units import Unit
 
 __all__ = ["ProviderArrays", "IntArray", "FloatArray", "BoolArray"]
@@ -48,6 +48,11 @@ class ProviderArrays:
         self.office: FloatArray = np.array([p.office_area_m2 for p in providers], dtype=np.float64)
         self.capacity: IntArray = np.array([p.capacity for p in providers], dtype=np.int64)
         self.whole_district: BoolArray = np.array([p.whole_district for p in providers], dtype=bool)
+        #: Whether each provider supplies each project type.
+        self.supplies: dict[str, BoolArray] = {
+            t: np.array([t in p.supplies for p in providers], dtype=bool) for t in PROJECT_TYPES}
+        #: Qualifications held, per provider.
+        self.qualifications = [frozenset(p.qualifications) for p in providers]
         statics = [static_components(p, weights) for p in providers]
         self.reputation: FloatArray = np.array([s["reputation"] for s in statics], dtype=np.float64)
         self.delivery: FloatArray = np.array([s["delivery"] for s in statics], dtype=np.float64)

@@ -1,7 +1,7 @@
 """Hard filters and the approximate pass, vectorised over blocks of units x providers.
 
-Units are grouped by category (blocking) and compared only with the providers of that category
-that have capacity left; each block is cut into chunks of at most :data:`CHUNK_CELLS` pairs.  In
+Units are grouped by category and type (blocking) and compared only with the providers of that
+category that supply the type (service, goods or works) and have capacity left; each block is cut into chunks of at most :data:`CHUNK_CELLS` pairs.  In
 a chunk every filter is a boolean matrix, each filter's survivors are counted for the unit's
 :class:`~matching.types.FilterFunnel`, the non-text score components are computed exactly, and
 the text component is approximated by a tf-idf cosine so that only the best ``shortlist``
@@ -87,6 +87,7 @@ class _Units:
         self.min_years = np.array([u.project.requirements.min_years_registered for u in units])
         self.min_staff = np.array([u.project.requirements.min_staff for u in units], dtype=np.int64)
         self.min_office = np.array([u.project.requirements.min_office_area_m2 for u in units])
+        self.qualifications = [frozenset(u.project.requirements.qualifications) for u in units]
         #: Price component at the unit's own cost (no bid).
         self.price_score = np.array([price_score(u.cost, u.budget) for u in units])
         self.bids = bids_by_unit(problem)
@@ -101,13 +102,18 @@ class _Units:
 
 
 class _Block:
-    """The providers of one category that have capacity left, with their arrays sliced."""
+    """The providers of one category that supply one type and have capacity left, with their
+    arrays sliced."""
 
     def __init__(self, providers: ProviderArrays, members: IntArray, primary: BoolArray,
-                 weights_category: float, text: TextIndex | None, n_providers: int):
+                 project_type: str, weights_category: float, text: TextIndex | None,
+                 n_providers: int):
+        self.n_category = len(members)
+        supplies = providers.supplies[project_type][members]
+        members, primary = members[supplies], primary[supplies]
+        self.n_supplies = len(members)
         has_capacity = providers.capacity[members] > 0
         self.members: IntArray = members[has_capacity]
-        self.n_category = len(members)
         self.size = len(self.members)
         self.category_score = np.where(primary[has_capacity], CATEGORY_PRIMARY, CATEGORY_SECONDARY)
         #: Column of each provider (by input index) in the block, -1 if not in it.
@@ -119,6 +125,7 @@ class _Block:
         self.home_street = providers.home_street[self.members]
         self.grade, self.years = providers.grade[self.members], providers.years[self.members]
         self.staff, self.office = providers.staff[self.members], providers.office[self.members]
+        self.qualifications = [providers.qualifications[i] for i in self.members.tolist()]
         self.fixed = weights_category * self.category_score + providers.static[self.members]
         self.text = text.providers[self.members].T.tocsr() if text is not None and self.size else None
 
@@ -130,20 +137,20 @@ def filter_and_prune(problem: MatchProblem, units: list[Unit], providers: Provid
     approximate score (``inf``: no cut); fills ``funnels`` for every unit."""
     weights = problem.options.weights
     context = _Units(problem, units, providers)
-    by_category: dict[str, list[int]] = {}
+    by_block: dict[tuple[str, str], list[int]] = {}
     for u, unit in enumerate(units):
-        by_category.setdefault(unit.category, []).append(u)
+        by_block.setdefault((unit.category, unit.project_type), []).append(u)
     parts: list[Survivors] = []
-    for category in sorted(by_category):
-        rows_of_category = np.array(by_category[category], dtype=np.int64)
+    for category, project_type in sorted(by_block):
+        rows_of_category = np.array(by_block[category, project_type], dtype=np.int64)
         block = _Block(providers, providers.category_members.get(category, np.zeros(0, dtype=np.int64)),
                        providers.category_primary.get(category, np.zeros(0, dtype=bool)),
-                       weights.category, text, len(problem.providers))
+                       project_type, weights.category, text, len(problem.providers))
         if block.size == 0:
             for u in rows_of_category.tolist():
                 key = units[u].key
-                funnels[key] = FilterFunnel(category=block.n_category, capacity=0,
-                                            bid_count=len(context.bids.get(key, ())))
+                funnels[key] = FilterFunnel(category=block.n_category, supplies=block.n_supplies,
+                                            capacity=0, bid_count=len(context.bids.get(key, ())))
             continue
         chunk = max(1, CHUNK_CELLS // block.size)
         for start in range(0, len(rows_of_category), chunk):
@@ -172,7 +179,7 @@ def _filter_chunk(problem: MatchProblem, context: _Units, providers: ProviderArr
     for r, u in enumerate(rows.tolist()):
         key = context.units[u].key
         funnels[key] = FilterFunnel(
-            category=block.n_category, capacity=block.size, area=int(n_area[r]),
+            category=block.n_category, supplies=block.n_supplies, capacity=block.size, area=int(n_area[r]),
             requirements=int(n_requirements[r]), bids=int(n_bids[r]),
             conflicts=int(n_conflicts[r]), decisions=int(n_decisions[r]),
             bid_count=len(context.bids.get(key, ())))
@@ -195,11 +202,17 @@ def _filter_chunk(problem: MatchProblem, context: _Units, providers: ProviderArr
 
 
 def _meets_requirements(context: _Units, block: _Block, rows: IntArray) -> BoolArray:
-    """Rating grade, years registered, staff and office area, unit by provider."""
+    """Rating grade, years registered, staff, office area and qualifications, unit by
+    provider."""
     meets: BoolArray = (block.grade[None, :] >= context.min_grade[rows, None]) & (
         block.years[None, :] >= context.min_years[rows, None] - 1e-9) & (
         block.staff[None, :] >= context.min_staff[rows, None]) & (
         block.office[None, :] >= context.min_office[rows, None] - 1e-9)
+    for r, u in enumerate(rows.tolist()):
+        required = context.qualifications[u]
+        if required:
+            meets[r] &= np.array([required <= held for held in block.qualifications],
+                                 dtype=np.bool_)
     return meets
 
 

@@ -34,6 +34,8 @@ class Unit:
     budget: int
     cost: int  # cost when there is no bid
     text: str
+    #: What the unit buys: the lot's type, else the project's (``"service"``, ``"works"``, ``"goods"``).
+    project_type: str = "service"
 
     @property
     def project_id(self) -> Id:
@@ -51,9 +53,10 @@ def units_of(project: ProjectSpec) -> list[Unit]:
         return []
     if not project.lots:
         return [Unit((project.id, None), project, None, project.category, project.budget,
-                     project.cost_without_bids, project.text)]
+                     project.cost_without_bids, project.text, project.project_type)]
     return [Unit((project.id, lot.id), project, lot, lot.category or project.category,
-                 lot.budget, lot.budget, f"{lot.title} {lot.description} {project.text}".strip())
+                 lot.budget, lot.budget, f"{lot.title} {lot.description} {project.text}".strip(),
+                 lot.project_type or project.project_type)
             for lot in project.lots]
 
 
@@ -113,14 +116,13 @@ def first_failed_filter(problem: MatchProblem, unit: Unit, provider: ProviderSpe
     required = project.requirements
     if unit.category not in provider.categories:
         return "category"
+    if unit.project_type not in provider.supplies:
+        return "supplies"
     if provider.capacity <= 0:
         return "capacity"
     if not serves_area(provider, project.street_id, project.community_id):
         return "area"
-    if (provider.rating_grade < required.min_rating_grade
-            or provider.years(problem.options.as_of) < required.min_years_registered
-            or provider.staff < required.min_staff
-            or provider.office_area_m2 < required.min_office_area_m2):
+    if not required.met_by(provider, problem.options.as_of):
         return "requirements"
     if bids is not None and (provider.id not in bids or bids[provider.id] > unit.budget):
         return "bids"

@@ -24,6 +24,7 @@ BINDING_USED = 0.995
 #: Reason code of the first hard filter that left a unit without candidates.
 _FILTER_REASONS: dict[str | None, str] = {
     "category": "no_provider_for_category",
+    "supplies": "no_provider_supplies_type",
     "capacity": "providers_at_capacity",
     "area": "no_provider_in_area",
     "requirements": "requirements_not_met",
@@ -72,8 +73,10 @@ def _no_candidate_reason(inst: Instance, j: int, base: dict[str, Any]) -> _Found
             params["category"] = unit.category
             params["category_name"] = unit.category
         code = _FILTER_REASONS[stage]
+        if code == "no_provider_supplies_type":
+            params["project_type"] = unit.project_type
         if code == "providers_at_capacity":
-            params["count"] = funnel.category if funnel else 0
+            params["count"] = funnel.supplies if funnel else 0
         if code == "requirements_not_met":
             params.update(project.requirements.thresholds())
         if code == "no_valid_bid":

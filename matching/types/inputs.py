@@ -22,6 +22,7 @@ from .common import POOL_KINDS, PROJECT_TYPES, PROVIDER_KINDS, Id
 from .validation import (
     check_bool,
     check_choice,
+    check_code_set,
     check_id,
     check_id_set,
     check_int,
@@ -49,6 +50,8 @@ class Requirements:
         Minimum full-time staff.
     min_office_area_m2 : float
         Minimum office area in square metres.
+    qualifications : frozenset of str
+        Qualification codes the provider must hold, all of them (e.g. ``"construction"``).
 
     >>> Requirements(min_rating_grade=3, min_staff=3).min_staff
     3
@@ -58,6 +61,7 @@ class Requirements:
     min_years_registered: float = 0.0
     min_staff: int = 0
     min_office_area_m2: float = 0.0
+    qualifications: Collection[str] = frozenset()
 
     def __post_init__(self) -> None:
         owner = "Requirements"
@@ -67,6 +71,7 @@ class Requirements:
         check_real(owner, self, "min_years_registered")
         check_int(owner, self, "min_staff")
         check_real(owner, self, "min_office_area_m2")
+        check_code_set(owner, self, "qualifications")
 
     def thresholds(self) -> dict[str, int | float]:
         """The non-trivial thresholds by field name (the parameters of ``requirements_not_met``).
@@ -81,6 +86,18 @@ class Requirements:
             "min_office_area_m2": self.min_office_area_m2,
         }
         return {name: value for name, value in values.items() if value}
+
+    def met_by(self, provider: ProviderSpec, as_of: date | None = None) -> bool:
+        """Whether the provider meets every threshold and holds every qualification.
+
+        >>> Requirements(qualifications=["construction"]).met_by(ProviderSpec(id=1, name="x"))
+        False
+        """
+        return (provider.rating_grade >= self.min_rating_grade
+                and provider.years(as_of) >= self.min_years_registered
+                and provider.staff >= self.min_staff
+                and provider.office_area_m2 >= self.min_office_area_m2
+                and frozenset(self.qualifications) <= frozenset(provider.qualifications))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +114,8 @@ class LotSpec:
         Text compared with provider capabilities (the project text is added to it).
     category : str or None
         Category code of the lot; ``None`` means the project's category.
+    project_type : {"service", "works", "goods"} or None
+        What the lot buys; ``None`` means the project's type.
 
     >>> LotSpec(id="A", budget=100_000, title="助餐配送").category is None
     True
@@ -107,6 +126,7 @@ class LotSpec:
     title: str = ""
     description: str = ""
     category: str | None = None
+    project_type: str | None = None
 
     def __post_init__(self) -> None:
         owner = "LotSpec"
@@ -116,6 +136,8 @@ class LotSpec:
         check_str(owner, self, "description")
         if self.category is not None:
             check_str(owner, self, "category", nonempty=True)
+        if self.project_type is not None:
+            check_choice(owner, self, "project_type", PROJECT_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +165,7 @@ class ProjectSpec:
     price : int or None
         Agreed price in fen when there are no bids; ``None`` means the budget.
     project_type : {"service", "works", "goods"}
+        What the project buys (服务 / 工程 / 货物): only providers that supply it are candidates.
     requirements : Requirements
         Eligibility thresholds for providers.
     needs_provider, needs_funding : bool
@@ -262,6 +285,11 @@ class ProviderSpec:
         How many more projects (or lots) it can take now; 0 = none.
     capability : str
         Free-text capabilities compared with project needs.
+    supplies : frozenset of {"service", "works", "goods"}
+        What it can be contracted for (hard filter against the project's or lot's type);
+        services only by default.
+    qualifications : frozenset of str
+        Qualification codes it holds (checked against ``Requirements.qualifications``).
     rating_sum, rating_count : float, int
         Sum and number of 1-5 star ratings from past projects (Bayesian-averaged).
     deliveries_completed, deliveries_failed : int
@@ -295,6 +323,8 @@ class ProviderSpec:
     deliveries_failed: int = 0
     conflict_project_ids: Collection[Id] = frozenset()
     conflict_org_ids: Collection[Id] = frozenset()
+    supplies: Collection[str] = frozenset({"service"})
+    qualifications: Collection[str] = frozenset()
 
     def __post_init__(self) -> None:
         owner = "ProviderSpec"
@@ -333,6 +363,8 @@ class ProviderSpec:
         check_int(owner, self, "deliveries_failed")
         check_id_set(owner, self, "conflict_project_ids")
         check_id_set(owner, self, "conflict_org_ids")
+        check_code_set(owner, self, "supplies", PROJECT_TYPES)
+        check_code_set(owner, self, "qualifications")
 
     def years(self, as_of: date | None = None) -> float:
         """Years registered: ``years_registered`` or computed from ``registered_on``.

@@ -22,8 +22,8 @@ class ScoreWeights:
     """Weights of the score components and the priors of the Bayesian averages.
 
     The combined score is ``sum(w_i * c_i) / sum(w_i)`` over the components below, each in
-    [0, 1], so it lies in [0, 1].  Defaults: text 0.35, geography 0.15, reputation 0.15,
-    delivery 0.14, category 0.10, price 0.10, and social organisation 0.01, which only
+    [0, 1], so it lies in [0, 1].  Defaults: text 0.40, reputation 0.15, delivery 0.14,
+    geography 0.10, category 0.10, price 0.10, and social organisation 0.01, which only
     decides near-ties in favour of social organisations.
 
     Attributes
@@ -33,7 +33,7 @@ class ScoreWeights:
     category : float
         1.0 if the project's category is the provider's primary category, else 0.7.
     geography : float
-        1.0 community served or home street, 0.8 street served, 0.5 whole-district only.
+        1.0 community served or home street, 0.9 street served, 0.75 whole-district only.
     reputation : float
         Bayesian average of 1-5 star ratings mapped to [0, 1].
     price : float
@@ -51,9 +51,9 @@ class ScoreWeights:
     0.5
     """
 
-    text: float = 0.35
+    text: float = 0.40
     category: float = 0.10
-    geography: float = 0.15
+    geography: float = 0.10
     reputation: float = 0.15
     price: float = 0.10
     delivery: float = 0.14

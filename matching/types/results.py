@@ -51,6 +51,8 @@ class FilterFunnel:
     """
 
     category: int = 0
+    #: Of those, the providers that supply the unit's type (service, goods or works).
+    supplies: int = 0
     capacity: int = 0
     area: int = 0
     requirements: int = 0
@@ -59,7 +61,7 @@ class FilterFunnel:
     decisions: int = 0
     bid_count: int = 0
 
-    STAGES = ("category", "capacity", "area", "requirements", "bids", "conflicts", "decisions")
+    STAGES = ("category", "supplies", "capacity", "area", "requirements", "bids", "conflicts", "decisions")
 
     def first_empty(self) -> str | None:
         """Name of the first stage with no provider left, or ``None``."""

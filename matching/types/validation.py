@@ -91,3 +91,20 @@ def check_id_set(owner: str, obj: Any, name: str) -> None:
         check_id(owner, name, item)
     set_field(obj, name, items)
 
+
+
+def check_code_set(owner: str, obj: Any, name: str, choices: tuple[str, ...] | None = None, *,
+                   nonempty: bool = False) -> None:
+    """A collection of non-empty str codes (from ``choices`` if given), stored as a frozenset."""
+    value = getattr(obj, name)
+    if isinstance(value, str):
+        fail(owner, name, f"must be a collection of codes, not a str ({value!r})")
+    items = frozenset(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            fail(owner, name, f"codes must be non-empty str, got {item!r}")
+        if choices is not None and item not in choices:
+            fail(owner, name, f"must be among {choices}, got {item!r}")
+    if nonempty and not items:
+        fail(owner, name, "must not be empty")
+    set_field(obj, name, items)

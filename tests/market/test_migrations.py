@@ -249,3 +249,25 @@ def test_upgrading_a_database_in_use_carries_the_money_audit_chain_and_verified_
         report = ledger.check()
         assert report.ok, report.problems
         assert db.session.get(FundingPool, ids["pool"]).received_cents == 1_000_000
+
+
+def test_organisations_registered_before_supply_types_supply_services(migration_app):
+    """0021 leaves every existing organisation as matching saw it so far: services only, no licences."""
+    from market.core.db import db
+
+    with migration_app.app_context():
+        upgrade(revision="0020_match_run_once")
+        db.session.execute(text(
+            "INSERT INTO organizations (name, name_en, kind, full_time_staff, office_area_m2, rating_grade, "
+            "capability, capability_en, capacity, serves_whole_district, contact_email, contact_phone, "
+            "procurement_code, verification_state, credit_code, verification_note, created_at, updated_at) "
+            "VALUES ('社工中心', '', 'social_organisation', 5, 50, 3, '', '', 1, false, '', '', '', 'verified', '', '', "
+            ":now, :now)"), {"now": datetime(2026, 3, 2, tzinfo=UTC)})
+        db.session.commit()
+        upgrade()
+        supplies, qualifications = db.session.execute(text(
+            "SELECT supplies, qualifications FROM organizations")).one()
+        def read(value):  # SQLite returns JSON as text, PostgreSQL as the value
+            return json.loads(value) if isinstance(value, str) else value
+
+        assert read(supplies) == ["service"] and read(qualifications) == []

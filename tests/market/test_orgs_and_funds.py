@@ -228,3 +228,34 @@ def test_pool_money_changes_only_through_the_ledger(make_pool):
         db.session.rollback()
     assert _pool_money(pool) == (1000, 1000, 1000)
     _assert_ledger_ok()
+
+
+def test_a_firm_says_what_it_supplies_and_the_change_is_audited(browser, make_user, make_org):
+    org = make_org(OrgKind.ENTERPRISE, name="深圳市体育用品有限公司")
+    assert org.supplies == ["service"] and org.qualifications == []
+    browser.login(make_user(Role.PROVIDER, organization=org))
+    form = browser.get(f"/organizations/{org.id}/edit").get_data(as_text=True)
+    assert 'name="supplies"' in form and 'name="qualifications"' in form
+    response = browser.post(f"/organizations/{org.id}/edit", _org_form(
+        name=org.name, kind="enterprise", supplies=["goods", "works"], qualifications=["construction"]))
+    assert response.status_code == 302
+    db.session.refresh(org)
+    assert org.supplies == ["goods", "works"] and org.qualifications == ["construction"]
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "organization.updated")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert event.before["supplies"] == ["service"] and event.after["supplies"] == ["goods", "works"]
+    assert event.after["qualifications"] == ["construction"]
+    page = browser.get(f"/organizations/{org.id}").get_data(as_text=True)
+    assert "Goods, Works" in page and "Construction enterprise licence" in page
+
+
+def test_supplying_nothing_means_services_and_unknown_types_are_refused(browser, make_user, make_org):
+    org = make_org()
+    browser.login(make_user(Role.PROVIDER, organization=org))
+    assert browser.post(f"/organizations/{org.id}/edit", _org_form(name=org.name)).status_code == 302
+    db.session.refresh(org)
+    assert org.supplies == ["service"]
+    response = browser.post(f"/organizations/{org.id}/edit", _org_form(name=org.name, supplies=["food"]))
+    assert response.status_code == 400
+    db.session.refresh(org)
+    assert org.supplies == ["service"]

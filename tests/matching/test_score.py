@@ -62,8 +62,8 @@ def test_category_score_prefers_primary_category():
 def test_geography_scores_local_street_and_district():
     assert geography_score(provider(communities={"futian:0"}), "futian", "futian:0") == 1.0
     assert geography_score(provider(home_street_id="futian"), "futian", None) == 1.0
-    assert geography_score(provider(), "futian", None) == 0.8
-    assert geography_score(provider(streets=set(), whole_district=True), "futian", None) == 0.5
+    assert geography_score(provider(), "futian", None) == 0.9
+    assert geography_score(provider(streets=set(), whole_district=True), "futian", None) == 0.75
     assert geography_score(provider(streets={"meilin"}), "futian", None) == 0.0
 
 
@@ -71,7 +71,7 @@ def test_combined_score_keeps_every_component():
     score, parts = score_pair(PROJECT, provider())
     assert set(parts) == set(ScoreWeights.COMPONENTS)
     assert score == pytest.approx(combine(parts))
-    assert parts["geography"] == 0.8 and parts["category"] == 1.0
+    assert parts["geography"] == 0.9 and parts["category"] == 1.0
 
 
 def test_social_organisation_wins_an_otherwise_equal_tie():
@@ -125,3 +125,14 @@ def test_combined_score_stays_in_unit_interval(components, weights):
 def test_reputation_and_delivery_stay_in_unit_interval(rating_count, mean, completed, failed):
     assert 0.0 <= reputation_score(mean * rating_count, rating_count) <= 1.0
     assert 0.0 < delivery_score(completed, failed) < 1.0
+
+
+def test_a_district_wide_specialist_beats_a_local_generalist_on_a_clear_text_lead():
+    """Geography ranks providers that all serve the street: a lead of 0.1 on the text outweighs
+    a local office."""
+    weights = ScoreWeights()
+    local = {"text": 0.4, "category": 1.0, "geography": 1.0, "reputation": 0.5, "price": 0.5,
+             "delivery": 0.9, "social_org": 1.0}
+    specialist = dict(local, text=0.5, geography=geography_score(
+        provider(streets=set(), whole_district=True), "futian", None))
+    assert combine(specialist, weights) > combine(local, weights)

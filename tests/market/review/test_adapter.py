@@ -233,3 +233,44 @@ def test_matching_reads_the_verified_facts_while_changed_ones_wait(market):
     orgs.refuse(market.official, org, "资质证书与申报不符")
     db.session.commit()
     assert org.id not in {p.id for p in adapter.provider_specs(AFTER.date())[0]}
+
+
+def test_what_an_organisation_supplies_decides_which_projects_it_is_proposed_for(market):
+    from market.geo.models import ProjectType
+    from matching.candidates import generate_candidates
+
+    goods = market.make_project(title="长者活动室健身器材采购")
+    works = market.make_project(title="长者饭堂适老化改造工程")
+    goods.project_type, works.project_type = ProjectType.GOODS, ProjectType.WORKS
+    troupe = market.org(name="福田区艺术团")
+    supplier = market.org(name="深圳市体育用品有限公司")
+    builder = market.org(name="深圳市装饰工程有限公司")
+    supplier.supplies = ["goods"]
+    builder.supplies, builder.qualifications = ["works"], ["construction"]
+    db.session.commit()
+    built = _built([goods, works])
+    assert built.problem.provider(troupe.id).supplies == frozenset({"service"})
+    assert built.problem.provider(builder.id).qualifications == frozenset({"construction"})
+    assert built.problem.project(works.id).requirements.qualifications == frozenset({"construction"})
+    candidates = generate_candidates(built.problem)
+    assert [c.provider_id for c in candidates.for_project(goods.id)] == [supplier.id]
+    assert [c.provider_id for c in candidates.for_project(works.id)] == [builder.id]
+    builder.qualifications = []
+    db.session.commit()
+    unlicensed = generate_candidates(_built([works]).problem)
+    assert unlicensed.for_project(works.id) == ()
+
+
+def test_a_project_nobody_supplies_is_explained(market):
+    from market.geo.models import ProjectType
+
+    project = market.make_project(title="社区健身器材采购", kind=ProjectKind.MICRO)
+    project.project_type = ProjectType.GOODS
+    market.org(name="福田区艺术团")
+    db.session.commit()
+    run = market.match([project])
+    [entry] = [u for u in run.result["unmatched"] if u["project_id"] == project.id]
+    assert entry["code"] == "no_provider_supplies_type"
+    with force_locale("en"):
+        text = reason_text(entry["code"], entry["params"])
+    assert text.startswith("No provider of ") and text.endswith(" supplies goods.")

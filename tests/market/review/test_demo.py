@@ -191,3 +191,30 @@ def test_deterministic(ctx, tmp_path_factory, databases):
     again = _load(tmp_path_factory, databases)
     with again.app_context():
         assert _bid_digest() == expected
+
+
+def test_goods_and_works_go_only_to_organisations_that_supply_them(ctx):
+    """Social organisations supply services; goods and works projects are proposed only to firms that
+    supply goods or works (works: with a construction licence)."""
+    from market.orgs.models import Organization, OrgKind
+    from matching.candidates import generate_candidates
+
+    orgs = {o.id: o for o in db.session.scalars(select(Organization))}
+    assert all(o.supplies == ["service"] for o in orgs.values() if o.kind == OrgKind.SOCIAL_ORGANISATION)
+    assert any("works" in o.supplies and "construction" in o.qualifications for o in orgs.values())
+    official = find_user_by_email("official@demo.futian.example")
+    projects = db.session.scalars(select(Project).where(Project.id.in_(services.matchable_ids(official)))).all()
+    types = {p.id: str(p.project_type) for p in projects}
+    wanted = [pid for pid, kind in types.items() if kind != "service"]
+    assert wanted
+    built = adapter.build_problem(wanted, adapter.RunOptions(), now=REFERENCE_TIME)
+    candidates = generate_candidates(built.problem)
+    proposed = [(project_id, c.provider_id) for (project_id, _lot), found in candidates.providers.items()
+                for c in found]
+    assert proposed
+    for project_id, provider_id in proposed:
+        org = orgs[provider_id]
+        assert types[project_id] in org.supplies, (project_id, org.name)
+        assert org.kind != OrgKind.SOCIAL_ORGANISATION
+        if types[project_id] == "works":
+            assert "construction" in org.qualifications
