@@ -32,8 +32,7 @@ $BIN/gunicorn --workers "$WORKERS" --bind "127.0.0.1:$PORT" --log-level warning 
 GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
-# Workers build their search indexes before they accept requests (gunicorn.conf.py); these
-# requests make sure that every worker is up before measuring.
+# These requests make sure that every worker is up (and its connections open) before measuring.
 for _ in $(seq 1 $((WORKERS * 8))); do curl -s -o /dev/null "http://127.0.0.1:$PORT/projects/?q=%E5%85%BB%E8%80%81"; done
 
 REPORTS=()

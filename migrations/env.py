@@ -31,9 +31,14 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """With MIGRATION_TABLES=a,b,... set, autogenerate only those tables (one concern per revision)."""
+    """Leave the search structures alone (FTS5 tables, trigram indexes: not described by the models);
+    with MIGRATION_TABLES=a,b,... set, autogenerate only those tables (one concern per revision)."""
     import os
 
+    from market.search import schema
+
+    if not schema.include_object(obj, name, type_, reflected, compare_to):
+        return False
     wanted = os.environ.get("MIGRATION_TABLES")
     if not wanted:
         return True

@@ -120,7 +120,7 @@ def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 COMMON_PARAMS = [
     _param("q", {"type": "string", "maxLength": 200}, "Search text, Chinese or English; typos tolerated. "
-                                                      "Results are then ordered by relevance."),
+                                                      "Results are then ordered by relevance unless sort is given."),
     _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_INT_ARG}, "Page number, from 1."),
     _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Items per page."),
 ]

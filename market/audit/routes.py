@@ -108,7 +108,7 @@ def index():
                                errors=error.fields, error=error.message, **context), 400
     stmt = services.events_query(filters, zone=get_timezone(), reader=current_user)
     page = run_listing(AuditEvent, stmt, ListingArgs(page=filters.page, per_page=services.PER_PAGE),
-                       order_by=(AuditEvent.seq.desc(),), text_columns=())
+                       order_by=(AuditEvent.seq.desc(),))
     events = presenting.present(page.items, services.people(e.actor_id for e in page.items),
                                 show_emails=context["show_emails"])
     return render_template("audit/index.html", page=page, events=events, filters=filters, errors={}, error="",

@@ -13,6 +13,7 @@ from market.core.enums import EnumText, LabelledEnum
 from market.core.policy import Scope
 from market.core.state import Stateful
 from market.geo.models import Category, Street
+from market.search.schema import searchable
 
 if TYPE_CHECKING:
     from market.orgs.models import Organization
@@ -85,6 +86,11 @@ class FundingPool(Localized, TimestampMixin, Base):
         """Declared but not arrived yet."""
         return max(0, self.declared_cents - self.received_cents)
 
+
+#: Names and descriptions, as the database indexes them for search.
+POOL_SEARCH = searchable(FundingPool, title=(FundingPool.name, FundingPool.name_en),
+                         body=(FundingPool.description, FundingPool.description_en),
+                         english=(FundingPool.name_en, FundingPool.description_en))
 
 
 class CommitmentStatus(LabelledEnum):

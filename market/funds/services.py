@@ -18,7 +18,7 @@ from market.core import ledger, policy
 from market.core.audit import record
 from market.core.db import db
 from market.core.errors import PermissionDenied, ValidationFailed
-from market.funds.models import FundingPool, pool_categories
+from market.funds.models import POOL_SEARCH, FundingPool, pool_categories
 from market.geo.models import Category, Street
 from market.orgs.models import OrgKind
 from market.projects.models import Project
@@ -58,10 +58,7 @@ def filtered_pools(filters: dict[str, Any]) -> Select:
 
 def list_pools(listing: ListingArgs) -> Page[FundingPool]:
     return run_listing(FundingPool, filtered_pools(listing.filters), listing,
-                       order_by=POOL_SORTS.get(listing.sort or "remaining_desc"),
-                       text_columns=(FundingPool.name, FundingPool.name_en,
-                                     FundingPool.description, FundingPool.description_en),
-                       search_scope=filtered_pools({}),
+                       order_by=POOL_SORTS.get(listing.sort or "remaining_desc"), search=POOL_SEARCH,
                        load_options=(selectinload(FundingPool.funder), selectinload(FundingPool.focus_categories)))
 
 

@@ -15,6 +15,7 @@ from market.core.enums import EnumText, LabelledEnum
 from market.core.policy import Scope
 from market.core.state import Stateful
 from market.geo.models import Category, ProjectType, Street
+from market.search.schema import searchable
 
 
 class OrgKind(LabelledEnum):
@@ -180,6 +181,10 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
         return [q.label for q in Qualification if q.value in (self.qualifications or ())]
 
 
+#: Names and capability statements, as the database indexes them for search.
+ORGANIZATION_SEARCH = searchable(Organization, title=(Organization.name, Organization.name_en),
+                                 body=(Organization.capability, Organization.capability_en),
+                                 english=(Organization.name_en, Organization.capability_en))
 
 #: The facts that decide eligibility: changing one sends a verified organisation back to pending.
 ELIGIBILITY_FACTS = ("name", "kind", "credit_code", "registration_date", "full_time_staff", "office_area_m2",

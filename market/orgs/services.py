@@ -25,6 +25,7 @@ from market.orgs import credit_code
 from market.orgs.models import (
     DEFAULT_SUPPLIES,
     ELIGIBILITY_FACTS,
+    ORGANIZATION_SEARCH,
     DocumentKind,
     Organization,
     OrganizationDocument,
@@ -86,10 +87,7 @@ def filtered_orgs(filters: dict[str, Any]) -> Select:
 
 def list_orgs(listing: ListingArgs) -> Page[Organization]:
     return run_listing(Organization, filtered_orgs(listing.filters), listing,
-                       order_by=ORG_SORTS.get(listing.sort or "name"),
-                       text_columns=(Organization.name, Organization.name_en,
-                                     Organization.capability, Organization.capability_en),
-                       search_scope=filtered_orgs({}),
+                       order_by=ORG_SORTS.get(listing.sort or "name"), search=ORGANIZATION_SEARCH,
                        load_options=(selectinload(Organization.categories),))
 
 

@@ -13,6 +13,7 @@ from market.core.enums import EnumText, LabelledEnum
 from market.core.policy import Scope
 from market.core.state import Stateful
 from market.geo.models import Category, Community, ProjectType, Street
+from market.search.schema import RelatedText, searchable
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -112,3 +113,8 @@ class Project(Stateful, Localized, TimestampMixin, Base):
 
 
 ledger.register_balance_cache(ledger.AccountKind.PROJECT, Project, "funded_cents")
+#: Titles, descriptions and the category's names, as the database indexes them for search.
+PROJECT_SEARCH = searchable(Project, title=(Project.title, Project.title_en),
+                            body=(Project.description, Project.description_en),
+                            english=(Project.title_en, Project.description_en),
+                            related=RelatedText(Project.category_id, Category.id, (Category.name, Category.name_en)))

@@ -18,7 +18,7 @@ from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
 from market.geo.models import Category, Community, ProjectType, Street
-from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.projects.models import PROJECT_SEARCH, Project, ProjectKind, ProjectStatus
 from market.projects.signals import budget_floor
 from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
@@ -95,14 +95,9 @@ def list_projects(listing: ListingArgs) -> Page[Project]:
         if db.session.scalar(stmt.with_only_columns(Project.id).limit(1)) is not None:
             return run_listing(Project, stmt, ListingArgs(filters=listing.filters, page=listing.page,
                                                           per_page=listing.per_page),
-                               order_by=(Project.number, Project.id), text_columns=(),
-                               load_options=_listing_load())
+                               order_by=(Project.number, Project.id), load_options=_listing_load())
     return run_listing(Project, filtered_projects(listing.filters), listing,
-                       order_by=PROJECT_SORTS.get(listing.sort or "newest"),
-                       text_columns=(Project.title, Project.title_en, Category.name, Category.name_en,
-                                     Project.description, Project.description_en),
-                       # Joined so that search reads the category's names too.
-                       search_scope=filtered_projects({}).join(Project.category),
+                       order_by=PROJECT_SORTS.get(listing.sort or "newest"), search=PROJECT_SEARCH,
                        # Many-to-one: joined into the one query that loads the page's rows.
                        load_options=_listing_load())
 

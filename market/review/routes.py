@@ -407,7 +407,7 @@ def award_index():
     status = listing.filters.get("status", "")
     page = run_listing(Award, awards.public_awards(AwardStatus(status) if status else None),
                        ListingArgs(page=listing.page, per_page=20),
-                       order_by=(Award.approved_at.desc(), Award.id.desc()), text_columns=())
+                       order_by=(Award.approved_at.desc(), Award.id.desc()))
     return render_template("review/awards.html", page=page, status=status, now=utcnow())
 
 

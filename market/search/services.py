@@ -1,13 +1,14 @@
-"""Rank rows by fuzzy similarity to a query, in Chinese (jieba words) and English.
+"""Query words, and fuzzy ranking of a few texts in memory, in Chinese (jieba words) and English.
 
-Filters run in SQL first; only the surviving rows' texts are scored, with
-rapidfuzz's ``partial_ratio`` so that a misspelt word still finds its row.
+Listings search in the database (:mod:`market.search.query`); :func:`rank` scores small sets held
+in memory (a round's proposals like the one being written) with rapidfuzz's ``partial_ratio``, so
+that a misspelt word still finds its text.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jieba
@@ -19,13 +20,9 @@ jieba.setLogLevel(60)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff]+")
 _STOPWORDS = frozenset({"的", "和", "与", "及", "在", "为", "了", "the", "and", "for", "of", "to", "in", "a", "an"})
-# Bodies are long; their first part carries the subject and keeps scoring fast.
-BODY_CHARS = 240
 MIN_SCORE = 70.0
-
-
-def is_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None
+# A Chinese query this short is one word: jieba would split 适老化 into 适 and 老化.
+WHOLE_CJK_CHARS = 3
 
 
 def normalise(text: str) -> str:
@@ -45,6 +42,38 @@ def query_terms(query: str) -> list[str]:
             words = [w for w in words if not any(w != other and w in other for other in words)]
             terms.extend(words or [chunk])
         elif len(chunk) > 2 and chunk not in _STOPWORDS:
+            terms.append(chunk)
+    seen: set[str] = set()
+    return [t for t in terms if not (t in seen or seen.add(t))] or ([text] if text else [])
+
+
+def search_terms(query: str) -> list[str]:
+    """The words a database search looks for, each as a substring (normalised, in query order).
+
+    Chinese runs of up to three characters are one word; longer ones are jieba's words, a
+    one-character word joined to the word before it (or after it, at the start) so that no
+    character is lost. English words of one or two letters and stop words are left out, unless
+    nothing else is left.
+
+    >>> search_terms("居家养老服务"), search_terms("适老化"), search_terms("心理咨询师")
+    (['居家', '养老', '服务'], ['适老化'], ['心理咨询师'])
+    >>> search_terms("Eldery care, 养老"), search_terms("的"), search_terms(" !! ")
+    (['eldery', 'care', '养老'], ['的'], [])
+    """
+    text = normalise(query)
+    terms: list[str] = []
+    for chunk in text.split():
+        if _CJK.search(chunk) and len(chunk) > WHOLE_CJK_CHARS:
+            words: list[str] = []
+            for word in jieba.lcut(chunk):
+                if word in _STOPWORDS:
+                    continue
+                if words and (len(word) == 1 or len(words[-1]) == 1):
+                    words[-1] += word
+                else:
+                    words.append(word)
+            terms.extend(words)
+        elif _CJK.search(chunk) or (len(chunk) > 2 and chunk not in _STOPWORDS):
             terms.append(chunk)
     seen: set[str] = set()
     return [t for t in terms if not (t in seen or seen.add(t))] or ([text] if text else [])
@@ -83,16 +112,3 @@ def rank_normalised(terms: Sequence[str], ids: Sequence[int], titles: Sequence[s
     order = np.lexsort((id_array[keep], -scores[keep]))
     return [(int(i), float(s)) for i, s in zip(id_array[keep][order], scores[keep][order], strict=True)]
 
-
-def documents_from_rows(rows: Iterable[tuple]) -> list[SearchDocument]:
-    """Rows of (id, title, title_en, body columns...) to documents covering both languages.
-
-    Each body column contributes its beginning, so a long Chinese description does not
-    crowd out its English twin or the category name.
-    """
-    documents = []
-    for row in rows:
-        bodies = [text for text in row[3:] if text]
-        share = BODY_CHARS // max(1, len(bodies))
-        documents.append(SearchDocument(row[0], f"{row[1]} {row[2] or ''}", " ".join(t[:share] for t in bodies)))
-    return documents

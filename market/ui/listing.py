@@ -11,7 +11,8 @@ from sqlalchemy import Select, func, select
 from market.core.cache import TTLCache
 from market.core.db import db
 from market.core.errors import ValidationFailed
-from market.search.index import search_ids
+from market.search.query import ranked_page, text_match
+from market.search.schema import Searchable
 from market.ui.security import MAX_ID
 
 T = TypeVar("T")
@@ -114,19 +115,28 @@ def _count(stmt: Select) -> int:
 
 
 def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],
-                text_columns: Sequence[Any], search_scope: Select | None = None,
-                load_options: Sequence[Any] = ()) -> Page:
-    """Paginate ``stmt``; with a query ``q`` rank the filtered rows by relevance instead of ``order_by``.
+                search: Searchable | None = None, load_options: Sequence[Any] = ()) -> Page:
+    """Paginate ``stmt`` in ``order_by``; with a query ``q`` (and ``search``, the model's searchable
+    text), only the rows it finds, by relevance unless a sort order was chosen.
 
-    ``search_scope`` is ``stmt`` without the user's filters: the rows the search index covers.
+    A search is one statement: the filters, the query, the order, the page and the total.
     """
     offset = (listing.page - 1) * listing.per_page
-    if listing.q:
-        scope = search_scope if search_scope is not None else stmt
-        ranked = search_ids(db.session, model, scope, text_columns, listing.q,
-                            filtered=stmt if listing.filters else None)
-        page_ids = [row_id for row_id, _score in ranked[offset:offset + listing.per_page]]
-        return Page(_rows_in_order(model, page_ids, load_options), len(ranked), listing.page, listing.per_page)
+    if listing.q and search is not None:
+        match = text_match(db.session, search, listing.q)
+        if match is None:
+            return Page([], 0, listing.page, listing.per_page)
+        found = stmt.where(match.where)
+        if listing.sort:
+            page = (found.with_only_columns(model.id, func.count().over()).order_by(*order_by)
+                    .limit(listing.per_page).offset(offset))
+        else:
+            page = ranked_page(stmt, model, match, limit=listing.per_page, offset=offset)
+        rows = db.session.execute(page).all()
+        # Past the last page no row carries the total: count it.
+        total = rows[0][1] if rows else (_count(found) if offset else 0)
+        return Page(_rows_in_order(model, [row[0] for row in rows], load_options), total, listing.page,
+                    listing.per_page)
     total = _count(stmt)
     # Ids first, rows after: a deep page then skips index entries, not whole rows.
     page_ids = list(db.session.scalars(

@@ -1,7 +1,7 @@
 """match runs: the same request (scope, selection, options) runs once at a time, on any server
 
 Revision ID: 0020_match_run_once
-Revises: 0018_audit_street
+Revises: 0019_database_search
 Create Date: 2026-12-07 02:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_match_run_once'
-down_revision = '0018_audit_street'
+down_revision = '0019_database_search'
 branch_labels = None
 depends_on = None
 

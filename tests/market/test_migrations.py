@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -43,11 +44,14 @@ def migration_app(database_url, tmp_path):
 
 def test_upgrade_matches_models_then_downgrade_and_upgrade_again(migration_app):
     from market.core.db import db
+    from market.search import schema
 
     with migration_app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            # The search structures are not in the models; tests/market/test_search.py compares them.
+            context = MigrationContext.configure(connection, opts={"include_object": schema.include_object})
+            diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         assert db.session.execute(text("SELECT COUNT(*) FROM categories")).scalar() >= 19
         db.session.remove()
@@ -74,6 +78,46 @@ def test_upgrade_gives_the_models_check_constraints_and_no_server_defaults(migra
             defaults = {c["name"]: c["default"] for c in database.get_columns(table.name)
                         if c["default"] is not None and not (c["name"] == "id" and "nextval" in str(c["default"]))}
             assert defaults == {}, table.name
+
+
+def _search_structures(connection) -> list[tuple[str, ...]]:
+    """The search structures of the connection's schema, as the database describes them (schema
+    names left out: the suite's tables and the migration's live in different schemas)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE '%\\_search%' ESCAPE '\\' ORDER BY name")
+        return [(kind, name, " ".join((sql or "").split())) for kind, name, sql in rows]
+    rows = connection.exec_driver_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND indexname ~ '^ix_.+_search_' ORDER BY indexname").all()
+    rows += connection.exec_driver_sql(
+        "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname = 'search_cjk_pairs' "
+        "AND pronamespace = current_schema()::regnamespace").all()
+    rows += connection.exec_driver_sql(
+        "SELECT table_name || '.' || column_name, data_type || ' ' || generation_expression "
+        "FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'search_pairs' "
+        "ORDER BY table_name").all()
+    return [(name, re.sub(r"\b(?:public|migration_check)\.", "", definition)) for name, definition in rows]
+
+
+def test_upgrade_builds_the_search_structures_that_create_all_builds(app, migration_app):
+    """The FTS5 tables and triggers (SQLite) or trigram and full-text indexes (PostgreSQL) of
+    ``db.create_all()`` and of the migrations are the same."""
+    from market.core.db import db
+    from market.search import schema
+
+    with db.engine.connect() as connection:  # the suite's database, built by create_all
+        built = _search_structures(connection)
+    with migration_app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            migrated = _search_structures(connection)
+        db.session.remove()
+    if db.engine.dialect.name == "postgresql":  # 3 indexes and a column per table, the character pairs function
+        assert len(built) == 4 * len(schema.declared()) + 1 == 13
+    else:  # the full-text table, its shadow tables and 3 triggers per table
+        assert len(built) == (1 + len(schema.FTS5_SHADOWS) + 3) * len(schema.declared()) == 27
+    assert migrated == built
 
 
 # ---------------------------------------------------------------- upgrading a database in use
@@ -198,6 +242,8 @@ def test_upgrading_a_database_in_use_carries_the_money_audit_chain_and_verified_
     from market.core.db import db
     from market.funds.models import FundingPool
     from market.orgs.models import Organization
+    from market.projects.services import list_projects
+    from market.ui.listing import ListingArgs
 
     with migration_app.app_context():
         upgrade(revision="0006_listing_index")
@@ -209,6 +255,11 @@ def test_upgrading_a_database_in_use_carries_the_money_audit_chain_and_verified_
         assert report.ok, report.problems
         chain = verify_chain()
         assert (chain.ok, chain.checked, chain.legacy) == (True, 3, 3), chain.message
+        if db.engine.dialect.name == "sqlite":
+            # The rows already there are copied into the full-text tables (PostgreSQL's CREATE INDEX
+            # reads them anyway; there pg_trgm lives outside this test's schema and search path).
+            found = list_projects(ListingArgs(q="长者食堂")).items
+            assert [p.id for p in found] == [ids["project"]]
 
         pool, idle_pool = db.session.get(FundingPool, ids["pool"]), db.session.get(FundingPool, ids["idle_pool"])
         assert (pool.declared_cents, pool.received_cents, pool.remaining_cents) == (1_000_000, 1_000_000, 400_000)
