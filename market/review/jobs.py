@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from market.core.db import db
+from market.review.models import JOB_TIMEOUT
 
 if TYPE_CHECKING:
     from market.review.models import MatchRun
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "matching"
-JOB_TIMEOUT = 3600
 # Seconds to wait for Redis before running a match in this process instead.
 REDIS_TIMEOUT = 1.0
 

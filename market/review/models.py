@@ -39,6 +39,10 @@ class RunStatus(LabelledEnum):
     FAILED = "failed", _l("Failed")
 
 
+# Seconds a matching job may run before its worker stops it (RQ's job timeout).
+JOB_TIMEOUT = 3600
+
+
 RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED}),
     RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED}),

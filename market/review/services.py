@@ -36,8 +36,15 @@ from market.geo.models import Category
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review import adapter, awards, reasons
-from market.review.jobs import JOB_TIMEOUT
-from market.review.models import DecisionKind, MatchDecision, MatchProposal, MatchProposalStatus, MatchRun, RunStatus
+from market.review.models import (
+    JOB_TIMEOUT,
+    DecisionKind,
+    MatchDecision,
+    MatchProposal,
+    MatchProposalStatus,
+    MatchRun,
+    RunStatus,
+)
 
 SOLVERS = ("cbc", "highs")
 MAX_TIME_LIMIT = 600
