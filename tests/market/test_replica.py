@@ -3,12 +3,11 @@ after its own write go to the primary. The "replica" here is a stale copy of the
 page shows which database it read."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import select
 
 from market.core.db import REPLICA, RoutingSession, db
+from tests.market.replica_helpers import stale_replica_site
 
 
 @pytest.fixture
@@ -19,30 +18,13 @@ def _request_context():
 
 @pytest.fixture
 def site(tmp_path):
-    from market import create_app
-    from market.config import TestConfig
-    from market.demo.loader import ensure_categories
     from market.projects.models import Project, ProjectKind
 
-    primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
-    config = TestConfig(f"sqlite:///{primary}", instance_path=str(tmp_path))
-    app = create_app(config)
-    with app.app_context():
-        db.create_all()
-        ensure_categories(db.session)
-        _project(Project, ProjectKind, "复制前的项目")
-        db.session.commit()
-        db.engine.dispose()
-    shutil.copy(primary, replica)  # the replica as it was; it never sees what the primary gets next
-    config.DATABASE_REPLICA_URL = f"sqlite:///{replica}"
-    app = create_app(config)
-    with app.app_context():
-        _project(Project, ProjectKind, "复制后的新项目")
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-        app.extensions[REPLICA].dispose()
+    with stale_replica_site(tmp_path, lambda: _project(Project, ProjectKind, "复制前的项目")) as app:
+        with app.app_context():
+            _project(Project, ProjectKind, "复制后的新项目")
+            db.session.commit()
+        yield app
 
 
 def _project(Project, ProjectKind, title):

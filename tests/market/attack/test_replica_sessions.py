@@ -3,12 +3,11 @@ it must be read from the primary, not from a replica that has not caught up yet.
 a stale copy of the primary's file, as in tests/market/test_replica.py."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import select
 
-from market.core.db import REPLICA, db
+from market.core.db import db
+from tests.market.replica_helpers import stale_replica_site
 
 PASSWORD = "correct-horse-9"
 
@@ -21,19 +20,11 @@ def _request_context():
 
 @pytest.fixture
 def site(tmp_path):
-    from market import create_app
     from market.accounts.models import Role, User
-    from market.config import TestConfig
-    from market.demo.loader import ensure_categories
     from market.geo.models import Category
     from market.projects.models import Project, ProjectKind
 
-    primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
-    config = TestConfig(f"sqlite:///{primary}", instance_path=str(tmp_path))
-    app = create_app(config)
-    with app.app_context():
-        db.create_all()
-        ensure_categories(db.session)
+    def owner_and_draft():
         owner = User(email="owner@example.org", display_name="Owner", role=Role.OFFICIAL)
         owner.set_password(PASSWORD)
         db.session.add(owner)
@@ -41,16 +32,10 @@ def site(tmp_path):
         db.session.add(Project(kind=ProjectKind.PUBLIC_BENEFIT, title="未公开的草稿项目", project_type="service",
                                category_id=db.session.scalar(select(Category.id)), budget_cents=1_000_000,
                                owner_id=owner.id, status="draft"))
-        db.session.commit()
-        db.engine.dispose()
-    shutil.copy(primary, replica)  # the replica as it was; it never sees what the primary gets next
-    config.DATABASE_REPLICA_URL = f"sqlite:///{replica}"
-    app = create_app(config)
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-        app.extensions[REPLICA].dispose()
+
+    with stale_replica_site(tmp_path, owner_and_draft) as app:
+        app.config["WTF_CSRF_ENABLED"] = False
+        yield app
 
 
 def test_a_disabled_account_is_not_let_in_by_a_lagging_replica(site):
