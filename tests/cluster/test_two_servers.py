@@ -181,6 +181,11 @@ def test_a_change_on_one_server_is_searchable_on_the_other_at_once(cluster):
         "category_id": "1", "project_type": "service", "budget": "60000", "start_date": "2027-03-01",
         "end_date": "2027-06-30"})
     assert answer.status_code == 302, answer.text[:2000]
+    project_page = answer.headers["Location"]  # a draft: published next, so that everyone may find it
+    token = CSRF.search(session.get(one.base + project_page, timeout=10).text).group(1)
+    published = session.post(one.base + project_page + "/status", data={"csrf_token": token, "status": "open"},
+                             allow_redirects=False, timeout=10)
+    assert published.status_code == 302
     found = requests.get(other.base + "/search", params={"q": "蝴蝶兰园艺"}, timeout=10).text
     assert title in found
 
