@@ -60,3 +60,12 @@ def demo_databases(server_url: str) -> Iterator[DemoDatabases]:
         yield databases
     finally:
         databases.close()
+
+
+def determinism_is_checked_on_sqlite(request) -> None:
+    """Skip a second whole demo load on PostgreSQL: the generator's determinism does not depend on the
+    database (its contents and constraints are checked on both)."""
+    import pytest
+
+    if request.config.getoption("--db-url"):
+        pytest.skip("the demo generator's determinism is checked on SQLite; it does not depend on the database")

@@ -21,7 +21,7 @@ from market.geo.taxonomy import CATEGORIES
 from market.orgs.models import Organization, OrgKind, VerificationState
 from market.payments.models import PaymentMethod, PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from tests.market.demo_helpers import demo_databases
+from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -308,7 +308,8 @@ def test_cli_refuses_or_skips_a_non_empty_database(ctx):
         load_demo(db.session)
 
 
-def test_deterministic_cli_load_and_scale(demo_app, tmp_path_factory, databases):
+def test_deterministic_cli_load_and_scale(demo_app, tmp_path_factory, databases, request):
+    determinism_is_checked_on_sqlite(request)
     with demo_app.app_context():
         expected = _digest()
     app = _fresh_app(tmp_path_factory, databases)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from market.core import ledger
 from market.core.audit import verify_chain
 from market.core.db import db
-from tests.market.demo_helpers import demo_databases
+from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
 
 
 def _load(tmp_path_factory, monkeypatch, databases):
@@ -107,7 +107,8 @@ def test_funding_demo_contents(demo):
             AuditEvent.action == "payment.received")) == money_events
 
 
-def test_funding_demo_is_deterministic(demo):
+def test_funding_demo_is_deterministic(demo, request):
+    determinism_is_checked_on_sqlite(request)
     app, tmp_path_factory, monkeypatch, databases = demo
     with app.app_context():
         expected = _digest()

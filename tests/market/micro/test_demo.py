@@ -10,7 +10,7 @@ from market.core.db import db
 from market.demo import load_demo
 from market.demo.data import REFERENCE_TIME
 from matching import pb
-from tests.market.demo_helpers import demo_databases
+from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
 
 
 def _fresh_app(tmp_path_factory, databases):
@@ -147,7 +147,8 @@ def test_implementation_and_acceptance(demo):
     assert evaluation.provider_reputation(provider).count == 6
 
 
-def test_demo_is_deterministic(demo, tmp_path_factory, databases):
+def test_demo_is_deterministic(demo, tmp_path_factory, databases, request):
+    determinism_is_checked_on_sqlite(request)
     with demo.app_context():
         expected = _digest()
     again = _fresh_app(tmp_path_factory, databases)

@@ -31,7 +31,7 @@ from market.review.models import (
     MatchRun,
     RunStatus,
 )
-from tests.market.demo_helpers import demo_databases
+from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
 
 STAGE = load_marketplace_demo
 
@@ -186,7 +186,8 @@ def test_officials_run_the_console_on_the_whole_demo_set(ctx):
           f"{stats['bids']} bids in {seconds:.1f} s")
 
 
-def test_deterministic(ctx, tmp_path_factory, databases):
+def test_deterministic(ctx, tmp_path_factory, databases, request):
+    determinism_is_checked_on_sqlite(request)
     expected = _bid_digest()
     again = _load(tmp_path_factory, databases)
     with again.app_context():
