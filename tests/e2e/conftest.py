@@ -122,3 +122,24 @@ def log_in(page, email: str, language: str, password: str = "demo-password-2026"
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(re.compile(r".*/dashboard"))
+
+
+def biddable_tenders(session, email: str) -> list[tuple[int, int]]:
+    """``(project id, budget in cents)`` of the open whole-project tenders the provider ``email`` may bid on and
+    has not bid on yet, oldest first: what a provider picks from."""
+    from sqlalchemy import select
+
+    from market.accounts.models import User
+    from market.bids.models import Bid, Lot
+    from market.bids.services import eligibility_problems
+    from market.core.db import utcnow
+    from market.projects.models import Project, ProjectKind, ProjectStatus
+
+    provider = session.scalar(select(User).where(User.email == email))
+    taken = set(session.scalars(select(Bid.project_id).where(Bid.organization_id == provider.organization_id)))
+    taken |= set(session.scalars(select(Lot.project_id)))  # whole-project bids only, for a simple form
+    now = utcnow()
+    return [(project.id, project.budget_cents) for project in session.scalars(select(Project).where(
+        Project.kind == ProjectKind.GOVERNMENT_SERVICE, Project.status == ProjectStatus.OPEN,
+        Project.bid_deadline > now).order_by(Project.id))
+        if project.id not in taken and not eligibility_problems(provider.organization, project, now)]

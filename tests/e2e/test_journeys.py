@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.e2e.conftest import log_in, query
+from tests.e2e.conftest import biddable_tenders, log_in, query
 
 DEMO = "@demo.futian.example"
 
@@ -38,24 +38,7 @@ def test_resident_votes_in_their_round(page, language):
 
 
 def test_provider_submits_a_sealed_bid(page, language):
-    from market.accounts.models import User
-    from market.bids.models import Bid, Lot
-    from market.bids.services import eligibility_problems
-    from market.core.db import utcnow
-    from market.projects.models import Project, ProjectKind, ProjectStatus
-
-    def biddable(session):
-        provider = session.scalar(select(User).where(User.email == "provider" + DEMO))
-        already = set(session.scalars(select(Bid.project_id).where(Bid.organization_id == provider.organization_id)))
-        already |= set(session.scalars(select(Lot.project_id)))  # whole-project bids only, for a simple form
-        now = utcnow()
-        for project in session.scalars(select(Project).where(Project.kind == ProjectKind.GOVERNMENT_SERVICE,
-                                                             Project.status == ProjectStatus.OPEN,
-                                                             Project.bid_deadline > now).order_by(Project.id)):
-            if project.id not in already and not eligibility_problems(provider.organization, project, now):
-                yield project.id, project.budget_cents
-
-    options = query(lambda session: list(biddable(session)))
+    options = query(lambda session: biddable_tenders(session, "provider" + DEMO))
     project_id, budget_cents = options[0] if language == "zh" else options[1]
     log_in(page, "provider" + DEMO, language)
     page.goto(page.base + f"/bids/projects/{project_id}/bid")

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.a11y import sideways
 from tests.e2e.conftest import log_in, query
 
 PHONE = {"width": 375, "height": 812}
@@ -50,32 +51,20 @@ def phone(chromium, live_server, language):
     context.close()
 
 
-def _sideways(page) -> list[str]:
-    """What sticks out on the right of the viewport (empty when the page does not scroll sideways)."""
-    return page.evaluate("""() => {
-        const width = document.documentElement.clientWidth;
-        if (document.documentElement.scrollWidth <= width) return [];
-        return [...document.querySelectorAll('body *')].filter(el => {
-            const right = el.getBoundingClientRect().right, parent = el.parentElement.getBoundingClientRect().right;
-            return right > width + 1 && parent <= width + 1;
-        }).slice(0, 5).map(el => el.tagName + '.' + el.className + ': ' + (el.textContent || '').trim().slice(0, 40));
-    }""")
-
-
 def test_no_key_page_scrolls_sideways_at_375(phone, language):
     paths = PUBLIC_PATHS + _detail_paths()
     wide = {}
     for path in paths:
         response = phone.goto(phone.base + path)
         assert response.status < 500, path
-        if offenders := _sideways(phone):
+        if offenders := sideways(phone):
             wide[path] = offenders
     for email, role_paths in ROLE_PATHS.items():
         phone.context.clear_cookies()
         log_in(phone, email, language)
         for path in role_paths:
             phone.goto(phone.base + path)
-            if offenders := _sideways(phone):
+            if offenders := sideways(phone):
                 wide[f"{email} {path}"] = offenders
     assert wide == {}
 

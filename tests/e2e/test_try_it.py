@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import keep_screenshot_if_failed
+from tests.e2e.conftest import biddable_tenders, keep_screenshot_if_failed
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -262,35 +262,13 @@ def _provider_logs_in(page):
     _log_in(page, PROVIDER)
 
 
-def _tender_to_bid_on(site: Site) -> tuple[int, int] | None:
-    """The first open whole-project tender the demo provider may bid on and has not yet: the one a user picks."""
-    from market.accounts.models import User
-    from market.bids.models import Bid, Lot
-    from market.bids.services import eligibility_problems
-    from market.core.db import utcnow
-    from market.projects.models import Project, ProjectKind, ProjectStatus
-
-    def find(session):
-        provider = session.scalar(select(User).where(User.email == PROVIDER))
-        taken = set(session.scalars(select(Bid.project_id).where(Bid.organization_id == provider.organization_id)))
-        taken |= set(session.scalars(select(Lot.project_id)))
-        now = utcnow()
-        for project in session.scalars(select(Project).where(
-                Project.kind == ProjectKind.GOVERNMENT_SERVICE, Project.status == ProjectStatus.OPEN,
-                Project.bid_deadline > now).order_by(Project.id)):
-            if project.id not in taken and not eligibility_problems(provider.organization, project, now):
-                return project.id, project.budget_cents
-        return None
-
-    return site.query(find)
-
-
 @step(PROVIDER, "On *My dashboard*, follow *Open government-purchased services* and open a tender in your field "
                 "that you have not bid on yet.")
 def _provider_finds_a_tender(page):
     _follow(page, "main a[href*='status=open'][href*='kind=government_service']", r".*/projects/\?.*status=open", start=None)
-    tender = _tender_to_bid_on(page.site)
-    assert tender is not None
+    tenders = page.site.query(lambda session: biddable_tenders(session, PROVIDER))
+    assert tenders
+    tender = tenders[0]
     page.goto(page.base + f"/projects/{tender[0]}")
     page.tender, page.budget = tender
     _fits(page)
