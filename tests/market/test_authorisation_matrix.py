@@ -28,15 +28,6 @@ DEMO_PASSWORD = "demo-password-2026"
 
 
 @pytest.fixture
-def demo(app):
-    from market.core.db import db
-    from market.demo.loader import load_demo
-
-    load_demo(db.session)
-    db.session.commit()
-
-
-@pytest.fixture
 def other_street(app, demo):
     """Objects the demo keeps in the street official's street only, made in another street through the
     services by that street's own people: a matching run with a decision, a micro-project round up to a

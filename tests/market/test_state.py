@@ -34,14 +34,6 @@ def test_every_status_column_belongs_to_a_stateful_model():
     assert {m for m, _ in columns} == set(stateful_models(Base))
 
 
-@pytest.fixture
-def demo(app):
-    from market.demo.loader import load_demo
-
-    load_demo(db.session)
-    db.session.commit()
-
-
 def _another_state(model: type, current) -> object:
     return next(state for state in model.__transitions__ if state != current)
 

@@ -10,12 +10,9 @@ from market.micro.models import CategoryRoute, RoutedItem
 from market.micro.services import routing
 
 
-def test_the_demo_routes_acknowledges_and_escalates(app):
+def test_the_demo_routes_acknowledges_and_escalates(demo):
     from market.demo.data import REFERENCE_TIME
-    from market.demo.loader import load_demo
 
-    load_demo(db.session)
-    db.session.commit()
     assert db.session.scalar(select(func.count(CategoryRoute.id))) >= 5
     assert db.session.scalar(select(func.count(RoutedItem.id)).where(RoutedItem.to_department.is_(True))) >= 1
     never_acknowledged = db.session.scalars(select(RoutedItem).where(RoutedItem.ack_escalated_at.is_not(None))).all()
