@@ -35,24 +35,10 @@ def _digest() -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def _request_context():
-    """These tests use their own app (the demo database), not the suite's."""
-    yield
-
-
 @pytest.fixture(scope="module")
 def databases(request):
     with demo_databases(request.config.getoption("--db-url")) as databases:
         yield databases
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory, databases):
-    app = _fresh_app(tmp_path_factory, databases)
-    with app.app_context(), app.test_request_context():
-        yield app
-        db.session.rollback()
 
 
 def _round(phase, community=None):
@@ -149,8 +135,7 @@ def test_implementation_and_acceptance(demo):
 
 def test_demo_is_deterministic(demo, tmp_path_factory, databases, request):
     determinism_is_checked_on_sqlite(request)
-    with demo.app_context():
-        expected = _digest()
+    expected = _digest()
     again = _fresh_app(tmp_path_factory, databases)
     with again.app_context():
         assert _digest() == expected
