@@ -47,7 +47,8 @@ test-e2e: install-dev
 	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
 	cd tests/e2e && npm ci --no-audit --no-fund
 	$(BIN)/pip install --quiet -e '.[dev,e2e]'
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest -n $(TEST_WORKERS) tests/e2e --ignore tests/e2e/test_faults.py
+	$(BIN)/pytest tests/e2e/test_faults.py  # alone: they kill servers mid-request and time their restarts
 
 ## Two gunicorn servers against one PostgreSQL and one Redis (local servers; see tests/cluster).
 test-cluster: install-dev
