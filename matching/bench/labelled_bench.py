@@ -232,7 +232,8 @@ def load_set(data_dir: str | Path | None = None) -> LabelledSet:
             home_street_id=row["home_street"], rating_grade=row["rating_grade"],
             years_registered=float(row["years_registered"]), staff=row["staff"], capacity=1,
             capability=row["capability"], deliveries_completed=row["deliveries_completed"],
-            supplies=frozenset(row["supplies"]), qualifications=frozenset(row["qualifications"]))
+            supplies=frozenset(row["supplies"]), qualifications=frozenset(row["qualifications"]),
+            delivered_titles=tuple(row.get("delivered_projects", ())))
 
     projects = []
     for row in project_rows:
