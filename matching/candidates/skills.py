@@ -40,6 +40,7 @@ def text_scores(fuzzy: FloatArray, n_need: Any, n_offer: Any, n_shared: Any,
     ...             np.array([2, 2]), 10).round(3).tolist()
     [0.6, 0.24]
     """
+    fuzzy = np.asarray(fuzzy, dtype=np.float64)
     n_need = np.asarray(n_need, dtype=np.float64)
     n_shared = np.asarray(n_shared, dtype=np.float64)
     coverage = np.divide(n_shared, n_need, out=np.zeros(np.broadcast(n_shared, n_need).shape),
