@@ -6,7 +6,7 @@ import pytest
 from matching import MatchedSkill, MatchOptions, SkillTerm, Vocabulary, solve
 from matching.candidates import generate_candidates
 from matching.candidates.skills import text_scores
-from matching.score import skill_text_score, score_pair, text_component
+from matching.score import score_pair, skill_text_score, text_component
 from matching.text import similarity
 from matching.types import MatchProblem, ProjectSpec, ProviderSpec
 
