@@ -163,3 +163,13 @@ def test_a_category_with_more_than_64_skills_is_scored_like_score_pair():
     for c in cands:
         _, parts = score_pair(project, problem.provider(c.provider_id), vocabulary=many)
         assert c.components["text"] == pytest.approx(parts["text"])
+
+
+def test_generate_candidates_accepts_a_vocabulary_instead_of_the_options_one():
+    problem = MatchProblem(projects=[HOME_CARE], providers=[SPECIALIST])
+    assert generate_candidates(problem).for_project("p1")[0].matched_skills
+    for exhaustive in (False, True):
+        plain = generate_candidates(problem, vocabulary=Vocabulary.empty(), exhaustive=exhaustive)
+        assert plain.for_project("p1")[0].matched_skills == ()
+        assert plain.for_project("p1")[0].components["text"] == pytest.approx(
+            similarity(HOME_CARE.text, SPECIALIST.capability))
