@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from ..reasons import Reason
-from ..score import score_pair
-from ..text import pairwise_similarity, prepare_many, tfidf_matrix
+from ..score import score_pair, text_component
+from ..text import expand, pairwise_similarity, prepare_many, tfidf_matrix
 from ..types import Candidate, CandidateSet, FilterFunnel, Id, MatchProblem, UnitKey, id_key
+from ..vocabulary import Vocabulary
 from .pools import pool_candidates
 from .providers import FloatArray, IntArray, ProviderArrays
 from .prune import Survivors, TextIndex, filter_and_prune
+from .skills import SkillData
 from .units import Unit, bids_by_unit, first_failed_filter, forbidden_providers, units_of
 
 __all__ = ["generate_candidates", "exhaustive_candidates", "recall_at_k"]
@@ -29,24 +31,30 @@ _SLOPE_SAMPLES = 3000
 
 
 def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | None = None,
-                        exhaustive: bool = False, workers: int = -1) -> CandidateSet:
+                        exhaustive: bool = False, workers: int = -1,
+                        vocabulary: Vocabulary | None = None) -> CandidateSet:
     """Top-k eligible providers and pools of every project, ranked by the combined score.
 
     Parameters
     ----------
     problem : MatchProblem
         Projects, providers, pools, bids and decisions; ``problem.options`` gives ``k_providers``,
-        ``k_pools``, ``shortlist``, ``min_score``, ``weights`` and ``text_mode``.
+        ``k_pools``, ``shortlist``, ``min_score``, ``weights``, ``text_mode`` and ``vocabulary``.
     project_ids : iterable of Id, optional
         Only these projects (default: all).
     exhaustive : bool
         Score every eligible pair exactly (no approximate pruning): the reference ranking.
     workers : int
         Threads for rapidfuzz (-1 = all cores).
+    vocabulary : Vocabulary, optional
+        Sector vocabulary of the text component, instead of ``problem.options``'s (whose
+        ``None`` means :meth:`Vocabulary.default`).
 
     Returns
     -------
     CandidateSet
+        Every candidate records the skills it shares with the project
+        (:attr:`Candidate.matched_skills`).
 
     Examples
     --------
@@ -72,8 +80,10 @@ def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | No
     providers_out: dict[UnitKey, tuple[Candidate, ...]] = {}
     pin_errors: list[Reason] = []
     if units:
-        providers_out = _provider_candidates(problem, units, exhaustive, workers, funnels, stats)
-        pin_errors = _add_pinned_pairs(problem, units, providers_out)
+        vocab = vocabulary if vocabulary is not None else problem.options.sector_vocabulary
+        providers_out = _provider_candidates(problem, units, exhaustive, workers, funnels, stats,
+                                             vocab)
+        pin_errors = _add_pinned_pairs(problem, units, providers_out, vocab)
     pools_out, pool_funnels, pool_errors = pool_candidates(problem, projects)
     stats["seconds"] = time.perf_counter() - started
     return CandidateSet(providers=providers_out, pools=pools_out, funnels=funnels,
@@ -83,13 +93,18 @@ def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | No
 
 def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: bool,
                          workers: int, funnels: dict[UnitKey, FilterFunnel],
-                         stats: dict[str, Any]) -> dict[UnitKey, tuple[Candidate, ...]]:
+                         stats: dict[str, Any], vocabulary: Vocabulary
+                         ) -> dict[UnitKey, tuple[Candidate, ...]]:
     """Filter, prune approximately (unless ``exhaustive``), score exactly, keep the top k."""
     opts = problem.options
     providers = ProviderArrays(problem, units)
     started = time.perf_counter()
-    unit_texts = prepare_many([u.text for u in units], mode=opts.text_mode)
-    provider_texts = prepare_many([p.capability for p in problem.providers], mode=opts.text_mode)
+    skills = SkillData(problem, units, vocabulary)
+    unit_texts = [expand(t, names) for t, names in zip(
+        prepare_many([u.text for u in units], mode=opts.text_mode), skills.unit_names)]
+    provider_texts = [expand(t, names) for t, names in zip(
+        prepare_many([p.capability for p in problem.providers], mode=opts.text_mode),
+        skills.provider_names)]
     stats["prepare_s"] = time.perf_counter() - started
     started = time.perf_counter()
     text: TextIndex | None = None
@@ -98,7 +113,7 @@ def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: b
         provider_rows = matrix[: len(provider_texts)].tocsr()
         unit_rows = matrix[len(provider_texts):].tocsr()
         slope = _fit_slope(units, providers, unit_texts, provider_texts, unit_rows, provider_rows)
-        text = TextIndex(unit_rows, provider_rows, slope)
+        text = TextIndex(unit_rows, provider_rows, slope, skills)
     stats["slope"] = text.slope if text is not None else 0.0
     shortlist = math.inf if exhaustive else opts.shortlist_size
     survivors = filter_and_prune(problem, units, providers, text, shortlist, funnels)
@@ -106,16 +121,18 @@ def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: b
     started = time.perf_counter()
     stats["pairs_rescored"] = int(len(survivors.unit))
     stats["pairs_eligible"] = int(sum(f.decisions for f in funnels.values()))
-    exact = pairwise_similarity([unit_texts[u] for u in survivors.unit.tolist()],
+    fuzzy = pairwise_similarity([unit_texts[u] for u in survivors.unit.tolist()],
                                 [provider_texts[i] for i in survivors.provider.tolist()],
                                 workers=workers)
-    out = _top_k(problem, units, providers, survivors, exact)
+    exact = skills.scores(survivors.unit, survivors.provider, fuzzy)
+    out = _top_k(problem, units, providers, survivors, exact, skills)
     stats["exact_s"] = time.perf_counter() - started
     return out
 
 
 def _top_k(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
-           survivors: Survivors, exact: FloatArray) -> dict[UnitKey, tuple[Candidate, ...]]:
+           survivors: Survivors, exact: FloatArray, skills: SkillData
+           ) -> dict[UnitKey, tuple[Candidate, ...]]:
     """The best ``k_providers`` survivors of each unit by exact score (ties by provider id),
     at or above ``min_score``."""
     opts = problem.options
@@ -136,7 +153,8 @@ def _top_k(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
                       "reputation": reputation[i], "price": prices[n], "delivery": delivery[i],
                       "social_org": social_org[i]}
         lists.setdefault(u, []).append(Candidate(key[0], problem.providers[i].id, scores[n],
-                                                 components, costs[n], key[1]))
+                                                 components, costs[n], key[1],
+                                                 skills.matched(u, i)))
     return {units[u].key: tuple(ranked) for u, ranked in lists.items()}
 
 
@@ -155,7 +173,8 @@ def _first_k_per_unit(unit: IntArray, provider_rank: IntArray, score: FloatArray
 
 
 def _add_pinned_pairs(problem: MatchProblem, units: list[Unit],
-                      providers_out: dict[UnitKey, tuple[Candidate, ...]]) -> list[Reason]:
+                      providers_out: dict[UnitKey, tuple[Candidate, ...]],
+                      vocabulary: Vocabulary) -> list[Reason]:
     """Pinned pairs that pass the hard filters join their unit's candidates, even below the cut;
     returns the ones that fail (``pin_fails_filter``)."""
     pins = [d for d in problem.decisions if d.kind == "pin" and d.provider_id is not None]
@@ -182,22 +201,26 @@ def _add_pinned_pairs(problem: MatchProblem, units: list[Unit],
                 "stage": stage}))
             continue
         price = bids.get(key, {}).get(provider.id, unit.cost)
+        text, matched = text_component(unit.text, provider, unit.category,
+                                       vocabulary=vocabulary, mode=opts.text_mode)
         score, components = score_pair(unit.project, provider, lot=unit.lot, price=price,
-                                       weights=opts.weights, mode=opts.text_mode)
-        cand = Candidate(dec.project_id, provider.id, score, components, int(price), dec.lot_id)
+                                       weights=opts.weights, text_similarity=text)
+        cand = Candidate(dec.project_id, provider.id, score, components, int(price), dec.lot_id,
+                         matched)
         providers_out[key] = tuple(sorted(current + (cand,),
                                           key=lambda c: (-c.score, id_key(c.provider_id))))
     return errors
 
 
 def exhaustive_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | None = None,
-                          workers: int = -1) -> CandidateSet:
+                          workers: int = -1, vocabulary: Vocabulary | None = None) -> CandidateSet:
     """Reference ranking: every eligible pair scored exactly (see :func:`generate_candidates`).
 
     >>> exhaustive_candidates(MatchProblem(projects=[], providers=[])).pair_count
     0
     """
-    return generate_candidates(problem, project_ids=project_ids, exhaustive=True, workers=workers)
+    return generate_candidates(problem, project_ids=project_ids, exhaustive=True, workers=workers,
+                               vocabulary=vocabulary)
 
 
 def recall_at_k(found: CandidateSet, reference: CandidateSet, k: int | None = None) -> float:
