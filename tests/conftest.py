@@ -11,7 +11,7 @@ from itertools import count
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_PASSWORD = "correct-horse-9"
@@ -176,8 +176,8 @@ def _insert_rows(db, rows: dict[str, list[dict]]) -> None:
         if rows[table.name]:
             connection.execute(table.insert(), rows[table.name])
             if postgres and "id" in table.c and table.c.id.autoincrement is not False:
-                connection.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
+                highest = select(func.max(table.c.id)).scalar_subquery()
+                connection.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)))
     if postgres:
         connection.exec_driver_sql("SET session_replication_role = DEFAULT")
     db.session.commit()
