@@ -14,6 +14,9 @@ Modules
 ``matching.text``
     Normalisation, jieba / English tokenisation and rapidfuzz similarity of needs to
     capabilities.
+``matching.vocabulary``
+    Sector vocabulary (skills and their synonyms per category, kept as data) and the skills a
+    project and a provider share (:class:`MatchedSkill`, :func:`render_matched`).
 ``matching.score``
     Combined score with its components (text, category, geography, reputation, price,
     delivery, social organisation).
@@ -69,6 +72,11 @@ _EXPORTS = {
     "format_money": "matching.reasons",
     "format_reason": "matching.reasons",
     "id_key": "matching.types",
+    # sector vocabulary (standard library only)
+    "MatchedSkill": "matching.vocabulary",
+    "SkillTerm": "matching.vocabulary",
+    "Vocabulary": "matching.vocabulary",
+    "render_matched": "matching.vocabulary",
     # engine
     "similarity": "matching.text",
     "score_pair": "matching.score",

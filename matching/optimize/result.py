@@ -128,5 +128,6 @@ def assignments_of(inst: Instance, sol: Solution) -> tuple[Assignment, ...]:
                             for q, f in enumerate(pools_sorted) if split[pos][q] > 0)
             out.append(Assignment(project.id, cand.provider_id, float(inst.pair_score[k]),
                                   dict(cand.components), int(inst.pair_price[k]), funding,
-                                  inst.units[u].key[1], k in inst.pinned_pairs))
+                                  inst.units[u].key[1], k in inst.pinned_pairs,
+                                  cand.matched_skills))
     return tuple(out)

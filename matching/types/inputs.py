@@ -290,6 +290,9 @@ class ProviderSpec:
         services only by default.
     qualifications : frozenset of str
         Qualification codes it holds (checked against ``Requirements.qualifications``).
+    delivered_titles : tuple of str
+        Titles of projects it delivered well: with its ``name``, evidence of its specialty for
+        the text component (the skills of the sector vocabulary they name count as offered).
     rating_sum, rating_count : float, int
         Sum and number of 1-5 star ratings from past projects (Bayesian-averaged).
     deliveries_completed, deliveries_failed : int
@@ -325,6 +328,7 @@ class ProviderSpec:
     conflict_org_ids: Collection[Id] = frozenset()
     supplies: Collection[str] = frozenset({"service"})
     qualifications: Collection[str] = frozenset()
+    delivered_titles: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         owner = "ProviderSpec"
@@ -365,6 +369,13 @@ class ProviderSpec:
         check_id_set(owner, self, "conflict_org_ids")
         check_code_set(owner, self, "supplies", PROJECT_TYPES)
         check_code_set(owner, self, "qualifications")
+        if isinstance(self.delivered_titles, str):
+            fail(owner, "delivered_titles", "must be a sequence of str, not a str")
+        titles = tuple(self.delivered_titles)
+        for title in titles:
+            if not isinstance(title, str):
+                fail(owner, "delivered_titles", f"titles must be str, got {title!r}")
+        set_field(self, "delivered_titles", titles)
 
     def years(self, as_of: date | None = None) -> float:
         """Years registered: ``years_registered`` or computed from ``registered_on``.

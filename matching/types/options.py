@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from ..vocabulary import Vocabulary
 from .validation import check_bool, check_choice, check_int, check_real, fail
 
 __all__ = ["ScoreWeights", "MatchOptions"]
@@ -117,6 +118,9 @@ class MatchOptions:
         Chinese tokens for text similarity: jieba words or characters.
     as_of : datetime.date or None
         Reference date for ``registered_on`` (``None`` = today).
+    vocabulary : Vocabulary or None
+        Sector vocabulary that expands needs and capabilities before the text is scored
+        (``None`` = :meth:`Vocabulary.default`; :meth:`Vocabulary.empty` = words only).
 
     >>> MatchOptions(max_provider_share=0.2).k_providers
     20
@@ -132,6 +136,7 @@ class MatchOptions:
     weights: ScoreWeights = field(default_factory=ScoreWeights)
     text_mode: Literal["words", "chars"] = "words"
     as_of: date | None = None
+    vocabulary: Vocabulary | None = None
 
     def __post_init__(self) -> None:
         owner = "MatchOptions"
@@ -148,9 +153,16 @@ class MatchOptions:
         check_choice(owner, self, "text_mode", ("words", "chars"))
         if self.as_of is not None and not isinstance(self.as_of, date):
             fail(owner, "as_of", f"must be a datetime.date, got {self.as_of!r}")
+        if self.vocabulary is not None and not isinstance(self.vocabulary, Vocabulary):
+            fail(owner, "vocabulary", "must be a Vocabulary instance or None")
 
     @property
     def shortlist_size(self) -> int:
         """Effective shortlist size."""
         return self.shortlist if self.shortlist is not None else max(60, 3 * self.k_providers)
+
+    @property
+    def sector_vocabulary(self) -> Vocabulary:
+        """The vocabulary in effect: ``vocabulary``, or the default one."""
+        return self.vocabulary if self.vocabulary is not None else Vocabulary.default()
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..reasons import Reason
+from ..vocabulary import MatchedSkill
 from .common import Id, UnitKey
 
 __all__ = ["Candidate", "PoolCandidate", "FilterFunnel", "CandidateSet", "Funding", "Assignment",
@@ -22,7 +23,8 @@ class Candidate:
 
     ``components`` holds every score component in [0, 1] (see :class:`ScoreWeights`);
     ``price`` is the cost in fen if this provider delivers (its bid, else the project's price
-    or budget).
+    or budget); ``matched_skills`` the skills of the sector vocabulary that the project's
+    needs and the provider's profile both name (see :mod:`matching.vocabulary`).
     """
 
     project_id: Id
@@ -31,6 +33,7 @@ class Candidate:
     components: dict[str, float]
     price: int
     lot_id: Id | None = None
+    matched_skills: tuple[MatchedSkill, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,7 @@ class Assignment:
 
     ``provider_id`` is ``None`` for a project that only needed funding.  ``funding`` sums
     exactly to ``cost`` when the project needs funding, and is empty otherwise.
+    ``matched_skills`` are the chosen candidate's (:attr:`Candidate.matched_skills`).
     """
 
     project_id: Id
@@ -133,6 +137,7 @@ class Assignment:
     funding: tuple[Funding, ...] = ()
     lot_id: Id | None = None
     pinned: bool = False
+    matched_skills: tuple[MatchedSkill, ...] = ()
 
     @property
     def funded(self) -> int:
