@@ -257,3 +257,117 @@ def test_withdrawing_twice_or_an_unknown_word_is_a_clear_answer(browser, market)
     assert browser.post(f"/review/vocabulary/{row.id}/withdraw").status_code == 302
     assert browser.post(f"/review/vocabulary/{row.id}/withdraw").status_code == 409
     assert browser.post("/review/vocabulary/999999/withdraw").status_code == 404
+
+
+# ---------------------------------------------------------------- what a run takes from here
+
+def test_a_run_uses_the_packaged_vocabulary_with_the_active_added_words(market):
+    from market.review import adapter
+    from tests.market.bids.helpers import AFTER
+
+    kept, dropped = _add(market.official, "社区长者照料"), _add(market.official, "长者陪伴", skill="精神慰藉")
+    vocabulary.withdraw_term(market.official, dropped)
+    db.session.commit()
+    project = market.make_project(kind=adapter.ProjectKind.MICRO)
+    options = adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER).problem.options
+    assert "社区长者照料" in _words_of(options.vocabulary, "elderly_care", kept.skill)
+    assert not _words_of(options.vocabulary, "elderly_care", "精神慰藉")
+    assert {s.skill for s in Vocabulary.default().skills} <= {s.skill for s in options.vocabulary.skills}
+
+
+def test_the_titles_of_projects_a_provider_delivered_well_are_evidence_of_its_specialty(market):
+    from market.review import adapter
+    from tests.market.bids.helpers import AFTER
+
+    good, poor = market.org(), market.org()
+    market.rate(market.delivered(good, title="长者饭堂助餐服务", title_en="Canteen meals for elders"), 5, 4)
+    market.delivered(good, title="独居老人探访", title_en="")  # not rated yet: accepted is enough
+    market.engaged(good, title="正在进行的项目", title_en="Still running")  # not delivered yet
+    market.rate(market.delivered(poor, title="社区花园改造", title_en="Garden"), 1, 2)  # delivered badly
+    specs = {p.id: p for p in adapter.provider_specs(AFTER.date())[0]}
+    assert set(specs[good.id].delivered_titles) == {"长者饭堂助餐服务 Canteen meals for elders", "独居老人探访"}
+    assert specs[poor.id].delivered_titles == ()
+
+
+def test_delivered_titles_are_the_latest_few_read_in_one_query(market):
+    from sqlalchemy import event
+
+    from market.review import adapter
+
+    orgs = [market.org() for _ in range(3)]
+    for org in orgs:
+        for n in range(adapter.DELIVERED_TITLES + 2):
+            market.delivered(org, title=f"{org.id}号机构第{n:02d}个项目", title_en="")
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        titles = adapter._delivered_titles()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 1
+    for org in orgs:
+        assert len(titles[org.id]) == adapter.DELIVERED_TITLES
+        assert titles[org.id][0] == f"{org.id}号机构第{adapter.DELIVERED_TITLES + 1:02d}个项目"  # the latest first
+        assert f"{org.id}号机构第00个项目" not in titles[org.id]
+
+
+# ---------------------------------------------------------------- the console shows the matched skills
+
+def _run_with_matched_skills(market, matched):
+    """A finished run whose one proposal carries ``matched`` as the engine's matched skills, stored
+    through the service that stores the engine's results."""
+    from market.core.db import utcnow
+    from market.core.state import transition
+    from market.review import adapter, services
+    from market.review.models import RunStatus
+
+    org = market.org(name="福田长者之家", name_en="Futian Elders' Home")
+    project = market.make_project(kind=adapter.ProjectKind.GOVERNMENT_SERVICE, owner=market.official,
+                                  status=adapter.ProjectStatus.EVALUATING)
+    run = services.start_run(market.official, [project.id], adapter.RunOptions(time_limit=20), now=utcnow())
+    db.session.commit()
+    unit = {"project_id": project.id, "lot_id": None, "provider_id": org.id, "score": 0.8,
+            "components": {"text": 0.7, "category": 1.0}, "cost": project.budget_cents, "pinned": False,
+            "funding": [], "rank": 1, "candidates": 1, "first_choice": {"provider_id": org.id, "score": 0.8},
+            **adapter._matched(matched)}
+    transition(run, RunStatus.RUNNING, actor=None, action="match_run.started")
+    services._store_result(run, {"status": "optimal", "objective": 1.0, "bound": 1.0, "gap": 0.0, "solver": "cbc",
+                                 "seconds": 1.0, "notes": [], "assignments": [unit], "unmatched": [], "binding": [],
+                                 "wrong_category": [], "stats": {}})
+    run.finished_at, run.progress = utcnow(), 100
+    transition(run, RunStatus.SUCCEEDED, actor=None, action="match_run.finished")
+    db.session.commit()
+    return run, project
+
+
+def test_the_console_shows_the_skills_a_proposal_matched(browser, market):
+    from matching.vocabulary import MatchedSkill
+
+    run, project = _run_with_matched_skills(market, [MatchedSkill("居家养老", "居家养老", "上门照护"),
+                                                     MatchedSkill("长者助餐", "助餐", "助餐")])
+    browser.login(market.official)
+    page = f"/review/runs/{run.id}/projects/{project.id}"  # the proposal's score breakdown
+    html = browser.get(page).get_data(as_text=True)
+    assert '<p class="matched-skills">matched: 居家养老 ≈ 上门照护; 助餐</p>' in html
+    html = browser.get(page + "?lang=zh").get_data(as_text=True)
+    assert '<html lang="zh' in html and "居家养老 ≈ 上门照护; 助餐" in html
+
+
+def test_a_proposal_without_matched_skills_says_nothing_of_them(browser, market):
+    run, _project = _run_with_matched_skills(market, [])
+    browser.login(market.official)
+    html = browser.get(f"/review/runs/{run.id}/projects/{_project.id}").get_data(as_text=True)
+    assert "Score 0.80" in html and "matched:" not in html and 'class="matched-skills"' not in html
+
+
+def test_the_published_award_keeps_the_matched_skills_among_its_reasons(client, market):
+    from market.core.db import utcnow
+    from market.review import services
+    from matching.vocabulary import MatchedSkill
+
+    run, project = _run_with_matched_skills(market, [MatchedSkill("居家养老", "居家养老", "上门照护")])
+    award = services.approve_one(market.official, run.proposals[0], reason="", now=utcnow())
+    db.session.commit()
+    html = client.get(f"/review/awards/{award.id}").get_data(as_text=True)  # public: read while logged out
+    assert '<p class="matched-skills">matched: 居家养老 ≈ 上门照护</p>' in html
