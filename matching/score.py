@@ -3,7 +3,26 @@
 Components, each in [0, 1] (weights in :class:`matching.types.ScoreWeights`):
 
 ``text``
-    :func:`matching.text.similarity` of the project's needs to the provider's capabilities.
+    How well the provider's profile fits the project's needs, with the sector vocabulary
+    (:mod:`matching.vocabulary`) applied first (:func:`text_component`):
+
+    * each side is expanded with the skills of the project's category that it names - the
+      needs from the project's text, the provider from its capabilities, its name and the titles
+      of the projects it delivered (:func:`provider_evidence`) - so a skill named on both sides
+      in different words (居家养老 ≈ 上门照护) is a shared word, recorded as a
+      :class:`~matching.vocabulary.MatchedSkill`;
+    * ``fuzzy`` = rapidfuzz ``token_set_ratio`` of the expanded token strings
+      (:func:`matching.text.similarity`);
+    * if the needs name skills, ``(1 - SKILL_WEIGHT) * fuzzy + SKILL_WEIGHT * coverage`` where
+      ``coverage`` is the share of the needs' skills the provider offers;
+    * specialists over generalists: multiplied by ``1 - BREADTH_PENALTY * breadth``, where
+      ``breadth`` is the number of the category's skills the provider claims beyond the ones the
+      project asks for (``BREADTH_FREE`` are free) over the category's number of skills - a
+      profile that lists every keyword of its category loses the edge that one-sided word
+      overlap gives it.
+
+    With :meth:`Vocabulary.empty() <matching.vocabulary.Vocabulary.empty>` the component is
+    ``fuzzy`` on the plain texts.
 ``category``
     1.0 if the project's category is the provider's primary (first) category, 0.7 if a
     secondary one (0 = not served, filtered out before scoring).
@@ -26,10 +45,11 @@ The combined score is ``sum(w_i * c_i) / sum(w_i)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal
 
 from .types import Id, LotSpec, ProjectSpec, ProviderSpec, ScoreWeights
+from .vocabulary import MatchedSkill, Vocabulary, matched_skills
 
 __all__ = [
     "GEO_LOCAL",
@@ -46,6 +66,13 @@ __all__ = [
     "combine",
     "static_components",
     "score_pair",
+    "SKILL_WEIGHT",
+    "BREADTH_PENALTY",
+    "BREADTH_FREE",
+    "provider_evidence",
+    "provider_skills",
+    "skill_text_score",
+    "text_component",
 ]
 
 #: Geography only ranks providers that all serve the project: a district-wide provider does serve
@@ -55,6 +82,12 @@ GEO_STREET = 0.9
 GEO_DISTRICT = 0.75
 CATEGORY_PRIMARY = 1.0
 CATEGORY_SECONDARY = 0.7
+#: Share of the text component that is the coverage of the project's skills.
+SKILL_WEIGHT = 0.2
+#: Text lost per unit of breadth (skills claimed beyond the project's, over the category's).
+BREADTH_PENALTY = 1.0
+#: Skills a provider may claim beyond the project's without penalty.
+BREADTH_FREE = 1
 
 
 def reputation_score(rating_sum: float, rating_count: int, *, prior_mean: float = 3.0,
@@ -194,10 +227,111 @@ def static_components(provider: ProviderSpec, weights: ScoreWeights | None = Non
     }
 
 
+def provider_evidence(provider: ProviderSpec) -> str:
+    """What shows a provider's specialty: its capabilities, its name and the titles of the
+    projects it delivered well.
+
+    >>> provider_evidence(ProviderSpec(id=1, name="粤韵曲艺社", capability="排练演出",
+    ...                                delivered_titles=["社区粤剧进万家"]))
+    '排练演出 粤韵曲艺社 社区粤剧进万家'
+    """
+    return " ".join(part for part in (provider.capability, provider.name, *provider.delivered_titles)
+                    if part)
+
+
+def provider_skills(provider: ProviderSpec, vocabulary: Vocabulary,
+                    categories: Collection[str] = ()) -> dict[str, dict[int, str]]:
+    """``category -> {skill position: term}`` found in the provider's evidence, for each of its
+    categories (and ``categories``).
+
+    >>> p = ProviderSpec(id=1, name="x", categories=["elderly_care"], capability="上门照护")
+    >>> provider_skills(p, Vocabulary.default())
+    {'elderly_care': {0: '上门照护'}}
+    """
+    from .text import normalize
+
+    evidence = normalize(provider_evidence(provider))
+    wanted = dict.fromkeys((*provider.categories, *categories))
+    return {c: vocabulary.index(c).find(evidence, normalized=True) for c in wanted}
+
+
+def skill_text_score(fuzzy: float, n_need: int, n_offer: int, n_shared: int,
+                     n_category: int) -> float:
+    """The text component from its parts (see the module docstring).
+
+    Parameters
+    ----------
+    fuzzy : float
+        ``token_set_ratio`` of the expanded texts, in [0, 1].
+    n_need, n_offer, n_shared : int
+        Skills of the category the project names, the provider names, both name.
+    n_category : int
+        Skills of the category in the vocabulary.
+
+    Examples
+    --------
+    >>> skill_text_score(0.5, 0, 0, 0, 10)                 # no skill named: fuzzy only
+    0.5
+    >>> round(skill_text_score(0.5, 2, 2, 2, 10), 3)       # specialist: all the skills asked
+    0.6
+    >>> round(skill_text_score(0.5, 2, 9, 2, 10), 3)       # generalist: every skill listed
+    0.24
+    """
+    text = fuzzy
+    if n_need > 0:
+        text = (1.0 - SKILL_WEIGHT) * fuzzy + SKILL_WEIGHT * n_shared / n_need
+    breadth = max(0, n_offer - n_shared - BREADTH_FREE) / max(1, n_category)
+    return min(1.0, max(0.0, text * (1.0 - BREADTH_PENALTY * breadth)))
+
+
+def text_component(needs: str, provider: ProviderSpec, category: str, *,
+                   vocabulary: Vocabulary | None = None, mode: Literal["words", "chars"] = "words"
+                   ) -> tuple[float, tuple[MatchedSkill, ...]]:
+    """The text component of a pair and the skills both sides name.
+
+    Parameters
+    ----------
+    needs : str
+        The project's (lot's) text.
+    provider : ProviderSpec
+    category : str
+        The project's (lot's) category: whose skills count.
+    vocabulary : Vocabulary, optional
+        Default :meth:`Vocabulary.default`.
+    mode : {"words", "chars"}
+
+    Returns
+    -------
+    (float, tuple of MatchedSkill)
+
+    Examples
+    --------
+    >>> p = ProviderSpec(id=1, name="颐康居家照护中心", categories=["elderly_care"],
+    ...                  capability="为失能长者提供上门照护、助浴")
+    >>> score, skills = text_component("居家养老服务：独居老人生活照料", p, "elderly_care")
+    >>> [(m.skill, m.project_term, m.provider_term) for m in skills]
+    [('居家养老', '居家养老', '上门照护')]
+    """
+    from .text import expand, prepare, similarity
+
+    vocab = vocabulary if vocabulary is not None else Vocabulary.default()
+    index = vocab.index(category)
+    need_found = index.find(needs)
+    offered = provider_skills(provider, vocab, (category,))
+    offer_found = offered[category]
+    shared = matched_skills(index, need_found, offer_found)
+    need_text = expand(prepare(needs, mode=mode), [index.skills[n] for n in need_found])
+    provider_text = expand(prepare(provider.capability, mode=mode),
+                           {vocab.index(c).skills[n] for c, found in offered.items() for n in found})
+    fuzzy = similarity(need_text, provider_text, prepared=True)
+    score = skill_text_score(fuzzy, len(need_found), len(offer_found), len(shared), len(index))
+    return score, shared
+
+
 def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | None = None,
                price: int | None = None, weights: ScoreWeights | None = None,
-               text_similarity: float | None = None, mode: Literal["words", "chars"] = "words"
-               ) -> tuple[float, dict[str, float]]:
+               text_similarity: float | None = None, mode: Literal["words", "chars"] = "words",
+               vocabulary: Vocabulary | None = None) -> tuple[float, dict[str, float]]:
     """Combined score and components of one (project or lot, provider) pair.
 
     Hard filters are not applied here (see :func:`matching.candidates.check_pair`).
@@ -215,6 +349,9 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
         Precomputed text component (skip rapidfuzz).
     mode : {"words", "chars"}
         Tokens for the text component.
+    vocabulary : Vocabulary, optional
+        Sector vocabulary of the text component (default :meth:`Vocabulary.default`); the
+        skills both sides name come from :func:`text_component`.
 
     Returns
     -------
@@ -231,8 +368,6 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
     >>> 0 < score < 1, parts["geography"], parts["category"]
     (True, 0.9, 1.0)
     """
-    from .text import similarity
-
     chosen = weights or ScoreWeights()
     category = project.category if lot is None or lot.category is None else lot.category
     budget = project.budget if lot is None else lot.budget
@@ -240,7 +375,8 @@ def score_pair(project: ProjectSpec, provider: ProviderSpec, *, lot: LotSpec | N
         price = budget if lot is not None else project.cost_without_bids
     needs = project.text if lot is None else f"{lot.title} {lot.description} {project.text}"
     if text_similarity is None:
-        text_similarity = similarity(needs, provider.capability, mode=mode)
+        text_similarity, _ = text_component(needs, provider, category, vocabulary=vocabulary,
+                                            mode=mode)
     components = {
         "text": float(text_similarity),
         "category": category_score(category, provider.categories),

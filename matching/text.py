@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # numpy is imported where it is used: ``import matching`` stays cheap
@@ -36,6 +36,8 @@ __all__ = [
     "pairwise_similarity",
     "tfidf_matrix",
     "clear_cache",
+    "expand",
+    "SKILL_MARK",
     "STOPWORDS",
     "DOMAIN_WORDS",
 ]
@@ -190,6 +192,26 @@ def prepare(text: str, *, mode: Mode = "words") -> str:
     '助餐 探访'
     """
     return " ".join(sorted(set(tokenize(text, mode=mode))))
+
+
+#: Prefix of the tokens that stand for a skill of the sector vocabulary (never produced by
+#: :func:`tokenize`, which drops symbols).
+SKILL_MARK = "§"
+
+
+def expand(prepared: str, skills: Collection[str]) -> str:
+    """A prepared string with one token per skill added (``SKILL_MARK`` + skill name), so that a
+    skill named on both sides, in whatever words, is a shared token.
+
+    >>> expand("上门 长者", ["居家养老"])
+    '§居家养老 上门 长者'
+    >>> expand("上门", [])
+    '上门'
+    """
+    if not skills:
+        return prepared
+    tokens = set(prepared.split()) | {SKILL_MARK + skill for skill in skills}
+    return " ".join(sorted(tokens))
 
 
 def prepare_many(texts: Sequence[str], *, mode: Mode = "words") -> list[str]:

@@ -19,10 +19,14 @@ among them, each with its kind:
 
 Each project's eligible providers are ranked three ways:
 
-* ``engine``: :func:`matching.score.score_pair` total, as the engine scores a candidate (the
-  provider is built as ``market/review/adapter.py`` builds it: its capability text, no name,
-  what it supplies and its qualifications); a pair the engine's hard filters reject (e.g. a
-  goods project and a provider that supplies no goods) ranks last;
+* ``engine``: :func:`matching.score.score_pair` total, as the engine scores a candidate, with
+  the default sector vocabulary (the provider is built from its capability text, name, the
+  titles of the projects it delivered, what it supplies and its qualifications); a pair the
+  engine's hard filters reject (e.g. a goods project and a provider that supplies no goods)
+  ranks last;
+* ``engine_words_only``: the same with :meth:`matching.vocabulary.Vocabulary.empty` - the
+  text component is the plain ``token_set_ratio`` of needs and capabilities, as before the
+  vocabulary (name and delivered titles then play no part);
 * ``random``: random order among the eligible, as an exact expected value;
 * ``token_set_ratio``: rapidfuzz ``fuzz.token_set_ratio`` of the project's text against the
   capability text, both segmented with :func:`matching.text.prepare` (the text component
@@ -55,6 +59,7 @@ from ..candidates import check_pair
 from ..score import score_pair
 from ..text import prepare
 from ..types import MatchProblem, ProjectSpec, ProviderSpec
+from ..vocabulary import Vocabulary
 
 __all__ = [
     "DATA_DIR",
@@ -80,7 +85,7 @@ HARD_NEGATIVE_KINDS = ("neighbour_specialty", "keyword_stuffing", "incidental_wo
 #: How the right provider describes the need: in the project's words, in the sector's other
 #: words (喘息服务, 个案管理, 亲职教育 ...), or with the decisive word only in its name.
 RIGHT_PROFILES = ("same_words", "other_words", "name_only")
-RANKERS = ("engine", "random", "token_set_ratio")
+RANKERS = ("engine", "engine_words_only", "random", "token_set_ratio")
 #: Wins by less than this (score units) are fragile.
 NARROW = 0.01
 _TIE = 1e-9
@@ -232,7 +237,8 @@ def load_set(data_dir: str | Path | None = None) -> LabelledSet:
             home_street_id=row["home_street"], rating_grade=row["rating_grade"],
             years_registered=float(row["years_registered"]), staff=row["staff"], capacity=1,
             capability=row["capability"], deliveries_completed=row["deliveries_completed"],
-            supplies=frozenset(row["supplies"]), qualifications=frozenset(row["qualifications"]))
+            supplies=frozenset(row["supplies"]), qualifications=frozenset(row["qualifications"]),
+            delivered_titles=tuple(row.get("delivered_projects", ())))
 
     projects = []
     for row in project_rows:
@@ -335,14 +341,20 @@ def evaluate(data_dir: str | Path | None = None) -> LabelledReport:
     rejected_set = set(rejected)
     prepare("预热")  # load the jieba dictionary outside the timings
 
-    engine: list[Outcome] = []
-    t0 = time.perf_counter()
-    for project in data.projects:
-        label = data.labels[str(project.id)]
-        scores = {v: (score_pair(project, data.providers[v])[0]
-                      if (str(project.id), v) not in rejected_set else float("-inf")) for v in label.eligible}
-        engine.append(rank_outcome(str(project.id), scores, label.right))
-    engine_s = time.perf_counter() - t0
+    def engine_run(vocabulary: Vocabulary) -> tuple[list[Outcome], float]:
+        outcomes: list[Outcome] = []
+        t0 = time.perf_counter()
+        for project in data.projects:
+            label = data.labels[str(project.id)]
+            scores = {v: (score_pair(project, data.providers[v], vocabulary=vocabulary)[0]
+                          if (str(project.id), v) not in rejected_set else float("-inf"))
+                      for v in label.eligible}
+            outcomes.append(rank_outcome(str(project.id), scores, label.right))
+        return outcomes, time.perf_counter() - t0
+
+    Vocabulary.default().index("elderly_care")  # read and compile outside the timings
+    engine, engine_s = engine_run(Vocabulary.default())
+    words, words_s = engine_run(Vocabulary.empty())
 
     text: list[Outcome] = []
     t0 = time.perf_counter()
@@ -357,6 +369,7 @@ def evaluate(data_dir: str | Path | None = None) -> LabelledReport:
     chance = [rank_outcome(str(p.id), dict.fromkeys(data.labels[str(p.id)].eligible, 0.0), data.labels[str(p.id)].right,
                            with_margin=False) for p in data.projects]
     figures = {"engine": _figures("engine", engine, engine_s),
+               "engine_words_only": _figures("engine_words_only", words, words_s),
                "random": _figures("random", chance, 0.0),
                "token_set_ratio": _figures("token_set_ratio", text, text_s)}
     return LabelledReport(n_projects=len(data.projects), n_providers=len(data.providers),
@@ -380,7 +393,8 @@ def _quality(f: RankerFigures) -> str:
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Benchmark rows: one per ranker (``quick`` changes nothing: the set is small)."""
     report = evaluate()
-    titles = ("labelled: engine score_pair", "labelled: random order among the eligible (expected)",
+    titles = ("labelled: engine score_pair", "labelled: engine score_pair without the sector vocabulary",
+              "labelled: random order among the eligible (expected)",
               "labelled: token_set_ratio of need and capability texts")
     rows = []
     for name, title in zip(RANKERS, titles):
@@ -407,12 +421,12 @@ def format_report(report: LabelledReport, *, misses: bool = False) -> str:
     if report.engine_rejected:
         lines.append(f"engine's hard filters reject {len(report.engine_rejected)} labelled eligible pair(s)")
     lines.append("")
-    lines.append(f"{'ranker':<16} {'P@1':>6} {'MRR':>6} {'median margin':>14} {'wins < 0.01':>12}")
+    lines.append(f"{'ranker':<18} {'P@1':>6} {'MRR':>6} {'median margin':>14} {'wins < 0.01':>12}")
     for name in RANKERS:
         f = report.figures[name]
         margin = "—" if f.median_margin is None else f"{f.median_margin:+.3f}"
         narrow = "—" if f.median_margin is None else str(f.narrow_wins)
-        lines.append(f"{name:<16} {f.precision_at_1:>6.3f} {f.mrr:>6.3f} {margin:>14} {narrow:>12}")
+        lines.append(f"{name:<18} {f.precision_at_1:>6.3f} {f.mrr:>6.3f} {margin:>14} {narrow:>12}")
     records = report.data.project_records
     groupings = {
         "right provider's words": lambda pid: report.data.labels[pid].right_profile,

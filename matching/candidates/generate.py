@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from ..reasons import Reason
-from ..score import score_pair
-from ..text import pairwise_similarity, prepare_many, tfidf_matrix
+from ..score import score_pair, text_component
+from ..text import expand, pairwise_similarity, prepare_many, tfidf_matrix
 from ..types import Candidate, CandidateSet, FilterFunnel, Id, MatchProblem, UnitKey, id_key
 from .pools import pool_candidates
 from .providers import FloatArray, IntArray, ProviderArrays
 from .prune import Survivors, TextIndex, filter_and_prune
+from .skills import SkillData
 from .units import Unit, bids_by_unit, first_failed_filter, forbidden_providers, units_of
 
 __all__ = ["generate_candidates", "exhaustive_candidates", "recall_at_k"]
@@ -88,8 +89,12 @@ def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: b
     opts = problem.options
     providers = ProviderArrays(problem, units)
     started = time.perf_counter()
-    unit_texts = prepare_many([u.text for u in units], mode=opts.text_mode)
-    provider_texts = prepare_many([p.capability for p in problem.providers], mode=opts.text_mode)
+    skills = SkillData(problem, units, opts.sector_vocabulary)
+    unit_texts = [expand(t, names) for t, names in zip(
+        prepare_many([u.text for u in units], mode=opts.text_mode), skills.unit_names)]
+    provider_texts = [expand(t, names) for t, names in zip(
+        prepare_many([p.capability for p in problem.providers], mode=opts.text_mode),
+        skills.provider_names)]
     stats["prepare_s"] = time.perf_counter() - started
     started = time.perf_counter()
     text: TextIndex | None = None
@@ -98,7 +103,7 @@ def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: b
         provider_rows = matrix[: len(provider_texts)].tocsr()
         unit_rows = matrix[len(provider_texts):].tocsr()
         slope = _fit_slope(units, providers, unit_texts, provider_texts, unit_rows, provider_rows)
-        text = TextIndex(unit_rows, provider_rows, slope)
+        text = TextIndex(unit_rows, provider_rows, slope, skills)
     stats["slope"] = text.slope if text is not None else 0.0
     shortlist = math.inf if exhaustive else opts.shortlist_size
     survivors = filter_and_prune(problem, units, providers, text, shortlist, funnels)
@@ -106,16 +111,18 @@ def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: b
     started = time.perf_counter()
     stats["pairs_rescored"] = int(len(survivors.unit))
     stats["pairs_eligible"] = int(sum(f.decisions for f in funnels.values()))
-    exact = pairwise_similarity([unit_texts[u] for u in survivors.unit.tolist()],
+    fuzzy = pairwise_similarity([unit_texts[u] for u in survivors.unit.tolist()],
                                 [provider_texts[i] for i in survivors.provider.tolist()],
                                 workers=workers)
-    out = _top_k(problem, units, providers, survivors, exact)
+    exact = skills.scores(survivors.unit, survivors.provider, fuzzy)
+    out = _top_k(problem, units, providers, survivors, exact, skills)
     stats["exact_s"] = time.perf_counter() - started
     return out
 
 
 def _top_k(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
-           survivors: Survivors, exact: FloatArray) -> dict[UnitKey, tuple[Candidate, ...]]:
+           survivors: Survivors, exact: FloatArray, skills: SkillData
+           ) -> dict[UnitKey, tuple[Candidate, ...]]:
     """The best ``k_providers`` survivors of each unit by exact score (ties by provider id),
     at or above ``min_score``."""
     opts = problem.options
@@ -136,7 +143,8 @@ def _top_k(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
                       "reputation": reputation[i], "price": prices[n], "delivery": delivery[i],
                       "social_org": social_org[i]}
         lists.setdefault(u, []).append(Candidate(key[0], problem.providers[i].id, scores[n],
-                                                 components, costs[n], key[1]))
+                                                 components, costs[n], key[1],
+                                                 skills.matched(u, i)))
     return {units[u].key: tuple(ranked) for u, ranked in lists.items()}
 
 
@@ -182,9 +190,12 @@ def _add_pinned_pairs(problem: MatchProblem, units: list[Unit],
                 "stage": stage}))
             continue
         price = bids.get(key, {}).get(provider.id, unit.cost)
+        text, matched = text_component(unit.text, provider, unit.category,
+                                       vocabulary=opts.sector_vocabulary, mode=opts.text_mode)
         score, components = score_pair(unit.project, provider, lot=unit.lot, price=price,
-                                       weights=opts.weights, mode=opts.text_mode)
-        cand = Candidate(dec.project_id, provider.id, score, components, int(price), dec.lot_id)
+                                       weights=opts.weights, text_similarity=text)
+        cand = Candidate(dec.project_id, provider.id, score, components, int(price), dec.lot_id,
+                         matched)
         providers_out[key] = tuple(sorted(current + (cand,),
                                           key=lambda c: (-c.score, id_key(c.provider_id))))
     return errors

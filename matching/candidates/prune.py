@@ -29,6 +29,7 @@ from ..score import (
 )
 from ..types import FilterFunnel, Id, MatchProblem, UnitKey
 from .providers import BoolArray, FloatArray, IntArray, ProviderArrays
+from .skills import SkillData, text_scores
 from .units import Unit, bids_by_unit, forbidden_providers
 
 __all__ = ["CHUNK_CELLS", "TextIndex", "Survivors", "filter_and_prune"]
@@ -39,12 +40,14 @@ CHUNK_CELLS = 2_000_000
 
 @dataclass(frozen=True)
 class TextIndex:
-    """tf-idf rows of the units and of the providers (sparse), and the slope that maps their
-    cosine to the exact text similarity."""
+    """tf-idf rows of the units and of the providers (sparse), the slope that maps their
+    cosine to the exact fuzzy similarity, and the skills each side names (the text component
+    is :func:`~matching.candidates.skills.text_scores` of the approximate fuzzy similarity)."""
 
     units: Any
     providers: Any
     slope: float
+    skills: SkillData | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class _Block:
 
     def __init__(self, providers: ProviderArrays, members: IntArray, primary: BoolArray,
                  project_type: str, weights_category: float, text: TextIndex | None,
-                 n_providers: int):
+                 n_providers: int, category: str = ""):
         self.n_category = len(members)
         supplies = providers.supplies[project_type][members]
         members, primary = members[supplies], primary[supplies]
@@ -128,6 +131,11 @@ class _Block:
         self.qualifications = [providers.qualifications[i] for i in self.members.tolist()]
         self.fixed = weights_category * self.category_score + providers.static[self.members]
         self.text = text.providers[self.members].T.tocsr() if text is not None and self.size else None
+        #: Skills of the members (skills x members) and how many of the category's each names.
+        self.skills: Any = None
+        self.offer: IntArray = np.zeros(self.size, dtype=np.int64)
+        if text is not None and text.skills is not None and self.size:
+            self.skills, self.offer = text.skills.block(self.members, category)
 
 
 def filter_and_prune(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
@@ -145,7 +153,7 @@ def filter_and_prune(problem: MatchProblem, units: list[Unit], providers: Provid
         rows_of_category = np.array(by_block[category, project_type], dtype=np.int64)
         block = _Block(providers, providers.category_members.get(category, np.zeros(0, dtype=np.int64)),
                        providers.category_primary.get(category, np.zeros(0, dtype=bool)),
-                       project_type, weights.category, text, len(problem.providers))
+                       project_type, weights.category, text, len(problem.providers), category)
         if block.size == 0:
             for u in rows_of_category.tolist():
                 key = units[u].key
@@ -187,8 +195,13 @@ def _filter_chunk(problem: MatchProblem, context: _Units, providers: ProviderArr
     rest = block.fixed[None, :] + weights.geography * geography + weights.price * prices
     if text is not None and block.text is not None and math.isfinite(shortlist) \
             and shortlist < block.size:
-        cosine = (text.units[rows] @ block.text).toarray()
-        approx = np.where(eligible, weights.text * text.slope * cosine + rest, -np.inf)
+        fuzzy = text.slope * (text.units[rows] @ block.text).toarray()
+        if text.skills is not None and block.skills is not None:
+            skills = text.skills
+            shared = (skills.units[rows] @ block.skills).toarray()
+            fuzzy = text_scores(fuzzy, skills.n_need[rows, None], block.offer[None, :], shared,
+                                skills.n_category[rows, None])
+        approx = np.where(eligible, weights.text * fuzzy + rest, -np.inf)
         r_kept, c_kept = _best_per_row(approx, eligible, int(shortlist))
     else:
         r_kept, c_kept = np.nonzero(eligible)

@@ -71,10 +71,10 @@ def test_with_terms_merges_into_an_existing_skill_and_adds_new_ones():
 
 def test_default_with_an_official_term_keeps_the_packaged_skills():
     default = Vocabulary.default()
-    more = default.with_terms([SkillTerm("elderly_care", "居家养老", ("有人上门照顾",))])
+    more = default.with_terms([SkillTerm("elderly_care", "居家养老", ("长护险上门",))])
     assert len(more.skills) == len(default.skills)
-    assert more.skills_in("希望有人上门照顾", "elderly_care") == {"居家养老": "有人上门照顾"}
-    assert default.skills_in("希望有人上门照顾", "elderly_care") == {}
+    assert more.skills_in("希望长护险上门", "elderly_care") == {"居家养老": "长护险上门"}
+    assert default.skills_in("希望长护险上门", "elderly_care") == {}
 
 
 def test_empty_vocabulary_matches_nothing():
