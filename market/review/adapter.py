@@ -53,7 +53,7 @@ from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review.vocabulary import engine_vocabulary
 from matching.candidates import check_pair, generate_candidates
 from matching.optimize import solve
-from matching.score import combine, score_pair
+from matching.score import combine, score_pair, text_component
 from matching.types import (
     PROJECT_TYPES,
     BidSpec,
@@ -427,10 +427,14 @@ def _add_wrong_category_bidders(built: Built, candidates: CandidateSet) -> Candi
             if check_pair(mini, project_id, provider_id, lot_id) is not None:
                 continue
             price = next(b.price for b in mini.bids if b.lot_id == lot_id)
+            needs = project.text if lot is None else f"{lot.title} {lot.description} {project.text}"
+            text, matched = text_component(needs, widened, category, vocabulary=problem.options.vocabulary,
+                                           mode=problem.options.text_mode)
             _, components = score_pair(project, widened, lot=lot, price=price, weights=weights,
-                                       mode=problem.options.text_mode)
+                                       mode=problem.options.text_mode, text_similarity=text)
             components["category"] = WRONG_CATEGORY_SCORE
-            extra.append(Candidate(project_id, provider_id, combine(components, weights), components, price, lot_id))
+            extra.append(Candidate(project_id, provider_id, combine(components, weights), components, price, lot_id,
+                                   matched_skills=matched))
         if extra:
             key = (project_id, lot_id)
             merged = list(providers.get(key, ())) + extra

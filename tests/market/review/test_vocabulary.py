@@ -371,3 +371,27 @@ def test_the_published_award_keeps_the_matched_skills_among_its_reasons(client, 
     db.session.commit()
     html = client.get(f"/review/awards/{award.id}").get_data(as_text=True)  # public: read while logged out
     assert '<p class="matched-skills">matched: 居家养老 ≈ 上门照护</p>' in html
+
+
+def test_a_run_matches_a_skill_through_a_word_an_official_added_and_the_console_says_so(browser, market):
+    from market.projects.models import ProjectKind, ProjectStatus
+
+    market.org(name="福田颐康中心", name_en="Futian Yikang Centre", capability="为辖区长者提供陪诊到家服务",
+               capability_en="")
+
+    def run_on_a_new_project():
+        project = market.make_project(kind=ProjectKind.GOVERNMENT_SERVICE, status=ProjectStatus.EVALUATING,
+                                      owner=market.official, title="福田街道居家养老服务",
+                                      title_en="", description="面向辖区长者的居家养老服务。", description_en="")
+        run = market.match([project])
+        [proposal] = run.proposals
+        return run, project, proposal.units[0].get("matched_skills", [])
+
+    _run, _project, before = run_on_a_new_project()
+    assert not any(m["provider_term"] == "陪诊到家" for m in before)
+    _add(market.district_official, "陪诊到家", skill="居家养老")
+    run, project, after = run_on_a_new_project()
+    assert {"skill": "居家养老", "project_term": "居家养老", "provider_term": "陪诊到家"} in after
+    browser.login(market.official)
+    html = browser.get(f"/review/runs/{run.id}/projects/{project.id}").get_data(as_text=True)
+    assert "居家养老 ≈ 陪诊到家" in html and "matched: " in html
