@@ -896,7 +896,7 @@ def _objection(stage: _Stage, award: Award, official: User, kind: str) -> None:
 # ---------------------------------------------------------------- a finished match run
 
 #: Words the demo officials added to the matching vocabulary: (official, category, skill, word).
-VOCABULARY_WORDS = (("street", "elderly_care", "居家养老", "有人上门照顾"),
+VOCABULARY_WORDS = (("street", "elderly_care", "居家养老", "帮老人洗澡"),
                     ("district", "elderly_care", "长者助餐", "老人饭堂"))
 
 
