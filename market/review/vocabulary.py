@@ -194,11 +194,16 @@ def _known_words(category: Category, skill: str) -> set[str]:
 
 
 def _existing_skill(category: Category, skill: str) -> str:
-    """The skill's name as the vocabulary already spells it (so "home care" joins "Home care"), else as given."""
+    """The skill's name as the vocabulary already spells it, else as given: "Visiting" joins an added
+    "visiting", and a packaged skill named by one of its words (“home care” for 居家养老) is that skill."""
     wanted = _key(skill)
-    for entry in Vocabulary.default().skills:
-        if entry.category == category.code and _key(entry.skill) == wanted:
+    packaged = Vocabulary.default().skills_of(category.code)
+    for entry in packaged:
+        if _key(entry.skill) == wanted:
             return entry.skill
+    named = [entry.skill for entry in packaged if wanted in {_key(t) for t in entry.terms}]
+    if len(named) == 1:
+        return named[0]
     spelled = db.session.scalars(select(VocabularyTerm.skill).where(
         VocabularyTerm.category_id == category.id, VocabularyTerm.removed_at.is_(None))).all()
     return next((name for name in spelled if _key(name) == wanted), skill)

@@ -62,6 +62,23 @@ def test_a_word_for_a_packaged_skill_joins_that_skill_whatever_its_case(market):
     assert "neighbourhood elder visits" in _words_of(vocabulary.engine_vocabulary(), "elderly_care", skill)
 
 
+def test_a_packaged_skill_may_be_named_by_one_of_its_words(market):
+    skill = next(s for s in Vocabulary.default().skills_of("elderly_care") if len(s.terms) > 1)
+    row = _add(market.official, "某个新说法", skill=skill.terms[0])
+    assert row.skill == skill.skill
+
+
+def test_the_same_word_added_twice_at_once_is_refused_by_the_database_too(market, monkeypatch):
+    first = _add(market.official)
+    monkeypatch.setattr(vocabulary, "_known_words", lambda category, skill: set())  # the check of the other request
+    with pytest.raises(ValidationFailed) as caught:
+        _add(market.other_official)
+    assert "term" in caught.value.fields
+    db.session.rollback()
+    assert [r.id for r in db.session.scalars(select(VocabularyTerm))] == [first.id]
+    assert len(_events("vocabulary_term.added")) == 1
+
+
 def test_input_is_normalised(market):
     row = _add(market.official, "  Ｈｏｍｅ   visiting  ", skill="Visits", language="en")
     assert row.term == "Home visiting"
