@@ -12,8 +12,9 @@ category, ``"skill" = ["term", ...]``.  Officials' additions are merged with
 :meth:`Vocabulary.with_terms`.
 
 Terms are matched in :func:`matching.text.normalize`-d text: Chinese terms anywhere, English
-terms as whole words (with an optional plural ``s``/``es``); at each position the longest term
-wins.
+terms as whole words (with an optional plural ``s``/``es``); the text is scanned left to right
+and at each position the longest term wins (a dictionary lookup per candidate length, no
+regular expression).
 
 Examples
 --------
@@ -131,15 +132,13 @@ class SkillIndex:
                 surface.setdefault(key, term)
         self._owners = {k: tuple(v) for k, v in owners.items()}
         self._surface = surface
-        patterns: list[str] = []
-        for key in sorted(owners, key=lambda k: (-len(k), k)):
-            escaped = re.escape(key)
-            if _CJK.search(key):
-                patterns.append(f"(?P<t{len(patterns)}>{escaped})")
-            else:
-                patterns.append(f"(?P<t{len(patterns)}>(?<![a-z0-9]){escaped}(?:s|es)?(?![a-z0-9]))")
-        self._keys = sorted(owners, key=lambda k: (-len(k), k))
-        self._regex = re.compile("|".join(patterns)) if patterns else None
+        #: Term lengths by first character, longest first (the scan tries the longest first).
+        lengths: dict[str, set[int]] = {}
+        for key in owners:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {c: tuple(sorted(v, reverse=True)) for c, v in lengths.items()}
+        #: Terms without Chinese characters: matched as whole words, plural allowed.
+        self._words = frozenset(k for k in owners if not _CJK.search(k))
 
     def __len__(self) -> int:
         return len(self.skills)
@@ -151,16 +150,38 @@ class SkillIndex:
         >>> idx.find("Meals delivered; 送餐上门")
         {0: 'meal'}
         """
-        if self._regex is None:
-            return {}
         norm = text if normalized else normalize(text)
         found: dict[int, str] = {}
-        for m in self._regex.finditer(norm):
-            assert m.lastgroup is not None
-            key = self._keys[int(m.lastgroup[1:])]
-            for owner in self._owners[key]:
-                found.setdefault(owner, self._surface[key])
+        n = len(norm)
+        i = 0
+        while i < n:
+            nxt = i + 1
+            for length in self._lengths.get(norm[i], ()):
+                key = norm[i:i + length]
+                owners = self._owners.get(key)
+                if owners is None:
+                    continue
+                end = i + length
+                if key in self._words:
+                    if i > 0 and _is_word_char(norm[i - 1]):
+                        continue
+                    for suffix in ("es", "s"):
+                        if norm.startswith(suffix, end) and not (
+                                end + len(suffix) < n and _is_word_char(norm[end + len(suffix)])):
+                            end += len(suffix)
+                            break
+                    if end < n and _is_word_char(norm[end]):
+                        continue
+                for owner in owners:
+                    found.setdefault(owner, self._surface[key])
+                nxt = end
+                break
+            i = nxt
         return found
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ rapidfuzz is far too slow at district scale (10k x 10k pairs), so generation pru
 * **exact pass** - survivors are rescored with rapidfuzz (``process.cpdist`` on all cores) and
   the best ``k`` are kept.
 
+Both passes apply the sector vocabulary (``options.vocabulary``, default
+:meth:`matching.vocabulary.Vocabulary.default`) as :func:`matching.score.text_component` does:
+texts are expanded with the skills they name, the skills a pair shares are a sparse row product
+(``skills``), and every candidate records them (:attr:`Candidate.matched_skills`).
+
 Ties are broken by provider id (:func:`matching.types.id_key`); social organisations already
 win near-ties through their score component.  Pinned pairs that pass the hard filters are
 always kept, even below the cut.
@@ -40,6 +45,7 @@ Modules
 ``providers``  provider-side arrays shared by every block.
 ``prune``      the hard filters and the approximate pass, vectorised by category block.
 ``pools``      candidate pools.
+``skills``     the vocabulary's skills of every unit and provider, as sparse matrices.
 ``generate``   :func:`generate_candidates`: the passes put together, the exact pass, pins.
 
 >>> from matching.types import MatchProblem

@@ -17,6 +17,7 @@ from ..reasons import Reason
 from ..score import score_pair, text_component
 from ..text import expand, pairwise_similarity, prepare_many, tfidf_matrix
 from ..types import Candidate, CandidateSet, FilterFunnel, Id, MatchProblem, UnitKey, id_key
+from ..vocabulary import Vocabulary
 from .pools import pool_candidates
 from .providers import FloatArray, IntArray, ProviderArrays
 from .prune import Survivors, TextIndex, filter_and_prune
@@ -30,24 +31,30 @@ _SLOPE_SAMPLES = 3000
 
 
 def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | None = None,
-                        exhaustive: bool = False, workers: int = -1) -> CandidateSet:
+                        exhaustive: bool = False, workers: int = -1,
+                        vocabulary: Vocabulary | None = None) -> CandidateSet:
     """Top-k eligible providers and pools of every project, ranked by the combined score.
 
     Parameters
     ----------
     problem : MatchProblem
         Projects, providers, pools, bids and decisions; ``problem.options`` gives ``k_providers``,
-        ``k_pools``, ``shortlist``, ``min_score``, ``weights`` and ``text_mode``.
+        ``k_pools``, ``shortlist``, ``min_score``, ``weights``, ``text_mode`` and ``vocabulary``.
     project_ids : iterable of Id, optional
         Only these projects (default: all).
     exhaustive : bool
         Score every eligible pair exactly (no approximate pruning): the reference ranking.
     workers : int
         Threads for rapidfuzz (-1 = all cores).
+    vocabulary : Vocabulary, optional
+        Sector vocabulary of the text component, instead of ``problem.options``'s (whose
+        ``None`` means :meth:`Vocabulary.default`).
 
     Returns
     -------
     CandidateSet
+        Every candidate records the skills it shares with the project
+        (:attr:`Candidate.matched_skills`).
 
     Examples
     --------
@@ -73,8 +80,10 @@ def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | No
     providers_out: dict[UnitKey, tuple[Candidate, ...]] = {}
     pin_errors: list[Reason] = []
     if units:
-        providers_out = _provider_candidates(problem, units, exhaustive, workers, funnels, stats)
-        pin_errors = _add_pinned_pairs(problem, units, providers_out)
+        vocab = vocabulary if vocabulary is not None else problem.options.sector_vocabulary
+        providers_out = _provider_candidates(problem, units, exhaustive, workers, funnels, stats,
+                                             vocab)
+        pin_errors = _add_pinned_pairs(problem, units, providers_out, vocab)
     pools_out, pool_funnels, pool_errors = pool_candidates(problem, projects)
     stats["seconds"] = time.perf_counter() - started
     return CandidateSet(providers=providers_out, pools=pools_out, funnels=funnels,
@@ -84,12 +93,13 @@ def generate_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | No
 
 def _provider_candidates(problem: MatchProblem, units: list[Unit], exhaustive: bool,
                          workers: int, funnels: dict[UnitKey, FilterFunnel],
-                         stats: dict[str, Any]) -> dict[UnitKey, tuple[Candidate, ...]]:
+                         stats: dict[str, Any], vocabulary: Vocabulary
+                         ) -> dict[UnitKey, tuple[Candidate, ...]]:
     """Filter, prune approximately (unless ``exhaustive``), score exactly, keep the top k."""
     opts = problem.options
     providers = ProviderArrays(problem, units)
     started = time.perf_counter()
-    skills = SkillData(problem, units, opts.sector_vocabulary)
+    skills = SkillData(problem, units, vocabulary)
     unit_texts = [expand(t, names) for t, names in zip(
         prepare_many([u.text for u in units], mode=opts.text_mode), skills.unit_names)]
     provider_texts = [expand(t, names) for t, names in zip(
@@ -163,7 +173,8 @@ def _first_k_per_unit(unit: IntArray, provider_rank: IntArray, score: FloatArray
 
 
 def _add_pinned_pairs(problem: MatchProblem, units: list[Unit],
-                      providers_out: dict[UnitKey, tuple[Candidate, ...]]) -> list[Reason]:
+                      providers_out: dict[UnitKey, tuple[Candidate, ...]],
+                      vocabulary: Vocabulary) -> list[Reason]:
     """Pinned pairs that pass the hard filters join their unit's candidates, even below the cut;
     returns the ones that fail (``pin_fails_filter``)."""
     pins = [d for d in problem.decisions if d.kind == "pin" and d.provider_id is not None]
@@ -191,7 +202,7 @@ def _add_pinned_pairs(problem: MatchProblem, units: list[Unit],
             continue
         price = bids.get(key, {}).get(provider.id, unit.cost)
         text, matched = text_component(unit.text, provider, unit.category,
-                                       vocabulary=opts.sector_vocabulary, mode=opts.text_mode)
+                                       vocabulary=vocabulary, mode=opts.text_mode)
         score, components = score_pair(unit.project, provider, lot=unit.lot, price=price,
                                        weights=opts.weights, text_similarity=text)
         cand = Candidate(dec.project_id, provider.id, score, components, int(price), dec.lot_id,
@@ -202,13 +213,14 @@ def _add_pinned_pairs(problem: MatchProblem, units: list[Unit],
 
 
 def exhaustive_candidates(problem: MatchProblem, *, project_ids: Iterable[Id] | None = None,
-                          workers: int = -1) -> CandidateSet:
+                          workers: int = -1, vocabulary: Vocabulary | None = None) -> CandidateSet:
     """Reference ranking: every eligible pair scored exactly (see :func:`generate_candidates`).
 
     >>> exhaustive_candidates(MatchProblem(projects=[], providers=[])).pair_count
     0
     """
-    return generate_candidates(problem, project_ids=project_ids, exhaustive=True, workers=workers)
+    return generate_candidates(problem, project_ids=project_ids, exhaustive=True, workers=workers,
+                               vocabulary=vocabulary)
 
 
 def recall_at_k(found: CandidateSet, reference: CandidateSet, k: int | None = None) -> float:

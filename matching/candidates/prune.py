@@ -131,7 +131,7 @@ class _Block:
         self.qualifications = [providers.qualifications[i] for i in self.members.tolist()]
         self.fixed = weights_category * self.category_score + providers.static[self.members]
         self.text = text.providers[self.members].T.tocsr() if text is not None and self.size else None
-        #: Skills of the members (skills x members) and how many of the category's each names.
+        #: Skill masks of the members in the category and how many of its skills each names.
         self.skills: Any = None
         self.offer: IntArray = np.zeros(self.size, dtype=np.int64)
         if text is not None and text.skills is not None and self.size:
@@ -198,7 +198,7 @@ def _filter_chunk(problem: MatchProblem, context: _Units, providers: ProviderArr
         fuzzy = text.slope * (text.units[rows] @ block.text).toarray()
         if text.skills is not None and block.skills is not None:
             skills = text.skills
-            shared = (skills.units[rows] @ block.skills).toarray()
+            shared = skills.shared_block(rows, block.skills)
             fuzzy = text_scores(fuzzy, skills.n_need[rows, None], block.offer[None, :], shared,
                                 skills.n_category[rows, None])
         approx = np.where(eligible, weights.text * fuzzy + rest, -np.inf)

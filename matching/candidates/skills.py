@@ -1,9 +1,11 @@
 """The sector vocabulary applied to every unit and provider of a run, as sparse matrices.
 
 Each unit names skills of its category, each provider skills of its categories (in its
-capabilities, name and delivered titles, :func:`matching.score.provider_evidence`).  Skills are
-columns of two sparse 0/1 matrices, so the skills a pair shares are a row product, for one pair
-or a whole block; :func:`text_scores` is :func:`matching.score.skill_text_score` on arrays.
+capabilities, name and delivered titles, :func:`matching.score.provider_evidence`).  Within a
+category a skill is a bit (its position in the category), so the skills a unit names are a
+bit mask, and so are the skills a provider names in each unit category; the skills a pair shares
+are the population count of the AND of the two masks, for aligned pairs or a whole block at
+once.  :func:`text_scores` is :func:`matching.score.skill_text_score` on arrays.
 
 >>> from matching.types import MatchProblem, ProjectSpec, ProviderSpec
 >>> from matching.vocabulary import Vocabulary
@@ -18,35 +20,50 @@ or a whole block; :func:`text_scores` is :func:`matching.score.skill_text_score`
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
-from scipy import sparse
+import numpy.typing as npt
 
 from ..score import BREADTH_FREE, BREADTH_PENALTY, SKILL_WEIGHT, provider_skills
 from ..types import MatchProblem
-from ..vocabulary import MatchedSkill, Vocabulary, matched_skills
+from ..vocabulary import MatchedSkill, Vocabulary
 from .providers import FloatArray, IntArray
 from .units import Unit
 
-__all__ = ["SkillData", "text_scores"]
+__all__ = ["SkillData", "text_scores", "popcount"]
+
+MaskArray = npt.NDArray[np.uint64]
+#: Bits set in each byte value.
+_POP = np.array([bin(b).count("1") for b in range(256)], dtype=np.int64)
 
 
-def text_scores(fuzzy: FloatArray, n_need: Any, n_offer: Any, n_shared: Any,
-                n_category: Any) -> FloatArray:
+def popcount(masks: MaskArray) -> IntArray:
+    """Bits set per mask, summed over the last axis (the words of a mask).
+
+    >>> popcount(np.array([[7, 1], [0, 2**63]], dtype=np.uint64)).tolist()
+    [4, 1]
+    """
+    as_bytes = np.ascontiguousarray(masks).view(np.uint8)
+    counts: IntArray = _POP[as_bytes].sum(axis=-1)
+    return counts
+
+
+def text_scores(fuzzy: npt.ArrayLike, n_need: npt.ArrayLike, n_offer: npt.ArrayLike,
+                n_shared: npt.ArrayLike, n_category: npt.ArrayLike) -> FloatArray:
     """:func:`matching.score.skill_text_score` element-wise (arguments broadcast).
 
     >>> text_scores(np.array([0.5, 0.5]), np.array([2, 2]), np.array([2, 9]),
     ...             np.array([2, 2]), 10).round(3).tolist()
     [0.6, 0.24]
     """
-    fuzzy = np.asarray(fuzzy, dtype=np.float64)
-    n_need = np.asarray(n_need, dtype=np.float64)
-    n_shared = np.asarray(n_shared, dtype=np.float64)
-    coverage = np.divide(n_shared, n_need, out=np.zeros(np.broadcast(n_shared, n_need).shape),
-                         where=n_need > 0)
-    text = np.where(n_need > 0, (1.0 - SKILL_WEIGHT) * fuzzy + SKILL_WEIGHT * coverage, fuzzy)
-    breadth = np.maximum(0.0, np.asarray(n_offer, dtype=np.float64) - n_shared - BREADTH_FREE) \
+    fz = np.asarray(fuzzy, dtype=np.float64)
+    need = np.asarray(n_need, dtype=np.float64)
+    shared = np.asarray(n_shared, dtype=np.float64)
+    coverage = np.divide(shared, need, out=np.zeros(np.broadcast(shared, need).shape),
+                         where=need > 0)
+    text = np.where(need > 0, (1.0 - SKILL_WEIGHT) * fz + SKILL_WEIGHT * coverage, fz)
+    breadth = np.maximum(0.0, np.asarray(n_offer, dtype=np.float64) - shared - BREADTH_FREE) \
         / np.maximum(1.0, np.asarray(n_category, dtype=np.float64))
     out: FloatArray = np.clip(text * (1.0 - BREADTH_PENALTY * breadth), 0.0, 1.0)
     return out
@@ -57,75 +74,89 @@ class SkillData:
 
     def __init__(self, problem: MatchProblem, units: list[Unit], vocabulary: Vocabulary):
         self.vocabulary = vocabulary
-        columns: dict[tuple[str, int], int] = {}
-        categories: dict[str, int] = {}
+        #: Column of each unit category in the per-category arrays.
+        self.category_column: dict[str, int] = {}
+        for unit in units:
+            self.category_column.setdefault(unit.category, len(self.category_column))
+        n_cats = max(1, len(self.category_column))
+        sizes = [len(vocabulary.index(c)) for c in self.category_column]
+        #: 64-bit words per mask.
+        self.words = max(1, -(-max(sizes, default=0) // 64))
         #: ``skill position -> term`` of each unit, in its category.
-        self.unit_found: list[dict[int, str]] = []
-        self.unit_category: IntArray = np.zeros(len(units), dtype=np.int64)
-        rows: list[int] = []
-        cols: list[int] = []
-        for u, unit in enumerate(units):
-            found = vocabulary.index(unit.category).find(unit.text)
-            self.unit_found.append(found)
-            self.unit_category[u] = categories.setdefault(unit.category, len(categories))
-            for n in found:
-                rows.append(u)
-                cols.append(columns.setdefault((unit.category, n), len(columns)))
+        self.unit_found = [vocabulary.index(u.category).find(u.text) for u in units]
+        self.unit_category: IntArray = np.array([self.category_column[u.category] for u in units],
+                                                dtype=np.int64)
+        self.unit_mask: MaskArray = np.zeros((len(units), self.words), dtype=np.uint64)
+        for u, found in enumerate(self.unit_found):
+            _set_bits(self.unit_mask[u], found)
         #: ``category -> skill position -> term`` of each provider.
-        self.provider_found: list[dict[str, dict[int, str]]] = []
-        p_rows: list[int] = []
-        p_cols: list[int] = []
-        for i, provider in enumerate(problem.providers):
-            found_by_category = provider_skills(provider, vocabulary)
-            self.provider_found.append(found_by_category)
-            for category, found in found_by_category.items():
-                for n in found:
-                    p_rows.append(i)
-                    p_cols.append(columns.setdefault((category, n), len(columns)))
-        n_cols = max(1, len(columns))
-        self.units = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                                       shape=(len(units), n_cols))
-        self.providers = sparse.csr_matrix((np.ones(len(p_rows)), (p_rows, p_cols)),
-                                           shape=(len(problem.providers), n_cols))
-        self.n_need: IntArray = np.array([len(f) for f in self.unit_found], dtype=np.int64)
-        self.n_category: IntArray = np.array([len(vocabulary.index(u.category)) for u in units],
-                                             dtype=np.int64)
+        self.provider_found = [provider_skills(p, vocabulary) for p in problem.providers]
+        n_providers = len(problem.providers)
+        self.provider_mask: MaskArray = np.zeros((n_providers, n_cats, self.words), dtype=np.uint64)
         #: Skills each provider names in each unit category (providers x categories).
-        self.offer: IntArray = np.zeros((len(problem.providers), max(1, len(categories))),
-                                        dtype=np.int64)
+        self.offer: IntArray = np.zeros((n_providers, n_cats), dtype=np.int64)
         for i, found_by_category in enumerate(self.provider_found):
             for category, found in found_by_category.items():
-                c = categories.get(category)
-                if c is not None:
+                c = self.category_column.get(category)
+                if c is not None and found:
+                    _set_bits(self.provider_mask[i, c], found)
                     self.offer[i, c] = len(found)
-        self.category_column = categories
+        self.n_need: IntArray = np.array([len(f) for f in self.unit_found], dtype=np.int64)
+        self.n_category: IntArray = np.array([sizes[c] for c in self.unit_category.tolist()],
+                                             dtype=np.int64)
         self.unit_names = [tuple(vocabulary.index(u.category).skills[n] for n in f)
                            for u, f in zip(units, self.unit_found)]
         self.provider_names = [tuple(dict.fromkeys(
             vocabulary.index(c).skills[n] for c, found in by_c.items() for n in found))
             for by_c in self.provider_found]
         self._unit_category_name = [u.category for u in units]
+        self._matched: dict[tuple[str, int, str, str], MatchedSkill] = {}
 
-    def block(self, members: IntArray, category: str) -> tuple[Any, IntArray]:
-        """Skills of a block's providers, transposed (skills x members), and how many of the
+    def block(self, members: IntArray, category: str) -> tuple[MaskArray, IntArray]:
+        """Masks of a block's providers in ``category`` (members x words) and how many of the
         category's skills each names."""
         c = self.category_column.get(category)
-        offer = self.offer[members, c] if c is not None else np.zeros(len(members), dtype=np.int64)
-        return self.providers[members].T.tocsr(), offer
+        if c is None:
+            return (np.zeros((len(members), self.words), dtype=np.uint64),
+                    np.zeros(len(members), dtype=np.int64))
+        return self.provider_mask[members, c], self.offer[members, c]
+
+    def shared_block(self, rows: IntArray, masks: MaskArray) -> IntArray:
+        """Skills shared by each unit of ``rows`` and each provider of a block (rows x members)."""
+        return popcount(self.unit_mask[rows][:, None, :] & masks[None, :, :])
 
     def scores(self, unit: IntArray, provider: IntArray, fuzzy: FloatArray) -> FloatArray:
         """Text components of aligned (unit, provider) pairs from their fuzzy similarities."""
         if not len(unit):
             return np.zeros(0, dtype=np.float64)
-        shared = np.asarray(self.units[unit].multiply(self.providers[provider]).sum(axis=1)
-                            ).reshape(-1)
-        offer = self.offer[provider, self.unit_category[unit]]
-        return text_scores(fuzzy, self.n_need[unit], offer, shared, self.n_category[unit])
+        cats = self.unit_category[unit]
+        shared = popcount(self.unit_mask[unit] & self.provider_mask[provider, cats])
+        return text_scores(fuzzy, self.n_need[unit], self.offer[provider, cats], shared,
+                           self.n_category[unit])
 
     def matched(self, u: int, i: int) -> tuple[MatchedSkill, ...]:
-        """The skills unit ``u`` and provider ``i`` both name."""
+        """The skills unit ``u`` and provider ``i`` both name (as
+        :func:`matching.vocabulary.matched_skills`; equal values share one object)."""
         category = self._unit_category_name[u]
         offers = self.provider_found[i].get(category)
-        if not offers or not self.unit_found[u]:
+        needs = self.unit_found[u]
+        if not offers or not needs:
             return ()
-        return matched_skills(self.vocabulary.index(category), self.unit_found[u], offers)
+        out = []
+        for n, term in needs.items():
+            other = offers.get(n)
+            if other is None:
+                continue
+            key = (category, n, term, other)
+            skill = self._matched.get(key)
+            if skill is None:
+                skill = self._matched[key] = MatchedSkill(self.vocabulary.index(category).skills[n],
+                                                          term, other)
+            out.append(skill)
+        return tuple(out)
+
+
+def _set_bits(mask: MaskArray, positions: Iterable[int]) -> None:
+    """Set the bits of skill ``positions`` in a mask of 64-bit words (in place)."""
+    for n in positions:
+        mask[n // 64] |= np.uint64(1 << (n % 64))

@@ -6,7 +6,7 @@ import pytest
 from matching import MatchedSkill, MatchOptions, SkillTerm, Vocabulary, solve
 from matching.candidates import generate_candidates
 from matching.candidates.skills import text_scores
-from matching.score import skill_text_score, score_pair, text_component
+from matching.score import score_pair, skill_text_score, text_component
 from matching.text import similarity
 from matching.types import MatchProblem, ProjectSpec, ProviderSpec
 
@@ -146,3 +146,30 @@ def test_pinned_pair_below_the_cut_keeps_its_matched_skills():
     cands = generate_candidates(problem).for_project("p1")
     gen = next(c for c in cands if c.provider_id == "gen")
     assert gen.matched_skills and gen.matched_skills[0].skill == "居家养老"
+
+
+def test_a_category_with_more_than_64_skills_is_scored_like_score_pair():
+    many = Vocabulary(tuple(SkillTerm("elderly_care", f"技能{n}", (f"术语甲{n}号", f"术语乙{n}号"))
+                            for n in range(70)))
+    project = ProjectSpec(id="p9", title="需要术语甲66号", category="elderly_care", street_id="lianhua",
+                          budget=1_000_000, needs_funding=False)
+    right = provider("r", "我们擅长术语乙66号")
+    wrong = provider("w", "我们擅长术语乙3号和术语乙65号")
+    problem = MatchProblem(projects=[project], providers=[right, wrong],
+                           options=MatchOptions(vocabulary=many))
+    cands = generate_candidates(problem).for_project("p9")
+    assert [c.provider_id for c in cands][0] == "r"
+    assert cands[0].matched_skills == (MatchedSkill("技能66", "术语甲66号", "术语乙66号"),)
+    for c in cands:
+        _, parts = score_pair(project, problem.provider(c.provider_id), vocabulary=many)
+        assert c.components["text"] == pytest.approx(parts["text"])
+
+
+def test_generate_candidates_accepts_a_vocabulary_instead_of_the_options_one():
+    problem = MatchProblem(projects=[HOME_CARE], providers=[SPECIALIST])
+    assert generate_candidates(problem).for_project("p1")[0].matched_skills
+    for exhaustive in (False, True):
+        plain = generate_candidates(problem, vocabulary=Vocabulary.empty(), exhaustive=exhaustive)
+        assert plain.for_project("p1")[0].matched_skills == ()
+        assert plain.for_project("p1")[0].components["text"] == pytest.approx(
+            similarity(HOME_CARE.text, SPECIALIST.capability))
