@@ -39,10 +39,12 @@ from typing import Literal
 from .text import normalize
 
 __all__ = ["SkillTerm", "Vocabulary", "MatchedSkill", "SkillIndex", "render_matched",
-           "DEFAULT_DATA"]
+           "matched_skills", "DEFAULT_DATA", "MIN_TERM_LENGTH"]
 
 #: The packaged default vocabulary (inside the ``matching`` package).
 DEFAULT_DATA = "data/sector_vocabulary.toml"
+#: Shortest term (after normalisation): a single character would match almost any text.
+MIN_TERM_LENGTH = 2
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -59,7 +61,8 @@ class SkillTerm:
         Canonical skill name (Chinese), e.g. ``"居家养老"``.  It is a term of the skill too.
     terms : tuple of str
         Synonyms and near-terms, Chinese and English (lists are accepted; blanks and repeats
-        are dropped).
+        are dropped; a term of fewer than :data:`MIN_TERM_LENGTH` characters, once
+        normalised, raises ``ValueError``).
 
     >>> SkillTerm("elderly_care", "居家养老", ["上门照护", " 上门照护 ", ""]).terms
     ('上门照护',)
@@ -78,12 +81,20 @@ class SkillTerm:
         if isinstance(self.terms, str):
             raise ValueError("SkillTerm.terms: must be a sequence of str, not a str")
         terms: list[str] = []
+        if len(normalize(self.skill)) < MIN_TERM_LENGTH:
+            raise ValueError(f"SkillTerm.skill: needs at least {MIN_TERM_LENGTH} letters or "
+                             f"characters, got {self.skill!r}")
         for term in self.terms:
             if not isinstance(term, str):
                 raise ValueError(f"SkillTerm.terms: terms must be str, got {term!r}")
             term = term.strip()
-            if term and term not in terms:
-                terms.append(term)
+            if not term or term in terms:
+                continue
+            if len(normalize(term)) < MIN_TERM_LENGTH:
+                raise ValueError(f"SkillTerm.terms: each term needs at least {MIN_TERM_LENGTH} "
+                                 f"letters or characters (one would match almost any text), "
+                                 f"got {term!r}")
+            terms.append(term)
         object.__setattr__(self, "terms", tuple(terms))
 
     @property

@@ -139,7 +139,7 @@ def test_bench_figures_lie_in_the_unit_interval(report):
         assert 0.0 <= f.mrr <= 1.0, name
         assert f.precision_at_1 <= f.mrr, name
         assert len(f.outcomes) == report.n_projects
-    for name in ("engine", "token_set_ratio"):
+    for name in ("engine", "engine_words_only", "token_set_ratio"):
         f = report.figures[name]
         assert f.median_margin is not None and -1.0 <= f.median_margin <= 1.0
         assert 0 <= f.narrow_wins <= report.n_projects
@@ -206,3 +206,11 @@ def test_benchmark_rows_are_registered(capsys):
 def test_docstring_examples_run():
     failed, attempted = doctest.testmod(labelled_bench, optionflags=doctest.ELLIPSIS)
     assert attempted > 0 and failed == 0
+
+
+def test_the_sector_vocabulary_widens_the_right_providers_lead(report):
+    with_vocabulary, words_only = report.figures["engine"], report.figures["engine_words_only"]
+    assert with_vocabulary.precision_at_1 >= words_only.precision_at_1
+    assert with_vocabulary.mrr >= words_only.mrr
+    assert with_vocabulary.median_margin > words_only.median_margin
+    assert with_vocabulary.narrow_wins <= words_only.narrow_wins

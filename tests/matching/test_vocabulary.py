@@ -81,8 +81,11 @@ def test_empty_vocabulary_matches_nothing():
     assert Vocabulary.empty().match("居家养老", "居家养老", "elderly_care") == ()
 
 
-@pytest.mark.parametrize("bad", [dict(category="", skill="x"), dict(category="c", skill=" "),
-                                 dict(category="c", skill="x", terms="上门")])
+@pytest.mark.parametrize("bad", [dict(category="", skill="助餐"), dict(category="c", skill=" "),
+                                 dict(category="c", skill="助餐", terms="上门"),
+                                 dict(category="c", skill="助餐", terms=("老",)),
+                                 dict(category="c", skill="助餐", terms=("！!",)),
+                                 dict(category="c", skill="餐")])
 def test_bad_skill_terms_raise_value_error_naming_the_field(bad):
     with pytest.raises(ValueError, match="SkillTerm"):
         SkillTerm(**bad)
