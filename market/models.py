@@ -50,4 +50,13 @@ from market.panels.models import (  # noqa: F401
 )
 from market.payments.models import PaymentOrder, Payout, WebhookEvent  # noqa: F401
 from market.projects.models import Project, ProjectKind, ProjectStatus  # noqa: F401
-from market.review.models import Award, AwardObjection, AwardStatus, MatchDecision, MatchProposal, MatchRun, RunStatus  # noqa: F401
+from market.review.models import (  # noqa: F401
+    Award,
+    AwardObjection,
+    AwardStatus,
+    MatchDecision,
+    MatchProposal,
+    MatchRun,
+    RunStatus,
+    VocabularyTerm,
+)

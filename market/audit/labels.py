@@ -196,6 +196,8 @@ ACTION_LABELS: dict[str, Any] = {
     "tender.method_switched": _l("Procurement method switched"),
     "tender.republished": _l("Tender re-published"),
     "user.phone_changed": _l("Mobile number changed"),
+    "vocabulary_term.added": _l("Word added to the matching vocabulary"),
+    "vocabulary_term.withdrawn": _l("Word withdrawn from the matching vocabulary"),
 }
 
 #: What each object type (the table an event is about) is called.
@@ -248,6 +250,7 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "procurement_settings": _l("Procurement settings"),
     "tender_documents": _l("Tender document"),
     "tender_invitations": _l("Invitation to tender"),
+    "vocabulary_terms": _l("Vocabulary word"),
 }
 
 #: What the details recorded before and after are called.
@@ -338,6 +341,7 @@ FIELD_LABELS: dict[str, Any] = {
     "totals": _l("Totals"),
     "window_ends_at": _l("Complaint window ends"),
     "working_days": _l("Working days"),
+    "skill": _l("Skill"), "term": _l("Word"), "language": _l("Language"),
 }
 
 

@@ -14,7 +14,8 @@ returns a :class:`Scope` (the street they belong to, the organisation and person
 * ``funding_body``: an official who works for the organisation that owns the object (a
   government pool's department), confirming money its colleagues announced;
 * ``resident``: a verified resident of the object's community (or street);
-* ``responsible``: the official responsible for the object (a micro-project's owner);
+* ``responsible``: the official responsible for the object (a micro-project's owner, the official who
+  added a vocabulary word);
 * ``public``: anyone, once the object is published;
 * role relations (``official``, ``admin``, ``provider``, ``funder``, ``resident_role``, ``user``)
   for actions on no particular object.
@@ -227,6 +228,12 @@ RULES: dict[str, Rule] = {
     "console.use": _rule("official", message=_l("Only officials use the matching console.")),
     "run.view": _rule("governs", message=_l("This run was made for another street.")),
     "match.decide": _rule("governs", message=_l("You cannot decide on another street's project.")),
+    # The sector vocabulary is one for the district: any official may add a word to it; a word is withdrawn by
+    # the official who added it, or by a district-wide official or an administrator.
+    "vocabulary.view": _rule("official", message=_l("Only officials see the matching vocabulary.")),
+    "vocabulary.add": _rule("official", message=_l("Only officials add words to the matching vocabulary.")),
+    "vocabulary.withdraw": _rule("responsible", "district", message=_l(
+        "Only the official who added this word, a district official or an administrator can withdraw it.")),
     "award.object": _rule("user", message=_l("Log in to file an objection.")),
     "award.answer": _rule("governs", message=_l("You cannot answer objections on another street's project.")),
     "contract.manage": _rule("governs", message=_l("You cannot manage another street's contracts.")),

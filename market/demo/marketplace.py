@@ -63,7 +63,7 @@ from market.orgs.models import Organization, OrgKind, VerificationState
 from market.payments.models import Payout, PayoutMethod, PayoutStatus
 from market.payments.services import idempotency_key_for_payout
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from market.review import adapter, awards, services
+from market.review import adapter, awards, services, vocabulary
 from market.review.models import (
     Award,
     AwardObjection,
@@ -206,6 +206,8 @@ def load_marketplace_demo(session: Session) -> None:
     with session.no_autoflush:  # rows are flushed in batches, where ids are needed
         _tenders_and_bids(stage, projects)
         _history(stage, [p for p in projects if p.id not in contracted])
+    session.flush()
+    _vocabulary(stage)
     session.flush()
     _match_run(stage)
     session.flush()
@@ -892,6 +894,20 @@ def _objection(stage: _Stage, award: Award, official: User, kind: str) -> None:
 
 
 # ---------------------------------------------------------------- a finished match run
+
+#: Words the demo officials added to the matching vocabulary: (official, category, skill, word).
+VOCABULARY_WORDS = (("street", "elderly_care", "居家养老", "帮老人洗澡"),
+                    ("district", "elderly_care", "长者助餐", "老人饭堂"))
+
+
+def _vocabulary(stage: _Stage) -> None:
+    """Residents' everyday words for two skills, added by the officials through the console's service
+    (so the runs below use them, and the vocabulary page shows who added what)."""
+    categories = {code: category_id for category_id, code in stage.codes.items()}
+    for n, (who, code, skill, word) in enumerate(VOCABULARY_WORDS):
+        vocabulary.add_term(stage.officials[who], vocabulary.TermInput(
+            category_id=categories[code], skill=skill, term=word, language="zh"), now=REF - timedelta(days=3 - n))
+
 
 def _match_run(stage: _Stage) -> None:
     """The Futian Subdistrict official's runs: a first run, a forbid decision on one of its

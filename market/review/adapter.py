@@ -46,12 +46,14 @@ from market.core.db import db
 from market.funding.services import funding_summary
 from market.funds.models import FundingPool
 from market.geo.models import Category, Street
+from market.micro.models import RATING_CRITERIA, Rating
 from market.micro.services.evaluation import provider_rating_totals
 from market.orgs.models import DEFAULT_SUPPLIES, Organization, OrgKind, Qualification, VerificationState
 from market.projects.models import Project, ProjectKind, ProjectStatus
+from market.review.vocabulary import engine_vocabulary
 from matching.candidates import check_pair, generate_candidates
 from matching.optimize import solve
-from matching.score import combine, score_pair
+from matching.score import combine, score_pair, text_component
 from matching.types import (
     PROJECT_TYPES,
     BidSpec,
@@ -69,6 +71,7 @@ from matching.types import (
     Requirements,
     id_key,
 )
+from matching.vocabulary import MatchedSkill
 
 #: Category component of a bid from outside the project's category (primary 1.0, secondary 0.7).
 WRONG_CATEGORY_SCORE = 0.3
@@ -136,6 +139,38 @@ def _active_loads() -> dict[int, int]:
     return {provider_id: n for provider_id, n in rows}
 
 
+#: At most this many titles of a provider's past deliveries are evidence of its specialty (the latest).
+DELIVERED_TITLES = 10
+#: A delivery rated below this mean (stars, over residents' ratings) is no evidence of a specialty.
+WELL_RATED_STARS = 3.0
+
+
+def _delivered_titles() -> dict[int, tuple[str, ...]]:
+    """``{provider_id: titles}`` of the projects each provider delivered well: its completed (accepted)
+    contracts whose project residents did not rate below :data:`WELL_RATED_STARS` on average, the
+    latest :data:`DELIVERED_TITLES` per provider. Two queries in all, however many providers."""
+    stars = sum(getattr(Rating, c) for c in RATING_CRITERIA)
+    rated = (select(Rating.project_id, func.avg(stars).label("stars_sum"))
+             .group_by(Rating.project_id).subquery())
+    latest = func.row_number().over(partition_by=Contract.provider_id,
+                                    order_by=Contract.id.desc()).label("n")
+    ranked = (select(Contract.provider_id, Contract.project_id, latest)
+              .outerjoin(rated, rated.c.project_id == Contract.project_id)
+              .where(Contract.status == ContractStatus.COMPLETED,
+                     (rated.c.stars_sum.is_(None)) | (rated.c.stars_sum >= WELL_RATED_STARS * len(RATING_CRITERIA)))
+              .subquery())
+    rows = db.session.execute(select(ranked.c.provider_id, Project.title, Project.title_en)
+                              .join(Project, Project.id == ranked.c.project_id)
+                              .where(ranked.c.n <= DELIVERED_TITLES)
+                              .order_by(ranked.c.provider_id, ranked.c.n))
+    titles: dict[int, list[str]] = defaultdict(list)
+    for provider_id, title, title_en in rows:
+        text = f"{title} {title_en}".strip()
+        if text and text not in titles[provider_id]:  # the lots of one project: one title
+            titles[provider_id].append(text)
+    return {k: tuple(v) for k, v in titles.items()}
+
+
 def provider_specs(as_of: date) -> tuple[list[ProviderSpec], dict[int, Organization]]:
     """Every verified social organisation and enterprise as a :class:`ProviderSpec`."""
     orgs = [org for org in db.session.scalars(
@@ -145,6 +180,7 @@ def provider_specs(as_of: date) -> tuple[list[ProviderSpec], dict[int, Organizat
     ratings = provider_rating_totals([o.id for o in orgs])
     deliveries = _delivery_counts()
     loads = _active_loads()
+    delivered = _delivered_titles()
     codes = {c.id: c.code for c in db.session.scalars(select(Category))}
     specs = []
     for org in orgs:
@@ -163,7 +199,7 @@ def provider_specs(as_of: date) -> tuple[list[ProviderSpec], dict[int, Organizat
             rating_grade=facts.rating_grade, registered_on=facts.registration_date, staff=facts.full_time_staff,
             office_area_m2=float(facts.office_area_m2), capacity=max(0, org.capacity - loads.get(org.id, 0)),
             capability=f"{org.capability} {org.capability_en}".strip(), rating_sum=total, rating_count=count,
-            deliveries_completed=done, deliveries_failed=failed,
+            deliveries_completed=done, deliveries_failed=failed, delivered_titles=delivered.get(org.id, ()),
             supplies=frozenset(t for t in (org.supplies if org.supplies is not None else DEFAULT_SUPPLIES)
                                if t in PROJECT_TYPES),
             qualifications=frozenset(org.qualifications or ())))
@@ -312,7 +348,8 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
                                      built.notes)
     built.problem = MatchProblem(
         projects=specs, providers=providers, pools=pools, bids=bid_specs, decisions=decision_specs,
-        options=MatchOptions(max_provider_share=options.max_provider_share, as_of=now.date()))
+        options=MatchOptions(max_provider_share=options.max_provider_share, as_of=now.date(),
+                             vocabulary=engine_vocabulary()))
     built.stats = {"projects": len(specs), "skipped": len(built.skipped), "providers": len(providers),
                    "pools": len(pools), "bids": len(bid_specs), "decisions": len(decision_specs),
                    "build_s": round(time.perf_counter() - started, 3)}
@@ -390,10 +427,14 @@ def _add_wrong_category_bidders(built: Built, candidates: CandidateSet) -> Candi
             if check_pair(mini, project_id, provider_id, lot_id) is not None:
                 continue
             price = next(b.price for b in mini.bids if b.lot_id == lot_id)
+            needs = project.text if lot is None else f"{lot.title} {lot.description} {project.text}"
+            text, matched = text_component(needs, widened, category, vocabulary=problem.options.vocabulary,
+                                           mode=problem.options.text_mode)
             _, components = score_pair(project, widened, lot=lot, price=price, weights=weights,
-                                       mode=problem.options.text_mode)
+                                       mode=problem.options.text_mode, text_similarity=text)
             components["category"] = WRONG_CATEGORY_SCORE
-            extra.append(Candidate(project_id, provider_id, combine(components, weights), components, price, lot_id))
+            extra.append(Candidate(project_id, provider_id, combine(components, weights), components, price, lot_id,
+                                   matched_skills=matched))
         if extra:
             key = (project_id, lot_id)
             merged = list(providers.get(key, ())) + extra
@@ -498,6 +539,7 @@ def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0
                          "score": round(a.score, 6), "components": {k: round(v, 6) for k, v in a.components.items()},
                          "cost": a.cost, "pinned": a.pinned,
                          "funding": [{"pool_id": f.pool_id, "amount": f.amount} for f in a.funding],
+                         **_matched(a.matched_skills),
                          **_rank(ranking, a.project_id, a.lot_id, a.provider_id)}
                         for a in result.assignments],
         "unmatched": built.skipped + unmatched,
@@ -506,6 +548,12 @@ def result_to_json(result: MatchResult, built: Built, *, candidates_s: float = 0
         "stats": {**built.stats, "candidate_pairs": pairs, "candidates_s": round(candidates_s, 3),
                   "solve_s": round(result.seconds, 3)},
     }
+
+
+def _matched(skills: Iterable[MatchedSkill]) -> dict[str, Any]:
+    """``{"matched_skills": [...]}`` when the engine matched skills of the vocabulary, else nothing."""
+    matched = [{"skill": m.skill, "project_term": m.project_term, "provider_term": m.provider_term} for m in skills]
+    return {"matched_skills": matched} if matched else {}
 
 
 def group_assignments(result: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:

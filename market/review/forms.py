@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from market.ui.fields import OptionalIntSelectField, SelectField, choices_of
@@ -42,6 +42,20 @@ class AnswerForm(FlaskForm):
                                                            ("uphold", _l("Uphold: cancel the award")))),
                          default="dismiss", validators=[DataRequired()])
     answer = TextAreaField(_l("Published answer"), validators=[DataRequired(), Length(min=5, max=5000)])
+
+
+class VocabularyTermForm(FlaskForm):
+    """A word officials add to the matching vocabulary (the category's choices are set by the route). What is
+    required and how long it may be is checked by the service, which names every wrong field at once."""
+
+    category_id = OptionalIntSelectField(_l("Category"))
+    skill = StringField(_l("Skill"),
+                        description=_l("An existing skill of the category, or a new one."))
+    term = StringField(_l("Word or phrase"),
+                       description=_l("How tenders, policy documents or providers name this skill."))
+    language = RadioField(_l("Language of the word"), choices=choices_of((("zh", _l("Chinese")),
+                                                                         ("en", _l("English")))),
+                          default="zh")
 
 
 class EmptyForm(FlaskForm):

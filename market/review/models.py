@@ -27,6 +27,7 @@ from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
+    from market.geo.models import Category
     from market.projects.models import Project
 
 
@@ -278,3 +279,47 @@ class AwardObjection(Stateful, Base):
     def policy_scope(self) -> Scope:
         return self.award.project.policy_scope()
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
+
+
+#: Languages a vocabulary term is written in.
+TERM_LANGUAGES = ("zh", "en")
+
+
+class VocabularyTerm(Base):
+    """A word officials added to the sector vocabulary: ``term`` names ``skill`` in ``category``.
+
+    The vocabulary the engine uses is the packaged one (:meth:`matching.vocabulary.Vocabulary.default`)
+    with the active terms added. ``removed_at`` withdraws a term; the row stays for the record.
+    Terms belong to the district (the vocabulary is one for every street).
+    """
+
+    __tablename__ = "vocabulary_terms"
+    __table_args__ = (
+        CheckConstraint("language IN ('zh', 'en')", name="language_known"),
+        CheckConstraint("length(skill) > 0 AND length(term) > 0", name="words_given"),
+        # One active entry per word of a skill (the service also compares ignoring case and the packaged words).
+        Index("uq_vocabulary_terms_active", "category_id", "skill", "term", unique=True,
+              postgresql_where=text("removed_at IS NULL"), sqlite_where=text("removed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    skill: Mapped[str] = mapped_column(String(60))
+    term: Mapped[str] = mapped_column(String(60))
+    language: Mapped[str] = mapped_column(String(2))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    category: Mapped[Category] = relationship()
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+
+    def policy_scope(self) -> Scope:
+        """The district's (no street), owned by the official who added it."""
+        return Scope(street_id=None, user_id=self.added_by_id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None

@@ -21,9 +21,10 @@ from market.core.db import db, utcnow
 from market.core.enums import label_of
 from market.core.errors import Conflict, DomainError, ValidationFailed
 from market.funds.models import FundingPool
+from market.geo.models import Category
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind
-from market.review import adapter, awards, jobs, services
+from market.review import adapter, awards, jobs, services, vocabulary
 from market.review.forms import (
     AnswerForm,
     ApproveForm,
@@ -32,6 +33,7 @@ from market.review.forms import (
     ObjectionForm,
     RejectForm,
     RunForm,
+    VocabularyTermForm,
 )
 from market.review.labels import status_label
 from market.review.models import (
@@ -44,6 +46,7 @@ from market.review.models import (
     MatchProposalStatus,
     MatchRun,
     RunStatus,
+    VocabularyTerm,
 )
 from market.ui.charts import Bar, bar_chart
 from market.ui.export import FORMATS, table_response
@@ -360,6 +363,62 @@ def revoke(decision: MatchDecision):
                     else url_for("review.console"))
 
 
+# ---------------------------------------------------------------- the sector vocabulary
+
+def _term_form() -> VocabularyTermForm:
+    form = VocabularyTermForm()
+    locale = _locale()
+    form.category_id.choices = [("", _("Choose a category"))] + [
+        (c.id, c.tr("name", locale)) for c in db.session.scalars(select(Category).order_by(Category.sort_order,
+                                                                                         Category.id))]
+    return form
+
+
+def _vocabulary_page(form: VocabularyTermForm):
+    entries = vocabulary.listing(current_user)
+    withdrawable = {t.row.id for e in entries for s in e.skills for t in s.added
+                    if policy.can(current_user, "vocabulary.withdraw", t.row)}
+    return render_template("review/vocabulary.html", entries=entries, form=form, withdrawable=withdrawable,
+                           skills=vocabulary.skill_names(), empty_form=EmptyForm())
+
+
+@bp.get("/vocabulary")
+@guard("vocabulary.view")
+def vocabulary_index():
+    """The matching vocabulary per category: packaged words, words officials added, and a form to add one."""
+    return _vocabulary_page(_term_form())
+
+
+@bp.post("/vocabulary")
+@guard("vocabulary.add")
+def add_term():
+    form = _term_form()
+    if form.validate_on_submit():
+        data = vocabulary.TermInput(category_id=form.category_id.data, skill=form.skill.data or "",
+                                    term=form.term.data or "", language=form.language.data or "")
+        try:
+            row = vocabulary.add_term(current_user, data, now=utcnow())
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_field_errors(form, error)
+            return _vocabulary_page(form), error.status_code
+        db.session.commit()
+        flash(_("“%(term)s” added to “%(skill)s”; the next matching runs use it.", term=row.term, skill=row.skill),
+              "success")
+        return redirect(url_for("review.vocabulary_index", _anchor=f"category-{row.category_id}"))
+    return _vocabulary_page(form), 400
+
+
+@bp.post("/vocabulary/<int:term_id>/withdraw")
+@guard("vocabulary.withdraw", VocabularyTerm, "term_id")
+def withdraw_term(term: VocabularyTerm):
+    require_form(EmptyForm())
+    vocabulary.withdraw_term(current_user, term, now=utcnow())
+    db.session.commit()
+    flash(_("“%(term)s” withdrawn; the next matching runs no longer use it.", term=term.term), "success")
+    return redirect(url_for("review.vocabulary_index", _anchor=f"category-{term.category_id}"))
+
+
 # ---------------------------------------------------------------- approving and rejecting
 
 @bp.post("/proposals/<int:proposal_id>/approve")
@@ -519,6 +578,7 @@ def bidding_panel(project: Project) -> BiddingPanel:
 # ---------------------------------------------------------------- dashboard helpers
 
 bp.add_app_template_global(status_label, "status_label")
+bp.add_app_template_global(services.matched_text, "matched_skills_text")
 
 
 @bp.app_template_global("review_work")

@@ -418,10 +418,16 @@ class UnitView:
     candidates: int = 0
     first_choice: Organization | None = None
     first_score: float | None = None
+    #: The skills of the vocabulary the engine found on both sides, as stored with the proposal.
+    matched_skills: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def against_ranking(self) -> bool:
         return self.rank is not None and self.rank > 1
+
+    @property
+    def matched_text(self) -> str:
+        return matched_text(self.matched_skills)
 
 
 @dataclass
@@ -701,7 +707,7 @@ def _proposal_view(p: MatchProposal, names: reasons.Names, wrong: set[tuple[Any,
             wrong_category=(p.project_id, unit.get("lot_id"), provider_id) in wrong,
             rank=unit.get("rank"), candidates=int(unit.get("candidates") or 0),
             first_choice=names.orgs.get(first.get("provider_id")) if isinstance(first.get("provider_id"), int) else None,
-            first_score=first.get("score")))
+            first_score=first.get("score"), matched_skills=list(unit.get("matched_skills") or [])))
     return ProposalView(
         proposal=p, project=names.projects.get(p.project_id) or db.session.get(Project, p.project_id), units=units,
         funding=[(names.pools[int(f["pool_id"])], int(f["amount"])) for f in p.funding if int(f["pool_id"]) in names.pools],
@@ -751,6 +757,18 @@ class RunRow:
     @property
     def needs_attention(self) -> bool:
         return bool(self.flags & ATTENTION)
+
+
+def matched_text(matched: list[dict[str, str]]) -> str:
+    """The skills matched for a unit in words: "居家养老 ≈ 上门照护; 助餐" (the project's word ≈ the provider's,
+    one word when both use the same); empty when none was."""
+    pairs = []
+    for m in matched:
+        project_term, provider_term = str(m.get("project_term", "")), str(m.get("provider_term", ""))
+        pair = project_term if project_term == provider_term else f"{project_term} ≈ {provider_term}"
+        if pair and pair not in pairs:
+            pairs.append(pair)
+    return "; ".join(pairs)
 
 
 def score_band(score: float | None) -> str | None:

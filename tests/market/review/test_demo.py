@@ -219,3 +219,16 @@ def test_goods_and_works_go_only_to_organisations_that_supply_them(ctx):
         assert org.kind != OrgKind.SOCIAL_ORGANISATION
         if types[project_id] == "works":
             assert "construction" in org.qualifications
+
+
+def test_the_officials_added_words_to_the_matching_vocabulary_through_the_service(ctx):
+    from market.demo.marketplace import VOCABULARY_WORDS
+    from market.review import vocabulary
+    from market.review.models import VocabularyTerm
+
+    rows = db.session.scalars(select(VocabularyTerm).order_by(VocabularyTerm.id)).all()
+    assert [(r.skill, r.term) for r in rows] == [(skill, word) for _who, _code, skill, word in VOCABULARY_WORDS]
+    assert {r.added_by.email for r in rows} == {"street.official@demo.futian.example", "official@demo.futian.example"}
+    added = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "vocabulary_term.added")).all()
+    assert sorted(added) == sorted(str(r.id) for r in rows)
+    assert "帮老人洗澡" in vocabulary.engine_vocabulary().skills_in("希望有人帮老人洗澡", "elderly_care").values()
