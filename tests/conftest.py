@@ -229,6 +229,7 @@ _seq = count(1)
 @pytest.fixture
 def make_user(app, geo):
     from market.accounts.models import Role, User
+    from market.accounts.services import place_official
     from market.core.db import db, utcnow
 
     def make(role=Role.RESIDENT, *, community=None, street=None, organization=None, verified=True,
@@ -242,6 +243,9 @@ def make_user(app, geo):
                 user.verified_at = utcnow()
         if street is not None:
             user.street_id = street.id
+        if role == Role.OFFICIAL:  # officials of the fixture's district unless told otherwise
+            place_official(user, street_id=user.street_id,
+                           district_id=None if user.street_id else (user.district_id or geo.district.id))
         if organization is not None:
             user.organization_id = organization.id
         db.session.add(user)
@@ -290,6 +294,7 @@ def make_project(app, geo, category, make_user):
         owner = owner or make_user(Role.OFFICIAL)
         n = next(_seq)
         fields.setdefault("title_en", f"Meal service for elderly people living alone {n}")
+        fields.setdefault("district_id", (street or geo.streets[0]).district_id)
         fields.setdefault("description", "为辖区独居老人提供上门助餐、探访和健康监测服务。")
         fields.setdefault("description_en",
                           "Meal delivery, home visits and health monitoring for elderly residents living alone.")

@@ -29,7 +29,7 @@ from market.core.db import db, utcnow
 from market.core.errors import DomainError, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.extensions import limiter
 from market.geo.models import Category, Community, ProjectType, Street
-from market.geo.services import category_choices
+from market.geo.services import category_choices, limit_to_jurisdiction
 from market.micro import forms, labels
 from market.micro.models import (
     BallotType,
@@ -171,10 +171,7 @@ def index():
 
 def _round_form_choices(form: forms.RoundForm) -> None:
     locale = _locale()
-    street_ids = None if current_user.role == Role.ADMIN or current_user.street_id is None else [current_user.street_id]
-    stmt = select(Street).order_by(Street.id)
-    if street_ids:
-        stmt = stmt.where(Street.id.in_(street_ids))
+    stmt = limit_to_jurisdiction(select(Street).order_by(Street.id), current_user, Street.id)
     streets = db.session.scalars(stmt).all()
     form.street_id.choices = [(s.id, s.tr("name", locale)) for s in streets]
     communities = db.session.scalars(select(Community).where(Community.street_id.in_([s.id for s in streets]))

@@ -76,9 +76,12 @@ def office_officials(item: RoutedItem) -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.id)))
 
 
-def district_officials() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == Role.OFFICIAL, User.street_id.is_(None),
-                                                      User.is_disabled.is_(False)).order_by(User.id)))
+def district_officials(district_id: int | None = None) -> list[User]:
+    """The district-wide officials (of ``district_id`` when given)."""
+    stmt = select(User).where(User.role == Role.OFFICIAL, User.street_id.is_(None), User.is_disabled.is_(False))
+    if district_id is not None:
+        stmt = stmt.where(User.district_id == district_id)
+    return list(db.session.scalars(stmt.order_by(User.id)))
 
 
 # ------------------------------------------------------------------ routing
@@ -229,7 +232,7 @@ def escalate_overdue(*, now: datetime | None = None, actor: User | None = None) 
         for clock, due in missed:
             record(actor, "micro.item_escalated", item, after={"missed": clock, "due_at": due, "office_id": item.office_id})
         title, title_en, link = _subject(item)
-        notify(district_officials(), "micro.item_escalated", {"title": title, "title_en": title_en,
+        notify(district_officials(item.street.district_id), "micro.item_escalated", {"title": title, "title_en": title_en,
                                                               "due_at": missed[0][1].isoformat()}, link, now=now)
         escalated.append(item)
     return escalated
