@@ -267,7 +267,7 @@ def make_org(app, geo, category):
                   "office_area_m2": 120, "rating_grade": 4, "capacity": 3,
                   "capability": "专注居家养老、助餐配送、长者健康管理",
                   "capability_en": "Home-based elderly care, meal delivery, health management for older people",
-                  "home_street_id": geo.streets[0].id, **fields}
+                  "home_street_id": geo.streets[0].id, "district_id": geo.district.id, **fields}
         org = Organization(name=name or f"福田区第{n}社工服务中心", kind=kind,
                            verification_state=VerificationState.VERIFIED if verified else VerificationState.PENDING,
                            **values)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager
 from market.core import policy
 from market.core.cache import TTLCache
 from market.core.db import db
-from market.geo.models import Category, Community, Street
+from market.geo.models import Category, Community, District, Street
 
 # Streets, communities and categories change a few times a year; every listing page shows them.
 choices = TTLCache(60.0)
@@ -56,6 +56,12 @@ def district_of_street(street_id: int | None) -> int | None:
         return None
     street = db.session.get(Street, street_id)
     return street.district_id if street is not None else None
+
+
+def only_district_id() -> int | None:
+    """The district of an installation that serves one (None when there are several, or none)."""
+    ids = db.session.scalars(select(District.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
 
 
 def streets_of(district_id: int) -> Any:

@@ -20,7 +20,7 @@ from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
 from market.geo.models import Category, ProjectType, Street
-from market.geo.services import district_of_street, limit_to_jurisdiction
+from market.geo.services import district_of_street, limit_to_jurisdiction, only_district_id
 from market.notifications.services import notify
 from market.orgs import credit_code
 from market.orgs.models import (
@@ -171,8 +171,8 @@ def create_org(actor: User, data: OrgInput, *, documents: Sequence[DocumentUploa
     org = Organization(verification_state=VerificationState.PENDING)
     _apply(org, data)
     # Registered in its home street's district; without one, in the district of the official registering it.
-    if org.district_id is None and actor.is_official:
-        org.district_id = actor.district_id
+    if org.district_id is None:  # the official's own district, or the installation's one district
+        org.district_id = (actor.district_id if actor.is_official else None) or only_district_id()
     db.session.add(org)
     db.session.flush()
     if actor.role in (Role.PROVIDER, Role.FUNDER):

@@ -18,7 +18,7 @@ from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
 from market.geo.models import Category, Community, ProjectType, Street
-from market.geo.services import district_of_street
+from market.geo.services import district_of_street, only_district_id
 from market.projects.models import PROJECT_SEARCH, Project, ProjectKind, ProjectStatus
 from market.projects.signals import budget_floor
 from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
@@ -189,13 +189,15 @@ def _street_of(data: ProjectInput) -> int | None:
 
 def district_for(actor: User, street_id: int | None) -> int | None:
     """The district a project belongs to: its street's; without a street, its creator's district (an
-    official's own, a provider's organisation's); None for an administrator's project without a street."""
+    official's own, a provider's organisation's), else the installation's one district; None for an
+    administrator's project without a street in a city (the whole city's)."""
     if street_id is not None:
         return district_of_street(street_id)
     if actor.district_id is not None:
         return actor.district_id
     organization = actor.organization
-    return organization.district_key if organization is not None else None
+    district = organization.district_key if organization is not None else None
+    return district if district is not None else only_district_id()
 
 
 def _require_governed_street(actor: User, street_id: int | None) -> None:

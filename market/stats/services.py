@@ -541,7 +541,9 @@ DISTRICT_WIDE = _l("District-wide")
 def dashboard(filters: Filters, locale: str) -> Dashboard:
     """Every figure for ``filters`` (checked by :func:`officials_filters` or :func:`public_filters`)."""
     street_rows = db.session.scalars(select(Street).order_by(Street.id)
-                                     .where(*([Street.id == filters.street_id] if filters.street_id else []))).all()
+                                     .where(*([Street.id == filters.street_id] if filters.street_id else []))
+                                     .where(*([Street.district_id == filters.district_id] if filters.district_id
+                                              else []))).all()
     category_rows = db.session.scalars(
         select(Category).order_by(Category.sort_order, Category.id)
         .where(*([Category.id == filters.category_id] if filters.category_id else []))).all()
