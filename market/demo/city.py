@@ -49,7 +49,15 @@ from market.demo.loader import DemoLoadError, database_contents, ensure_categori
 from market.funds import services as pools
 from market.geo.models import Community, District, Street
 from market.geo.taxonomy import CATEGORIES
-from market.micro.models import Ballot, BallotChoice, MicroRound, Proposal, ProposalStatus, RoundPhase
+from market.micro.models import (
+    Ballot,
+    BallotChoice,
+    MicroRound,
+    Proposal,
+    ProposalStatus,
+    RoundPhase,
+    SelectionRule,
+)
 from market.micro.services import voting
 from market.orgs.models import Organization, OrgKind, VerificationState, organization_categories
 from market.projects.models import Project, ProjectKind, ProjectStatus
@@ -121,6 +129,8 @@ PAST_STATUSES = {ProjectStatus.COMPLETED: 86, ProjectStatus.CANCELLED: 5, Projec
 CURRENT_STATUSES = {ProjectStatus.DRAFT: 4, ProjectStatus.OPEN: 24, ProjectStatus.EVALUATING: 9,
                     ProjectStatus.AWARDED: 10, ProjectStatus.IN_PROGRESS: 28, ProjectStatus.COMPLETED: 22,
                     ProjectStatus.CANCELLED: 3}
+# Most communities count by votes; some by equal shares (its completion is the slowest rule to count).
+ROUND_RULES = {SelectionRule.GREEDY: 8, SelectionRule.MES_ADD1_GREEDY: 1, SelectionRule.MES: 1}
 PROJECT_WORDS = (("服务项目", "service"), ("能力建设项目", "capacity building"), ("关爱行动", "care programme"),
                  ("示范点建设", "model site"), ("社区行动计划", "community action plan"))
 PROPOSAL_WORDS = (("设施更新", "facility renewal", "goods"), ("活动室改造", "activity room refit", "works"),
@@ -482,6 +492,7 @@ class _CityBuilder:
                 "year": year, "street_id": street_id, "community_id": c["id"],
                 "official_id": district.street_officials[street_id].id, "phase": RoundPhase.VOTING.value,
                 "budget_cents": rng.randint(30, 100) * 10_000 * 100, "max_picks": 3,
+                "rule": _weighted(rng, ROUND_RULES).value,
                 "voting_opens_at": opens, "voting_closes_at": opens + timedelta(days=14),
                 "ballot_salt": f"{rng.getrandbits(64):016x}", "created_at": opens - timedelta(days=60),
                 "updated_at": opens})
