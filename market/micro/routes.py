@@ -817,7 +817,7 @@ def queue():
     if routing.escalate_overdue(now=now):
         db.session.commit()
     return render_template("micro/queue.html", entries=routing.queue_for(current_user, now=now), now=now,
-                           reroute_form=_reroute_form(), departments=routing.departments(),
+                           reroute_form=_reroute_form(), departments=routing.departments(current_user.district_id),
                            street_office=routing.street_office,
                            office_label=routing.office_label, can_configure=policy.can(current_user,
                                                                                        "routing.configure"))
@@ -826,7 +826,7 @@ def queue():
 def _reroute_form() -> forms.RerouteForm:
     form = forms.RerouteForm()
     locale = _locale()
-    form.office_id.choices = [("", _("Choose an office"))] + [(o.id, o.tr("name", locale)) for o in routing.departments()]
+    form.office_id.choices = [("", _("Choose an office"))] + [(o.id, o.tr("name", locale)) for o in routing.departments(current_user.district_id)]
     return form
 
 
@@ -856,7 +856,7 @@ def reroute(item: RoutedItem):
 def category_routes():
     """Which district department answers which category (the rest go to street offices)."""
     locale = _locale()
-    offices = routing.departments()
+    offices = routing.departments(current_user.district_id)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
     current = routing.category_routes()
     errors: dict[str, Any] = {}
