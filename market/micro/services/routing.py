@@ -1,7 +1,9 @@
 """Routing (自动分派): submitted proposals and raised flags go to the office that must answer them.
 
 By default the street office of the item's street answers; a district department answers matters of
-the categories mapped to it (:class:`~market.micro.models.CategoryRoute`, kept by district officials).
+the categories mapped to it (:class:`~market.micro.models.CategoryRoute`, kept by district officials),
+in its own district only: elsewhere the street offices answer (the map holds one department per
+category for the whole installation).
 Two working-day clocks run from routing, acknowledge and review; acknowledging and reviewing stop
 them. A missed clock escalates the item to the district's officials (:func:`escalate_overdue`, run
 by ``flask micro escalate`` and whenever a queue is shown; escalating twice changes nothing).
