@@ -57,7 +57,8 @@ test-cluster: install-dev
 bench: install-dev
 	$(BIN)/python -m matching.bench
 
-## Load test on loopback: gunicorn + PostgreSQL with the --scale 100 demo (see loadtest/run.sh).
+## Load test on loopback: gunicorn + PostgreSQL with the --scale 100 demo (see loadtest/run.sh);
+## LOADTEST_DATA=city make loadtest: with the Shenzhen data set (flask demo load --city).
 loadtest: install-dev
 	$(BIN)/pip install --quiet -e '.[dev,load]'
 	bash loadtest/run.sh

@@ -283,6 +283,7 @@ _seq = count(1)
 @pytest.fixture
 def make_user(app, geo):
     from market.accounts.models import Role, User
+    from market.accounts.services import place_official
     from market.core.db import db, utcnow
 
     def make(role=Role.RESIDENT, *, community=None, street=None, organization=None, verified=True,
@@ -296,6 +297,9 @@ def make_user(app, geo):
                 user.verified_at = utcnow()
         if street is not None:
             user.street_id = street.id
+        if role == Role.OFFICIAL:  # officials of the fixture's district unless told otherwise
+            place_official(user, street_id=user.street_id,
+                           district_id=None if user.street_id else (user.district_id or geo.district.id))
         if organization is not None:
             user.organization_id = organization.id
         db.session.add(user)
@@ -317,7 +321,7 @@ def make_org(app, geo, category):
                   "office_area_m2": 120, "rating_grade": 4, "capacity": 3,
                   "capability": "专注居家养老、助餐配送、长者健康管理",
                   "capability_en": "Home-based elderly care, meal delivery, health management for older people",
-                  "home_street_id": geo.streets[0].id, **fields}
+                  "home_street_id": geo.streets[0].id, "district_id": geo.district.id, **fields}
         org = Organization(name=name or f"福田区第{n}社工服务中心", kind=kind,
                            verification_state=VerificationState.VERIFIED if verified else VerificationState.PENDING,
                            **values)
@@ -344,6 +348,7 @@ def make_project(app, geo, category, make_user):
         owner = owner or make_user(Role.OFFICIAL)
         n = next(_seq)
         fields.setdefault("title_en", f"Meal service for elderly people living alone {n}")
+        fields.setdefault("district_id", (street or geo.streets[0]).district_id)
         fields.setdefault("description", "为辖区独居老人提供上门助餐、探访和健康监测服务。")
         fields.setdefault("description_en",
                           "Meal delivery, home visits and health monitoring for elderly residents living alone.")

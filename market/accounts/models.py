@@ -14,7 +14,7 @@ from market.core.enums import EnumText, LabelledEnum
 from market.core.policy import Scope
 
 if TYPE_CHECKING:
-    from market.geo.models import Community, Street
+    from market.geo.models import Community, District, Street
     from market.orgs.models import Organization
 
 
@@ -43,6 +43,9 @@ class User(UserMixin, TimestampMixin, Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     # For officials: the street office they work for; None means district-wide.
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    # For officials: the district they work for (a street official's is their street's). Administrators work
+    # for the whole city and have none; nor do residents, providers and funders (their places are elsewhere).
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -57,6 +60,7 @@ class User(UserMixin, TimestampMixin, Base):
 
     community: Mapped[Community | None] = relationship(foreign_keys=[community_id])
     street: Mapped[Street | None] = relationship(foreign_keys=[street_id])
+    district: Mapped[District | None] = relationship(foreign_keys=[district_id])
     organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
 
     def set_password(self, password: str) -> None:
@@ -70,6 +74,11 @@ class User(UserMixin, TimestampMixin, Base):
         """A resident stands in their community and its street."""
         street_id = self.community.street_id if self.community is not None else None
         return Scope(street_id=street_id, community_id=self.community_id, user_id=self.id)
+
+    @property
+    def district_street_ids(self) -> frozenset[int]:
+        """The streets of the official's district (the policy's test of "in my district")."""
+        return frozenset(s.id for s in self.district.streets) if self.district is not None else frozenset()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

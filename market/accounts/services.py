@@ -17,7 +17,8 @@ from market.core import policy
 from market.core.audit import record
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
-from market.geo.models import Community
+from market.geo.models import Community, District, Street
+from market.geo.services import limit_to_jurisdiction
 from market.notifications.services import notify
 
 MIN_PASSWORD_LENGTH = 10
@@ -64,6 +65,25 @@ def register_user(*, email: str, display_name: str, password: str, role: Role,
     db.session.add(user)
     db.session.flush()
     record(user, "user.registered", user, after={"role": role, "community_id": user.community_id})
+    return user
+
+
+def place_official(user: User, *, street_id: int | None = None, district_id: int | None = None) -> User:
+    """Where an official works: a street office (the street's district follows) or, without a street, a
+    whole district. Every official belongs to a district; administrators work for the whole city."""
+    if user.role != Role.OFFICIAL:
+        raise ValidationFailed(_l("Only officials work for a street or a district."))
+    if street_id is not None:
+        street = db.session.get(Street, street_id)
+        if street is None:
+            raise ValidationFailed(_l("Unknown street."), fields={"street_id": _l("Unknown street.")})
+        if district_id is not None and district_id != street.district_id:
+            raise ValidationFailed(_l("This street is in another district."),
+                                   fields={"street_id": _l("Not in the chosen district.")})
+        district_id = street.district_id
+    elif district_id is None or db.session.get(District, district_id) is None:
+        raise ValidationFailed(_l("Choose the official's district."), fields={"district_id": _l("Required.")})
+    user.street_id, user.district_id = street_id, district_id
     return user
 
 
@@ -245,7 +265,4 @@ def residents_awaiting_verification(actor: User):
     """A select() of unverified residents in the communities ``actor`` governs."""
     stmt = (select(User).join(Community, User.community_id == Community.id)
             .where(User.role == Role.RESIDENT, User.verified_at.is_(None)).order_by(User.created_at))
-    street = policy.street_filter(actor)
-    if street is not None:
-        stmt = stmt.where(Community.street_id == street)
-    return stmt
+    return limit_to_jurisdiction(stmt, actor, Community.street_id)

@@ -154,6 +154,7 @@ ACTION_LABELS: dict[str, Any] = {
     "micro.project_rated": _l("Micro-project rated"),
     # ---- demonstration data
     "demo.loaded": _l("Demonstration data loaded"),
+    "demo.city_loaded": _l("City demonstration data loaded"),
     "demo.marketplace_loaded": _l("Demonstration marketplace loaded"),
     "demo.sealed_bids": _l("Demonstration sealed bids placed"),
     # ---- procedure, panels, contracts, routing, delivery
@@ -286,7 +287,8 @@ FIELD_LABELS: dict[str, Any] = {
     "requirements": _l("Requirements"), "reserved_cents": _l("Reserved"), "result": _l("Result"),
     "returned_cents": _l("Returned"), "returned_to_pool_cents": _l("Returned to the pool"),
     "revision": _l("Revision"), "role": _l("Role"), "round_id": _l("Round"), "rule": _l("Rule"),
-    "run_id": _l("Matching run"), "scale": _l("Scale"), "seconds": _l("Seconds"), "seed": _l("Seed"),
+    "run_id": _l("Matching run"), "scale": _l("Scale"), "districts": _l("Districts"), "fraction": _l("Fraction"),
+    "rounds": _l("Rounds"), "seconds": _l("Seconds"), "seed": _l("Seed"),
     "selected": _l("Selected"), "selected_cost_cents": _l("Cost of the selected"),
     "service_street_ids": _l("Streets served"), "serves_whole_district": _l("Serves the whole district"),
     "sha256": _l("SHA-256"), "size_bytes": _l("Size (bytes)"), "source": _l("Source"), "starts_at": _l("Starts"),

@@ -115,10 +115,14 @@ def _start_of(day: date, zone: tzinfo) -> datetime:
 
 def events_query(filters: AuditFilters, *, zone: tzinfo, reader: Any) -> Select:
     """The selected events (not yet ordered) that ``reader`` may read; days begin and end at midnight
-    in ``zone``. A street's officials read their street's record and the district's, not other streets'
-    (scores before a candidate notice, who asked a private question, ...)."""
+    in ``zone``. A street's officials read their street's record and their district's, not other streets'
+    (scores before a candidate notice, who asked a private question, ...); a district's officials read
+    their district's, not other districts'. Events of no place (settings, the system's) every official reads."""
     stmt = select(AuditEvent)
     street = policy.street_filter(reader)
+    district = policy.district_filter(reader)
+    if district is not None:
+        stmt = stmt.where(or_(AuditEvent.district_id.is_(None), AuditEvent.district_id == district))
     if street is not None:
         stmt = stmt.where(or_(AuditEvent.street_id.is_(None), AuditEvent.street_id == street))
     if filters.date_from:

@@ -157,7 +157,7 @@ class Bid(Stateful, TimestampMixin, Base):
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
     def policy_scope(self) -> Scope:
         """A bid stands in its project's street; its bidder is its member organisation."""
-        return Scope(street_id=self.project.street_id, org_id=self.organization_id)
+        return Scope(street_id=self.project.street_id, district_id=self.project.district_id, org_id=self.organization_id)
 
     attachments: Mapped[list[BidAttachment]] = relationship(back_populates="bid", order_by="BidAttachment.id",
                                                             cascade="all, delete-orphan")
@@ -260,7 +260,7 @@ class TenderDocument(Base):
         """Anyone may download it once the project is published; before, its officials only."""
         from market.projects.models import ProjectStatus
 
-        return Scope(street_id=self.project.street_id, public=self.project.status != ProjectStatus.DRAFT)
+        return Scope(street_id=self.project.street_id, district_id=self.project.district_id, public=self.project.status != ProjectStatus.DRAFT)
 
 
 class Clarification(Base):
@@ -287,7 +287,7 @@ class Clarification(Base):
 
     def policy_scope(self) -> Scope:
         """The asking organisation and the project's officials; everyone once published."""
-        return Scope(street_id=self.project.street_id, org_id=self.organization_id,
+        return Scope(street_id=self.project.street_id, district_id=self.project.district_id, org_id=self.organization_id,
                      public=self.published_at is not None)
 
     @property

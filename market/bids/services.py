@@ -46,6 +46,7 @@ from market.core.errors import Conflict, IllegalTransition, NotFound, Permission
 from market.core.money import money
 from market.core.state import transition
 from market.geo.models import Category
+from market.geo.services import limit_to_jurisdiction
 from market.notifications.services import notify
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project, ProjectKind, ProjectStatus
@@ -843,9 +844,7 @@ def projects_awaiting_opening(actor: User, now: datetime) -> Select:
             .where(Project.kind.in_(TENDERED_KINDS), Project.status == ProjectStatus.OPEN,
                    Project.bid_deadline.is_not(None), Project.bid_deadline <= now, Tender.opened_at.is_(None))
             .order_by(Project.bid_deadline, Project.id))
-    if actor.role == Role.OFFICIAL and actor.street_id is not None:
-        stmt = stmt.where(Project.street_id == actor.street_id)
-    return stmt
+    return limit_to_jurisdiction(stmt, actor, Project.street_id, Project.district_id)
 
 
 # ---------------------------------------------------------------- tender documents

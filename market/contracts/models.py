@@ -102,7 +102,7 @@ class Contract(Stateful, TimestampMixin, Base):
     def policy_scope(self) -> Scope:
         """A contract stands in its project's street; the provider is its member organisation."""
         project = self.project
-        return Scope(street_id=project.street_id, community_id=project.community_id, org_id=self.provider_id,
+        return Scope(street_id=project.street_id, district_id=project.district_id, community_id=project.community_id, org_id=self.provider_id,
                      user_id=project.owner_id)
 
 

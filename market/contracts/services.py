@@ -34,6 +34,7 @@ from market.core.calendar import local_label
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, NotFound, ValidationFailed
 from market.core.state import transition
+from market.geo.services import limit_to_jurisdiction
 from market.orgs import credit_code
 from market.orgs.models import Organization, VerificationState
 from market.projects.models import Project, ProjectStatus
@@ -371,10 +372,7 @@ def pending_approvals(actor: User) -> Select:
             .join(Project, Contract.project_id == Project.id)
             .where(Milestone.status == MilestoneStatus.SUBMITTED, Contract.status == ContractStatus.SIGNED)
             .order_by(Milestone.submitted_at))
-    street = policy.street_filter(actor)
-    if street is not None:
-        stmt = stmt.where(Project.street_id == street)
-    return stmt
+    return limit_to_jurisdiction(stmt, actor, Project.street_id, Project.district_id)
 
 
 def signable_contracts(now: datetime, limit: int = 50) -> list[Contract]:

@@ -59,6 +59,8 @@ class AuditEvent(Base):
     # Where the object stands (its street; None: the district's), so that a street's officials read the
     # record of their street. Who may read, not what happened: it is outside the signed content.
     street_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The district it belongs to (its street's; None: nowhere in particular, every official reads it).
+    district_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 def _jsonable(value: Any) -> Any:
@@ -120,13 +122,18 @@ def _last_event(session: Session) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def _street_of(obj: Any) -> int | None:
-    """The street the object stands in (None: the district's, or an object not stored anywhere yet)."""
+def _place_of(obj: Any) -> tuple[int | None, int | None]:
+    """The street and district the object stands in (None, None: an object not stored anywhere yet)."""
     state = inspect(obj, raiseerr=False) if obj is not None else None
     scope_of = getattr(obj, "policy_scope", None)
     if state is None or state.transient or not callable(scope_of):
-        return None
-    return scope_of().street_id
+        return None, None
+    scope = scope_of()
+    district = scope.district_id
+    if district is None and scope.street_id is not None:
+        streets = db.metadata.tables["streets"]  # the core names no domain model
+        district = db.session.scalar(select(streets.c.district_id).where(streets.c.id == scope.street_id))
+    return scope.street_id, district
 
 
 def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None = None,
@@ -146,6 +153,7 @@ def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None 
         if object_id is None:
             session.flush()
             object_id = obj.id
+    place = _place_of(obj)
     last = _last_event(session)
     keyring = audit_keys()
     event = AuditEvent(
@@ -160,7 +168,8 @@ def record(actor: Any, action: str, obj: Any = None, *, object_type: str | None 
         after=_jsonable(after) if after is not None else None,
         prev_hash=last[1] if last else GENESIS_HASH,
         key_id=keyring.current_id,
-        street_id=_street_of(obj),
+        street_id=place[0],
+        district_id=place[1],
     )
     event.hash = event_digest(event, keyring.keys)
     session.add(event)

@@ -5,10 +5,12 @@ that grant it (any one suffices). Objects say where they stand through ``policy_
 returns a :class:`Scope` (the street they belong to, the organisation and person that own them,
 ...), so this module needs no domain model:
 
-* ``governs``: an official of the object's street; district-wide officials and administrators
-  govern every street. An object that belongs to no street is the district's; ``governs_other``:
-  the same, but never over the official's own organisation;
-* ``district``: a district-wide official or an administrator;
+* ``governs``: an official of the object's street; a district-wide official governs the streets of
+  their own district and the objects that belong to their district but to no street; administrators
+  (city level) govern everything. An object with neither street nor district governs nobody but
+  administrators. ``governs_other``: the same, but never over the official's own organisation;
+* ``district``: a district-wide official (on objects of their own district, or on no object) or an
+  administrator;
 * ``member``: a member of the organisation that owns the object (a pool's funder, a bid's bidder);
 * ``owner``: the person who owns the object (a proposal's author, an order's payer);
 * ``funding_body``: an official who works for the organisation that owns the object (a
@@ -42,7 +44,10 @@ OFFICIAL, ADMIN, RESIDENT, PROVIDER, FUNDER = "official", "admin", "resident", "
 class Scope:
     """Where an object stands, for deciding who may act on it."""
 
-    street_id: int | None = None  # None: the district's
+    street_id: int | None = None  # None: the district's (``district_id``)
+    # The district it belongs to. Left None for an object in a street, it is the street's district
+    # (see :func:`_in_district`); objects without a street name theirs.
+    district_id: int | None = None
     community_id: int | None = None
     org_id: int | None = None  # the organisation that owns it
     user_id: int | None = None  # the person who owns it
@@ -61,12 +66,25 @@ def _role(user: Any) -> str:
     return str(getattr(user, "role", ""))
 
 
+def _in_district(user: Any, scope: Scope) -> bool:
+    """Whether the object stands in the user's district: named by the scope, or through its street (the
+    user knows the streets of their district: ``district_street_ids``)."""
+    district = getattr(user, "district_id", None)
+    if district is None:
+        return False
+    if scope.street_id is not None:  # the street decides (a scope naming another district too is refused)
+        return scope.street_id in getattr(user, "district_street_ids", ()) and scope.district_id in (None, district)
+    return scope.district_id is not None and bool(scope.district_id == district)
+
+
 def _governs(user: Any, scope: Scope) -> bool:
     if _role(user) == ADMIN:
         return True
     if _role(user) != OFFICIAL:
         return False
-    return user.street_id is None or (scope.street_id is not None and scope.street_id == user.street_id)
+    if user.street_id is not None:
+        return scope.street_id is not None and scope.street_id == user.street_id
+    return _in_district(user, scope)
 
 
 def _governs_other(user: Any, scope: Scope) -> bool:
@@ -74,8 +92,17 @@ def _governs_other(user: Any, scope: Scope) -> bool:
     return _governs(user, scope) and not (scope.org_id is not None and user.organization_id == scope.org_id)
 
 
+def _placeless(scope: Scope) -> bool:
+    return scope.street_id is None and scope.district_id is None
+
+
 def _district(user: Any, scope: Scope) -> bool:
-    return _role(user) == ADMIN or (_role(user) == OFFICIAL and user.street_id is None)
+    """An administrator, or a district-wide official: on no object or on one of their own district."""
+    if _role(user) == ADMIN:
+        return True
+    if _role(user) != OFFICIAL or user.street_id is not None or getattr(user, "district_id", None) is None:
+        return False
+    return _placeless(scope) or _in_district(user, scope)
 
 
 def _member(user: Any, scope: Scope) -> bool:
@@ -321,14 +348,27 @@ def require(user: Any, action: str, obj: Any = None) -> None:
         raise PermissionDenied(rule(action).message, code="forbidden")
 
 
-def governs_street(user: Any, street_id: int | None) -> bool:
-    """Whether ``user`` governs ``street_id`` (None: the district's), for filtering lists."""
-    return _authenticated(user) and _governs(user, Scope(street_id=street_id))
+def governs_street(user: Any, street_id: int | None, district_id: int | None = None) -> bool:
+    """Whether ``user`` governs ``street_id`` (None: the district ``district_id``'s), for filtering lists."""
+    return _authenticated(user) and _governs(user, Scope(street_id=street_id, district_id=district_id))
 
 
 def street_filter(user: Any) -> int | None:
     """The one street a street official's lists are limited to; None for district-wide officials."""
     return user.street_id if _role(user) == OFFICIAL else None
+
+
+#: A district id no district has: lists of an official who belongs to no district show nothing.
+NO_DISTRICT = -1
+
+
+def district_filter(user: Any) -> int | None:
+    """The district an official's lists are limited to (street officials too: their street is in it);
+    None for administrators, who see the whole city. An official without a district sees nothing."""
+    if _role(user) != OFFICIAL:
+        return None
+    district = getattr(user, "district_id", None)
+    return NO_DISTRICT if district is None else int(district)
 
 
 _ROLE_RELATIONS = {OFFICIAL: ("official", "governs", "governs_other", "district", "funding_body", "responsible"),
@@ -365,8 +405,8 @@ def advice(user: Any, action: str, obj: Any = None) -> Any:
             return _l("This is for the residents of another area; you are registered in %(community)s.",
                       community=_name(community))
     if role == OFFICIAL and relations & {"governs", "governs_other"} and not _governs(user, scope):
-        return _l("This belongs to another street. Its own street office handles it; district-wide officials can "
-                  "help too.")
+        return _l("This belongs to another street or district. Its own street office handles it; the officials "
+                  "of its district can help too.")
     if not relations & set(_ROLE_RELATIONS.get(role, ())) and not relations & {"user", "public", "owner"}:
         return _l("Your account's role cannot do this. Log in with an account of the right kind, or ask an "
                   "official for help.")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from market.accounts.models import Role, User
+from market.accounts.services import place_official
 from market.core import ledger, policy
 from market.core.audit import AuditEvent, record
 from market.core.policy import Scope
@@ -250,6 +251,7 @@ class _Builder:
         self.streets: list[dict[str, Any]] = []
         self.communities: list[dict[str, Any]] = []
         self.users: dict[str, User] = {}
+        self.district_id = 0
         self.orgs: list[_Org] = []
         self.departments: list[_Org] = []  # district departments then street offices (street order)
         self.members: dict[int, int] = {}  # organisation id -> member user id
@@ -285,6 +287,7 @@ class _Builder:
         code, zh, en = D.DISTRICT
         district_id = self.session.scalars(insert(District).returning(District.id),
                                            [{"code": code, "name": zh, "name_en": en}]).one()
+        self.district_id = district_id
         rows = [{"district_id": district_id, "code": f"{code}{suffix}", "name": name, "name_en": name_en}
                 for suffix, name, name_en, _ in D.STREETS]
         street_ids = self.session.scalars(insert(Street).returning(Street.id, sort_by_parameter_order=True),
@@ -335,7 +338,10 @@ class _Builder:
             self.session.add(user)
             self.users[account.key] = user
         street_id = self.streets[self.demo_street]["id"]
-        self.users["street_official"].street_id = street_id
+        for account in D.DEMO_ACCOUNTS:
+            if account.role == Role.OFFICIAL:
+                place_official(self.users[account.key], district_id=self.district_id,
+                               street_id=street_id if account.key == "street_official" else None)
         resident = self.communities[self._community_index(D.DEMO_RESIDENT_COMMUNITY)]
         resident2 = self.communities[self._community_index(D.DEMO_RESIDENT2_COMMUNITY)]
         self.users["resident"].community_id = resident["id"]
@@ -396,7 +402,7 @@ class _Builder:
             "name": org.name, "name_en": org.name_en, "kind": org.kind.value,
             "registration_date": org.registered, "rating_grade": org.rating,
             "home_street_id": self.streets[org.home_street]["id"] if org.home_street is not None else None,
-            "serves_whole_district": org.whole_district,
+            "serves_whole_district": org.whole_district, "district_id": self.district_id,
             "supplies": list(org.supplies), "qualifications": list(org.qualifications),
             "verification_state": state.value,
             "verification_note": D.REFUSAL_REASON if state == VerificationState.REJECTED else "",
@@ -689,7 +695,8 @@ class _Builder:
             official = None if org.kind == OrgKind.GOVERNMENT else self.users["official"]
             if official is not None:
                 policy.require(official, "organization.verify",
-                               Scope(street_id=org.row["home_street_id"], org_id=org.id, public=True))
+                               Scope(street_id=org.row["home_street_id"], district_id=self.district_id, org_id=org.id,
+                                     public=True))
             if state == VerificationState.VERIFIED:
                 record(official, "organization.verified", object_type="organizations", object_id=org.id,
                        before={"verification_state": VerificationState.PENDING},
@@ -1013,6 +1020,7 @@ class _Builder:
                                                   ProjectStatus.CANCELLED) else 0)
         return {"kind": kind.value, **texts, "category_id": self.category_ids[category],
                 "project_type": project_type, "street_id": place.street_id, "community_id": place.community_id,
+                "district_id": self.district_id,
                 "budget_cents": budget * 100, "funded_cents": 0,
                 "min_rating_grade": rating, "min_years_registered": years, "min_staff": staff,
                 "min_office_area_m2": area, "owner_id": owner_id, "organization_id": organization_id,

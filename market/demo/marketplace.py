@@ -673,7 +673,7 @@ def _commitments_and_payouts(stage: _Stage, plans: list[_AwardPlan]) -> None:
                     memo=f"contract {commitment.contract_id}, award {commitment.award_id}", at=commitment.created_at)
     for milestone, reservation, part in drawn:
         commitment, official = reservation.commitment, reservation.plan.official
-        policy.require(official, "payout.confirm", Scope(street_id=reservation.plan.project.street_id))
+        policy.require(official, "payout.confirm", Scope(street_id=reservation.plan.project.street_id, district_id=reservation.plan.project.district_id))
         payout_id = payout_ids[milestone.id]
         ledger.move(ledger.Movement.PAYOUT, part, source=ledger.commitment(commitment.id), target=ledger.OUTSIDE,
                     actor=official, reference_type="payouts", reference_id=payout_id,

@@ -57,7 +57,7 @@ class Pledge(Stateful, TimestampMixin, Base):
 
     def policy_scope(self) -> Scope:
         """A pledge is its funder's decision, about a project of some street."""
-        return Scope(street_id=self.project.street_id, org_id=self.pool.funder_id)
+        return Scope(street_id=self.project.street_id, district_id=self.project.district_id, org_id=self.pool.funder_id)
 
 
 class MatchingRule(LabelledEnum):
@@ -125,7 +125,7 @@ class MatchingCampaign(Stateful, Localized, TimestampMixin, Base):
 
     def policy_scope(self) -> Scope:
         """A campaign belongs to its pool's funder and runs district-wide."""
-        return Scope(org_id=self.pool.funder_id, public=True)
+        return Scope(district_id=self.pool.funder.district_key, org_id=self.pool.funder_id, public=True)
 
     def is_running(self, now: datetime) -> bool:
         return self.status == CampaignStatus.OPEN and self.starts_at <= now < self.ends_at

@@ -69,8 +69,8 @@ class FundingPool(Localized, TimestampMixin, Base):
     streets: Mapped[list[Street]] = relationship(secondary=pool_streets, order_by="Street.id")
 
     def policy_scope(self) -> Scope:
-        """A pool belongs to its funder; it is the district's, not a street's."""
-        return Scope(org_id=self.funder_id, public=True)
+        """A pool belongs to its funder; it is its funder's district's, not a street's."""
+        return Scope(district_id=self.funder.district_key, org_id=self.funder_id, public=True)
 
     @property
     def allocated_cents(self) -> int:
@@ -132,7 +132,7 @@ class FundingCommitment(Stateful, TimestampMixin, Base):
     pool: Mapped[FundingPool] = relationship()
 
     def policy_scope(self) -> Scope:
-        return Scope(org_id=self.pool.funder_id)
+        return Scope(district_id=self.pool.funder.district_key, org_id=self.pool.funder_id)
 
 
 ledger.register_balance_cache(ledger.AccountKind.POOL, FundingPool, "remaining_cents")

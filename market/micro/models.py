@@ -487,7 +487,7 @@ class Flag(Stateful, Base):
     def policy_scope(self) -> Scope:
         """A flag is for the project's responsible official to answer."""
         project = self.project
-        return Scope(street_id=project.street_id, community_id=project.community_id, user_id=project.owner_id)
+        return Scope(street_id=project.street_id, district_id=project.district_id, community_id=project.community_id, user_id=project.owner_id)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status == FlagStatus.UNANSWERED and now > self.due_at
@@ -598,7 +598,9 @@ class RoutedItem(Base):
 
     def policy_scope(self) -> Scope:
         """A street office's item stands in its street; a department's is the district's, owned by the department."""
-        return Scope(street_id=None if self.to_department else self.street_id, org_id=self.office_id)
+        if self.to_department:
+            return Scope(district_id=self.street.district_id, org_id=self.office_id)
+        return Scope(street_id=self.street_id, org_id=self.office_id)
 
     @property
     def is_open(self) -> bool:

@@ -29,7 +29,7 @@ from market.core.db import db, utcnow
 from market.core.errors import DomainError, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.extensions import limiter
 from market.geo.models import Category, Community, ProjectType, Street
-from market.geo.services import category_choices
+from market.geo.services import category_choices, limit_to_jurisdiction
 from market.micro import forms, labels
 from market.micro.models import (
     BallotType,
@@ -171,10 +171,7 @@ def index():
 
 def _round_form_choices(form: forms.RoundForm) -> None:
     locale = _locale()
-    street_ids = None if current_user.role == Role.ADMIN or current_user.street_id is None else [current_user.street_id]
-    stmt = select(Street).order_by(Street.id)
-    if street_ids:
-        stmt = stmt.where(Street.id.in_(street_ids))
+    stmt = limit_to_jurisdiction(select(Street).order_by(Street.id), current_user, Street.id)
     streets = db.session.scalars(stmt).all()
     form.street_id.choices = [(s.id, s.tr("name", locale)) for s in streets]
     communities = db.session.scalars(select(Community).where(Community.street_id.in_([s.id for s in streets]))
@@ -820,7 +817,7 @@ def queue():
     if routing.escalate_overdue(now=now):
         db.session.commit()
     return render_template("micro/queue.html", entries=routing.queue_for(current_user, now=now), now=now,
-                           reroute_form=_reroute_form(), departments=routing.departments(),
+                           reroute_form=_reroute_form(), departments=routing.departments(current_user.district_id),
                            street_office=routing.street_office,
                            office_label=routing.office_label, can_configure=policy.can(current_user,
                                                                                        "routing.configure"))
@@ -829,7 +826,7 @@ def queue():
 def _reroute_form() -> forms.RerouteForm:
     form = forms.RerouteForm()
     locale = _locale()
-    form.office_id.choices = [("", _("Choose an office"))] + [(o.id, o.tr("name", locale)) for o in routing.departments()]
+    form.office_id.choices = [("", _("Choose an office"))] + [(o.id, o.tr("name", locale)) for o in routing.departments(current_user.district_id)]
     return form
 
 
@@ -859,7 +856,7 @@ def reroute(item: RoutedItem):
 def category_routes():
     """Which district department answers which category (the rest go to street offices)."""
     locale = _locale()
-    offices = routing.departments()
+    offices = routing.departments(current_user.district_id)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
     current = routing.category_routes()
     errors: dict[str, Any] = {}

@@ -94,6 +94,8 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
     capability_en: Mapped[str] = mapped_column(Text, default="")
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     home_street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    # The district it is registered in: its home street's, or (without one) its registrar's district.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     serves_whole_district: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
@@ -125,7 +127,14 @@ class Organization(Stateful, Localized, TimestampMixin, Base):
 
     def policy_scope(self) -> Scope:
         """An organisation stands in its home street (the district's when it has none)."""
-        return Scope(street_id=self.home_street_id, org_id=self.id, public=True)
+        return Scope(street_id=self.home_street_id, district_id=self.district_key, org_id=self.id, public=True)
+
+    @property
+    def district_key(self) -> int | None:
+        """The district it belongs to: the one it is registered in, else its home street's."""
+        if self.district_id is not None:
+            return self.district_id
+        return self.home_street.district_id if self.home_street is not None else None
 
     @property
     def is_verified(self) -> bool:

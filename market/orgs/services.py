@@ -20,6 +20,7 @@ from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
 from market.geo.models import Category, ProjectType, Street
+from market.geo.services import district_of_street, limit_to_jurisdiction, only_district_id
 from market.notifications.services import notify
 from market.orgs import credit_code
 from market.orgs.models import (
@@ -153,6 +154,8 @@ def _apply(org: Organization, data: OrgInput) -> None:
     org.qualifications = [q.value for q in Qualification if q.value in data.qualifications]
     org.categories = list(db.session.scalars(select(Category).where(Category.id.in_(data.category_ids))))
     org.service_streets = list(db.session.scalars(select(Street).where(Street.id.in_(data.service_street_ids))))
+    if org.home_street_id is not None:  # registered in its home street's district
+        org.district_id = district_of_street(org.home_street_id)
 
 
 def create_org(actor: User, data: OrgInput, *, documents: Sequence[DocumentUpload] = (),
@@ -167,6 +170,9 @@ def create_org(actor: User, data: OrgInput, *, documents: Sequence[DocumentUploa
     _check(data)
     org = Organization(verification_state=VerificationState.PENDING)
     _apply(org, data)
+    # Registered in its home street's district; without one, in the district of the official registering it.
+    if org.district_id is None:  # the official's own district, or the installation's one district
+        org.district_id = (actor.district_id if actor.is_official else None) or only_district_id()
     db.session.add(org)
     db.session.flush()
     if actor.role in (Role.PROVIDER, Role.FUNDER):
@@ -310,9 +316,7 @@ def verification_queue(actor: User) -> Select:
     policy.require(actor, "organization.review")
     stmt = (select(Organization).where(Organization.verification_state == VerificationState.PENDING)
             .options(selectinload(Organization.documents)).order_by(Organization.updated_at, Organization.id))
-    street = policy.street_filter(actor)
-    if street is not None:
-        stmt = stmt.where(Organization.home_street_id == street)
+    stmt = limit_to_jurisdiction(stmt, actor, Organization.home_street_id, Organization.district_id)
     if actor.organization_id is not None:
         stmt = stmt.where(Organization.id != actor.organization_id)
     return stmt

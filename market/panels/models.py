@@ -118,7 +118,7 @@ class _OfProject:
     project: Mapped[Project]
 
     def policy_scope(self) -> Scope:
-        return Scope(street_id=self.project.street_id, public=True)
+        return Scope(street_id=self.project.street_id, district_id=self.project.district_id, public=True)
 
 
 class PanelDraw(_OfProject, Stateful, Base):
@@ -273,4 +273,4 @@ class Complaint(Stateful, Base):
     organization: Mapped[Organization] = relationship()
 
     def policy_scope(self) -> Scope:
-        return Scope(street_id=self.notice.project.street_id, org_id=self.organization_id, public=True)
+        return Scope(street_id=self.notice.project.street_id, district_id=self.notice.project.district_id, org_id=self.organization_id, public=True)

@@ -100,9 +100,10 @@ class PaymentOrder(Stateful, TimestampMixin, Base):
     def policy_scope(self) -> Scope:
         """A donation is its project street's business; a pool's money is the district's and its funder's."""
         if self.purpose == PaymentPurpose.DONATION:
-            return Scope(street_id=self.project.street_id, org_id=self.payer_org_id, user_id=self.payer_id,
+            return Scope(street_id=self.project.street_id, district_id=self.project.district_id, org_id=self.payer_org_id, user_id=self.payer_id,
                          requested_by_id=self.payer_id)
-        return Scope(org_id=self.pool.funder_id, user_id=self.payer_id, requested_by_id=self.payer_id)
+        return Scope(district_id=self.pool.funder.district_key, org_id=self.pool.funder_id, user_id=self.payer_id,
+                     requested_by_id=self.payer_id)
 
     @property
     def reference(self) -> str:
@@ -199,4 +200,4 @@ class Payout(Stateful, TimestampMixin, Base):
 
     def policy_scope(self) -> Scope:
         """A payout is the business of the project's street, and of the provider it pays."""
-        return Scope(street_id=self.milestone.contract.project.street_id, org_id=self.provider_id)
+        return Scope(street_id=self.milestone.contract.project.street_id, district_id=self.milestone.contract.project.district_id, org_id=self.provider_id)

@@ -36,6 +36,7 @@ from market.core.errors import Conflict, DomainError, PermissionDenied, Validati
 from market.core.money import money
 from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.geo.services import limit_to_jurisdiction
 from market.orgs.models import Organization, OrgKind
 from market.payments.gateway import GatewayError, StripeGateway, current_gateway
 from market.payments.models import (
@@ -645,10 +646,10 @@ def payouts_needing_attention(actor: User | None = None) -> Select:
     """Bank transfers to confirm and failed Stripe transfers, oldest first (in ``actor``'s streets)."""
     stmt = (select(Payout).where(Payout.status.in_((PayoutStatus.PENDING, PayoutStatus.FAILED)))
             .order_by(Payout.requested_at, Payout.id))
-    street = policy.street_filter(actor) if actor is not None else None
-    if street is not None:
+    if actor is not None and (policy.street_filter(actor) is not None or policy.district_filter(actor) is not None):
         stmt = (stmt.join(Milestone, Payout.milestone_id == Milestone.id).join(Contract, Milestone.contract_id == Contract.id)
-                .join(Project, Contract.project_id == Project.id).where(Project.street_id == street))
+                .join(Project, Contract.project_id == Project.id))
+        stmt = limit_to_jurisdiction(stmt, actor, Project.street_id, Project.district_id)
     return stmt
 
 

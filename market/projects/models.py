@@ -79,6 +79,8 @@ class Project(Stateful, Localized, TimestampMixin, Base):
     # Scope: a community, a whole street (community_id NULL) or the district (both NULL).
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    # The district it belongs to: its street's, or (without a street) the district of whoever created it.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     # Money is kept in integer minor units (fen for CNY).
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     funded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -104,8 +106,8 @@ class Project(Stateful, Localized, TimestampMixin, Base):
 
     def policy_scope(self) -> Scope:
         """A project stands in its street and community; drafts are visible to their owners only."""
-        return Scope(street_id=self.street_id, community_id=self.community_id, org_id=self.organization_id,
-                     user_id=self.owner_id, public=self.status != ProjectStatus.DRAFT)
+        return Scope(street_id=self.street_id, district_id=self.district_id, community_id=self.community_id,
+                     org_id=self.organization_id, user_id=self.owner_id, public=self.status != ProjectStatus.DRAFT)
 
     @property
     def funding_percent(self) -> int:

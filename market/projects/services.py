@@ -18,6 +18,7 @@ from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
 from market.geo.models import Category, Community, ProjectType, Street
+from market.geo.services import district_of_street, only_district_id
 from market.projects.models import PROJECT_SEARCH, Project, ProjectKind, ProjectStatus
 from market.projects.signals import budget_floor
 from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
@@ -186,9 +187,22 @@ def _street_of(data: ProjectInput) -> int | None:
     return data.street_id
 
 
+def district_for(actor: User, street_id: int | None) -> int | None:
+    """The district a project belongs to: its street's; without a street, its creator's district (an
+    official's own, a provider's organisation's), else the installation's one district; None for an
+    administrator's project without a street in a city (the whole city's)."""
+    if street_id is not None:
+        return district_of_street(street_id)
+    if actor.district_id is not None:
+        return actor.district_id
+    organization = actor.organization
+    district = organization.district_key if organization is not None else None
+    return district if district is not None else only_district_id()
+
+
 def _require_governed_street(actor: User, street_id: int | None) -> None:
     """Officials place projects only where they govern (providers may place theirs anywhere)."""
-    if actor.is_official and not policy.governs_street(actor, street_id):
+    if actor.is_official and not policy.governs_street(actor, street_id, district_for(actor, street_id)):
         raise PermissionDenied(_l("You can only create projects for your own street."),
                                fields={"street_id": _l("Outside your street.")})
 
@@ -202,7 +216,7 @@ def create_project(actor: User, data: ProjectInput) -> Project:
     street_id = _street_of(data)
     _require_governed_street(actor, street_id)
     project = Project(owner_id=actor.id, organization_id=actor.organization_id, status=ProjectStatus.DRAFT,
-                      **{**data.__dict__, "street_id": street_id})
+                      district_id=district_for(actor, street_id), **{**data.__dict__, "street_id": street_id})
     db.session.add(project)
     db.session.flush()
     record(actor, "project.created", project, after=_snapshot(project))
@@ -228,6 +242,8 @@ def update_project(actor: User, project: Project, data: ProjectInput) -> Project
     for name, value in {**data.__dict__, "street_id": street_id}.items():
         if name != "kind":
             setattr(project, name, value)
+    if street_id is not None:  # without a street it stays in the district it was created in
+        project.district_id = district_of_street(street_id)
     record(actor, "project.updated", project, before=before, after=_snapshot(project))
     return project
 

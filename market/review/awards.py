@@ -40,6 +40,7 @@ from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from market.core.money import money
 from market.core.state import transition
 from market.funds.models import CommitmentStatus, FundingCommitment, FundingPool
+from market.geo.services import limit_to_jurisdiction
 from market.orgs.models import Organization
 from market.panels import services as panels
 from market.projects.models import Project, ProjectKind, ProjectStatus
@@ -390,7 +391,4 @@ def open_objections(actor: User) -> Select:
     stmt = (select(AwardObjection).join(Award, AwardObjection.award_id == Award.id)
             .join(Project, Award.project_id == Project.id)
             .where(AwardObjection.status == AwardObjectionStatus.OPEN).order_by(AwardObjection.submitted_at))
-    street = policy.street_filter(actor)
-    if street is not None:
-        stmt = stmt.where(Project.street_id == street)
-    return stmt
+    return limit_to_jurisdiction(stmt, actor, Project.street_id, Project.district_id)

@@ -75,6 +75,8 @@ class MatchRun(Stateful, TimestampMixin, Base):
     request_key: Mapped[str | None] = mapped_column(String(64))
     # The street the run was made for: the creator's street, None for district-wide officials.
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    # The district it was made for: the creator's (None: an administrator's run, the whole city).
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))
     status: Mapped[RunStatus] = mapped_column(EnumText(RunStatus, 20), default=RunStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
@@ -93,7 +95,7 @@ class MatchRun(Stateful, TimestampMixin, Base):
 
     def policy_scope(self) -> Scope:
         """A run belongs to the street of the official who made it (the district's for district officials)."""
-        return Scope(street_id=self.street_id, user_id=self.created_by_id)
+        return Scope(street_id=self.street_id, district_id=self.district_id, user_id=self.created_by_id)
 
     @property
     def is_finished(self) -> bool:

@@ -33,6 +33,7 @@ from market.core.money import money
 from market.core.state import transition
 from market.funds.models import FundingPool
 from market.geo.models import Category
+from market.geo.services import limit_to_jurisdiction
 from market.orgs.models import Organization
 from market.projects.models import Project, ProjectKind, ProjectStatus
 from market.review import adapter, awards, reasons
@@ -64,8 +65,7 @@ def governs(actor: User, project: Project) -> bool:
 
 
 def _scoped(stmt: Select, actor: User) -> Select:
-    street = policy.street_filter(actor)
-    return stmt.where(Project.street_id == street) if street is not None else stmt
+    return limit_to_jurisdiction(stmt, actor, Project.street_id, Project.district_id)
 
 
 def matchable_query(actor: User, group: str) -> Select:
@@ -168,6 +168,7 @@ def start_run(actor: User, project_ids: list[int], options: adapter.RunOptions, 
     if under_way is not None:
         raise RunUnderWay(under_way)
     run = MatchRun(created_by_id=actor.id, street_id=street_id, request_key=key,
+                   district_id=actor.district_id if actor.role == Role.OFFICIAL else None,
                    parent_id=parent.id if parent else None, status=RunStatus.QUEUED, progress=0,
                    progress_note="queued", parameters={"project_ids": wanted, "options": options.as_dict()},
                    project_count=len(wanted), created_at=now)
@@ -1096,12 +1097,9 @@ def approve_proposals(actor: User, run: MatchRun, proposal_ids: list[int], reaso
 
 def recent_runs(actor: User, limit: int = 20) -> list[MatchRun]:
     stmt = select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)
-    street = policy.street_filter(actor)
-    if street is not None:
-        stmt = stmt.where(MatchRun.street_id == street)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(limit_to_jurisdiction(stmt, actor, MatchRun.street_id, MatchRun.district_id)))
 
 
 def can_see_run(actor: User, run: MatchRun) -> bool:
-    """District-wide officials see every run; a street official the runs made for their street."""
+    """District-wide officials see their district's runs; a street official the runs made for their street."""
     return policy.can(actor, "run.view", run)

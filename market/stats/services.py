@@ -74,6 +74,7 @@ class Filters:
     period: Period
     street_id: int | None = None
     category_id: int | None = None
+    district_id: int | None = None  # a district's officials see their district's figures only
 
 
 def _checked_ids(street_id: int | None, category_id: int | None) -> None:
@@ -95,8 +96,9 @@ def officials_filters(actor: Any, period: Period, street_id: int | None = None,
     _checked_ids(street_id, category_id)
     if street_id is None:
         street_id = policy.street_filter(actor)
-    policy.require(actor, "stats.street", policy.Scope(street_id=street_id))
-    return Filters(period, street_id, category_id)
+    district_id = policy.district_filter(actor)
+    policy.require(actor, "stats.street", policy.Scope(street_id=street_id, district_id=district_id))
+    return Filters(period, street_id, category_id, district_id)
 
 
 def public_filters(period: Period, street_id: int | None = None, category_id: int | None = None) -> Filters:
@@ -138,6 +140,8 @@ def _in_scope(filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(Project.street_id == filters.street_id)
     if filters.category_id is not None:
         conditions.append(Project.category_id == filters.category_id)
+    if filters.district_id is not None:
+        conditions.append(Project.district_id == filters.district_id)
     return conditions
 
 
@@ -537,7 +541,9 @@ DISTRICT_WIDE = _l("District-wide")
 def dashboard(filters: Filters, locale: str) -> Dashboard:
     """Every figure for ``filters`` (checked by :func:`officials_filters` or :func:`public_filters`)."""
     street_rows = db.session.scalars(select(Street).order_by(Street.id)
-                                     .where(*([Street.id == filters.street_id] if filters.street_id else []))).all()
+                                     .where(*([Street.id == filters.street_id] if filters.street_id else []))
+                                     .where(*([Street.district_id == filters.district_id] if filters.district_id
+                                              else []))).all()
     category_rows = db.session.scalars(
         select(Category).order_by(Category.sort_order, Category.id)
         .where(*([Category.id == filters.category_id] if filters.category_id else []))).all()

@@ -4,7 +4,8 @@ one policy table (market.core.policy.RULES), on the demo data:
 * every route declares its policy (a route without one fails);
 * every route × every role: nothing answers 500, and officials-only routes refuse everyone else;
 * the object dimension: for every action of officials that depends on where the object stands, an
-  official of another street is refused on an object of a street they do not govern.
+  official of another street is refused on an object of a street they do not govern, and a
+  district-wide official of another district on every object of the demo's district.
 """
 from __future__ import annotations
 
@@ -51,11 +52,14 @@ def other_street(app, demo):
 
 def _person(role, name: str, **fields):
     """An account as an administrator would create it (officials are made directly, as in the demo)."""
-    from market.accounts.models import User
+    from market.accounts.models import Role, User
+    from market.accounts.services import place_official
     from market.core.db import db
 
     user = User(email=f"other.street.{name}@example.org", display_name=f"Other street {name}", role=role, **fields)
     user.set_password(DEMO_PASSWORD)
+    if role == Role.OFFICIAL:
+        place_official(user, street_id=user.street_id, district_id=None if user.street_id else user.district_id)
     db.session.add(user)
     db.session.commit()
     return user
@@ -284,15 +288,9 @@ def _other_street_object(model, street_id: int):
     return None
 
 
-def test_officials_of_another_street_are_refused_on_every_jurisdictional_action(app, demo, other_street,
-                                                                                   make_browser):
-    """The object dimension: an official of 福田街道 on objects of other streets."""
-    from market.accounts.models import User
-    from market.core.db import db
-
-    official = db.session.scalar(select(User).where(User.email == _email("street_official")))
-    assert official.street_id is not None
-    browser = _login(make_browser, "street_official")
+def _walk_jurisdictional(app, browser, pick):
+    """Every jurisdictional action on the object ``pick(model)`` chooses: (endpoints checked, answers other
+    than a refusal, endpoints with no object to try)."""
     token = TOKEN.search(browser.get("/login").get_data(as_text=True)).group(1)
     checked, problems, no_object = [], [], []
     objects: dict[type, object] = {}
@@ -302,7 +300,7 @@ def test_officials_of_another_street_are_refused_on_every_jurisdictional_action(
         if not declared.rule.jurisdictional:
             continue
         if declared.model not in objects:
-            objects[declared.model] = _other_street_object(declared.model, official.street_id)
+            objects[declared.model] = pick(declared.model)
         obj = objects[declared.model]
         if obj is None:
             no_object.append(f"{endpoint} ({declared.model.__name__})")
@@ -321,8 +319,51 @@ def test_officials_of_another_street_are_refused_on_every_jurisdictional_action(
             response = browser.client.get(url) if method == "GET" else browser.client.post(url, data={"csrf_token": token})
             checked.append(endpoint)
             if response.status_code not in (403, 404):
+                scope = policy.scope_of(obj)
                 problems.append(f"{method} {url} ({endpoint}, {declared.model.__name__} of street "
-                                f"{policy.scope_of(obj).street_id}): {response.status_code}")
+                                f"{scope.street_id}, district {scope.district_id}): {response.status_code}")
+    return checked, problems, no_object
+
+
+def test_officials_of_another_street_are_refused_on_every_jurisdictional_action(app, demo, other_street,
+                                                                                   make_browser):
+    """The object dimension: an official of 福田街道 on objects of other streets."""
+    from market.accounts.models import User
+    from market.core.db import db
+
+    official = db.session.scalar(select(User).where(User.email == _email("street_official")))
+    assert official.street_id is not None
+    browser = _login(make_browser, "street_official")
+    checked, problems, no_object = _walk_jurisdictional(
+        app, browser, lambda model: _other_street_object(model, official.street_id))
     assert problems == []
     assert no_object == [], f"the demo has no object of another street for: {no_object}"
     assert len(set(checked)) >= 20  # the walk reached the officials' actions
+
+
+def test_officials_of_another_district_are_refused_on_every_jurisdictional_action(app, demo, other_street,
+                                                                                     make_browser):
+    """The district dimension: a district-wide official of another district (Luohu) on the objects of the
+    demo's district (Futian), those of its streets and its own (its projects, runs and funds)."""
+    from market.accounts.models import Role
+    from market.core.db import db
+    from market.geo.models import District, Street
+
+    luohu = District(code="440303", name="罗湖区", name_en="Luohu District")
+    db.session.add_all([luohu, Street(district=luohu, code="440303001", name="桂园街道", name_en="Guiyuan Subdistrict")])
+    db.session.commit()
+    intruder = _person(Role.OFFICIAL, "luohu.official", district_id=luohu.id)
+    browser = make_browser()
+    browser.login(intruder, DEMO_PASSWORD)
+
+    def futian_object(model):
+        for obj in db.session.scalars(select(model).order_by(model.id).limit(3000)):
+            scope = policy.scope_of(obj)
+            if scope.street_id is not None or scope.district_id is not None:
+                return obj
+        return None
+
+    checked, problems, no_object = _walk_jurisdictional(app, browser, futian_object)
+    assert problems == []
+    assert no_object == [], f"the demo has no object of its district for: {no_object}"
+    assert len(set(checked)) >= 20

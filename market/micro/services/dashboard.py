@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from market.accounts.models import Role, User
 from market.core.db import db, utcnow
+from market.geo.services import limit_to_jurisdiction
 from market.micro.models import Flag, MicroRound, Proposal
 from market.micro.services.evaluation import projects_to_rate
 from market.micro.services.review import review_queue
@@ -42,8 +43,7 @@ def dashboard_for(user: User, now: datetime | None = None) -> MicroDashboard:
     if user.role in (Role.OFFICIAL, Role.ADMIN):
         board.to_review = review_queue(user)
         stmt = select(MicroRound).where(MicroRound.phase.in_(ACTIVE_PHASES)).order_by(MicroRound.id)
-        if user.role == Role.OFFICIAL and user.street_id is not None:
-            stmt = stmt.where(MicroRound.street_id == user.street_id)
+        stmt = limit_to_jurisdiction(stmt, user, MicroRound.street_id)
         board.open_rounds = list(db.session.scalars(stmt.limit(50)))
         board.flags = unanswered_flags_for(user)
     board.followed = followed_projects(user)

@@ -140,8 +140,8 @@ def build_election(round_: MicroRound) -> pb.Election:
                      attributes=(("category", p.category.code), ("type", p.project_type))
                      + ((("selected", "1" if p.id in selected else "0"),) if round_.results else ()))
         for p in proposals)
-    meta = [("description", round_.title_en or round_.title), ("country", "China"), ("unit", "Futian District"),
-            ("subunit", (round_.community or round_.street).name_en), ("instance", str(round_.year)),
+    meta = [("description", round_.title_en or round_.title), ("country", "China"),
+            ("unit", round_.street.district.name_en), ("subunit", (round_.community or round_.street).name_en), ("instance", str(round_.year)),
             ("currency", "CNY"), ("language", "zh"), ("rule", round_.rule),
             ("srx_round", str(round_.id))]
     if round_.voting_opens_at and round_.voting_closes_at:

@@ -1,7 +1,9 @@
 """Routing (自动分派): submitted proposals and raised flags go to the office that must answer them.
 
 By default the street office of the item's street answers; a district department answers matters of
-the categories mapped to it (:class:`~market.micro.models.CategoryRoute`, kept by district officials).
+the categories mapped to it (:class:`~market.micro.models.CategoryRoute`, kept by district officials),
+in its own district only: elsewhere the street offices answer (the map holds one department per
+category for the whole installation).
 Two working-day clocks run from routing, acknowledge and review; acknowledging and reviewing stop
 them. A missed clock escalates the item to the district's officials (:func:`escalate_overdue`, run
 by ``flask micro escalate`` and whenever a queue is shown; escalating twice changes nothing).
@@ -22,6 +24,7 @@ from market.core.calendar import add_working_days
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, ValidationFailed
 from market.geo.models import Category
+from market.geo.services import district_of_street
 from market.micro.models import (
     DEFAULT_ACK_WORKING_DAYS,
     DEFAULT_REVIEW_WORKING_DAYS,
@@ -42,17 +45,19 @@ def street_office(street_id: int) -> Organization | None:
         Organization.serves_whole_district.is_(False)).order_by(Organization.id).limit(1))
 
 
-def departments() -> list[Organization]:
-    """District departments: government organisations serving the whole district."""
-    return list(db.session.scalars(select(Organization).where(
+def departments(district_id: int | None = None) -> list[Organization]:
+    """District departments: government organisations serving the whole district (of ``district_id``)."""
+    found = db.session.scalars(select(Organization).where(
         Organization.kind == OrgKind.GOVERNMENT, Organization.serves_whole_district.is_(True))
-        .order_by(Organization.id)))
+        .order_by(Organization.id))
+    return [o for o in found if district_id is None or o.district_key in (None, district_id)]
 
 
 def office_for(street_id: int, category_id: int) -> tuple[Organization | None, bool]:
-    """The office that answers a matter of ``category_id`` in ``street_id``, and whether it is a department."""
+    """The office that answers a matter of ``category_id`` in ``street_id``, and whether it is a department
+    (a department of the street's own district only: another district's never answers for this one)."""
     route = db.session.scalar(select(CategoryRoute).where(CategoryRoute.category_id == category_id))
-    if route is not None:
+    if route is not None and route.office.district_key in (None, district_of_street(street_id)):
         return route.office, True
     return street_office(street_id), False
 
@@ -76,9 +81,12 @@ def office_officials(item: RoutedItem) -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.id)))
 
 
-def district_officials() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == Role.OFFICIAL, User.street_id.is_(None),
-                                                      User.is_disabled.is_(False)).order_by(User.id)))
+def district_officials(district_id: int | None = None) -> list[User]:
+    """The district-wide officials (of ``district_id`` when given)."""
+    stmt = select(User).where(User.role == Role.OFFICIAL, User.street_id.is_(None), User.is_disabled.is_(False))
+    if district_id is not None:
+        stmt = stmt.where(User.district_id == district_id)
+    return list(db.session.scalars(stmt.order_by(User.id)))
 
 
 # ------------------------------------------------------------------ routing
@@ -190,7 +198,8 @@ def reroute(actor: User, item: RoutedItem, office_id: int | None, *, now: dateti
     office = db.session.get(Organization, office_id) if office_id else None
     own_street_office = street_office(item.street_id)
     if office is None or office.kind != OrgKind.GOVERNMENT or not (
-            office.serves_whole_district or (own_street_office is not None and office.id == own_street_office.id)):
+            (office.serves_whole_district and office.district_key in (None, item.street.district_id))
+            or (own_street_office is not None and office.id == own_street_office.id)):
         raise ValidationFailed(_l("Choose a district department or this street's office."),
                                fields={"office_id": _l("Not an office this matter can go to.")})
     if office.id == item.office_id:
@@ -229,7 +238,7 @@ def escalate_overdue(*, now: datetime | None = None, actor: User | None = None) 
         for clock, due in missed:
             record(actor, "micro.item_escalated", item, after={"missed": clock, "due_at": due, "office_id": item.office_id})
         title, title_en, link = _subject(item)
-        notify(district_officials(), "micro.item_escalated", {"title": title, "title_en": title_en,
+        notify(district_officials(item.street.district_id), "micro.item_escalated", {"title": title, "title_en": title_en,
                                                               "due_at": missed[0][1].isoformat()}, link, now=now)
         escalated.append(item)
     return escalated
@@ -305,7 +314,8 @@ def set_category_route(actor: User, category: Category, office_id: int | None, *
         record(actor, "micro.category_route_set", category, before=before, after={"office_id": None})
         return None
     office = db.session.get(Organization, office_id)
-    if office is None or office.kind != OrgKind.GOVERNMENT or not office.serves_whole_district:
+    if (office is None or office.kind != OrgKind.GOVERNMENT or not office.serves_whole_district
+            or not policy.can(actor, "routing.configure", policy.Scope(district_id=office.district_key))):
         raise ValidationFailed(_l("Choose a district department."),
                                fields={f"office_{category.id}": _l("Not a district department.")})
     if route is None:

@@ -66,7 +66,7 @@ def micro_scope(project: Project) -> Scope:
     """Where a micro-project stands: its street and community, its responsible official, and the
     provider its contract engaged."""
     contract = contract_of(project)
-    return Scope(street_id=project.street_id, community_id=project.community_id,
+    return Scope(street_id=project.street_id, district_id=project.district_id, community_id=project.community_id,
                  org_id=contract.provider_id if contract else None, user_id=project.owner_id,
                  public=project.status != ProjectStatus.DRAFT)
 
