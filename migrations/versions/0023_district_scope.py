@@ -6,7 +6,7 @@ district's own projects, district-wide officials, organisations without a home s
 events) take the one district when there is exactly one. Administrators stay city-wide.
 
 Revision ID: 0023_district_scope
-Revises: 0021_supply_types
+Revises: 0022_vocabulary_terms
 Create Date: 2026-12-07 05:20:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_district_scope'
-down_revision = '0021_supply_types'
+down_revision = '0022_vocabulary_terms'
 branch_labels = None
 depends_on = None
 
