@@ -117,7 +117,7 @@ def test_care_switch_knows_only_on_and_off(client):
 
 def test_a_running_match_run_says_politely_that_the_page_updates_itself(browser, make_user):
     official = make_user(Role.OFFICIAL)
-    run = MatchRun(created_by_id=official.id, status=RunStatus.RUNNING, progress=40)
+    run = MatchRun(created_by_id=official.id, district_id=official.district_id, status=RunStatus.RUNNING, progress=40)
     db.session.add(run)
     db.session.commit()
     browser.login(official)

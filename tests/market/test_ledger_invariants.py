@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 from sqlalchemy import String, cast, func, literal, select, union_all
 
 from market.accounts.models import Role, User
+from market.accounts.services import place_official
 from market.contracts import services as contract_services
 from market.contracts.models import Contract, Milestone
 from market.core import audit, ledger, policy
@@ -94,11 +95,12 @@ def no_urls(order: PaymentOrder) -> tuple[str, str]:
 
 # ---------------------------------------------------------------- the world each example starts from
 
-def _org(kind: OrgKind, name: str, street: Street | None, categories: list[Category]) -> Organization:
+def _org(kind: OrgKind, name: str, street: Street | None, categories: list[Category], district: District
+         ) -> Organization:
     org = Organization(name=name, name_en=name, kind=kind, verification_state=VerificationState.VERIFIED,
                        registration_date=date(2020, 1, 1), full_time_staff=12, office_area_m2=120, rating_grade=4,
                        capacity=3, capability="专注居家养老、助餐配送", capability_en="Home-based elderly care",
-                       home_street_id=street.id if street else None)
+                       home_street_id=street.id if street else None, district_id=district.id)
     org.categories = categories
     db.session.add(org)
     db.session.flush()
@@ -121,11 +123,11 @@ def build_world() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     other_community = Community(street=other, code="C3", name="景田社区", name_en="Jingtian Community")
     session.add_all([district, home, other, home_community, other_community])
     session.flush()
-    provider_org = _org(OrgKind.SOCIAL_ORGANISATION, "福田区长者服务中心", home, [care])
-    other_provider_org = _org(OrgKind.SOCIAL_ORGANISATION, "莲花社工服务中心", other, [care])
-    foundation = _org(OrgKind.FOUNDATION, "深圳社区关爱基金会", None, [])
-    other_foundation = _org(OrgKind.FOUNDATION, "鹏城公益基金会", None, [])
-    department = _org(OrgKind.GOVERNMENT, "福田区民政局", None, [])
+    provider_org = _org(OrgKind.SOCIAL_ORGANISATION, "福田区长者服务中心", home, [care], district)
+    other_provider_org = _org(OrgKind.SOCIAL_ORGANISATION, "莲花社工服务中心", other, [care], district)
+    foundation = _org(OrgKind.FOUNDATION, "深圳社区关爱基金会", None, [], district)
+    other_foundation = _org(OrgKind.FOUNDATION, "鹏城公益基金会", None, [], district)
+    department = _org(OrgKind.GOVERNMENT, "福田区民政局", None, [], district)
     people = {
         "resident": dict(role=Role.RESIDENT, community_id=home_community.id, verified_at=T0),
         "resident_elsewhere": dict(role=Role.RESIDENT, community_id=other_community.id, verified_at=T0),
@@ -144,6 +146,9 @@ def build_world() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
              for name, fields in people.items()}
     session.add_all(users.values())
     session.flush()
+    for user in users.values():
+        if user.role == Role.OFFICIAL:  # every official works for the district, in a street office or district-wide
+            place_official(user, street_id=user.street_id, district_id=None if user.street_id else district.id)
 
     def project(kind: ProjectKind, name: str, street: Street, owner: User, org: Organization | None) -> Project:
         return Project(kind=kind, title=f"{street.name}独居老人助餐服务", title_en=f"Meals for elderly people ({name})",
