@@ -10,7 +10,9 @@ LAPJVsp) instead of a solver:
   provider never needs more slots than it has candidate units), every candidate pair
   ``(u, i)`` an edge to each slot of ``i``;
 * each unit gets a private "unmatched" column, so a full matching of the units always exists
-  and leaving a unit unmatched is allowed;
+  and leaving a unit unmatched is allowed; each slot gets a private "unused" row, and the graph
+  is made square by mirroring the candidate edges between those rows and columns (the solver's
+  column reduction then assigns most units before any augmenting path is searched);
 * edge costs are ``C - c[k]`` with ``c`` the MILP's own pair objective
   (:func:`~matching.optimize.formulation.pair_objective`, tie-breaking terms included) and
   ``C`` above every ``c[k]``; the "unmatched" column costs ``C``.  Every unit is matched exactly
@@ -117,8 +119,7 @@ def _assign(inst: Instance, edges: IntArray, c: FloatArray, room: IntArray) -> d
     provider = inst.pair_provider[edges]
     rows, row_of = np.unique(unit, return_inverse=True)
     n_rows = len(rows)
-    degree = np.bincount(provider, minlength=len(inst.providers))
-    slots = np.minimum(room, degree)
+    slots = np.minimum(room, np.bincount(provider, minlength=len(inst.providers)))
     first_slot = np.concatenate(([0], np.cumsum(slots)[:-1])).astype(np.int64)
     n_slots = int(slots.sum())
     # each edge repeated once per slot of its provider
@@ -126,16 +127,39 @@ def _assign(inst: Instance, edges: IntArray, c: FloatArray, room: IntArray) -> d
     edge_of = np.repeat(np.arange(len(edges), dtype=np.int64), repeat)
     start = np.repeat(np.cumsum(repeat) - repeat, repeat)
     slot = first_slot[provider][edge_of] + (np.arange(len(edge_of), dtype=np.int64) - start)
-    top = float(c[edges].max()) + 1.0
-    weight = np.concatenate((top - c[edges][edge_of], np.full(n_rows, top)))
-    row = np.concatenate((row_of[edge_of], np.arange(n_rows, dtype=np.int64)))
-    col = np.concatenate((slot, n_slots + np.arange(n_rows, dtype=np.int64)))
-    graph = sparse.csr_matrix((weight, (row, col)), shape=(n_rows, n_slots + n_rows))
-    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
-    slot_provider = np.repeat(np.arange(len(inst.providers), dtype=np.int64), slots)
-    out: dict[int, int] = {}
-    for r, col_ in zip(matched_rows.tolist(), matched_cols.tolist()):
-        if col_ < n_slots:
-            u = int(rows[r])
-            out[u] = inst.pair_position[(u, int(slot_provider[col_]))]
+    edge_row = row_of[edge_of]
+    matched = _square_matching(edge_row, slot, c[edges][edge_of], n_rows, n_slots)
+    # the edge behind each matched (row, slot): rows and slots identify it
+    code = edge_row * max(1, n_slots) + slot
+    order = np.argsort(code, kind="stable")
+    got = np.flatnonzero(matched >= 0)
+    found = order[np.searchsorted(code, got * max(1, n_slots) + matched[got], sorter=order)]
+    pairs = edges[edge_of[found]]
+    return dict(zip(rows[got].tolist(), pairs.tolist()))
+
+
+def _square_matching(edge_row: IntArray, slot: IntArray, value: FloatArray, n_rows: int,
+                     n_slots: int) -> IntArray:
+    """The slot of each row (-1: unmatched) in a matching of the largest total ``value``.
+
+    A full matching of the square graph (rows + one dummy row per slot) x (slots + one dummy
+    column per row): row ``r`` takes a slot or its own dummy column ("unmatched", cost ``top``),
+    a slot is taken by a row or by its own dummy row ("unused", cost 1), and the dummy row of a
+    slot taken by row ``r`` takes the dummy column of ``r`` (every edge mirrored, cost 1).  Each
+    row pays ``top - value`` or ``top``, and slots and mirrored edges add a constant, so the
+    minimum cost is the maximum value.  A square graph lets the solver start with its column
+    reduction, which a rectangular one skips.
+    """
+    top = float(value.max()) + 1.0 if len(value) else 1.0
+    size = n_rows + n_slots
+    row_ids = np.arange(n_rows, dtype=np.int64)
+    slot_ids = np.arange(n_slots, dtype=np.int64)
+    graph = sparse.csr_matrix(
+        (np.concatenate((top - value, np.full(n_rows, top), np.ones(n_slots + len(slot)))),
+         (np.concatenate((edge_row, row_ids, n_rows + slot_ids, n_rows + slot)),
+          np.concatenate((slot, n_slots + row_ids, slot_ids, n_slots + edge_row)))),
+        shape=(size, size))
+    _, col = min_weight_full_bipartite_matching(graph)
+    taken = np.asarray(col[:n_rows], dtype=np.int64)
+    out: IntArray = np.where(taken < n_slots, taken, -1)
     return out
