@@ -40,10 +40,10 @@ from scipy import sparse
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from .formulation import pair_objective
-from .instance import FloatArray, Instance, IntArray
+from .instance import BoolArray, FloatArray, Instance, IntArray
 from .solution import Solution
 
-__all__ = ["FAST_PATH_REASON", "flow_blocker", "solve_flow"]
+__all__ = ["FAST_PATH_REASON", "flow_blocker", "solve_flow", "assign_providers"]
 
 #: Why the fast path applies (the ``reason`` of the ``flow_fast_path`` note).
 FAST_PATH_REASON = "assignment_only"
@@ -106,15 +106,45 @@ def solve_flow(inst: Instance) -> Solution:
             & (room[inst.pair_provider] > 0)
     edges: IntArray = np.flatnonzero(keep).astype(np.int64)
     if len(edges):
-        sol.chosen.update(_assign(inst, edges, c, room))
+        sol.chosen.update(_assign(inst, edges, c[edges], room))
     for u in sol.chosen:
         sol.selected.add(inst.unit_project[u])
     return sol
 
 
-def _assign(inst: Instance, edges: IntArray, c: FloatArray, room: IntArray) -> dict[int, int]:
-    """Unit -> pair of the best assignment over candidate pairs ``edges`` (see the module
-    docstring); ``room`` is each provider's capacity left after the pins."""
+def assign_providers(inst: Instance, required: IntArray, optional: IntArray, room: IntArray,
+                     allowed: BoolArray | None = None) -> dict[int, int] | None:
+    """The provider stage once selection and money are fixed: unit -> pair for every unit in
+    ``required`` and for those of ``optional`` worth matching, within ``room`` (capacity left per
+    provider), over the pairs ``allowed`` (default: all), of the largest :func:`~matching.optimize.formulation.pair_objective`; ``None``
+    if the required units cannot all get a provider.
+
+    A required unit's pairs carry a bonus larger than any total of objective values, so the
+    best assignment matches as many required units as possible first.
+    """
+    wanted = np.zeros(len(inst.units), dtype=np.int8)
+    wanted[optional] = 1
+    wanted[required] = 2
+    room = np.asarray(room, dtype=np.int64)
+    usable = (wanted[inst.pair_unit] > 0) & (room[inst.pair_provider] > 0)
+    if allowed is not None:
+        usable &= allowed
+    edges: IntArray = np.flatnonzero(usable).astype(np.int64)
+    if not len(edges):
+        return None if len(required) else {}
+    value = pair_objective(inst)[edges]
+    forced = wanted[inst.pair_unit[edges]] == 2
+    bonus = 2.0 * float(np.abs(value).sum()) + 1.0
+    got = _assign(inst, edges, np.where(forced, value + bonus, value), room)
+    if any(int(u) not in got for u in required.tolist()):
+        return None
+    return got
+
+
+def _assign(inst: Instance, edges: IntArray, value: FloatArray, room: IntArray
+            ) -> dict[int, int]:
+    """Unit -> pair of the best assignment over candidate pairs ``edges`` worth ``value`` each
+    (see the module docstring); ``room`` is each provider's capacity left after the pins."""
     unit = inst.pair_unit[edges]
     provider = inst.pair_provider[edges]
     rows, row_of = np.unique(unit, return_inverse=True)
@@ -128,7 +158,7 @@ def _assign(inst: Instance, edges: IntArray, c: FloatArray, room: IntArray) -> d
     start = np.repeat(np.cumsum(repeat) - repeat, repeat)
     slot = first_slot[provider][edge_of] + (np.arange(len(edge_of), dtype=np.int64) - start)
     edge_row = row_of[edge_of]
-    matched = _square_matching(edge_row, slot, c[edges][edge_of], n_rows, n_slots)
+    matched = _square_matching(edge_row, slot, value[edge_of], n_rows, n_slots)
     # the edge behind each matched (row, slot): rows and slots identify it
     code = edge_row * max(1, n_slots) + slot
     order = np.argsort(code, kind="stable")

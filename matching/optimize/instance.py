@@ -29,6 +29,7 @@ from ..candidates import Unit, units_of
 from ..reasons import Reason
 from .pairs import order_unit_pairs, read_candidates
 from ..types import (
+    INT_MAX,
     Candidate,
     CandidateSet,
     Id,
@@ -310,6 +311,27 @@ class Instance:
             found = self._serving[key] = [f for f, pool in enumerate(self.pools)
                                           if pool_serves(pool, project)]
         return found
+
+    def serving_pool_array(self, project: ProjectSpec) -> IntArray:
+        """:meth:`serving_pools` as an array."""
+        return np.asarray(self.serving_pools(project), dtype=np.int64)
+
+    @functools.cached_property
+    def _pool_cap_terms(self) -> tuple[FloatArray, IntArray]:
+        """Each pool's ``max_share`` and ``max_per_project`` (:data:`INT_MAX` when unset)."""
+        share = np.array([p.max_share for p in self.pools], dtype=np.float64)
+        per_project = np.array([INT_MAX if p.max_per_project is None else p.max_per_project
+                                for p in self.pools], dtype=np.int64)
+        return share, per_project
+
+    def pool_caps(self, pools: IntArray, cost: int) -> IntArray:
+        """:meth:`~matching.types.PoolSpec.cap_for` of each pool in ``pools`` at ``cost``."""
+        if cost >= 2**52:  # beyond exact float arithmetic: one by one
+            return np.array([self.pools[f].cap_for(cost) for f in pools.tolist()], dtype=np.int64)
+        share, per_project = self._pool_cap_terms
+        caps = np.floor(share[pools] * float(cost) + 1e-9).astype(np.int64)
+        out: IntArray = np.maximum(0, np.minimum(np.minimum(caps, per_project[pools]), cost))
+        return out
 
     def cap(self, t: int, cost: int) -> int:
         """Integer cap of funding pair t for a project costing ``cost``."""

@@ -234,3 +234,64 @@ def test_the_first_bad_candidate_in_input_order_is_named():
     cands = CandidateSet({("p1", None): (Candidate("p1", "v", 0.5, {}, True),)}, {})
     with pytest.raises(ValueError, match="price of 'p1'/'v' must be an int"):
         Instance(problem, cands)
+
+
+def _provider_stage_by_milp(inst, required, optional, room):
+    """The provider stage as a MILP (scipy): the optimum, or None if infeasible."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from matching.optimize.formulation import pair_objective
+
+    units = set(required) | set(optional)
+    edges = [k for k in range(len(inst.pair_unit)) if int(inst.pair_unit[k]) in units]
+    c = pair_objective(inst)
+    rows, lower, upper = [], [], []
+    for u in sorted(units):
+        rows.append([1.0 if int(inst.pair_unit[k]) == u else 0.0 for k in edges])
+        lower.append(1.0 if u in required else 0.0)
+        upper.append(1.0)
+    for i in range(len(inst.providers)):
+        rows.append([1.0 if int(inst.pair_provider[k]) == i else 0.0 for k in edges])
+        lower.append(0.0)
+        upper.append(float(room[i]))
+    if not edges:
+        return None if required else 0.0
+    res = milp(-c[edges], constraints=LinearConstraint(np.array(rows), lower, upper),
+               integrality=np.ones(len(edges)), bounds=Bounds(0, 1),
+               options={"mip_rel_gap": 0.0})
+    return None if res.x is None else -res.fun
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_provider_stage_flow_has_the_milp_objective(seed):
+    import numpy as np
+
+    from matching.optimize.flow import assign_providers
+    from matching.optimize.formulation import pair_objective
+
+    problem, cands = random_assignment(seed)
+    inst = Instance(problem, cands)
+    rng = random.Random(seed)
+    units = list(range(len(inst.units)))
+    rng.shuffle(units)
+    cut = rng.randint(0, len(units))
+    required, optional = sorted(units[:cut]), sorted(units[cut:])
+    room = np.array([max(0, c - rng.randint(0, 1)) for c in inst.capacity], dtype=np.int64)
+    got = assign_providers(inst, np.array(required, dtype=np.int64),
+                           np.array(optional, dtype=np.int64), room)
+    best = _provider_stage_by_milp(inst, required, optional, room)
+    if best is None:
+        assert got is None
+        return
+    assert got is not None
+    assert set(required) <= set(got)
+    c = pair_objective(inst)
+    assert all(int(inst.pair_unit[k]) == u for u, k in got.items())
+    loads = np.bincount([int(inst.pair_provider[k]) for k in got.values()],
+                        minlength=len(inst.providers))
+    assert (loads <= room).all()
+    value = sum(c[k] for k in got.values())
+    # never worse than the MILP; equal within its absolute gap (HiGHS stops at 1e-6)
+    assert value >= best - 1e-9
+    assert value == pytest.approx(best, rel=1e-7, abs=1e-6)
