@@ -104,8 +104,10 @@ def pool_candidates(problem: MatchProblem, projects: Sequence[ProjectSpec]
         keys = -np.log(_mix_uniform(_id_hash(project.id), found.hashes[allowed])) / found.weight[allowed]
         order = allowed[np.argsort(keys, kind="stable")]  # pools are in id order: ties by id
         chosen = [found.pools[i] for i in order[:k].tolist()]
-        _add_pinned_pools(problem, project, pinned.get(project.id, []), chosen,
-                          {found.pools[i].id for i in allowed.tolist()}, pin_errors)
+        pins = pinned.get(project.id)
+        if pins:
+            _add_pinned_pools(problem, project, pins, chosen,
+                              {found.pools[i].id for i in allowed.tolist()}, pin_errors)
         out[project.id] = tuple(PoolCandidate(project.id, p.id, rank, bool(p.categories or p.streets))
                                 for rank, p in enumerate(chosen))
     return out, funnels, pin_errors
