@@ -296,16 +296,3 @@ def test_provider_stage_flow_has_the_milp_objective(seed):
     assert value >= best - 1e-9
     assert value == pytest.approx(best, rel=1e-7, abs=1e-6)
 
-
-def test_pool_draws_do_not_depend_on_the_other_projects_of_their_block():
-    # projects of one (category, street) are drawn together; each keeps its own draw
-    from matching.bench import synthetic_market
-    from matching.candidates.pools import pool_candidates
-
-    problem = synthetic_market(300, 50, 40, seed=5)
-    together, _, _ = pool_candidates(problem, problem.projects)
-    funded = [p for p in problem.projects if p.needs_funding]
-    for project in funded[:25]:
-        alone, _, _ = pool_candidates(problem, [project])
-        assert alone[project.id] == together[project.id]
-    assert list(together) == [p.id for p in funded]
