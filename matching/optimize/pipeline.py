@@ -84,7 +84,8 @@ class Pipeline:
             if fallback is None:
                 return self._infeasible([Reason("no_solution")])
             return self._finish(fallback, bound=math.inf)
-        bound = float(lp.bound if lp.bound is not None else lp.objective or 0.0) * inst.value_scale
+        # only an LP solved to optimality bounds the MIP (a time-limited LP's value does not)
+        bound = float(lp.bound) * inst.value_scale if lp.bound is not None else math.inf
         x_lp = lp.x
         fractional = self._fractional_projects(form, model.integer & (np.abs(x_lp - np.round(x_lp)) > _TOL))
         self.stats["fractional_projects"] = len(fractional)
