@@ -82,6 +82,7 @@ SUITES = {
     "flow": "matching.bench.flow_bench",
     "pb": "matching.bench.pb_bench",
     "labelled": "matching.bench.labelled_bench",
+    "city": "matching.bench.city_bench",
 }
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..candidates import exhaustive_candidates, generate_candidates, recall_at_k, units_of
 from ..text import _jieba, clear_cache, prepare_many
-from ..types import MatchOptions
+from ..types import CandidateSet, MatchOptions, MatchProblem
 from ..vocabulary import SkillTerm, Vocabulary
 from . import synthetic_market
 
@@ -62,15 +62,24 @@ def _row(benchmark: str, size: str, ours_s: float, reference: str, reference_s: 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Candidate generation benchmark rows (see the module docstring)."""
-    from rapidfuzz import fuzz, process
-
     n = 2_000 if quick else 10_000
-    repeats = 1 if quick else 3
-    sample_size = 50 if quick else 200
     k = 20
     problem = synthetic_market(n, n, 300, seed=7,
                                options=MatchOptions(as_of=date(2025, 1, 1), k_providers=k,
                                                     vocabulary=synthetic_vocabulary()))
+    row, _ = measure(problem, repeats=1 if quick else 3, sample_size=50 if quick else 200,
+                     size=f"{n:,} x {n:,}")
+    return [row]
+
+
+def measure(problem: MatchProblem, *, repeats: int, sample_size: int, size: str,
+            label: str = "candidates top-20 (blocking + tf-idf + rapidfuzz rescoring, sector vocabulary)"
+            ) -> tuple[dict[str, Any], CandidateSet]:
+    """The row of one market (median of ``repeats`` runs, recall@k on a random sample of
+    ``sample_size`` projects) and the candidates of its last run."""
+    from rapidfuzz import fuzz, process
+
+    k = problem.options.k_providers
     _jieba()  # one-off dictionary load, outside the timings
     times = []
     cands = None
@@ -98,10 +107,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     reference = statistics.median(ref_times) * n_units / len(sample_units)
     exact = exhaustive_candidates(problem, project_ids=[p.id for p in sample])
     recall = recall_at_k(cands, exact, k)
-    size = f"{n:,} x {n:,}"
-    return [_row(
-        "candidates top-20 (blocking + tf-idf + rapidfuzz rescoring, sector vocabulary)", size, ours,
+    return _row(
+        label, size, ours,
         f"exhaustive rapidfuzz cdist token_set_ratio ({len(sample_units)}-project sample, "
         "extrapolated)", reference,
-        f"recall@20 {recall:.3f}; {cands.stats['pairs_rescored']:,} pairs rescored of "
-        f"{cands.stats['pairs_eligible']:,} eligible")]
+        f"recall@{k} {recall:.3f}; {cands.stats['pairs_rescored']:,} pairs rescored of "
+        f"{cands.stats['pairs_eligible']:,} eligible"), cands

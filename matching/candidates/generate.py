@@ -146,16 +146,20 @@ def _top_k(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
     scores, costs = total[take].tolist(), survivors.price[take].tolist()
     reputation, delivery = providers.reputation.tolist(), providers.delivery.tolist()
     social_org = providers.social_org.tolist()
+    provider_ids = [p.id for p in problem.providers]
+    keys = [unit.key for unit in units]
     lists: dict[int, list[Candidate]] = {}
+    make = Candidate
     for n, (u, i) in enumerate(zip(chosen_units, chosen_providers)):
-        key = units[u].key
+        key = keys[u]
         components = {"text": texts[n], "category": categories[n], "geography": geography[n],
                       "reputation": reputation[i], "price": prices[n], "delivery": delivery[i],
                       "social_org": social_org[i]}
-        lists.setdefault(u, []).append(Candidate(key[0], problem.providers[i].id, scores[n],
-                                                 components, costs[n], key[1],
-                                                 skills.matched(u, i)))
-    return {units[u].key: tuple(ranked) for u, ranked in lists.items()}
+        ranked = lists.get(u)
+        if ranked is None:
+            ranked = lists[u] = []
+        ranked.append(make(key[0], provider_ids[i], scores[n], components, costs[n], key[1], skills.matched(u, i)))
+    return {keys[u]: tuple(ranked) for u, ranked in lists.items()}
 
 
 def _first_k_per_unit(unit: IntArray, provider_rank: IntArray, score: FloatArray,

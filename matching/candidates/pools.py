@@ -43,10 +43,11 @@ def _id_hash(value: Id) -> int:
     return zlib.crc32(repr(value).encode("utf-8"))
 
 
-def _mix_uniform(a: int, b: Uint64Array) -> FloatArray:
-    """Deterministic uniforms in (0, 1) from two 32-bit hashes (splitmix64 finaliser)."""
+def _mix_uniform(a: Uint64Array, b: Uint64Array) -> FloatArray:
+    """Deterministic uniforms in (0, 1) from two 32-bit hashes (splitmix64 finaliser); the
+    arrays broadcast."""
     with np.errstate(over="ignore"):
-        z = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ b.astype(np.uint64)
+        z = (a.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ b.astype(np.uint64)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
@@ -73,7 +74,11 @@ def pool_candidates(problem: MatchProblem, projects: Sequence[ProjectSpec]
                     ) -> tuple[dict[Id, tuple[PoolCandidate, ...]], dict[Id, tuple[int, int, int]],
                                list[Reason]]:
     """Candidate pools and pool funnels of the projects that need funding, and the pinned pools
-    that are not eligible (``pinned_pool_not_eligible``)."""
+    that are not eligible (``pinned_pool_not_eligible``).
+
+    Projects with the same category and street share their eligible pools; their draws are
+    computed together, a block of projects at a time.
+    """
     k = problem.options.k_pools
     pools = sorted(problem.pools, key=lambda p: id_key(p.id))
     forbidden: dict[Id, set[Id]] = {}
@@ -84,31 +89,59 @@ def pool_candidates(problem: MatchProblem, projects: Sequence[ProjectSpec]
                 forbidden.setdefault(dec.project_id, set()).add(dec.pool_id)
             else:
                 pinned.setdefault(dec.project_id, []).append(dec.pool_id)
-    cache: dict[tuple[str, Id], _Eligible] = {}
+    groups: dict[tuple[str, Id], list[ProjectSpec]] = {}
+    for project in projects:
+        if project.needs_funding:
+            groups.setdefault((project.category, project.street_id), []).append(project)
+    drawn: dict[Id, tuple[list[PoolSpec], tuple[int, int, int], set[Id] | None]] = {}
+    for members in groups.values():
+        found = _eligible(pools, members[0])
+        for start in range(0, len(members), _BLOCK):
+            _draw_block(members[start:start + _BLOCK], found, k, forbidden, pinned, drawn)
     out: dict[Id, tuple[PoolCandidate, ...]] = {}
     funnels: dict[Id, tuple[int, int, int]] = {}
     pin_errors: list[Reason] = []
-    for project in projects:
+    for project in projects:  # the input order
         if not project.needs_funding:
             continue
-        signature = (project.category, project.street_id)
-        found = cache.get(signature)
-        if found is None:
-            found = cache[signature] = _eligible(pools, project)
-        ok = found.pays_something & (np.floor(found.share * project.budget + 1e-9) >= 1)
-        excluded = forbidden.get(project.id)
-        if excluded:
-            ok &= np.array([p.id not in excluded for p in found.pools], dtype=bool)
-        allowed = np.flatnonzero(ok)
-        funnels[project.id] = (found.n_by_category, len(found.pools), len(allowed))
-        keys = -np.log(_mix_uniform(_id_hash(project.id), found.hashes[allowed])) / found.weight[allowed]
-        order = allowed[np.argsort(keys, kind="stable")]  # pools are in id order: ties by id
-        chosen = [found.pools[i] for i in order[:k].tolist()]
-        _add_pinned_pools(problem, project, pinned.get(project.id, []), chosen,
-                          {found.pools[i].id for i in allowed.tolist()}, pin_errors)
+        chosen, funnels[project.id], allowed_ids = drawn[project.id]
+        pins = pinned.get(project.id)
+        if pins and allowed_ids is not None:
+            _add_pinned_pools(problem, project, pins, chosen, allowed_ids, pin_errors)
         out[project.id] = tuple(PoolCandidate(project.id, p.id, rank, bool(p.categories or p.streets))
                                 for rank, p in enumerate(chosen))
     return out, funnels, pin_errors
+
+
+#: Projects whose draws are computed together (a block x eligible pools matrix).
+_BLOCK = 2_000
+
+
+def _draw_block(members: list[ProjectSpec], found: _Eligible, k: int,
+                forbidden: dict[Id, set[Id]], pinned: dict[Id, list[Id]],
+                drawn: dict[Id, tuple[list[PoolSpec], tuple[int, int, int], set[Id] | None]]
+                ) -> None:
+    """The ``k`` pools drawn for each project of one block (same category and street): a
+    weighted draw without replacement by exponential keys, ties by pool id."""
+    budgets = np.array([float(p.budget) for p in members], dtype=np.float64)
+    ok = found.pays_something[None, :] & (
+        np.floor(found.share[None, :] * budgets[:, None] + 1e-9) >= 1)
+    for row, project in enumerate(members):
+        excluded = forbidden.get(project.id)
+        if excluded:
+            ok[row] &= np.array([p.id not in excluded for p in found.pools], dtype=bool)
+    hashes = np.array([_id_hash(p.id) for p in members], dtype=np.uint64)
+    with np.errstate(divide="ignore"):
+        keys = -np.log(_mix_uniform(hashes[:, None], found.hashes[None, :])) / found.weight[None, :]
+    keys = np.where(ok, keys, np.inf)
+    order = np.argsort(keys, axis=1, kind="stable")[:, :k]  # pools are in id order: ties by id
+    counts = ok.sum(axis=1).tolist()
+    for row, project in enumerate(members):
+        chosen = [found.pools[i] for i in order[row, :min(k, counts[row])].tolist()]
+        allowed_ids = {found.pools[i].id for i in np.flatnonzero(ok[row]).tolist()} \
+            if pinned.get(project.id) else None
+        drawn[project.id] = (chosen, (found.n_by_category, len(found.pools), counts[row]),
+                             allowed_ids)
 
 
 def _add_pinned_pools(problem: MatchProblem, project: ProjectSpec, pinned: list[Id],

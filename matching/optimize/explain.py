@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..reasons import Reason
 from ..types import Id, Unmatched
-from .instance import Instance
+from .instance import Instance, IntArray
 from .solution import Solution, pools_left, project_cost, provider_loads
 
 __all__ = ["unmatched_projects", "binding_constraints", "pin_conflicts", "BINDING_USED"]
@@ -38,7 +40,7 @@ _FILTER_REASONS: dict[str | None, str] = {
 def unmatched_projects(inst: Instance, sol: Solution) -> tuple[Unmatched, ...]:
     """Every project outside the solution, with the first reason that explains it."""
     load, value = provider_loads(inst, sol)
-    left = pools_left(inst, sol)
+    left = np.asarray(pools_left(inst, sol), dtype=np.int64)
     out = []
     for j, project in enumerate(inst.projects):
         if j in sol.selected:
@@ -85,7 +87,7 @@ def _no_candidate_reason(inst: Instance, j: int, base: dict[str, Any]) -> _Found
     return None
 
 
-def _funding_reason(inst: Instance, j: int, base: dict[str, Any], left: list[int]) -> _Found:
+def _funding_reason(inst: Instance, j: int, base: dict[str, Any], left: IntArray) -> _Found:
     """Why the pools cannot fund project j at its cheapest cost, or ``None`` if they could.
 
     Looks at every pool eligible for the project, not only the few that candidate
@@ -95,28 +97,24 @@ def _funding_reason(inst: Instance, j: int, base: dict[str, Any], left: list[int
     need = inst.min_cost(j)
     if not project.needs_funding or need <= 0:
         return None
-    usable: list[tuple[int, int]] = []  # (pool, cap)
-    rounds_to_zero: list[int] = []
-    for f in inst.serving_pools(project):
-        pool = inst.pools[f]
-        if (project.id, pool.id) in inst.forbidden_pools:
-            continue
-        cap = pool.cap_for(need)
-        if cap > 0:
-            usable.append((f, cap))
-        else:
-            rounds_to_zero.append(f)
-    if not usable and not rounds_to_zero:
+    serving = inst.serving_pool_array(project)
+    if inst.forbidden_pools:
+        serving = serving[[(project.id, inst.pools[f].id) not in inst.forbidden_pools
+                           for f in serving.tolist()]]
+    if not len(serving):
         return Reason("no_eligible_pool", base), None
-    money = sum(left[f] for f, _ in usable)
-    reach = sum(min(cap, left[f]) for f, cap in usable)
+    caps = inst.pool_caps(serving, need)
+    usable = caps > 0
+    # Python sums: amounts near 2**63 fen add up past int64
+    money = sum(left[serving[usable]].tolist())
+    reach = sum(np.minimum(caps[usable], left[serving[usable]]).tolist())
     if reach >= need:
         # enough in reach; only a candidate set without this project's pools stops it
         return None if inst.project_funds[j] else (Reason("no_eligible_pool", base), None)
     # pools whose share of the cost is below 1 fen are to blame when their money was what
     # the project lacked
-    idle = [f for f in rounds_to_zero if left[f] > 0]
-    if idle and (not usable or money + sum(left[f] for f in idle) >= need):
+    idle = [f for f in serving[~usable].tolist() if left[f] > 0]
+    if idle and (not usable.any() or money + sum(int(left[f]) for f in idle) >= need):
         return Reason("co_funding_share_rounds_to_zero", dict(
             base, pools=[inst.pools[f].name or str(inst.pools[f].id) for f in idle],
             pool_ids=[inst.pools[f].id for f in idle], needed=need)), None

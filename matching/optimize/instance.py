@@ -20,14 +20,14 @@ Everything the solution methods share lives in one :class:`Instance`, built once
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import functools
 
 import numpy as np
 import numpy.typing as npt
 
 from ..candidates import Unit, units_of
 from ..reasons import Reason
+from .pairs import order_unit_pairs, read_candidates
 from ..types import (
     INT_MAX,
     Candidate,
@@ -117,43 +117,35 @@ class Instance:
 
     def _index_provider_pairs(self, forbidden: set[tuple[Id, Id | None, Id]]) -> None:
         """One pair per (unit, candidate provider) that is neither forbidden nor without capacity."""
-        pair_unit: list[int] = []
-        pair_provider: list[int] = []
-        pair_price: list[int] = []
-        pair_score: list[float] = []
-        self.pair_candidate: list[Candidate] = []
-        for key, ranked in self.candidates.providers.items():
-            u = self._unit_of_candidates(key)
-            seen: set[Id] = set()
-            for cand in ranked:
-                self._check_candidate(key, cand)
-                if cand.provider_id in seen:
-                    continue
-                seen.add(cand.provider_id)
-                if (key[0], None, cand.provider_id) in forbidden or \
-                        (key[0], key[1], cand.provider_id) in forbidden:
-                    continue
-                if self.capacity[self.provider_index[cand.provider_id]] <= 0:
-                    continue
-                pair_unit.append(u)
-                pair_provider.append(self.provider_index[cand.provider_id])
-                pair_price.append(int(cand.price))
-                pair_score.append(float(cand.score))
-                self.pair_candidate.append(cand)
-        self.pair_unit: IntArray = np.array(pair_unit, dtype=np.int64)
-        self.pair_provider: IntArray = np.array(pair_provider, dtype=np.int64)
-        self.pair_price: IntArray = np.array(pair_price, dtype=np.int64)
-        self.pair_score: FloatArray = np.array(pair_score, dtype=np.float64)
-        self.unit_pairs: list[list[int]] = [[] for _ in self.units]
-        for k, u in enumerate(pair_unit):
-            self.unit_pairs[u].append(k)
+        items = list(self.candidates.providers.items())
+        read = read_candidates(items, self.provider_index, self._unit_of_candidates)
+        keep = read.first
+        if len(keep):
+            capacity = np.asarray(self.capacity, dtype=np.int64)
+            keep = keep[capacity[read.pair_provider[keep]] > 0]
+        if forbidden and len(keep):
+            keys = [items[q][0] for q in read.key_of[keep].tolist()]
+            banned = [(key[0], None, self.providers[i].id) in forbidden
+                      or (key[0], key[1], self.providers[i].id) in forbidden
+                      for key, i in zip(keys, read.pair_provider[keep].tolist())]
+            keep = keep[~np.asarray(banned, dtype=bool)]
+        self.pair_candidate: list[Candidate] = [read.flat[q] for q in keep.tolist()]
+        self.pair_unit: IntArray = read.pair_unit[keep]
+        self.pair_provider: IntArray = read.pair_provider[keep]
+        self.pair_price: IntArray = read.pair_price[keep]
+        self.pair_score: FloatArray = read.pair_score[keep]
         # each unit's pairs best first: score, then provider id
-        provider_rank = {p.id: r for r, p in enumerate(sorted(self.providers,
-                                                               key=lambda p: id_key(p.id)))}
-        for pairs in self.unit_pairs:
-            pairs.sort(key=lambda k: (-pair_score[k],
-                                      provider_rank[self.providers[pair_provider[k]].id]))
-        self.pair_position = {(pair_unit[k], pair_provider[k]): k for k in range(len(pair_unit))}
+        rank = np.empty(len(self.providers), dtype=np.int64)
+        rank[sorted(range(len(self.providers)), key=lambda i: id_key(self.providers[i].id))] = \
+            np.arange(len(self.providers), dtype=np.int64)
+        self.unit_pairs: list[list[int]] = order_unit_pairs(
+            len(self.units), self.pair_unit, self.pair_score, rank[self.pair_provider])
+
+    @functools.cached_property
+    def pair_position(self) -> dict[tuple[int, int], int]:
+        """``(unit, provider) -> pair``."""
+        return dict(zip(zip(self.pair_unit.tolist(), self.pair_provider.tolist()),
+                        range(len(self.pair_unit))))
 
     def _unit_of_candidates(self, key: UnitKey) -> int:
         u = self.unit_index.get(key)
@@ -163,20 +155,6 @@ class Instance:
             raise ValueError(f"candidates: project {key[0]!r} has no unit {key[1]!r} "
                              "that needs a provider")
         return u
-
-    def _check_candidate(self, key: UnitKey, cand: Candidate) -> None:
-        if cand.provider_id not in self.provider_index:
-            raise ValueError(f"candidates: unknown provider {cand.provider_id!r}")
-        if not (0.0 <= cand.score <= 1.0) or not math.isfinite(cand.score):
-            raise ValueError(f"candidates: score of {key[0]!r}/{cand.provider_id!r} must "
-                             f"be in [0, 1], got {cand.score!r}")
-        price: Any = cand.price
-        if isinstance(price, bool) or not isinstance(price, (int, np.integer)) or price < 0:
-            raise ValueError(f"candidates: price of {key[0]!r}/{cand.provider_id!r} must "
-                             f"be an int >= 0 (fen), got {price!r}")
-        if price > INT_MAX:
-            raise ValueError(f"candidates: price of {key[0]!r}/{cand.provider_id!r} must "
-                             f"be below 2**63 (at most {INT_MAX} fen), got {price!r}")
 
     def _index_funding_pairs(self) -> None:
         """One pair per (project that needs funding, candidate pool with money that serves it)."""
@@ -333,6 +311,27 @@ class Instance:
             found = self._serving[key] = [f for f, pool in enumerate(self.pools)
                                           if pool_serves(pool, project)]
         return found
+
+    def serving_pool_array(self, project: ProjectSpec) -> IntArray:
+        """:meth:`serving_pools` as an array."""
+        return np.asarray(self.serving_pools(project), dtype=np.int64)
+
+    @functools.cached_property
+    def _pool_cap_terms(self) -> tuple[FloatArray, IntArray]:
+        """Each pool's ``max_share`` and ``max_per_project`` (:data:`INT_MAX` when unset)."""
+        share = np.array([p.max_share for p in self.pools], dtype=np.float64)
+        per_project = np.array([INT_MAX if p.max_per_project is None else p.max_per_project
+                                for p in self.pools], dtype=np.int64)
+        return share, per_project
+
+    def pool_caps(self, pools: IntArray, cost: int) -> IntArray:
+        """:meth:`~matching.types.PoolSpec.cap_for` of each pool in ``pools`` at ``cost``."""
+        if cost >= 2**52:  # beyond exact float arithmetic: one by one
+            return np.array([self.pools[f].cap_for(cost) for f in pools.tolist()], dtype=np.int64)
+        share, per_project = self._pool_cap_terms
+        caps = np.floor(share[pools] * float(cost) + 1e-9).astype(np.int64)
+        out: IntArray = np.maximum(0, np.minimum(np.minimum(caps, per_project[pools]), cost))
+        return out
 
     def cap(self, t: int, cost: int) -> int:
         """Integer cap of funding pair t for a project costing ``cost``."""

@@ -23,7 +23,7 @@ import numpy as np
 from ..reasons import Reason
 from ..solvers import LinearModel, SolveOutcome
 from .explain import pin_conflicts
-from .flow import FAST_PATH_REASON, flow_blocker, solve_flow
+from .flow import FAST_PATH_REASON, assign_providers, flow_blocker, solve_flow
 from .formulation import Formulation, build_formulation, restrict
 from .greedy import fallback_from_pins, greedy_fill
 from .instance import BoolArray, FloatArray, Instance
@@ -84,7 +84,8 @@ class Pipeline:
             if fallback is None:
                 return self._infeasible([Reason("no_solution")])
             return self._finish(fallback, bound=math.inf)
-        bound = float(lp.bound if lp.bound is not None else lp.objective or 0.0) * inst.value_scale
+        # only an LP solved to optimality bounds the MIP (a time-limited LP's value does not)
+        bound = float(lp.bound) * inst.value_scale if lp.bound is not None else math.inf
         x_lp = lp.x
         fractional = self._fractional_projects(form, model.integer & (np.abs(x_lp - np.round(x_lp)) > _TOL))
         self.stats["fractional_projects"] = len(fractional)
@@ -229,6 +230,9 @@ class Pipeline:
         inst, model = self.inst, form.model
         bad = self._fractional_projects(form, fractional)
         self.stats["repaired_projects"] = len(bad)
+        by_flow = self._repair_by_flow(form, x, bad)
+        if by_flow is not None:
+            return by_flow
         fix = model.integer.copy()
         for j in bad:
             fix[inst.pairs_of_project(j)] = False
@@ -245,6 +249,45 @@ class Pipeline:
         for j in bad:
             dropped[form.binaries_of_project(j)] = 0.0
         return dropped
+
+    def _repair_by_flow(self, form: Formulation, x: FloatArray, bad: list[int]
+                        ) -> FloatArray | None:
+        """Step 4 as an assignment when the money cannot move: no fairness cap, and each
+        project to repair either needs no pool money or costs the same whatever its provider.
+        Selected projects (selection column at 1) must keep a provider; a project without a
+        selection column may lose it.  ``None`` when it does not apply or fails."""
+        inst, columns = self.inst, form.columns
+        if inst.fairness_cap is not None or not bad:
+            return None
+        required: list[int] = []
+        optional: list[int] = []
+        for j in bad:
+            project = inst.projects[j]
+            if project.needs_funding and inst.uniform_price(j) is None:
+                return None
+            y = int(columns.select_of[j])
+            if y < 0:
+                optional.extend(inst.project_units[j])
+            elif x[y] > 0.5:
+                required.extend(inst.project_units[j])
+        moving = [k for j in bad for k in inst.pairs_of_project(j)]
+        if inst.pinned_pairs.intersection(moving):
+            return None
+        model = form.model
+        values = np.where(model.integer, np.round(x), x)  # money stays where it was
+        values[moving] = 0.0
+        n_pairs = columns.n_pairs
+        load = np.bincount(inst.pair_provider, weights=values[:n_pairs],
+                           minlength=len(inst.providers))
+        room = np.asarray(inst.capacity, dtype=np.int64) - np.round(load).astype(np.int64)
+        chosen = assign_providers(inst, np.asarray(required, dtype=np.int64),
+                                  np.asarray(optional, dtype=np.int64), room,
+                                  allowed=model.ub[:n_pairs] > 0)
+        if chosen is None:
+            return None
+        values[list(chosen.values())] = 1.0
+        self.stats["repaired_by_flow"] = len(bad)
+        return values
 
     def _integerise(self, form: Formulation, x: FloatArray, stage: str,
                     funding_from: FloatArray | None = None) -> Solution | None:

@@ -65,7 +65,10 @@ def solve_relaxation(form: Formulation, runner: SolverRunner, *, gap: float,
     value = model.objective(x)
     missing = float(np.sum(np.maximum(reduced[~master], 0.0) * model.ub[~master]))
     stats["cg_columns"] = int(master.sum())
-    return SolveOutcome(out.status, x, value, value + missing, time.perf_counter() - started,
+    # the master's value plus what the columns left out could add bounds the LP only when the
+    # master was solved to optimality (its duals are then the optimal ones)
+    bound = value + missing if out.status == "optimal" else None
+    return SolveOutcome(out.status, x, value, bound, time.perf_counter() - started,
                         out.solver, "column generation", dict(out.info), reduced, duals)
 
 

@@ -219,3 +219,17 @@ def test_no_projects_or_providers_give_empty_candidates():
     assert generate_candidates(problem([], [])).pair_count == 0
     cands = generate_candidates(problem([project()], []))
     assert cands.pair_count == 0 and cands.funnels[("p1", None)].first_empty() == "category"
+
+
+def test_pool_draws_do_not_depend_on_the_other_projects_of_their_block():
+    # projects of one (category, street) are drawn together; each keeps its own draw
+    from matching.bench import synthetic_market
+    from matching.candidates.pools import pool_candidates
+
+    problem = synthetic_market(300, 50, 40, seed=5)
+    together, _, _ = pool_candidates(problem, problem.projects)
+    funded = [p for p in problem.projects if p.needs_funding]
+    for project in funded[:25]:
+        alone, _, _ = pool_candidates(problem, [project])
+        assert alone[project.id] == together[project.id]
+    assert list(together) == [p.id for p in funded]

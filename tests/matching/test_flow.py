@@ -184,3 +184,115 @@ def test_quick_benchmark_rows_agree_with_the_dense_assignment_and_the_milp():
     rows = flow_bench.run(quick=True)
     assert len(rows) == 3
     assert all(row["quality"].startswith("objective equal") for row in rows), rows
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_path_has_the_milp_objective_on_larger_assignments_with_capacities(seed):
+    # enough units per provider that slots repeat and many augmenting paths are needed
+    rng = random.Random(1000 + seed)
+    projects = [project(f"p{j:03d}", budget=rng.choice([1_000, 5_000, 20_000]),
+                        priority=rng.choice([1.0, 2.0])) for j in range(60)]
+    providers = [provider(f"v{i:02d}", capacity=rng.randint(0, 4)) for i in range(15)]
+    lists: dict[UnitKey, tuple[Candidate, ...]] = {}
+    for p in projects:
+        chosen = rng.sample(providers, rng.randint(1, 6))
+        lists[(p.id, None)] = tuple(Candidate(p.id, v.id, round(rng.random(), 2), {}, p.budget)
+                                    for v in chosen)
+    problem = MatchProblem(projects=projects, providers=providers)
+    cands = CandidateSet(lists, {})
+    fast = solve(problem, candidates=cands)
+    milp = solve(problem, candidates=cands, gap=0.0, fast_path=False)
+    assert fast.stats["path"] == "flow" and verify(problem, fast) == []
+    assert fast.objective == pytest.approx(milp.objective, rel=1e-7)
+    loads: dict[object, int] = {}
+    for a in fast.assignments:
+        loads[a.provider_id] = loads.get(a.provider_id, 0) + 1
+    assert all(loads[v.id] <= v.capacity for v in providers if v.id in loads)
+
+
+def test_a_repeated_candidate_counts_once_with_its_first_score():
+    cands = CandidateSet({("p1", None): (Candidate("p1", "v", 0.2, {}, 100),
+                                         Candidate("p1", "w", 0.5, {}, 100),
+                                         Candidate("p1", "v", 0.9, {}, 100))}, {})
+    inst = Instance(MatchProblem(projects=[project("p1")], providers=[provider("v"),
+                                                                      provider("w")]), cands)
+    assert [(int(inst.pair_provider[k]), float(inst.pair_score[k])) for k in inst.unit_pairs[0]] \
+        == [(1, 0.5), (0, 0.2)]
+    assert inst.pair_position == {(0, 0): 0, (0, 1): 1}
+
+
+def test_the_first_bad_candidate_in_input_order_is_named():
+    problem = MatchProblem(projects=[project("p1"), project("p2")], providers=[provider("v")])
+    cands = CandidateSet({("p1", None): (Candidate("p1", "v", 1.5, {}, 100),),
+                          ("p2", None): (Candidate("p2", "nobody", 0.5, {}, 100),)}, {})
+    with pytest.raises(ValueError, match="score of 'p1'/'v'"):
+        Instance(problem, cands)
+    cands = CandidateSet({("p1", None): (Candidate("p1", "v", 0.5, {}, -1),),
+                          ("ghost", None): (Candidate("ghost", "v", 0.5, {}, 100),)}, {})
+    with pytest.raises(ValueError, match="price of 'p1'/'v'"):
+        Instance(problem, cands)
+    cands = CandidateSet({("p1", None): (Candidate("p1", "v", 0.5, {}, True),)}, {})
+    with pytest.raises(ValueError, match="price of 'p1'/'v' must be an int"):
+        Instance(problem, cands)
+
+
+def _provider_stage_by_milp(inst, required, optional, room):
+    """The provider stage as a MILP (scipy): the optimum, or None if infeasible."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from matching.optimize.formulation import pair_objective
+
+    units = set(required) | set(optional)
+    edges = [k for k in range(len(inst.pair_unit)) if int(inst.pair_unit[k]) in units]
+    c = pair_objective(inst)
+    rows, lower, upper = [], [], []
+    for u in sorted(units):
+        rows.append([1.0 if int(inst.pair_unit[k]) == u else 0.0 for k in edges])
+        lower.append(1.0 if u in required else 0.0)
+        upper.append(1.0)
+    for i in range(len(inst.providers)):
+        rows.append([1.0 if int(inst.pair_provider[k]) == i else 0.0 for k in edges])
+        lower.append(0.0)
+        upper.append(float(room[i]))
+    if not edges:
+        return None if required else 0.0
+    res = milp(-c[edges], constraints=LinearConstraint(np.array(rows), lower, upper),
+               integrality=np.ones(len(edges)), bounds=Bounds(0, 1),
+               options={"mip_rel_gap": 0.0})
+    return None if res.x is None else -res.fun
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_provider_stage_flow_has_the_milp_objective(seed):
+    import numpy as np
+
+    from matching.optimize.flow import assign_providers
+    from matching.optimize.formulation import pair_objective
+
+    problem, cands = random_assignment(seed)
+    inst = Instance(problem, cands)
+    rng = random.Random(seed)
+    units = list(range(len(inst.units)))
+    rng.shuffle(units)
+    cut = rng.randint(0, len(units))
+    required, optional = sorted(units[:cut]), sorted(units[cut:])
+    room = np.array([max(0, c - rng.randint(0, 1)) for c in inst.capacity], dtype=np.int64)
+    got = assign_providers(inst, np.array(required, dtype=np.int64),
+                           np.array(optional, dtype=np.int64), room)
+    best = _provider_stage_by_milp(inst, required, optional, room)
+    if best is None:
+        assert got is None
+        return
+    assert got is not None
+    assert set(required) <= set(got)
+    c = pair_objective(inst)
+    assert all(int(inst.pair_unit[k]) == u for u, k in got.items())
+    loads = np.bincount([int(inst.pair_provider[k]) for k in got.values()],
+                        minlength=len(inst.providers))
+    assert (loads <= room).all()
+    value = sum(c[k] for k in got.values())
+    # never worse than the MILP; equal within its absolute gap (HiGHS stops at 1e-6)
+    assert value >= best - 1e-9
+    assert value == pytest.approx(best, rel=1e-7, abs=1e-6)
+

@@ -622,3 +622,34 @@ def test_both_solvers_reach_the_same_objective(prob):
     b = solve(prob, solver="highs", gap=0.0)
     assert a.status == b.status
     assert a.objective == pytest.approx(b.objective, rel=1e-6, abs=1e-6)
+
+
+def test_a_relaxation_stopped_by_its_time_limit_proves_no_bound():
+    # the LP's value is a bound only when the LP was solved to optimality
+    import dataclasses
+    import time
+
+    from matching.candidates import generate_candidates
+    from matching.optimize.instance import Instance
+    from matching.optimize.pipeline import Pipeline
+    from matching.optimize.runner import SolverRunner
+
+    class StoppedEarly(SolverRunner):
+        """Every solve ends as if its time limit had been reached: values, no bound."""
+
+        def run(self, model, **kw):
+            out = super().run(model, **kw)
+            if out.status == "optimal":
+                out = dataclasses.replace(out, status="feasible", bound=None)
+            return out
+
+    problem = MatchProblem(projects=[project("p1", budget=100), project("p2", budget=200)],
+                           providers=[provider("a", capacity=2)], pools=[pool(remaining=250)])
+    inst = Instance(problem, generate_candidates(problem))
+    honest = Pipeline(inst, SolverRunner("cbc", time.perf_counter() + 30), gap=1e-3,
+                      mip_max_projects=10, notes=[]).run()
+    stopped = Pipeline(inst, StoppedEarly("cbc", time.perf_counter() + 30), gap=1e-3,
+                       mip_max_projects=10, notes=[]).run()
+    assert honest.status == "optimal"
+    assert stopped.objective == pytest.approx(honest.objective)
+    assert stopped.status == "feasible" and stopped.bound == float("inf")
