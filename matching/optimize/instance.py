@@ -27,7 +27,6 @@ import numpy.typing as npt
 
 from ..candidates import Unit, units_of
 from ..reasons import Reason
-from .pairs import order_unit_pairs, read_candidates
 from ..types import (
     INT_MAX,
     Candidate,
@@ -39,6 +38,7 @@ from ..types import (
     UnitKey,
     id_key,
 )
+from .pairs import order_unit_pairs, read_candidates
 
 __all__ = ["Instance", "pool_serves", "IntArray", "FloatArray", "BoolArray"]
 
