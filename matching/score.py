@@ -16,10 +16,15 @@ Components, each in [0, 1] (weights in :class:`matching.types.ScoreWeights`):
     * if the needs name skills, ``(1 - SKILL_WEIGHT) * fuzzy + SKILL_WEIGHT * coverage`` where
       ``coverage`` is the share of the needs' skills the provider offers;
     * specialists over generalists: multiplied by ``1 - BREADTH_PENALTY * breadth``, where
-      ``breadth`` is the number of the category's skills the provider claims beyond the ones the
-      project asks for (``BREADTH_FREE`` are free) over the category's number of skills - a
-      profile that lists every keyword of its category loses the edge that one-sided word
-      overlap gives it.
+      ``breadth`` counts the skills the provider claims in the *whole* vocabulary (every
+      category, :func:`provider_claims`) beyond the ones the project asks for (``BREADTH_FREE``
+      are free), over ``BREADTH_SCALE`` times the project category's number of skills.  A
+      specialist names a few skills, mostly the ones the project needs; a 综合服务中心 that lists
+      the keywords of four categories claims dozens and keeps little of the one-sided word
+      overlap that its keyword lists give it - however its skills fall across categories;
+    * the name as evidence of the specialty: plus ``NAME_WEIGHT`` times the share of the needs'
+      skills that the provider's *name* names (an organisation called 食物银行 or 慢病管理服务中心 is
+      one; its profile may describe the work in other words).
 
     With :meth:`Vocabulary.empty() <matching.vocabulary.Vocabulary.empty>` the component is
     ``fuzzy`` on the plain texts.
@@ -69,8 +74,11 @@ __all__ = [
     "SKILL_WEIGHT",
     "BREADTH_PENALTY",
     "BREADTH_FREE",
+    "BREADTH_SCALE",
+    "NAME_WEIGHT",
     "provider_evidence",
     "provider_skills",
+    "provider_claims",
     "skill_text_score",
     "text_component",
 ]
@@ -84,10 +92,16 @@ CATEGORY_PRIMARY = 1.0
 CATEGORY_SECONDARY = 0.7
 #: Share of the text component that is the coverage of the project's skills.
 SKILL_WEIGHT = 0.2
-#: Text lost per unit of breadth (skills claimed beyond the project's, over the category's).
+#: Text lost per unit of breadth (skills claimed in the whole vocabulary beyond the project's,
+#: over ``BREADTH_SCALE`` times the project category's number of skills).
 BREADTH_PENALTY = 1.0
 #: Skills a provider may claim beyond the project's without penalty.
-BREADTH_FREE = 1
+BREADTH_FREE = 2
+#: Breadth is measured in units of this many times the project category's number of skills: a
+#: profile claiming that many skills beyond the project's loses its whole text component.
+BREADTH_SCALE = 2.5
+#: Text added when the provider's name names every skill the project asks for (pro rata).
+NAME_WEIGHT = 0.1
 
 
 def reputation_score(rating_sum: float, rating_count: int, *, prior_mean: float = 3.0,
@@ -255,33 +269,59 @@ def provider_skills(provider: ProviderSpec, vocabulary: Vocabulary,
     return {c: vocabulary.index(c).find(evidence, normalized=True) for c in wanted}
 
 
+def provider_claims(provider: ProviderSpec, vocabulary: Vocabulary) -> int:
+    """How many skills of the whole vocabulary (every category) the provider's evidence names.
+
+    >>> p = ProviderSpec(id=1, name="x", capability="上门照护、长者饭堂、四点半课堂")
+    >>> provider_claims(p, Vocabulary.default())
+    3
+    """
+    from .text import normalize
+
+    return len(vocabulary.whole_index().find(normalize(provider_evidence(provider)), normalized=True))
+
+
 def skill_text_score(fuzzy: float, n_need: int, n_offer: int, n_shared: int,
-                     n_category: int) -> float:
+                     n_category: int, n_named: int = 0) -> float:
     """The text component from its parts (see the module docstring).
 
     Parameters
     ----------
     fuzzy : float
         ``token_set_ratio`` of the expanded texts, in [0, 1].
-    n_need, n_offer, n_shared : int
-        Skills of the category the project names, the provider names, both name.
+    n_need : int
+        Skills of the project's category the project names.
+    n_offer : int
+        Skills of the whole vocabulary the provider claims (:func:`provider_claims`).
+    n_shared : int
+        Skills of the project's category both name.
     n_category : int
-        Skills of the category in the vocabulary.
+        Skills of the project's category in the vocabulary.
+    n_named : int
+        Shared skills that the provider's name names.
 
     Examples
     --------
     >>> skill_text_score(0.5, 0, 0, 0, 10)                 # no skill named: fuzzy only
     0.5
-    >>> round(skill_text_score(0.5, 2, 2, 2, 10), 3)       # specialist: all the skills asked
+    >>> skill_text_score(0.5, 0, 9, 0, 0)                  # a category without skills: fuzzy only
+    0.5
+    >>> round(skill_text_score(0.5, 2, 3, 2, 10), 3)       # specialist: the skills asked, and one more
     0.6
-    >>> round(skill_text_score(0.5, 2, 9, 2, 10), 3)       # generalist: every skill listed
-    0.24
+    >>> round(skill_text_score(0.5, 2, 22, 2, 10), 3)      # generalist: twenty more
+    0.168
+    >>> round(skill_text_score(0.5, 2, 3, 2, 10, n_named=1), 3)   # its name says one of them
+    0.65
     """
     text = fuzzy
     if n_need > 0:
         text = (1.0 - SKILL_WEIGHT) * fuzzy + SKILL_WEIGHT * n_shared / n_need
-    breadth = max(0, n_offer - n_shared - BREADTH_FREE) / max(1, n_category)
-    return min(1.0, max(0.0, text * (1.0 - BREADTH_PENALTY * breadth)))
+    if n_category > 0:  # a category the vocabulary does not know has nothing to be broad in
+        breadth = max(0, n_offer - n_shared - BREADTH_FREE) / (BREADTH_SCALE * n_category)
+        text *= max(0.0, 1.0 - BREADTH_PENALTY * breadth)
+    if n_need > 0:
+        text += NAME_WEIGHT * min(n_named, n_need) / n_need
+    return min(1.0, max(0.0, text))
 
 
 def text_component(needs: str, provider: ProviderSpec, category: str, *,
@@ -320,11 +360,14 @@ def text_component(needs: str, provider: ProviderSpec, category: str, *,
     offered = provider_skills(provider, vocab, (category,))
     offer_found = offered[category]
     shared = matched_skills(index, need_found, offer_found)
+    in_name = index.find(provider.name) if shared else {}
+    n_named = sum(1 for n in need_found if n in offer_found and n in in_name)
     need_text = expand(prepare(needs, mode=mode), [index.skills[n] for n in need_found])
     provider_text = expand(prepare(provider.capability, mode=mode),
                            {vocab.index(c).skills[n] for c, found in offered.items() for n in found})
     fuzzy = similarity(need_text, provider_text, prepared=True)
-    score = skill_text_score(fuzzy, len(need_found), len(offer_found), len(shared), len(index))
+    score = skill_text_score(fuzzy, len(need_found), provider_claims(provider, vocab), len(shared),
+                             len(index), n_named)
     return score, shared
 
 

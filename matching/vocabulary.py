@@ -294,6 +294,21 @@ class Vocabulary:
             by_category.setdefault(skill.category, []).append(skill)
         return {c: SkillIndex(c, s) for c, s in by_category.items()}
 
+    @cached_property
+    def _whole(self) -> SkillIndex:
+        return SkillIndex("*", self.skills)
+
+    def whole_index(self) -> SkillIndex:
+        """The compiled terms of every category in one index: a position is one skill of one
+        category (``skills[position]`` of this vocabulary).  One scan of a text finds every
+        skill it names, whatever the category - how broad a profile is.
+
+        >>> v = Vocabulary((SkillTerm("a", "助餐", ("送餐",)), SkillTerm("b", "普法", ())))
+        >>> sorted(v.whole_index().find("送餐和普法讲座"))
+        [0, 1]
+        """
+        return self._whole
+
     def index(self, category: str) -> SkillIndex:
         """The compiled terms of one category (an empty index for an unknown category)."""
         found = self._indexes.get(category)

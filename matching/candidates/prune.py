@@ -131,11 +131,13 @@ class _Block:
         self.qualifications = [providers.qualifications[i] for i in self.members.tolist()]
         self.fixed = weights_category * self.category_score + providers.static[self.members]
         self.text = text.providers[self.members].T.tocsr() if text is not None and self.size else None
-        #: Skill masks of the members in the category and how many of its skills each names.
+        #: Skill masks of the members in the category, the masks of the ones their names name,
+        #: and how many skills of the whole vocabulary each claims.
         self.skills: Any = None
+        self.names: Any = None
         self.offer: IntArray = np.zeros(self.size, dtype=np.int64)
         if text is not None and text.skills is not None and self.size:
-            self.skills, self.offer = text.skills.block(self.members, category)
+            self.skills, self.names, self.offer = text.skills.block(self.members, category)
 
 
 def filter_and_prune(problem: MatchProblem, units: list[Unit], providers: ProviderArrays,
@@ -199,8 +201,9 @@ def _filter_chunk(problem: MatchProblem, context: _Units, providers: ProviderArr
         if text.skills is not None and block.skills is not None:
             skills = text.skills
             shared = skills.shared_block(rows, block.skills)
+            named = skills.shared_block(rows, block.names)
             fuzzy = text_scores(fuzzy, skills.n_need[rows, None], block.offer[None, :], shared,
-                                skills.n_category[rows, None])
+                                skills.n_category[rows, None], named)
         approx = np.where(eligible, weights.text * fuzzy + rest, -np.inf)
         r_kept, c_kept = _best_per_row(approx, eligible, int(shortlist))
     else:

@@ -25,7 +25,15 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from ..score import BREADTH_FREE, BREADTH_PENALTY, SKILL_WEIGHT, provider_skills
+from ..score import (
+    BREADTH_FREE,
+    BREADTH_PENALTY,
+    BREADTH_SCALE,
+    NAME_WEIGHT,
+    SKILL_WEIGHT,
+    provider_claims,
+    provider_skills,
+)
 from ..types import MatchProblem
 from ..vocabulary import MatchedSkill, Vocabulary
 from .providers import FloatArray, IntArray
@@ -50,12 +58,13 @@ def popcount(masks: MaskArray) -> IntArray:
 
 
 def text_scores(fuzzy: npt.ArrayLike, n_need: npt.ArrayLike, n_offer: npt.ArrayLike,
-                n_shared: npt.ArrayLike, n_category: npt.ArrayLike) -> FloatArray:
+                n_shared: npt.ArrayLike, n_category: npt.ArrayLike,
+                n_named: npt.ArrayLike = 0) -> FloatArray:
     """:func:`matching.score.skill_text_score` element-wise (arguments broadcast).
 
-    >>> text_scores(np.array([0.5, 0.5]), np.array([2, 2]), np.array([2, 9]),
+    >>> text_scores(np.array([0.5, 0.5]), np.array([2, 2]), np.array([3, 22]),
     ...             np.array([2, 2]), 10).round(3).tolist()
-    [0.6, 0.24]
+    [0.6, 0.168]
     """
     fz = np.asarray(fuzzy, dtype=np.float64)
     need = np.asarray(n_need, dtype=np.float64)
@@ -63,9 +72,15 @@ def text_scores(fuzzy: npt.ArrayLike, n_need: npt.ArrayLike, n_offer: npt.ArrayL
     coverage = np.divide(shared, need, out=np.zeros(np.broadcast(shared, need).shape),
                          where=need > 0)
     text = np.where(need > 0, (1.0 - SKILL_WEIGHT) * fz + SKILL_WEIGHT * coverage, fz)
+    n_cat = np.asarray(n_category, dtype=np.float64)
     breadth = np.maximum(0.0, np.asarray(n_offer, dtype=np.float64) - shared - BREADTH_FREE) \
-        / np.maximum(1.0, np.asarray(n_category, dtype=np.float64))
-    out: FloatArray = np.clip(text * (1.0 - BREADTH_PENALTY * breadth), 0.0, 1.0)
+        / np.maximum(1.0, BREADTH_SCALE * n_cat)
+    # a category the vocabulary does not know has nothing to be broad in
+    text = text * np.where(n_cat > 0, np.maximum(0.0, 1.0 - BREADTH_PENALTY * breadth), 1.0)
+    named = np.minimum(np.asarray(n_named, dtype=np.float64), need)
+    text = text + NAME_WEIGHT * np.divide(named, need, out=np.zeros(np.broadcast(named, need).shape),
+                                          where=need > 0)
+    out: FloatArray = np.clip(text, 0.0, 1.0)
     return out
 
 
@@ -93,14 +108,19 @@ class SkillData:
         self.provider_found = [provider_skills(p, vocabulary) for p in problem.providers]
         n_providers = len(problem.providers)
         self.provider_mask: MaskArray = np.zeros((n_providers, n_cats, self.words), dtype=np.uint64)
-        #: Skills each provider names in each unit category (providers x categories).
-        self.offer: IntArray = np.zeros((n_providers, n_cats), dtype=np.int64)
+        #: Skills of each unit category that the provider's evidence and its name both name.
+        self.name_mask: MaskArray = np.zeros((n_providers, n_cats, self.words), dtype=np.uint64)
+        #: Skills each provider claims in the whole vocabulary (:func:`matching.score.provider_claims`).
+        self.claims: IntArray = np.array([provider_claims(p, vocabulary) for p in problem.providers],
+                                         dtype=np.int64)
         for i, found_by_category in enumerate(self.provider_found):
             for category, found in found_by_category.items():
                 c = self.category_column.get(category)
                 if c is not None and found:
                     _set_bits(self.provider_mask[i, c], found)
-                    self.offer[i, c] = len(found)
+                    name = problem.providers[i].name
+                    _set_bits(self.name_mask[i, c],
+                              [n for n in vocabulary.index(category).find(name) if n in found])
         self.n_need: IntArray = np.array([len(f) for f in self.unit_found], dtype=np.int64)
         self.n_category: IntArray = np.array([sizes[c] for c in self.unit_category.tolist()],
                                              dtype=np.int64)
@@ -112,17 +132,18 @@ class SkillData:
         self._unit_category_name = [u.category for u in units]
         self._matched: dict[tuple[str, int, str, str], MatchedSkill] = {}
 
-    def block(self, members: IntArray, category: str) -> tuple[MaskArray, IntArray]:
-        """Masks of a block's providers in ``category`` (members x words) and how many of the
-        category's skills each names."""
+    def block(self, members: IntArray, category: str) -> tuple[MaskArray, MaskArray, IntArray]:
+        """Skill masks of a block's providers in ``category`` (members x words), the masks of
+        those skills their names name, and how many skills of the whole vocabulary each claims."""
         c = self.category_column.get(category)
         if c is None:
-            return (np.zeros((len(members), self.words), dtype=np.uint64),
-                    np.zeros(len(members), dtype=np.int64))
-        return self.provider_mask[members, c], self.offer[members, c]
+            empty = np.zeros((len(members), self.words), dtype=np.uint64)
+            return empty, empty, self.claims[members]
+        return self.provider_mask[members, c], self.name_mask[members, c], self.claims[members]
 
     def shared_block(self, rows: IntArray, masks: MaskArray) -> IntArray:
-        """Skills shared by each unit of ``rows`` and each provider of a block (rows x members)."""
+        """Skills shared by each unit of ``rows`` and each provider of a block (rows x members)
+        (with the name masks: the shared skills the providers' names name)."""
         return popcount(self.unit_mask[rows][:, None, :] & masks[None, :, :])
 
     def scores(self, unit: IntArray, provider: IntArray, fuzzy: FloatArray) -> FloatArray:
@@ -131,8 +152,9 @@ class SkillData:
             return np.zeros(0, dtype=np.float64)
         cats = self.unit_category[unit]
         shared = popcount(self.unit_mask[unit] & self.provider_mask[provider, cats])
-        return text_scores(fuzzy, self.n_need[unit], self.offer[provider, cats], shared,
-                           self.n_category[unit])
+        named = popcount(self.unit_mask[unit] & self.name_mask[provider, cats])
+        return text_scores(fuzzy, self.n_need[unit], self.claims[provider], shared,
+                           self.n_category[unit], named)
 
     def matched(self, u: int, i: int) -> tuple[MatchedSkill, ...]:
         """The skills unit ``u`` and provider ``i`` both name (as

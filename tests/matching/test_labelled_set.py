@@ -16,6 +16,7 @@ from matching.bench import labelled_bench
 from matching.bench.labelled_bench import (
     DATA_DIR,
     HARD_NEGATIVE_KINDS,
+    HELDOUT_DIR,
     RANKERS,
     RIGHT_PROFILES,
     evaluate,
@@ -28,15 +29,24 @@ from matching.types import MatchProblem
 CATEGORY_CODES = {code for code, _, _ in CATEGORIES}
 
 
-def _read(name: str):
-    with (DATA_DIR / name).open(encoding="utf-8") as fh:
+#: set -> (folder, minimum projects, minimum providers)
+SETS = {"development": (DATA_DIR, 60, 150), "heldout": (HELDOUT_DIR, 30, 60)}
+
+
+def _read(name: str, folder: Path = DATA_DIR):
+    with (folder / name).open(encoding="utf-8") as fh:
         return json.load(fh)
 
 
-@pytest.fixture(scope="module")
-def raw():
-    return {"projects": _read("projects.json"), "providers": _read("providers.json"),
-            "labels": _read("labels.json"), "streets": _read("streets.json")}
+def _raw(folder: Path):
+    return {"projects": _read("projects.json", folder), "providers": _read("providers.json", folder),
+            "labels": _read("labels.json", folder), "streets": _read("streets.json", folder)}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def raw(request):
+    folder, min_projects, min_providers = SETS[request.param]
+    return {**_raw(folder), "min_projects": min_projects, "min_providers": min_providers}
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +55,8 @@ def report():
 
 
 def test_the_set_is_large_enough(raw):
-    assert len(raw["projects"]) >= 60
-    assert len(raw["providers"]) >= 150
+    assert len(raw["projects"]) >= raw["min_projects"]
+    assert len(raw["providers"]) >= raw["min_providers"]
     assert len({p["id"] for p in raw["projects"]}) == len(raw["projects"])
     assert len({p["id"] for p in raw["providers"]}) == len(raw["providers"])
     assert set(raw["labels"]) == {p["id"] for p in raw["projects"]}
@@ -59,6 +69,14 @@ def test_projects_cover_tenders_micro_projects_languages_and_types(raw):
     assert sum(p["lang"] == "zh" for p in projects) > len(projects) / 2
     for kind in ("goods", "works"):
         assert sum(p["project_type"] == kind for p in projects) >= 3
+
+
+def test_the_heldout_set_shares_no_project_or_provider_with_the_development_set():
+    dev, held = _raw(DATA_DIR), _raw(HELDOUT_DIR)
+    assert not {p["id"] for p in dev["projects"]} & {p["id"] for p in held["projects"]}
+    assert not {v["id"] for v in dev["providers"]} & {v["id"] for v in held["providers"]}
+    assert not {v["name"] for v in dev["providers"]} & {v["name"] for v in held["providers"]}
+    assert not {p["title"] for p in dev["projects"]} & {p["title"] for p in held["projects"]}
 
 
 def test_codes_are_valid(raw):
@@ -119,7 +137,7 @@ def test_every_kind_of_hard_negative_and_of_wording_occurs(raw):
     kinds = {k for label in raw["labels"].values() for k in label["hard_negatives"].values()}
     profiles = {label["right_profile"] for label in raw["labels"].values()}
     assert kinds == set(HARD_NEGATIVE_KINDS)
-    assert profiles == set(RIGHT_PROFILES)
+    assert {"same_words", "other_words"} <= profiles <= set(RIGHT_PROFILES)
 
 
 def test_the_engine_hard_filters_never_reject_a_right_provider(report):
@@ -198,9 +216,11 @@ def test_benchmark_rows_are_registered(capsys):
     assert SUITES["labelled"] == "matching.bench.labelled_bench"
     assert main(["--only", "labelled"]) == 0
     out = capsys.readouterr().out
-    assert "labelled: engine score_pair" in out
-    assert "labelled: random order among the eligible" in out
-    assert "labelled: token_set_ratio" in out
+    for name in ("heldout", "development"):
+        assert f"labelled ({name}): engine score_pair" in out
+        assert f"labelled ({name}): random order among the eligible" in out
+        assert f"labelled ({name}): token_set_ratio" in out
+    assert out.index("labelled (heldout)") < out.index("labelled (development)")
 
 
 def test_docstring_examples_run():

@@ -6,7 +6,7 @@ import pytest
 from matching import MatchedSkill, MatchOptions, SkillTerm, Vocabulary, solve
 from matching.candidates import generate_candidates
 from matching.candidates.skills import text_scores
-from matching.score import score_pair, skill_text_score, text_component
+from matching.score import NAME_WEIGHT, provider_claims, score_pair, skill_text_score, text_component
 from matching.text import similarity
 from matching.types import MatchProblem, ProjectSpec, ProviderSpec
 
@@ -46,14 +46,46 @@ def test_keyword_stuffed_generalist_no_longer_beats_the_specialist():
 
 def test_breadth_penalty_lowers_a_profile_claiming_every_skill():
     assert skill_text_score(0.5, 1, 1, 1, 10) > skill_text_score(0.5, 1, 9, 1, 10)
-    assert skill_text_score(0.5, 1, 2, 1, 10) == skill_text_score(0.5, 1, 1, 1, 10)  # one is free
+    assert skill_text_score(0.5, 1, 3, 1, 10) == skill_text_score(0.5, 1, 1, 1, 10)  # two are free
+    assert skill_text_score(0.5, 1, 4, 1, 10) < skill_text_score(0.5, 1, 3, 1, 10)
     assert skill_text_score(0.5, 2, 2, 2, 10) > skill_text_score(0.5, 2, 2, 1, 10)
 
 
+def test_a_category_unknown_to_the_vocabulary_is_not_penalised_for_breadth():
+    assert skill_text_score(0.5, 0, 30, 0, 0) == 0.5
+
+
 def test_array_text_scores_equal_the_scalar_formula():
-    cases = [(0.5, 0, 0, 0, 10), (0.3, 2, 5, 1, 8), (0.9, 1, 12, 1, 9), (0.0, 3, 3, 3, 5)]
+    cases = [(0.5, 0, 0, 0, 10, 0), (0.3, 2, 5, 1, 8, 1), (0.9, 1, 12, 1, 9, 0), (0.0, 3, 3, 3, 5, 2),
+             (0.4, 0, 25, 0, 0, 0), (0.6, 2, 40, 2, 10, 2)]
     got = text_scores(*(list(col) for col in zip(*cases)))
     assert got.tolist() == pytest.approx([skill_text_score(*c) for c in cases])
+
+
+#: Names the project's skill in its own category, and the skills of five other categories.
+SPREAD = provider("spread", "社区综合服务中心：居家上门照护、助浴；四点半课堂、亲子阅读；孤独症康复；心理咨询、"
+                            "心理热线；法律援助、人民调解；垃圾分类、社区花园；就业培训、创业指导。",
+                  categories=("elderly_care", "children_family", "disability", "mental_health"))
+
+
+def test_breadth_counts_the_skills_a_profile_claims_in_every_category():
+    elderly_only = text_component(HOME_CARE.text, SPREAD, "elderly_care")
+    # within the project's category the profile looks as narrow as the specialist ...
+    assert len(Vocabulary.default().index("elderly_care").find(SPREAD.capability)) <= 2
+    # ... across the vocabulary it claims many more skills, and keeps less of its word overlap
+    assert provider_claims(SPREAD, Vocabulary.default()) >= provider_claims(SPECIALIST, Vocabulary.default()) + 6
+    assert text_component(HOME_CARE.text, SPECIALIST, "elderly_care")[0] > elderly_only[0]
+    assert elderly_only[0] < similarity(HOME_CARE.text, SPREAD.capability)
+
+
+def test_a_name_that_names_the_needed_skill_adds_to_the_text():
+    body = "为失能长者提供上门照护、康复护理，护理员持证上岗。"
+    named = provider("named", body, name="福田区颐康居家养老服务中心")
+    plain = provider("plain", body, name="福田区颐康社会工作服务中心")
+    with_name, _ = text_component(HOME_CARE.text, named, "elderly_care")
+    without, _ = text_component(HOME_CARE.text, plain, "elderly_care")
+    need = Vocabulary.default().index("elderly_care").find(HOME_CARE.text)
+    assert with_name - without == pytest.approx(NAME_WEIGHT / len(need))
 
 
 def test_empty_vocabulary_is_plain_word_overlap():
@@ -94,11 +126,12 @@ def test_delivered_titles_are_evidence_of_the_specialty():
 
 def test_candidates_carry_matched_skills_and_the_same_text_as_score_pair():
     problem = MatchProblem(projects=[HOME_CARE, OPERA], providers=[
-        SPECIALIST, GENERALIST, culture("named", name="福田区粤韵粤剧团"), culture("plain")])
+        SPECIALIST, GENERALIST, SPREAD, provider("named-care", SPECIALIST.capability, name="颐康居家养老服务中心"),
+        culture("named", name="福田区粤韵粤剧团"), culture("plain")])
     for exhaustive in (True, False):
         cands = generate_candidates(problem, exhaustive=exhaustive)
         top = cands.for_project("p1")[0]
-        assert top.provider_id == "spec"
+        assert top.provider_id == "named-care"
         assert MatchedSkill("居家养老", "居家养老", "上门照护") in top.matched_skills
         for proj in (HOME_CARE, OPERA):
             for c in cands.for_project(proj.id):
