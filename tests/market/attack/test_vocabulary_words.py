@@ -49,3 +49,66 @@ def test_a_stored_one_character_word_from_before_the_check_does_not_stop_the_run
     engine = vocabulary.engine_vocabulary()  # raised ValueError: every district's runs failed
     words = {t for s in engine.skills_of("elderly_care") if s.skill == "居家照料服务" for t in s.terms}
     assert words == {"长者照料"}
+
+
+# ---------------------------------------------------------------- absurd words from an official
+
+@pytest.mark.parametrize("fields, wrong", [
+    ({"term": "长" * 10_000}, "term"),
+    ({"skill": "x" * 10_000, "term": "home visits", "language": "en"}, "skill"),
+    ({"term": "长者\u0007照料"}, "term"),  # a bell
+    ({"term": "长者\u202e照料"}, "term"),  # a right-to-left override
+    ({"term": "长者\u200b照料"}, "term"),  # a zero-width space
+    ({"category_id": "abc"}, "category_id"),
+    ({"category_id": "99999999999999999999999"}, "category_id"),
+    ({"category_id": "-1"}, "category_id"),
+    ({"language": "zh' OR '1'='1"}, "language"),
+])
+def test_absurd_input_is_a_400_naming_the_field_with_nothing_stored(browser, market, fields, wrong):
+    browser.login(market.official)
+    response = browser.post(PAGE, _form(**fields))
+    assert response.status_code == 400
+    assert f'id="{wrong}-error"' in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(VocabularyTerm)) is None
+
+
+def test_sql_like_and_markup_words_are_stored_literally_and_shown_escaped(browser, market):
+    browser.login(market.official)
+    sql = "x'); DROP TABLE vocabulary_terms; --"
+    script = "<script>alert(1)</script>"
+    for term in (sql, script):
+        response = browser.post(PAGE, _form(term=term, skill="Home visiting", language="en"))
+        assert response.status_code == 302
+    html = browser.get(PAGE).get_data(as_text=True)  # the flash and the list
+    assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert {r.term for r in db.session.scalars(select(VocabularyTerm))} == {sql, script}
+
+
+def test_a_word_already_there_in_another_width_or_case_is_refused(browser, market):
+    browser.login(market.official)
+    assert browser.post(PAGE, _form(term="home care visits", skill="Visiting", language="en")).status_code == 302
+    for again in ("ＨＯＭＥ　ＣＡＲＥ　ＶＩＳＩＴＳ", "Home  Care Visits", " HOME CARE VISITS "):
+        response = browser.post(PAGE, _form(term=again, skill="ＶＩＳＩＴＩＮＧ", language="en"))
+        assert response.status_code == 400, again
+    assert db.session.scalars(select(VocabularyTerm)).all().__len__() == 1
+
+
+# ---------------------------------------------------------------- the withdraw button
+
+def test_withdraw_needs_a_post_with_its_token(browser, market):
+    row = vocabulary.add_term(market.official, vocabulary.TermInput(
+        category_id=categories_by_code()["elderly_care"].id, skill="居家照料服务", term="社区长者照料", language="zh"))
+    db.session.commit()
+    browser.login(market.official)
+    assert browser.get(f"{PAGE}/{row.id}/withdraw").status_code == 405
+    assert browser.post(f"{PAGE}/{row.id}/withdraw", csrf=False).status_code == 400
+    assert browser.post(f"{PAGE}/{row.id}/withdraw", {"csrf_token": "forged"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(VocabularyTerm, row.id).is_active
+
+
+@pytest.mark.parametrize("term_id", ["0", "99999999999999999999999", "-1", "abc"])
+def test_withdrawing_a_word_that_does_not_exist_is_a_404(browser, market, term_id):
+    browser.login(market.district_official)
+    assert browser.post(f"{PAGE}/{term_id}/withdraw").status_code == 404
