@@ -77,11 +77,13 @@ def test_sql_like_and_markup_words_are_stored_literally_and_shown_escaped(browse
     browser.login(market.official)
     sql = "x'); DROP TABLE vocabulary_terms; --"
     script = "<script>alert(1)</script>"
+    skill = '"><svg onload=alert(2)>'
     for term in (sql, script):
-        response = browser.post(PAGE, _form(term=term, skill="Home visiting", language="en"))
+        response = browser.post(PAGE, _form(term=term, skill=skill, language="en"))
         assert response.status_code == 302
-    html = browser.get(PAGE).get_data(as_text=True)  # the flash and the list
+    html = browser.get(PAGE).get_data(as_text=True)  # the flash, the list and the skills' suggestions
     assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<svg" not in html and "&lt;svg onload=alert(2)&gt;" in html
     assert {r.term for r in db.session.scalars(select(VocabularyTerm))} == {sql, script}
 
 
