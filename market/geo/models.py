@@ -5,8 +5,8 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.core.db import Base, Localized
-from market.core.policy import Scope
 from market.core.enums import LabelledEnum
+from market.core.policy import Scope
 
 
 class District(Localized, Base):

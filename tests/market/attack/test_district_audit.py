@@ -5,7 +5,6 @@ from __future__ import annotations
 from market.accounts.models import Role
 from market.core.audit import record
 from market.core.db import db
-from tests.market.attack.districts import city  # noqa: F401
 
 
 def test_another_districts_audit_trail_and_its_people_stay_hidden(city, make_user, make_project, make_browser):

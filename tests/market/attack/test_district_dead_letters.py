@@ -8,7 +8,6 @@ from market.accounts.models import Role
 from market.core.db import db, utcnow
 from market.notifications.models import OutboxMessage
 from market.notifications.services import notify
-from tests.market.attack.districts import city  # noqa: F401
 
 PAGE = "/notifications/undelivered"
 

@@ -6,7 +6,6 @@ import pytest
 
 from market.core.db import db
 from market.projects.models import ProjectStatus
-from tests.market.attack.districts import city  # noqa: F401
 
 TITLE = "罗湖区未发布的区级项目"
 

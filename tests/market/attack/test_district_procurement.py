@@ -3,14 +3,10 @@ own: the officials of another district can neither change nor read them, and a d
 district follows its own district's settings."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
 from market.bids import procurement
 from market.core.db import db
 from market.orgs.models import OrgKind
-from tests.market.attack.districts import city  # noqa: F401
-from tests.market.bids.helpers import refused, written
+from tests.market.bids.helpers import refused
 
 
 def _settings_form(**fields):

@@ -8,7 +8,6 @@ from market.core.db import db
 from market.core.errors import PermissionDenied
 from market.micro.services import routing
 from market.orgs.models import OrgKind
-from tests.market.attack.districts import city  # noqa: F401
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from market.core.db import db, utcnow
 from market.geo.services import categories_by_code
 from market.projects.models import ProjectKind, ProjectStatus
 from market.review import services, vocabulary
-from tests.market.review.conftest import market  # noqa: F401
 
 WORD = '<img src=x onerror="alert(1)">陪诊到家'
 

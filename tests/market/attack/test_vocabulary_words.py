@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from market.accounts.models import Role
 from market.core.db import db
 from market.geo.services import categories_by_code
 from market.review import vocabulary
 from market.review.models import VocabularyTerm
-from tests.market.review.conftest import market  # noqa: F401
 
 PAGE = "/review/vocabulary"
 
