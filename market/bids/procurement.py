@@ -120,7 +120,7 @@ def update_settings(actor: User, district: District, data: SettingsInput, *,
     row.number_prefix = prefix
     row.updated_at, row.updated_by_id = now, actor.id
     db.session.flush()
-    record(actor, "procurement.settings_changed", object_type="districts", object_id=district.id,
+    record(actor, "procurement.settings_changed", district,  # read in the district's own trail
            before=before, after=_settings_snapshot(row))
     return row
 

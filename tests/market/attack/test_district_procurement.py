@@ -58,3 +58,16 @@ def test_a_district_wide_project_follows_its_own_districts_settings(city, make_p
     db.session.commit()
     assert project.district_id == city.b.id
     assert procurement.project_settings(project).number_prefix == with_b.number_prefix != with_a.number_prefix
+
+
+def test_a_districts_settings_changes_are_in_its_own_audit_trail_only(city, make_browser):
+    procurement.update_settings(city.a_official, city.a, procurement.SettingsInput(
+        direct_commission_max_cents=123_400, single_source_notice_days=9, clarification_days=9, number_prefix="FTZF"))
+    db.session.commit()
+    page = "/audit/?action=procurement.settings_changed"
+    intruder = make_browser()
+    intruder.login(city.b_official)
+    assert "FTZF" not in intruder.get(page).get_data(as_text=True)
+    own = make_browser()
+    own.login(city.a_street_official)
+    assert "FTZF" in own.get(page).get_data(as_text=True)
