@@ -112,3 +112,30 @@ def test_withdraw_needs_a_post_with_its_token(browser, market):
 def test_withdrawing_a_word_that_does_not_exist_is_a_404(browser, market, term_id):
     browser.login(market.district_official)
     assert browser.post(f"{PAGE}/{term_id}/withdraw").status_code == 404
+
+
+def test_a_forged_token_adds_nothing(browser, market):
+    browser.login(market.official)
+    assert browser.post(PAGE, {**_form(), "csrf_token": "forged"}).status_code == 400
+    assert db.session.scalar(select(VocabularyTerm)) is None
+
+
+def test_another_districts_officials_on_a_word(city, make_browser):
+    """The vocabulary is one for the installation: another district's street official may not withdraw a
+    district's word; its district-wide officials may (the word changes their runs too), and the trail says who."""
+    from market.core.audit import AuditEvent
+
+    row = vocabulary.add_term(city.a_street_official, vocabulary.TermInput(
+        category_id=categories_by_code()["elderly_care"].id, skill="居家照料服务", term="社区长者照料", language="zh"))
+    db.session.commit()
+    street = make_browser()
+    street.login(city.b_street_official)
+    assert f"{PAGE}/{row.id}/withdraw" not in street.get(PAGE).get_data(as_text=True)
+    assert street.post(f"{PAGE}/{row.id}/withdraw").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(VocabularyTerm, row.id).is_active
+    district = make_browser()
+    district.login(city.b_official)
+    assert district.post(f"{PAGE}/{row.id}/withdraw").status_code == 302
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "vocabulary_term.withdrawn"))
+    assert event.actor_id == city.b_official.id and event.before["term"] == "社区长者照料"
