@@ -87,7 +87,7 @@ def _shows_emails() -> bool:
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
     actors = [(services.SYSTEM, _("System"))] + [
-        (str(user.id), f"{user.display_name} ({label_of(user.role)})") for user in services.actors()]
+        (str(user.id), f"{user.display_name} ({label_of(user.role)})") for user in services.actors(current_user)]
     types = sorted(((code, str(label)) for code, label in OBJECT_TYPE_LABELS.items()), key=lambda c: c[1])
     actions = sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda c: c[1])
     return {"actors": actors, "object_types": types, "actions": actions}

@@ -160,7 +160,8 @@ def people(ids: Iterable[int | None]) -> dict[int, User]:
     return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
-def actors() -> list[User]:
-    """Everyone who appears as the actor of some event, by name."""
-    acting = select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None)).distinct()
+def actors(reader: Any = None) -> list[User]:
+    """Everyone who appears as the actor of some event ``reader`` may read (see :func:`events_query`), by name."""
+    readable = events_query(AuditFilters(), zone=UTC, reader=reader)
+    acting = readable.with_only_columns(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None)).distinct()
     return list(db.session.scalars(select(User).where(User.id.in_(acting)).order_by(User.display_name, User.id)))

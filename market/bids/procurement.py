@@ -58,11 +58,14 @@ class SettingsInput:
 
 
 def district_of(project: Project) -> District | None:
-    """The district of the project's street; district-wide projects belong to the (first) district."""
+    """The district of the project's street; a district-wide project's own district (the first district for
+    one that names none)."""
     if project.street_id is not None:
         street = db.session.get(Street, project.street_id)
         if street is not None:
             return db.session.get(District, street.district_id)
+    if project.district_id is not None:
+        return db.session.get(District, project.district_id)
     return db.session.scalar(select(District).order_by(District.id).limit(1))
 
 
@@ -91,7 +94,7 @@ def update_settings(actor: User, district: District, data: SettingsInput, *,
                     now: datetime | None = None) -> ProcurementSettings:
     """Change a district's thresholds (district officials and administrators); audited before and after."""
     now = now or utcnow()
-    policy.require(actor, "procurement.settings")
+    policy.require(actor, "procurement.settings", district)
     errors: dict[str, Any] = {}
     if data.direct_commission_max_cents < 0:
         errors["direct_commission_max"] = _l("Cannot be negative.")
@@ -117,14 +120,15 @@ def update_settings(actor: User, district: District, data: SettingsInput, *,
     row.number_prefix = prefix
     row.updated_at, row.updated_by_id = now, actor.id
     db.session.flush()
-    record(actor, "procurement.settings_changed", object_type="districts", object_id=district.id,
+    record(actor, "procurement.settings_changed", district,  # read in the district's own trail
            before=before, after=_settings_snapshot(row))
     return row
 
 
 def set_department_code(actor: User, org: Organization, code: str) -> Organization:
-    """Give a government department the short code its projects' numbers start with (audited)."""
-    policy.require(actor, "procurement.settings")
+    """Give a government department the short code its projects' numbers start with (audited): the
+    officials of the department's district, or administrators."""
+    policy.require(actor, "procurement.settings", org)
     code = code.strip().upper()
     if org.kind != OrgKind.GOVERNMENT:
         raise ValidationFailed(_l("Only government departments have a procurement code."))

@@ -26,7 +26,6 @@ from market.core import policy
 from market.core.calendar import BEIJING, local_to_utc
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, DomainError
-from market.core.policy import NOWHERE
 from market.geo.models import District
 from market.geo.services import category_choices
 from market.orgs.models import Organization, OrgKind
@@ -486,12 +485,13 @@ def opening_record(project: Project):
 @bp.get("/settings")
 @guard("procurement.settings")
 def settings_index():
-    districts = db.session.scalars(select(District).order_by(District.id)).all()
+    districts = [d for d in db.session.scalars(select(District).order_by(District.id))
+                 if policy.can(current_user, "procurement.settings", d)]
     return render_template("bids/settings_index.html", districts=districts)
 
 
 @bp.route("/districts/<int:district_id>/settings", methods=["GET", "POST"])
-@guard("procurement.settings", District, "district_id", scope=lambda _district: NOWHERE)
+@guard("procurement.settings", District, "district_id")
 def settings(district: District):
     current = procurement.settings_for(district)
     form = SettingsForm()
@@ -517,7 +517,7 @@ def settings(district: District):
 
 
 @bp.post("/districts/<int:district_id>/department-codes")
-@guard("procurement.settings", District, "district_id", scope=lambda _district: NOWHERE)
+@guard("procurement.settings", District, "district_id")
 def department_code(district: District):
     form = DepartmentCodeForm()
     if not form.validate_on_submit():

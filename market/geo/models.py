@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.core.db import Base, Localized
 from market.core.enums import LabelledEnum
+from market.core.policy import Scope
 
 
 class District(Localized, Base):
@@ -16,6 +17,10 @@ class District(Localized, Base):
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     streets: Mapped[list[Street]] = relationship(back_populates="district", order_by="Street.id")
+
+    def policy_scope(self) -> Scope:
+        """A district's own business (its procurement settings): its district-wide officials'."""
+        return Scope(district_id=self.id)
 
 
 class Street(Localized, Base):

@@ -859,11 +859,15 @@ def category_routes():
     offices = routing.departments(current_user.district_id)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
     current = routing.category_routes()
+    # Categories another district gave to its department: shown, not changed from here.
+    locked = {cid: route.office for cid, route in current.items() if not routing.may_change_route(current_user, route)}
     errors: dict[str, Any] = {}
     if request.method == "POST":
         require_form(forms.ButtonForm())
         valid = {str(o.id) for o in offices}
         for category in categories:
+            if category.id in locked:
+                continue
             value = request.form.get(f"office_{category.id}", "")
             if value and value not in valid:
                 errors[f"office_{category.id}"] = _("Not a district department.")
@@ -871,9 +875,11 @@ def category_routes():
             flash(_("Please correct the marked fields."), "danger")
         else:
             for category in categories:
+                if category.id in locked:
+                    continue
                 value = request.form.get(f"office_{category.id}", "")
                 routing.set_category_route(current_user, category, int(value) if value else None)
             return _done(_("Routing saved; new proposals and flags follow it."), url_for("micro.category_routes"))
     return render_template("micro/routing.html", categories=categories, offices=offices, current=current,
-                           errors=errors, locale=locale, posted=request.form if request.method == "POST" else None), \
+                           locked=locked, errors=errors, locale=locale, posted=request.form if request.method == "POST" else None), \
         400 if errors else 200

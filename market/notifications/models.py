@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.core.db import AwareDateTime, Base, utcnow
-from market.core.policy import NOWHERE, Scope
+from market.core.policy import Scope
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -18,6 +18,16 @@ class Channel:
 
     EMAIL = "email"
     SMS = "sms"
+
+
+def recipient_district(user: User) -> int | None:
+    """The district a person belongs to: an official's own, a resident's community's, else their
+    organisation's (see :func:`market.notifications.services.dead_letters`, which asks the same in SQL)."""
+    if user.district_id is not None:
+        return user.district_id
+    if user.community is not None:
+        return user.community.street.district_id
+    return user.organization.district_key if user.organization is not None else None
 
 
 class Notification(Base):
@@ -72,7 +82,9 @@ class OutboxMessage(Base):
     notification: Mapped[Notification] = relationship()
 
     def policy_scope(self) -> Scope:
-        return NOWHERE  # the district's: delivery is run for the whole district
+        """The district of the person it is for: its officials handle it (every district's when that person
+        belongs to none, such as an administrator)."""
+        return Scope(district_id=recipient_district(self.notification.user))
 
     @property
     def is_dead(self) -> bool:

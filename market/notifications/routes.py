@@ -118,7 +118,7 @@ def unsubscribe_confirm(token: str):
 @guard("notifications.dead_letters")
 def dead_letters():
     listing = parse_listing_args(request.args)
-    stmt = services.dead_letters()
+    stmt = services.dead_letters(current_user)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = db.session.scalars(stmt.limit(listing.per_page).offset((listing.page - 1) * listing.per_page)).all()
     return render_template("notifications/dead_letters.html", form=ConfirmForm(),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import column, func, select, table, update
+from sqlalchemy import column, func, or_, select, table, update
 
 from market.core import policy
 from market.core.audit import record
@@ -261,11 +261,32 @@ def unsubscribe(unsubscription: Unsubscription, *, now: datetime | None = None) 
 
 # ---------------------------------------------------------------- messages that could not be delivered
 
-def dead_letters():
-    """A select() of outbox rows given up on and not yet retried or discarded, newest first."""
-    return (select(OutboxMessage).where(OutboxMessage.dead_at.is_not(None), OutboxMessage.discarded_at.is_(None),
+# The tables that say where a recipient belongs, read here without depending on those domains.
+_PEOPLE = table("users", column("id"), column("district_id"), column("community_id"), column("organization_id"))
+_COMMUNITIES = table("communities", column("id"), column("street_id"))
+_STREETS = table("streets", column("id"), column("district_id"))
+_ORGANIZATIONS = table("organizations", column("id"), column("district_id"), column("home_street_id"))
+
+
+def dead_letters(actor: User | None = None):
+    """A select() of outbox rows given up on and not yet retried or discarded, newest first; for an official,
+    those to people of their district or of none (:func:`market.notifications.models.recipient_district`)."""
+    stmt = (select(OutboxMessage).where(OutboxMessage.dead_at.is_not(None), OutboxMessage.discarded_at.is_(None),
                                         OutboxMessage.sent_at.is_(None))
             .order_by(OutboxMessage.dead_at.desc(), OutboxMessage.id.desc()))
+    district = policy.district_filter(actor) if actor is not None else None
+    if district is None:
+        return stmt
+    community_street, home_street = _STREETS.alias("community_street"), _STREETS.alias("home_street")
+    recipient_district = func.coalesce(_PEOPLE.c.district_id, community_street.c.district_id,
+                                       _ORGANIZATIONS.c.district_id, home_street.c.district_id)
+    return (stmt.join(Notification, OutboxMessage.notification_id == Notification.id)
+            .join(_PEOPLE, _PEOPLE.c.id == Notification.user_id)
+            .outerjoin(_COMMUNITIES, _COMMUNITIES.c.id == _PEOPLE.c.community_id)
+            .outerjoin(community_street, community_street.c.id == _COMMUNITIES.c.street_id)
+            .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _PEOPLE.c.organization_id)
+            .outerjoin(home_street, home_street.c.id == _ORGANIZATIONS.c.home_street_id)
+            .where(or_(recipient_district.is_(None), recipient_district == district)))
 
 
 def _require_dead(message: OutboxMessage) -> None:

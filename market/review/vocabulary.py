@@ -30,7 +30,8 @@ from market.core.db import db, utcnow
 from market.core.errors import Conflict, ValidationFailed
 from market.geo.models import Category
 from market.review.models import TERM_LANGUAGES, VocabularyTerm
-from matching.vocabulary import SkillTerm, Vocabulary
+from matching.text import normalize as engine_normalize
+from matching.vocabulary import MIN_TERM_LENGTH, SkillTerm, Vocabulary
 
 #: The longest skill name and word (the columns' size).
 MAX_LENGTH = 60
@@ -57,11 +58,21 @@ def active_terms() -> list[VocabularyTerm]:
                                    .order_by(VocabularyTerm.id)))
 
 
+def _engine_accepts(code: str, skill: str, term: str) -> bool:
+    try:
+        SkillTerm(category=code, skill=skill, terms=(term,))
+    except ValueError:
+        return False
+    return True
+
+
 def skill_terms(terms: Iterable[VocabularyTerm]) -> tuple[SkillTerm, ...]:
-    """Added words as the engine takes them: one :class:`SkillTerm` per (category, skill)."""
+    """Added words as the engine takes them: one :class:`SkillTerm` per (category, skill). A stored word the
+    engine refuses (added before :func:`add_term` checked as the engine does) is left out, so that it cannot
+    stop every matching run."""
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in terms:
-        if row.removed_at is None:
+        if row.removed_at is None and _engine_accepts(row.category.code, row.skill, row.term):
             grouped[(row.category.code, row.skill)].append(row.term)
     return tuple(SkillTerm(category=code, skill=skill, terms=tuple(words))
                  for (code, skill), words in sorted(grouped.items()))
@@ -159,6 +170,9 @@ def _words(value: str, name: str, errors: dict[str, object]) -> str:
         errors[name] = _l("At most %(n)d characters.", n=MAX_LENGTH)
     elif any(unicodedata.category(ch).startswith("C") for ch in text):
         errors[name] = _l("Use letters and words only, without control characters.")
+    elif len(engine_normalize(text)) < MIN_TERM_LENGTH:  # the engine refuses it: every run would fail
+        errors[name] = _l("At least %(n)d letters or characters, punctuation and symbols not counted.",
+                          n=MIN_TERM_LENGTH)
     return text
 
 

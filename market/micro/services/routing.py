@@ -22,7 +22,7 @@ from market.core import policy
 from market.core.audit import record
 from market.core.calendar import add_working_days
 from market.core.db import db, utcnow
-from market.core.errors import Conflict, ValidationFailed
+from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.geo.models import Category
 from market.geo.services import district_of_street
 from market.micro.models import (
@@ -299,12 +299,21 @@ def category_routes() -> dict[int, CategoryRoute]:
     return {r.category_id: r for r in db.session.scalars(select(CategoryRoute))}
 
 
+def may_change_route(actor: User, route: CategoryRoute | None) -> bool:
+    """Whether ``actor`` may change or undo ``route``: a category given to a department is that department's
+    district's choice (the map has one entry per category for the whole installation)."""
+    return route is None or policy.can(actor, "routing.configure", policy.Scope(district_id=route.office.district_key))
+
+
 def set_category_route(actor: User, category: Category, office_id: int | None, *,
                        now: datetime | None = None) -> CategoryRoute | None:
     """A district official maps a category to a department (``None``: back to the street offices), audited.
     Items already routed stay where they are."""
     policy.require(actor, "routing.configure")
     route = db.session.scalar(select(CategoryRoute).where(CategoryRoute.category_id == category.id))
+    if not may_change_route(actor, route):
+        raise PermissionDenied(_l("Another district gave this category to one of its departments; only its "
+                                  "officials can change that."), code="forbidden")
     before = {"office_id": route.office_id if route else None}
     if office_id is None:
         if route is None:
