@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make loadtest: the --scale 100 demo on PostgreSQL, gunicorn with 4 workers on loopback,
+# make loadtest: the --scale 100 demo (LOADTEST_SCALE) on PostgreSQL, gunicorn with 4 workers on loopback,
 # a mixed locust load at 10, 30 and 60 simulated users, a table of throughput and latency per
 # endpoint for each, a summary of which load still meets the p95 goal, and each worker's memory.
 # LOADTEST_DATA=city: the Shenzhen data set instead (flask demo load --city; LOADTEST_CITY_SCALE for
@@ -14,6 +14,7 @@ LEVELS="${LOADTEST_USERS:-10 30 60}"   # one run per number of simulated users
 SECONDS_RUN="${LOADTEST_SECONDS:-60}"
 WORKERS="${LOADTEST_WORKERS:-4}"
 DATA="${LOADTEST_DATA:-scale100}"   # scale100 or city
+SCALE="${LOADTEST_SCALE:-100}"      # with scale100: the demo's --scale (1 gives the plain demo)
 export DATABASE_URL="$DB_SERVER/$DB_NAME"
 export MARKET_INSTANCE_PATH="${LOADTEST_INSTANCE:-/tmp/market-loadtest}"
 export MARKET_LOGIN_RATE_LIMIT="100000 per minute"   # many users share one loopback address
@@ -27,8 +28,8 @@ if [ "${LOADTEST_REUSE:-0}" != "1" ]; then
         echo "loading the Shenzhen data set (fraction ${LOADTEST_CITY_SCALE:-1}) ..."
         $BIN/flask demo load --city --city-scale "${LOADTEST_CITY_SCALE:-1}" | sed -n 1p
     else
-        echo "loading the demo data at --scale 100 ..."
-        $BIN/flask demo load --scale 100 | tail -1
+        echo "loading the demo data at --scale $SCALE ..."
+        $BIN/flask demo load --scale "$SCALE" | tail -1
     fi
     # As autovacuum would in time: planner statistics and the visibility map after a bulk load.
     psql "postgresql://postgres@127.0.0.1:5432/$DB_NAME" -qc "VACUUM ANALYZE"
