@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 from market import create_app
 from market.accounts.models import Role, User
 from market.core.db import db, utcnow
+from market.geo.models import Community
 from market.micro.models import MicroRound, RoundPhase
 
 VOTER_PASSWORD = "load-test-voter-2026"
@@ -25,7 +26,9 @@ def main(voters: int) -> None:
                                    .order_by(MicroRound.id))
         if round_ is None:
             raise SystemExit("no round is voting: load the demo data first")
-        community_id = round_.community_id
+        # A street-wide round is voted on by the residents of every community of its street.
+        community_id = round_.community_id or db.session.scalar(
+            select(Community.id).where(Community.street_id == round_.street_id).order_by(Community.id))
         password_hash = generate_password_hash(VOTER_PASSWORD)
         existing = set(db.session.scalars(select(User.email).where(User.email.like("load.voter.%"))))
         for n in range(voters):
