@@ -86,8 +86,8 @@ def test_a_works_lot_nobody_supplies_is_left_unmatched_with_its_reason(browser, 
 
 
 def test_the_run_download_has_the_matched_skills(browser, market):
-    from tests.market.review.test_vocabulary import _run_with_matched_skills
     from matching.vocabulary import MatchedSkill
+    from tests.market.review.test_vocabulary import _run_with_matched_skills
 
     run, project = _run_with_matched_skills(market, [MatchedSkill("居家养老", "居家养老", "上门照护"),
                                                      MatchedSkill("长者助餐", "助餐", "助餐")])
