@@ -93,3 +93,24 @@ def test_the_bid_form_names_each_lots_type(browser, market):
     browser.login(market.provider())
     html = browser.get(f"/bids/projects/{project.id}/bid").get_data(as_text=True)
     assert "1. 助餐 · Service" in html and "2. 改造 · Works" in html
+
+
+def test_the_service_refuses_a_lot_type_that_is_not_one(market):
+    import pytest
+
+    from market.bids import services
+    from market.core.errors import ValidationFailed
+    from tests.market.bids.helpers import DEADLINE, T0
+
+    project = market.make_project(owner=market.official, status=ProjectStatus.DRAFT)
+    data = services.TenderInput(
+        bid_deadline=DEADLINE, requirements="需具备居家养老服务经验。",
+        criteria=tuple(services.CriterionInput(c["name"], c["weight"], c["name_en"])
+                       for c in services.default_criteria()),
+        lots=(services.LotInput(title="助餐", budget_cents=20_000_000),
+              services.LotInput(title="改造", budget_cents=10_000_000, project_type="weapons")))
+    with pytest.raises(ValidationFailed) as refused:
+        services.publish_tender(market.official, project, data, now=T0)
+    assert "lots" in refused.value.fields
+    db.session.rollback()
+    assert _stored(project) == []
