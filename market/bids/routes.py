@@ -27,7 +27,7 @@ from market.core.calendar import BEIJING, local_to_utc
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, DomainError
 from market.core.policy import NOWHERE
-from market.geo.models import District, ProjectType
+from market.geo.models import District
 from market.geo.services import category_choices
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project
@@ -85,7 +85,7 @@ def _tender_form(project: Project, tender: Tender | None) -> TenderForm:
             entry.form.description.data = lot.description
             entry.form.budget.set_cents(lot.budget_cents)
             entry.form.category_id.data = lot.category_id
-            entry.form.project_type.data = lot.project_type.value if lot.project_type else ""
+            entry.form.project_type.data = lot.project_type
         if request.args.get("method") in {m.value for m in ProcurementMethod}:
             form.method.data = request.args["method"]
         if tender:
@@ -110,8 +110,7 @@ def _tender_input(form: TenderForm) -> services.TenderInput:
         lots=tuple(services.LotInput(title=(e.form.title.data or "").strip(), title_en=(e.form.title_en.data or "").strip(),
                                      description=e.form.description.data or "", budget_cents=e.form.budget.cents or 0,
                                      category_id=e.form.category_id.data,
-                                     project_type=ProjectType(e.form.project_type.data) if e.form.project_type.data
-                                     else None) for e in form.lots),
+                                     project_type=e.form.project_type.data) for e in form.lots),
         method=ProcurementMethod(form.method.data), method_reason=form.method_reason.data or "",
         contact_name=(form.contact_name.data or "").strip(), contact_phone=(form.contact_phone.data or "").strip(),
         invited_org_ids=tuple(form.invited.data or ()))

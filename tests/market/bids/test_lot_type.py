@@ -52,7 +52,7 @@ def test_an_unknown_lot_type_is_refused_and_the_form_keeps_what_was_typed(browse
                             _tender_form(utcnow() + timedelta(days=20), **_lots(**{"lots-1-project_type": "weapons"})))
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert "Not a valid choice" in body and "长者饭堂适老化改造" in body and "须有长者服务经验。" in body
+    assert 'id="lots-1-project_type-error">Not a valid choice.' in body and "长者饭堂适老化改造" in body and "须有长者服务经验。" in body
     assert _stored(project) == [] and db.session.get(type(project), project.id).status == ProjectStatus.DRAFT
 
 
