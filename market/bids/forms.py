@@ -24,12 +24,26 @@ from market.bids.services import (
     MAX_DOCUMENTS,
     QUESTION_CHARS,
 )
+from market.geo.models import ProjectType
 from market.ui.fields import OptionalIntSelectField, SelectField, SelectMultipleField, YuanField, choices_of
 from market.ui.forms import upload_limits
 from market.ui.security import MAX_ID
 
 _ATTACHMENT_LIMITS = upload_limits(MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS)
 _DOCUMENT_LIMITS = upload_limits(MAX_DOCUMENT_BYTES, MAX_DOCUMENTS)
+
+
+def lot_type(value: object) -> ProjectType | str | None:
+    """A lot type from the form: empty is the project's type (None); an unknown value stays as sent, for the
+    field's choice check to refuse."""
+    if value in (None, "", "None"):
+        return None
+    return ProjectType(value) if value in {t.value for t in ProjectType} else str(value)
+
+
+def lot_type_choices() -> list:
+    """What a lot buys: the project's type unless the official chooses another."""
+    return choices_of([("", _l("Same as the project"))] + [(t.value, t.lazy_label) for t in ProjectType])
 
 
 def method_choices() -> list:
@@ -48,6 +62,7 @@ class LotForm(Form):
     description = TextAreaField(_l("What the lot covers"), validators=[Optional(), Length(max=5000)])
     budget = YuanField(_l("Lot budget (yuan)"), validators=[Optional()])
     category_id = OptionalIntSelectField(_l("Category (empty = the project's)"))
+    project_type = SelectField(_l("Type"), default=None, choices=lot_type_choices(), coerce=lot_type)
 
 
 class TenderForm(FlaskForm):

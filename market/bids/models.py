@@ -12,6 +12,7 @@ from market.core.db import AwareDateTime, Base, Localized, TimestampMixin, utcno
 from market.core.enums import EnumText, LabelledEnum
 from market.core.policy import Scope
 from market.core.state import Stateful
+from market.geo.models import ProjectType
 
 if TYPE_CHECKING:
     from market.accounts.models import User
@@ -94,9 +95,16 @@ class Lot(Localized, Base):
     description_en: Mapped[str] = mapped_column(Text, default="")
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    # What the lot buys (服务/货物/工程); None: the same as the project.
+    project_type: Mapped[ProjectType | None] = mapped_column(EnumText(ProjectType, 20))
 
     project: Mapped[Project] = relationship()
     category: Mapped[Category | None] = relationship()
+
+    @property
+    def effective_type(self) -> ProjectType:
+        """What the lot buys: its own type, or the project's."""
+        return self.project_type if self.project_type is not None else self.project.project_type
 
 
 class BidStatus(LabelledEnum):

@@ -84,6 +84,7 @@ def _tender_form(project: Project, tender: Tender | None) -> TenderForm:
             entry.form.description.data = lot.description
             entry.form.budget.set_cents(lot.budget_cents)
             entry.form.category_id.data = lot.category_id
+            entry.form.project_type.data = lot.project_type
         if request.args.get("method") in {m.value for m in ProcurementMethod}:
             form.method.data = request.args["method"]
         if tender:
@@ -107,7 +108,8 @@ def _tender_input(form: TenderForm) -> services.TenderInput:
                                                weight=e.form.weight.data or 0) for e in form.criteria),
         lots=tuple(services.LotInput(title=(e.form.title.data or "").strip(), title_en=(e.form.title_en.data or "").strip(),
                                      description=e.form.description.data or "", budget_cents=e.form.budget.cents or 0,
-                                     category_id=e.form.category_id.data) for e in form.lots),
+                                     category_id=e.form.category_id.data,
+                                     project_type=e.form.project_type.data) for e in form.lots),
         method=ProcurementMethod(form.method.data), method_reason=form.method_reason.data or "",
         contact_name=(form.contact_name.data or "").strip(), contact_phone=(form.contact_phone.data or "").strip(),
         invited_org_ids=tuple(form.invited.data or ()))
@@ -130,8 +132,8 @@ def tender(project: Project):
 def _bid_form(project: Project, bid: Bid | None = None) -> BidForm:
     form = BidForm(obj=bid) if bid is not None else BidForm()
     lots = services.lots_of(project)
-    form.lot_id.choices = [("", "—")] + [(lot.id, f"{lot.seq}. {lot.tr('title', _locale())} ({money(lot.budget_cents)})")
-                                         for lot in lots]
+    form.lot_id.choices = [("", "—")] + [(lot.id, f"{lot.seq}. {lot.tr('title', _locale())} · {lot.effective_type.label} "
+                                                  f"({money(lot.budget_cents)})") for lot in lots]
     if bid is not None and request.method == "GET":
         form.price.set_cents(bid.price_cents)
     return form

@@ -45,7 +45,7 @@ from market.core.db import db, utcnow
 from market.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
-from market.geo.models import Category
+from market.geo.models import Category, ProjectType
 from market.geo.services import limit_to_jurisdiction
 from market.notifications.services import notify
 from market.orgs.models import Organization, OrgKind
@@ -190,6 +190,8 @@ class LotInput:
     description: str = ""
     description_en: str = ""
     category_id: int | None = None
+    # None: the lot buys what the project buys.
+    project_type: ProjectType | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,8 @@ def _check_tender(project: Project, data: TenderInput, now: datetime, published:
                                 sum=money(sum(lot.budget_cents for lot in lots)), budget=money(project.budget_cents))
         elif any(lot.category_id is not None and db.session.get(Category, lot.category_id) is None for lot in lots):
             errors["lots"] = _l("Unknown category.")
+        elif any(lot.project_type is not None and lot.project_type not in set(ProjectType) for lot in lots):
+            errors["lots"] = _l("A lot buys services, goods or works.")
     if len(data.contact_name) > 100:
         errors["contact_name"] = _l("At most %(n)d characters.", n=100)
     if data.contact_phone.strip() and procurement.normalise_phone(data.contact_phone) is None:
@@ -265,8 +269,8 @@ def _check_tender(project: Project, data: TenderInput, now: datetime, published:
 
 
 def _lot_snapshot(lots: list[Lot]) -> list[dict[str, Any]]:
-    return [{"seq": lot.seq, "title": lot.title, "budget_cents": lot.budget_cents, "category_id": lot.category_id}
-            for lot in lots]
+    return [{"seq": lot.seq, "title": lot.title, "budget_cents": lot.budget_cents, "category_id": lot.category_id,
+             "project_type": lot.project_type} for lot in lots]
 
 
 def publish_tender(actor: User, project: Project, data: TenderInput, *, now: datetime | None = None) -> Tender:
@@ -310,8 +314,8 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
     project.bid_deadline = data.bid_deadline
     wanted = [lot for lot in data.lots if lot.title.strip() or lot.budget_cents]
     existing = lots_of(project)
-    current = [(lot.title, lot.budget_cents, lot.category_id) for lot in existing]
-    if [(w.title.strip(), w.budget_cents, w.category_id) for w in wanted] != current:
+    current = [(lot.title, lot.budget_cents, lot.category_id, lot.project_type) for lot in existing]
+    if [(w.title.strip(), w.budget_cents, w.category_id, w.project_type) for w in wanted] != current:
         if before is not None:
             raise Conflict(_l("Once the tender is published its lots cannot change: bidders prepare for them."),
                            fields={"lots": _l("Locked.")})
@@ -321,7 +325,8 @@ def publish_tender(actor: User, project: Project, data: TenderInput, *, now: dat
         for seq, lot in enumerate(wanted, start=1):
             db.session.add(Lot(project_id=project.id, seq=seq, title=lot.title.strip(), title_en=lot.title_en.strip(),
                                description=lot.description, description_en=lot.description_en,
-                               budget_cents=lot.budget_cents, category_id=lot.category_id))
+                               budget_cents=lot.budget_cents, category_id=lot.category_id,
+                               project_type=lot.project_type))
     if project.status == ProjectStatus.DRAFT:
         project.published_at = now
         transition(project, ProjectStatus.OPEN, actor=actor, action="project.published")

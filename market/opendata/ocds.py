@@ -313,6 +313,9 @@ def _tender_section(project: Project, tender: Tender | None, lots: list[Lot], te
         "id": tender_id, "title": project.title, "description": project.description, "status": status,
         "procuringEntity": procuring, "items": _items(project, lots), "value": value(project.budget_cents),
         "procurementMethod": "open", "mainProcurementCategory": PROCUREMENT_CATEGORY.get(project.project_type),
+        # Lots that buy something else than the project (a works lot of a service project).
+        "additionalProcurementCategories": [PROCUREMENT_CATEGORY[t] for t in ProjectType if t != project.project_type
+                                            and any(lot.project_type == t for lot in lots)],
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": _compact({"startDate": iso(project.published_at), "endDate": iso(project.bid_deadline)}),
         "contractPeriod": _period(project.start_date, project.end_date),

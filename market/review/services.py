@@ -925,10 +925,20 @@ def _yuan(cents: int) -> Decimal:
     return Decimal(int(cents)) / 100
 
 
+def _units_matched_text(view: ProposalView) -> str:
+    """The skills matched for each unit of a proposal, as on the console; a split project's per lot."""
+    parts = []
+    for unit in view.units:
+        text = unit.matched_text
+        if text:
+            parts.append(str(_l("Lot %(n)d: %(skills)s", n=unit.lot.seq, skills=text)) if unit.lot else text)
+    return " | ".join(parts)
+
+
 def export_table(rows: list[RunRow], locale: str) -> tuple[list[Any], list[list[Any]]]:
     """The rows as a table for download: amounts in yuan (exact), names in ``locale``."""
     header = [_l("Project id"), _l("Project"), _l("Kind"), _l("Street"), _l("Category"), _l("Status"),
-              _l("Providers"), _l("Score"), _l("Cost (yuan)"), _l("From pools (yuan)"), _l("Pools"), _l("Notes")]
+              _l("Providers"), _l("Score"), _l("Matched skills"), _l("Cost (yuan)"), _l("From pools (yuan)"), _l("Pools"), _l("Notes")]
     out = []
     for row in rows:
         view = row.view
@@ -940,6 +950,7 @@ def export_table(rows: list[RunRow], locale: str) -> tuple[list[Any], list[list[
             else label_of(MatchProposalStatus(row.status)) if view is not None else row.status,
             "; ".join(o.tr("name", locale) for o in view.providers) if view else "",
             round(view.proposal.score, 4) if view else None,
+            _units_matched_text(view) if view else "",
             _yuan(row.cost) if view else None, _yuan(row.funded) if view else None,
             "; ".join(f"{pool.tr('name', locale)} {money(amount, with_symbol=False)}" for pool, amount in view.funding)
             if view else "",

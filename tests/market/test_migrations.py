@@ -322,3 +322,26 @@ def test_organisations_registered_before_supply_types_supply_services(migration_
             return json.loads(value) if isinstance(value, str) else value
 
         assert read(supplies) == ["service"] and read(qualifications) == []
+
+
+def test_lots_get_a_type_of_their_own_that_defaults_to_the_projects(migration_app):
+    """0024 adds an empty (nullable) type to every lot, meaning the project's; going down drops only it."""
+    from market.core.db import db
+
+    def lot_columns():
+        return {c["name"]: c for c in inspect(db.engine).get_columns("lots")}
+
+    with migration_app.app_context():
+        upgrade(revision="0023_district_scope")
+        before = lot_columns()
+        assert "project_type" not in before
+        upgrade()
+        after = lot_columns()
+        assert after["project_type"]["nullable"] and after["project_type"]["default"] is None
+        assert set(after) - set(before) == {"project_type"}
+        db.session.remove()
+        downgrade(revision="0023_district_scope")
+        assert lot_columns().keys() == before.keys()
+        assert {i["name"] for i in inspect(db.engine).get_indexes("lots")} >= {"ix_lots_project_id"}
+        upgrade()
+        assert "project_type" in lot_columns()

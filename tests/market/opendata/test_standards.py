@@ -104,3 +104,44 @@ def test_360giving_package_is_valid_360giving_1_4(client, story, giving_validato
     assert len(package["grants"]) == 5
     assert _errors(giving_validator, package) == []
     assert _errors(giving_validator, client.get("/api/v1/360giving/grants.json?per_page=2&page=3").get_json()) == []
+
+
+# ---------------------------------------------------------------- lots of another type
+
+def _ocid(project) -> str:
+    from market.config import DEFAULT_OCID_PREFIX
+
+    return f"{DEFAULT_OCID_PREFIX}-{project.id}"
+
+
+def _published_in_lots(market, *lot_types):
+    from market.bids import services as bids
+    from market.core.db import db
+    from market.projects.models import ProjectStatus
+    from tests.market.bids.helpers import DEADLINE, T0
+
+    project = market.make_project(owner=market.official, status=ProjectStatus.DRAFT, title="长者饭堂运营及改造")
+    budget = project.budget_cents // len(lot_types)
+    data = bids.TenderInput(
+        bid_deadline=DEADLINE, requirements="需具备长者助餐服务经验。",
+        criteria=tuple(bids.CriterionInput(c["name"], c["weight"], c["name_en"]) for c in bids.default_criteria()),
+        lots=tuple(bids.LotInput(title=f"第{i}标段", budget_cents=budget, project_type=t)
+                   for i, t in enumerate(lot_types, start=1)))
+    bids.publish_tender(market.official, project, data, now=T0)
+    db.session.commit()
+    return project
+
+
+def test_a_works_lot_of_a_service_project_is_an_additional_category(client, market, ocds_validator):
+    """A lot that buys something else than its project (works in a service project) is an additional
+    procurement category of the tender; a lot of the project's own type adds none."""
+    from market.geo.models import ProjectType
+
+    split = _published_in_lots(market, None, ProjectType.WORKS)
+    plain = _published_in_lots(market, None, ProjectType.SERVICE)  # a lot naming the project's own type adds nothing
+    package = client.get("/api/v1/ocds/releases.json").get_json()
+    tenders = {r["ocid"]: r["tender"] for r in package["releases"]}
+    assert tenders[_ocid(split)]["mainProcurementCategory"] == "services"
+    assert tenders[_ocid(split)]["additionalProcurementCategories"] == ["works"]
+    assert "additionalProcurementCategories" not in tenders[_ocid(plain)]
+    assert _errors(ocds_validator, package) == []
