@@ -309,7 +309,8 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
         lot_specs = tuple(LotSpec(id=lot.id, budget=lot.budget_cents, title=f"{lot.title} {lot.title_en}".strip(),
                                   description=f"{lot.description} {lot.description_en}".strip(),
                                   category=categories[lot.category_id].code if lot.category_id else None,
-                                  project_type=str(lot.project_type) if lot.project_type else None)
+                                  project_type=str(lot.project_type) if lot.project_type else None,
+                                  qualifications=REQUIRED_QUALIFICATIONS.get(str(lot.project_type), frozenset()))
                           for lot in lots.get(project.id, [])) if needs_provider else ()
         requirements = tender.requirements + " " + tender.requirements_en if tender else ""
         specs.append(ProjectSpec(

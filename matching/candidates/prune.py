@@ -90,7 +90,7 @@ class _Units:
         self.min_years = np.array([u.project.requirements.min_years_registered for u in units])
         self.min_staff = np.array([u.project.requirements.min_staff for u in units], dtype=np.int64)
         self.min_office = np.array([u.project.requirements.min_office_area_m2 for u in units])
-        self.qualifications = [frozenset(u.project.requirements.qualifications) for u in units]
+        self.qualifications = [u.qualifications for u in units]
         #: Price component at the unit's own cost (no bid).
         self.price_score = np.array([price_score(u.cost, u.budget) for u in units])
         self.bids = bids_by_unit(problem)

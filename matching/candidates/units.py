@@ -36,6 +36,8 @@ class Unit:
     text: str
     #: What the unit buys: the lot's type, else the project's (``"service"``, ``"works"``, ``"goods"``).
     project_type: str = "service"
+    #: Qualifications a provider must hold: the project's, and the lot's own.
+    qualifications: frozenset[str] = frozenset()
 
     @property
     def project_id(self) -> Id:
@@ -51,12 +53,13 @@ def units_of(project: ProjectSpec) -> list[Unit]:
     """
     if not project.needs_provider:
         return []
+    required = frozenset(project.requirements.qualifications)
     if not project.lots:
         return [Unit((project.id, None), project, None, project.category, project.budget,
-                     project.cost_without_bids, project.text, project.project_type)]
+                     project.cost_without_bids, project.text, project.project_type, required)]
     return [Unit((project.id, lot.id), project, lot, lot.category or project.category,
                  lot.budget, lot.budget, f"{lot.title} {lot.description} {project.text}".strip(),
-                 lot.project_type or project.project_type)
+                 lot.project_type or project.project_type, required | frozenset(lot.qualifications))
             for lot in project.lots]
 
 
@@ -122,7 +125,7 @@ def first_failed_filter(problem: MatchProblem, unit: Unit, provider: ProviderSpe
         return "capacity"
     if not serves_area(provider, project.street_id, project.community_id):
         return "area"
-    if not required.met_by(provider, problem.options.as_of):
+    if not required.met_by(provider, problem.options.as_of) or not unit.qualifications <= frozenset(provider.qualifications):
         return "requirements"
     if bids is not None and (provider.id not in bids or bids[provider.id] > unit.budget):
         return "bids"

@@ -116,6 +116,9 @@ class LotSpec:
         Category code of the lot; ``None`` means the project's category.
     project_type : {"service", "works", "goods"} or None
         What the lot buys; ``None`` means the project's type.
+    qualifications : frozenset of str
+        Qualification codes a provider must hold for this lot, on top of the project's
+        requirements (e.g. ``"construction"`` for a works lot of a service project).
 
     >>> LotSpec(id="A", budget=100_000, title="助餐配送").category is None
     True
@@ -127,6 +130,7 @@ class LotSpec:
     description: str = ""
     category: str | None = None
     project_type: str | None = None
+    qualifications: Collection[str] = frozenset()
 
     def __post_init__(self) -> None:
         owner = "LotSpec"
@@ -138,6 +142,7 @@ class LotSpec:
             check_str(owner, self, "category", nonempty=True)
         if self.project_type is not None:
             check_choice(owner, self, "project_type", PROJECT_TYPES)
+        check_code_set(owner, self, "qualifications")
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,3 +233,26 @@ def test_pool_draws_do_not_depend_on_the_other_projects_of_their_block():
         alone, _, _ = pool_candidates(problem, [project])
         assert alone[project.id] == together[project.id]
     assert list(together) == [p.id for p in funded]
+
+
+def test_a_lots_own_qualifications_are_required_of_its_providers_only():
+    from matching.candidates import exhaustive_candidates, generate_candidates
+    from matching.candidates.units import check_pair
+    from matching.types import LotSpec, MatchProblem, ProjectSpec, ProviderSpec
+
+    project = ProjectSpec(id=1, title="长者饭堂运营及改造", category="elderly_care", street_id="s", budget=300,
+                          lots=[LotSpec(id="meals", budget=200, title="助餐服务"),
+                                LotSpec(id="works", budget=100, title="适老化改造工程", project_type="works",
+                                        qualifications=["construction"])])
+    licensed = ProviderSpec(id="licensed", name="装饰公司", categories=["elderly_care"], whole_district=True,
+                            capability="适老化改造工程 助餐服务", supplies=["service", "works"],
+                            qualifications=["construction"])
+    unlicensed = ProviderSpec(id="unlicensed", name="修缮社", categories=["elderly_care"], whole_district=True,
+                              capability="适老化改造工程 助餐服务", supplies=["service", "works"])
+    problem = MatchProblem(projects=[project], providers=[licensed, unlicensed])
+    assert check_pair(problem, 1, "unlicensed", lot_id="works") == "requirements"
+    assert check_pair(problem, 1, "unlicensed", lot_id="meals") is None
+    assert check_pair(problem, 1, "licensed", lot_id="works") is None
+    for candidates in (generate_candidates(problem), exhaustive_candidates(problem)):
+        assert {c.provider_id for c in candidates.for_project(1, "works")} == {"licensed"}
+        assert {c.provider_id for c in candidates.for_project(1, "meals")} == {"licensed", "unlicensed"}

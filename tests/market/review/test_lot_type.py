@@ -115,3 +115,21 @@ def test_a_run_download_without_matched_skills_leaves_the_column_empty(browser, 
                                        .lstrip("\ufeff"))))
     column = rows[0].index("Matched skills")
     assert [r[column] for r in rows[1:] if r[0] == str(project.id)] == [""]
+
+
+def test_a_works_lot_needs_the_construction_licence_even_in_a_service_project(market):
+    project, (meals, works) = _split(market)
+    troupe, builder = _troupe_and_builder(market)
+    unlicensed = market.org(name="深圳市修缮服务社", capability="长者饭堂适老化改造工程")
+    unlicensed.supplies = ["service", "works"]  # says it builds, holds no construction licence
+    db.session.commit()
+    market.bid(market.provider(troupe), project, 19_000_000, lot=meals)
+    market.bid(market.provider(unlicensed), project, 8_000_000, lot=works)  # cheaper, and refused
+    market.bid(market.provider(builder), project, 9_500_000, lot=works)
+    market.open(project)
+    built = adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER)
+    [spec] = built.problem.projects
+    assert {lot.id: set(lot.qualifications) for lot in spec.lots} == {meals.id: set(), works.id: {"construction"}}
+    run = market.match([project])
+    [proposal] = [p for p in run.proposals if p.project_id == project.id]
+    assert {u["lot_id"]: u["provider_id"] for u in proposal.units} == {meals.id: troupe.id, works.id: builder.id}
