@@ -86,6 +86,7 @@ class Pipeline:
             return self._finish(fallback, bound=math.inf)
         # only an LP solved to optimality bounds the MIP (a time-limited LP's value does not)
         bound = float(lp.bound) * inst.value_scale if lp.bound is not None else math.inf
+        self.stats["lp_bound"] = bound
         x_lp = lp.x
         fractional = self._fractional_projects(form, model.integer & (np.abs(x_lp - np.round(x_lp)) > _TOL))
         self.stats["fractional_projects"] = len(fractional)
