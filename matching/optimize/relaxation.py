@@ -19,6 +19,7 @@ from .formulation import Formulation, restrict
 from .instance import BoolArray, FloatArray, IntArray
 from .master import IncrementalMaster
 from .runner import SolverRunner
+from .tighten import tighten_duals
 
 __all__ = ["COLUMN_GENERATION_MIN", "lagrangian_bound", "solve_relaxation"]
 
@@ -165,6 +166,10 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
     stats["cg_columns"] = int(master.sum())
     if best is None:
         return runner.run(model, mip=False, time_limit=0.5)
+    if best.row_duals is not None:  # the master's duals, each short row's moved to its best
+        tightened = tighten_duals(model, best.row_duals, seconds=0.1 * runner.remaining())
+        bound = min(bound, lagrangian_bound(model, tightened))
+        stats["cg_bound"] = lagrangian_bound(model, best.row_duals)
     return dataclasses.replace(best, bound=bound, seconds=time.perf_counter() - started)
 
 
