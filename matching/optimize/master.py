@@ -75,7 +75,9 @@ class IncrementalMaster:
         """Re-solve from the last basis within ``time_limit`` seconds."""
         from ..solvers import _Request
 
-        self._h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        # HiGHS counts its time limit from the model's first run, over all runs
+        self._h.setOptionValue("time_limit",
+                               float(self._h.getRunTime()) + float(max(time_limit, 0.01)))
         started = time.perf_counter()
         self._h.run()
         sub = self._restricted(self.columns)

@@ -39,7 +39,7 @@ __all__ = ["Pipeline"]
 #: A model value this far from an integer is fractional.
 _TOL = 1e-6
 #: Time kept after the selection MIP, in multiples of the incumbent step's time.
-_AFTER_MIP = 6.0
+_AFTER_MIP = 10.0
 
 
 class Pipeline:

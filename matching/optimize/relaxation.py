@@ -154,9 +154,10 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
                             "column generation", dict(out.info), reduced, duals)
         enter = ~master & (reduced > 1e-9 * scale) & (model.ub > 0)
         value = float(out.objective or 0.0)
-        # stop when the bound is within 5 % of the gap target of the master's value
+        # stop when the bound is within 5 % of the gap target of the master's value, or when
+        # another round as long as this one would not finish (its time goes to rounding)
         if not enter.any() or bound - value <= 0.05 * gap * abs(value) \
-                or time.perf_counter() > stop_at - 1.0:
+                or time.perf_counter() + max(1.0, out.seconds) > stop_at:
             break
         chosen = np.flatnonzero(enter)
         if len(chosen) > _ENTER_PER_ROUND:  # the most improving ones: small steps re-solve fast
