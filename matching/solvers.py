@@ -428,7 +428,7 @@ def _solve_highs(model: LinearModel, request: _Request) -> SolveOutcome:
         h.setSolution(sol)
     build_s = time.perf_counter() - started
     h.run()
-    return highs_outcome(model, request, h, time.perf_counter() - started, build_s)
+    return highs_outcome(model, request.mip, h, time.perf_counter() - started, build_s)
 
 
 def highs_lp(model: LinearModel, mip: bool) -> Any:
@@ -457,7 +457,7 @@ def highs_lp(model: LinearModel, mip: bool) -> Any:
     return lp
 
 
-def highs_outcome(model: LinearModel, request: _Request, h: Any, seconds: float,
+def highs_outcome(model: LinearModel, mip: bool, h: Any, seconds: float,
                    build_s: float) -> SolveOutcome:
     """The outcome read from HiGHS's model status and *primal solution* status."""
     import highspy
@@ -476,7 +476,7 @@ def highs_outcome(model: LinearModel, request: _Request, h: Any, seconds: float,
                             info["model_status"], info)
     solution = h.getSolution()
     x = np.asarray(solution.col_value, dtype=np.float64)
-    is_mip = request.mip and bool(np.any(model.integer))
+    is_mip = mip and bool(np.any(model.integer))
     reduced = duals = None
     if not is_mip and solution.dual_valid:
         reduced = np.asarray(solution.col_dual, dtype=np.float64)

@@ -73,16 +73,13 @@ class IncrementalMaster:
 
     def solve(self, time_limit: float) -> SolveOutcome:
         """Re-solve from the last basis within ``time_limit`` seconds."""
-        from ..solvers import _Request
-
         # HiGHS counts its time limit from the model's first run, over all runs
         self._h.setOptionValue("time_limit",
                                float(self._h.getRunTime()) + float(max(time_limit, 0.01)))
         started = time.perf_counter()
         self._h.run()
         sub = self._restricted(self.columns)
-        out = highs_outcome(sub, _Request(False, time_limit, None, None, None, None, {}),
-                            self._h, time.perf_counter() - started, 0.0)
+        out = highs_outcome(sub, False, self._h, time.perf_counter() - started, 0.0)
         if out.x is None:
             return out
         x = np.zeros(self.model.n_cols)
