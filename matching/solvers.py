@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["LinearModel", "SolveOutcome", "available_solvers", "solve_linear"]
+__all__ = ["LinearModel", "SolveOutcome", "available_solvers", "highs_lp", "highs_outcome",
+           "new_highs", "solve_linear"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -369,7 +370,7 @@ def _cbc_bound(model: LinearModel, request: _Request, log: str, objective: float
 _banner_done = False
 
 
-def _new_highs() -> Any:
+def new_highs() -> Any:
     """A silent ``highspy.Highs``; the one-off copyright banner is swallowed at fd level."""
     global _banner_done
     import highspy
@@ -403,8 +404,8 @@ def _solve_highs(model: LinearModel, request: _Request) -> SolveOutcome:
     import highspy
 
     started = time.perf_counter()
-    h = _new_highs()
-    status = h.passModel(_highs_lp(model, request.mip))
+    h = new_highs()
+    status = h.passModel(highs_lp(model, request.mip))
     if status == highspy.HighsStatus.kError:
         return SolveOutcome("error", None, None, None, time.perf_counter() - started, "highs",
                             "HiGHS rejected the model")
@@ -427,10 +428,10 @@ def _solve_highs(model: LinearModel, request: _Request) -> SolveOutcome:
         h.setSolution(sol)
     build_s = time.perf_counter() - started
     h.run()
-    return _highs_outcome(model, request, h, time.perf_counter() - started, build_s)
+    return highs_outcome(model, request.mip, h, time.perf_counter() - started, build_s)
 
 
-def _highs_lp(model: LinearModel, mip: bool) -> Any:
+def highs_lp(model: LinearModel, mip: bool) -> Any:
     """The model as a ``highspy.HighsLp`` (row-wise matrix, maximising)."""
     import highspy
 
@@ -456,7 +457,7 @@ def _highs_lp(model: LinearModel, mip: bool) -> Any:
     return lp
 
 
-def _highs_outcome(model: LinearModel, request: _Request, h: Any, seconds: float,
+def highs_outcome(model: LinearModel, mip: bool, h: Any, seconds: float,
                    build_s: float) -> SolveOutcome:
     """The outcome read from HiGHS's model status and *primal solution* status."""
     import highspy
@@ -475,7 +476,7 @@ def _highs_outcome(model: LinearModel, request: _Request, h: Any, seconds: float
                             info["model_status"], info)
     solution = h.getSolution()
     x = np.asarray(solution.col_value, dtype=np.float64)
-    is_mip = request.mip and bool(np.any(model.integer))
+    is_mip = mip and bool(np.any(model.integer))
     reduced = duals = None
     if not is_mip and solution.dual_valid:
         reduced = np.asarray(solution.col_dual, dtype=np.float64)

@@ -82,8 +82,11 @@ class _Rows:
     value: list[float] = field(default_factory=list)
     lower: list[float] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
+    #: Rows a relaxation may leave out (each pool's cap on each candidate's price).
+    optional: list[bool] = field(default_factory=list)
 
-    def add(self, entries: list[tuple[int, float]], lower: float, upper: float) -> None:
+    def add(self, entries: list[tuple[int, float]], lower: float, upper: float,
+            optional: bool = False) -> None:
         r = len(self.lower)
         for col, value in entries:
             self.row.append(r)
@@ -91,6 +94,7 @@ class _Rows:
             self.value.append(value)
         self.lower.append(lower)
         self.upper.append(upper)
+        self.optional.append(optional)
 
 
 @dataclass
@@ -100,6 +104,9 @@ class Formulation:
     inst: Instance
     columns: Columns
     model: LinearModel
+    #: Rows the LP relaxation of a large model may leave out (the pools' caps on each
+    #: candidate's price): the integer money of :mod:`matching.optimize.money` enforces them.
+    optional_rows: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def binaries_of_project(self, j: int) -> list[int]:
         """Project j's pair columns and its selection column."""
@@ -178,7 +185,7 @@ def build_formulation(inst: Instance) -> Formulation:
     model = LinearModel(c=objective, lb=lower, ub=upper, integer=integer, A=matrix,
                         row_lb=np.asarray(rows.lower, dtype=np.float64),
                         row_ub=np.asarray(rows.upper, dtype=np.float64))
-    return Formulation(inst, columns, model)
+    return Formulation(inst, columns, model, np.asarray(rows.optional, dtype=bool))
 
 
 def _layout(inst: Instance) -> Columns:
@@ -339,7 +346,8 @@ def _price_cap_row(inst: Instance, columns: Columns, rows: _Rows, j: int, t: int
     caps = [pool.cap_for(int(inst.pair_price[k])) for k in pairs]
     if any(cap < int(inst.pair_price[k]) for cap, k in zip(caps, pairs)):
         rows.add([(columns.first_fund + t, 1.0)]
-                 + [(k, -cap / inst.money_unit) for cap, k in zip(caps, pairs)], -np.inf, 0.0)
+                 + [(k, -cap / inst.money_unit) for cap, k in zip(caps, pairs)], -np.inf, 0.0,
+                 optional=True)
 
 
 def _pool_rows(inst: Instance, columns: Columns, rows: _Rows, upper: FloatArray) -> None:

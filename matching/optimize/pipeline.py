@@ -38,6 +38,8 @@ __all__ = ["Pipeline"]
 
 #: A model value this far from an integer is fractional.
 _TOL = 1e-6
+#: Time kept after the selection MIP, in multiples of the incumbent step's time.
+_AFTER_MIP = 10.0
 
 
 class Pipeline:
@@ -86,12 +88,17 @@ class Pipeline:
             return self._finish(fallback, bound=math.inf)
         # only an LP solved to optimality bounds the MIP (a time-limited LP's value does not)
         bound = float(lp.bound) * inst.value_scale if lp.bound is not None else math.inf
+        self.stats["lp_bound"] = bound
         x_lp = lp.x
         fractional = self._fractional_projects(form, model.integer & (np.abs(x_lp - np.round(x_lp)) > _TOL))
         self.stats["fractional_projects"] = len(fractional)
         # 2. cheap incumbent: the LP without its fractional projects, money rounded, leftovers
         #    filled greedily
+        started = time.perf_counter()
         best = self._incumbent(form, x_lp, fractional) or fallback_from_pins(inst, self.notes)
+        # what follows the selection MIP (repair, money, checks, explanations) takes a few
+        # times what the incumbent took: the MIP leaves that much of the time limit
+        self.stats["incumbent_s"] = time.perf_counter() - started
         if best is None:
             return self._infeasible(pin_conflicts(inst))
         # 3. MIP over project selection (provider choice continuous: a transportation problem)
@@ -188,7 +195,8 @@ class Pipeline:
         gap_abs = None if everything else 0.25 * self.gap * float(model.c @ x_lp)
         out = self.runner.run(sub, mip=bool(sub.integer.any()),
                               gap=self.gap if everything else None, gap_abs=gap_abs, warm=warm,
-                              time_limit=max(1.0, 0.8 * self.runner.remaining()))
+                              time_limit=max(1.0, 0.8 * self.runner.remaining()
+                                             - _AFTER_MIP * self.stats.get("incumbent_s", 0.0)))
         self.stats["mip_s"] = time.perf_counter() - started
         self.stats["mip_status"] = out.status
         if not out.has_solution or out.x is None:
