@@ -53,6 +53,8 @@ class Expert(Localized, TimestampMixin, Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The district whose pool the expert is in (its officials manage them; its panels draw them).
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
 
     organization: Mapped[Organization | None] = relationship()
     user: Mapped[User | None] = relationship()
@@ -63,8 +65,8 @@ class Expert(Localized, TimestampMixin, Base):
         back_populates="expert", order_by="ExpertRelationship.id", cascade="all, delete-orphan")
 
     def policy_scope(self) -> Scope:
-        """The pool is the district's."""
-        return Scope()
+        """The pool is its district's."""
+        return Scope(district_id=self.district_id)
 
 
 class ExpertEmployment(Base):

@@ -55,7 +55,7 @@ def experts():
     if category_id is not None and not 1 <= category_id <= MAX_ID:
         abort(400)
     text = request.args.get("q", "")[:50]
-    rows = db.session.scalars(services.experts_query(category_id=category_id, text=text).limit(500)).all()
+    rows = db.session.scalars(services.experts_query(current_user, category_id=category_id, text=text).limit(500)).all()
     return render_template("panels/experts.html", experts=rows, categories=category_choices(),
                            category_id=category_id, text=text)
 

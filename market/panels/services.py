@@ -34,6 +34,7 @@ from sqlalchemy import Select, func, select
 from market.accounts.models import User
 from market.accounts.services import find_user_by_email
 from market.bids.models import Bid, BidStatus, Lot
+from market.bids.procurement import district_of
 from market.bids.services import TENDERED_KINDS, tender_of
 from market.core import policy
 from market.core.audit import AuditEvent, record
@@ -42,6 +43,7 @@ from market.core.db import db, utcnow
 from market.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.core.state import transition
 from market.geo.models import Category
+from market.geo.services import only_district_id
 from market.orgs.models import Organization
 from market.panels.models import (
     BidReason,
@@ -151,7 +153,7 @@ def _apply_expert(expert: Expert, data: ExpertInput) -> None:
 def create_expert(actor: User, data: ExpertInput) -> Expert:
     """Add an expert to the pool (audited)."""
     policy.require(actor, "experts.manage")
-    expert = Expert()
+    expert = Expert(district_id=getattr(actor, "district_id", None) or only_district_id())
     _apply_expert(expert, data)
     db.session.add(expert)
     db.session.flush()
@@ -239,9 +241,13 @@ def remove_relationship(actor: User, relationship: ExpertRelationship) -> None:
     _remove_fact(actor, expert, expert.relationships, relationship, "expert.relationship_removed")
 
 
-def experts_query(*, category_id: int | None = None, text: str = "") -> Select:
-    """The pool, by name; filtered by field of expertise and by a piece of the name or title."""
+def experts_query(actor: User, *, category_id: int | None = None, text: str = "") -> Select:
+    """The pool ``actor`` manages (an official's district's; every district's for administrators), by
+    name; filtered by field of expertise and by a piece of the name or title."""
     stmt = select(Expert).order_by(Expert.is_active.desc(), Expert.name, Expert.id)
+    district = policy.district_filter(actor)
+    if district is not None:
+        stmt = stmt.where(Expert.district_id == district)
     if category_id is not None:
         stmt = stmt.where(Expert.categories.any(Category.id == category_id))
     text = text.strip()[:50]
@@ -320,7 +326,9 @@ def panel_eligibility(project: Project, *, whole_pool: bool, now: datetime,
                       unavailable: Mapping[int, str] | None = None) -> Eligibility:
     """Who may be drawn for ``project``: active experts of its category (or of the whole pool)
     without a conflict with any bidder; ``unavailable`` experts (id → reason code) are excluded too."""
-    stmt = select(Expert).where(Expert.is_active.is_(True)).order_by(Expert.id)
+    district = district_of(project)
+    stmt = (select(Expert).where(Expert.is_active.is_(True), Expert.district_id == (district.id if district else None))
+            .order_by(Expert.id))
     if not whole_pool:
         stmt = stmt.where(Expert.categories.any(Category.id == project.category_id))
     bidders, procuring, on = bidder_ids(project), procuring_ids(project), local_date(now)
