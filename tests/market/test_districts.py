@@ -15,7 +15,7 @@ from market.core import policy
 from market.core.db import db, utcnow
 from market.core.errors import PermissionDenied, ValidationFailed
 from market.funding.models import MatchingCampaign
-from market.geo.models import Community, District, ProjectType, Street
+from market.geo.models import ProjectType
 from market.micro.models import MicroRound, RoundPhase
 from market.micro.services.dashboard import dashboard_for
 from market.orgs.models import OrgKind
@@ -31,30 +31,6 @@ from market.review import services as review
 def _request_context(app):
     with app.test_request_context():
         yield
-
-
-@pytest.fixture
-def city(geo, make_user):
-    """District A (the fixture's Futian, two streets) and district B (Luohu, one street), each with a
-    district-wide official and a street official."""
-    luohu = District(code="440303", name="罗湖区", name_en="Luohu District")
-    street = Street(district=luohu, code="LH1", name="桂园街道", name_en="Guiyuan Subdistrict")
-    community = Community(street=street, code="LH101", name="松园社区", name_en="Songyuan Community")
-    db.session.add_all([luohu, street, community])
-    db.session.commit()
-
-    class City:
-        pass
-
-    c = City()
-    c.a, c.b, c.b_street, c.b_community = geo.district, luohu, street, community
-    c.a_official = make_user(Role.OFFICIAL)
-    c.a_street_official = make_user(Role.OFFICIAL, street=geo.streets[0])
-    c.b_official = make_user(Role.OFFICIAL, district_id=luohu.id)
-    c.b_street_official = make_user(Role.OFFICIAL, street=street)
-    c.admin = make_user(Role.ADMIN)
-    c.intruders = (c.b_official, c.b_street_official)
-    return c
 
 
 def _draft(actor, street_id=None, title="福田区长者助餐服务"):
