@@ -38,7 +38,7 @@ from typing import Literal
 
 from .text import normalize
 
-__all__ = ["SkillTerm", "Vocabulary", "MatchedSkill", "SkillIndex", "render_matched",
+__all__ = ["SkillTerm", "Vocabulary", "MatchedSkill", "SkillIndex", "matched_pairs", "render_matched",
            "matched_skills", "DEFAULT_DATA", "MIN_TERM_LENGTH"]
 
 #: The packaged default vocabulary (inside the ``matching`` package).
@@ -340,6 +340,22 @@ def matched_skills(index: SkillIndex, needs: Mapping[int, str], offers: Mapping[
                  if n in offers)
 
 
+def matched_pairs(skills: Iterable[MatchedSkill]) -> list[str]:
+    """Each matched skill in words, "the project's term ≈ the provider's" (one word when both sides
+    use the same), without repeats.
+
+    >>> matched_pairs([MatchedSkill("居家养老", "居家养老", "上门照护"), MatchedSkill("长者助餐", "助餐", "助餐"),
+    ...                MatchedSkill("长者助餐", "助餐", "助餐")])
+    ['居家养老 ≈ 上门照护', '助餐']
+    """
+    pairs: list[str] = []
+    for m in skills:
+        pair = m.project_term if m.project_term == m.provider_term else f"{m.project_term} ≈ {m.provider_term}"
+        if pair and pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
 def render_matched(skills: Iterable[MatchedSkill], lang: Literal["en", "zh"] = "en") -> str:
     """Plain rendering for notebooks and logs; ``""`` when nothing matched.
 
@@ -349,8 +365,7 @@ def render_matched(skills: Iterable[MatchedSkill], lang: Literal["en", "zh"] = "
     >>> render_matched([])
     ''
     """
-    parts = [m.project_term if m.project_term == m.provider_term
-             else f"{m.project_term} ≈ {m.provider_term}" for m in skills]
+    parts = matched_pairs(skills)
     if not parts:
         return ""
     if lang == "zh":

@@ -46,6 +46,7 @@ from market.review.models import (
     MatchRun,
     RunStatus,
 )
+from matching.vocabulary import MatchedSkill, matched_pairs
 
 SOLVERS = ("cbc", "highs")
 MAX_TIME_LIMIT = 600
@@ -763,13 +764,8 @@ class RunRow:
 def matched_text(matched: list[dict[str, str]]) -> str:
     """The skills matched for a unit in words: "居家养老 ≈ 上门照护; 助餐" (the project's word ≈ the provider's,
     one word when both use the same); empty when none was."""
-    pairs = []
-    for m in matched:
-        project_term, provider_term = str(m.get("project_term", "")), str(m.get("provider_term", ""))
-        pair = project_term if project_term == provider_term else f"{project_term} ≈ {provider_term}"
-        if pair and pair not in pairs:
-            pairs.append(pair)
-    return "; ".join(pairs)
+    return "; ".join(matched_pairs(MatchedSkill(str(m.get("skill", "")), str(m.get("project_term", "")),
+                                                str(m.get("provider_term", ""))) for m in matched))
 
 
 def score_band(score: float | None) -> str | None:
