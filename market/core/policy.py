@@ -97,12 +97,13 @@ def _placeless(scope: Scope) -> bool:
 
 
 def _district(user: Any, scope: Scope) -> bool:
-    """An administrator, or a district-wide official: on no object or on one of their own district."""
+    """An administrator, or a district-wide official: on no object or on one of their own district. An
+    organisation's object that names no district is the administrators' (no district may claim it)."""
     if _role(user) == ADMIN:
         return True
     if _role(user) != OFFICIAL or user.street_id is not None or getattr(user, "district_id", None) is None:
         return False
-    return _placeless(scope) or _in_district(user, scope)
+    return (_placeless(scope) and scope.org_id is None) or _in_district(user, scope)
 
 
 def _member(user: Any, scope: Scope) -> bool:

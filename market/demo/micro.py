@@ -238,8 +238,10 @@ class _Stage:
         departments = [self.session.scalar(select(Organization).where(Organization.name == name))
                        for name, _en, _cats in D.DISTRICT_DEPARTMENTS]
         by_code = {c.code: c for c in self.session.scalars(select(Category))}
+        official = self.accounts["official"]
+        district = routing.map_district(official, None)
         for code, index in DEPARTMENT_ROUTES.items():
-            routing.set_category_route(self.accounts["official"], by_code[code], departments[index].id,
+            routing.set_category_route(official, district, by_code[code], departments[index].id,
                                        now=REF - timedelta(days=400))
 
     # -- helpers -------------------------------------------------------------

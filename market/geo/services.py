@@ -40,6 +40,12 @@ def community_choices(street_id: int | None = None) -> list[tuple[int, str]]:
     return choices.get((str(db.engine.url), "communities", locale, street_id), load)
 
 
+def district_choices() -> list[tuple[int, str]]:
+    locale = _locale()
+    return choices.get((str(db.engine.url), "districts", locale), lambda: [
+        (d.id, d.tr("name", locale)) for d in db.session.scalars(select(District).order_by(District.id))])
+
+
 def category_choices() -> list[tuple[int, str]]:
     locale = _locale()
     return choices.get((str(db.engine.url), "categories", locale), lambda: [

@@ -548,18 +548,25 @@ class Rating(Base):
 
 
 class CategoryRoute(Base):
-    """Which district department answers residents' matters of a category (the rest go to street offices)."""
+    """Which department of a district answers its residents' matters of a category (the rest go to street
+    offices). Each district keeps its own map."""
 
     __tablename__ = "micro_category_routes"
+    __table_args__ = (UniqueConstraint("district_id", "category_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     office_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
     category: Mapped[Category] = relationship()
     office: Mapped[Organization] = relationship()
+
+    def policy_scope(self) -> Scope:
+        """The district's own business."""
+        return Scope(district_id=self.district_id)
 
 
 class RoutedItem(Base):

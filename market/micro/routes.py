@@ -28,7 +28,7 @@ from market.core.calendar import local_to_utc, utc_to_local_naive
 from market.core.db import db, utcnow
 from market.core.errors import DomainError, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from market.extensions import limiter
-from market.geo.models import Category, Community, ProjectType, Street
+from market.geo.models import Category, Community, District, ProjectType, Street
 from market.geo.services import category_choices, limit_to_jurisdiction
 from market.micro import forms, labels
 from market.micro.models import (
@@ -854,32 +854,30 @@ def reroute(item: RoutedItem):
 @bp.route("/routing", methods=["GET", "POST"])
 @guard("routing.configure")
 def category_routes():
-    """Which district department answers which category (the rest go to street offices)."""
+    """Which of a district's departments answers which category (the rest go to street offices)."""
     locale = _locale()
-    offices = routing.departments(current_user.district_id)
+    district = routing.map_district(current_user, request.args.get("district", type=int))
+    if district is None:  # an administrator of several districts chooses one
+        districts = db.session.scalars(select(District).order_by(District.id)).all()
+        return render_template("micro/routing_districts.html", districts=districts)
+    offices = routing.departments(district.id)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
-    current = routing.category_routes()
-    # Categories another district gave to its department: shown, not changed from here.
-    locked = {cid: route.office for cid, route in current.items() if not routing.may_change_route(current_user, route)}
+    current = routing.category_routes(district)
     errors: dict[str, Any] = {}
     if request.method == "POST":
         require_form(forms.ButtonForm())
         valid = {str(o.id) for o in offices}
-        for category in categories:
-            if category.id in locked:
-                continue
-            value = request.form.get(f"office_{category.id}", "")
-            if value and value not in valid:
-                errors[f"office_{category.id}"] = _("Not a district department.")
+        chosen = {c: request.form.get(f"office_{c.id}", "") for c in categories}
+        errors = {f"office_{c.id}": _("Not a department of this district.") for c, value in chosen.items()
+                  if value and value not in valid}
         if errors:
             flash(_("Please correct the marked fields."), "danger")
         else:
-            for category in categories:
-                if category.id in locked:
-                    continue
-                value = request.form.get(f"office_{category.id}", "")
-                routing.set_category_route(current_user, category, int(value) if value else None)
-            return _done(_("Routing saved; new proposals and flags follow it."), url_for("micro.category_routes"))
-    return render_template("micro/routing.html", categories=categories, offices=offices, current=current,
-                           locked=locked, errors=errors, locale=locale, posted=request.form if request.method == "POST" else None), \
+            for category, value in chosen.items():
+                routing.set_category_route(current_user, district, category, int(value) if value else None)
+            return _done(_("Routing saved; new proposals and flags follow it."),
+                         url_for("micro.category_routes", district=district.id))
+    return render_template("micro/routing.html", district=district, categories=categories, offices=offices,
+                           current=current, errors=errors, locale=locale,
+                           posted=request.form if request.method == "POST" else None), \
         400 if errors else 200

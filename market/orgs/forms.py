@@ -46,6 +46,8 @@ class OrgForm(FlaskForm):
     qualifications = SelectMultipleField(_l("Licences held"),
                                          choices=choices_of([(q.value, q.lazy_label) for q in Qualification]))
     home_street_id = OptionalIntSelectField(_l("Home street"))
+    district_id = OptionalIntSelectField(_l("District registered in"), description=_l(
+        "Needed when the organisation has no home street: the district whose officials verify and oversee it."))
     service_street_ids = SelectMultipleField(_l("Serves these streets"), coerce=int)
     serves_whole_district = BooleanField(_l("Serves the whole district"))
     contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from market.core import policy
 from market.core.db import db
-from market.geo.services import category_choices, street_choices
+from market.geo.services import category_choices, district_choices, street_choices
 from market.orgs import services
 from market.orgs.forms import OrgForm, VerificationForm
 from market.orgs.models import DocumentKind, Organization, OrganizationDocument, OrgKind, VerificationState
@@ -53,6 +53,7 @@ def _build_form(org: Organization | None = None) -> OrgForm:
     form.kind.choices = [(k.value, k.label) for k in services.kinds_for(current_user, org)]
     form.category_ids.choices = category_choices()
     form.home_street_id.choices = [("", "—")] + street_choices()
+    form.district_id.choices = [("", "—")] + district_choices()
     form.service_street_ids.choices = street_choices()
     if org is not None and request.method == "GET":
         form.category_ids.data = [c.id for c in org.categories]
@@ -71,7 +72,8 @@ def _input_from(form: OrgForm) -> services.OrgInput:
         home_street_id=form.home_street_id.data, serves_whole_district=bool(form.serves_whole_district.data),
         contact_email=form.contact_email.data or "", contact_phone=form.contact_phone.data or "",
         category_ids=tuple(form.category_ids.data or ()), service_street_ids=tuple(form.service_street_ids.data or ()),
-        supplies=tuple(form.supplies.data or ()), qualifications=tuple(form.qualifications.data or ()))
+        supplies=tuple(form.supplies.data or ()), qualifications=tuple(form.qualifications.data or ()),
+        district_id=form.district_id.data)
 
 
 def _uploads(form: OrgForm) -> list[services.DocumentUpload]:

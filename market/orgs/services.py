@@ -19,7 +19,7 @@ from market.core.audit import AuditEvent, record
 from market.core.db import db, utcnow
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
-from market.geo.models import Category, ProjectType, Street
+from market.geo.models import Category, District, ProjectType, Street
 from market.geo.services import district_of_street, limit_to_jurisdiction, only_district_id
 from market.notifications.services import notify
 from market.orgs import credit_code
@@ -115,6 +115,8 @@ class OrgInput:
     service_street_ids: tuple[int, ...] = field(default_factory=tuple)
     supplies: tuple[str, ...] = DEFAULT_SUPPLIES
     qualifications: tuple[str, ...] = ()
+    # The district it registers in, when it has no home street (read on creation only).
+    district_id: int | None = None
 
 
 def can_edit(actor: User, org: Organization) -> bool:
@@ -146,7 +148,8 @@ def _check(data: OrgInput) -> None:
 
 def _apply(org: Organization, data: OrgInput) -> None:
     for name, value in data.__dict__.items():
-        if name not in ("category_ids", "service_street_ids", "credit_code", "supplies", "qualifications"):
+        if name not in ("category_ids", "service_street_ids", "credit_code", "supplies", "qualifications",
+                        "district_id"):
             setattr(org, name, value)
     org.credit_code = credit_code.normalise(data.credit_code)
     # Nothing chosen keeps what every organisation supplies unless it says otherwise: services.
@@ -156,6 +159,26 @@ def _apply(org: Organization, data: OrgInput) -> None:
     org.service_streets = list(db.session.scalars(select(Street).where(Street.id.in_(data.service_street_ids))))
     if org.home_street_id is not None:  # registered in its home street's district
         org.district_id = district_of_street(org.home_street_id)
+
+
+def _registering_district(actor: User, home_district: int | None, chosen: int | None) -> int:
+    """The district an organisation registers in: its home street's, else the one chosen, else the registering
+    official's, else the installation's only one. Every organisation has one, so that only that district's
+    officials govern it (closing its campaigns, refunding its payments)."""
+    official_district = actor.district_id if actor.is_official else None
+    if chosen is not None and db.session.get(District, chosen) is None:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields={"district_id": _l("No such district.")})
+    if chosen is not None and home_district is not None and chosen != home_district:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields={"district_id": _l("The home street lies in another district.")})
+    if chosen is not None and official_district is not None and chosen != official_district:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields={"district_id": _l("Officials register organisations in their own district.")})
+    district = home_district or chosen or official_district or only_district_id()
+    if district is None:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields={"district_id": _l(
+            "Choose the district the organisation is registered in, or its home street.")})
+    return district
 
 
 def create_org(actor: User, data: OrgInput, *, documents: Sequence[DocumentUpload] = (),
@@ -170,9 +193,7 @@ def create_org(actor: User, data: OrgInput, *, documents: Sequence[DocumentUploa
     _check(data)
     org = Organization(verification_state=VerificationState.PENDING)
     _apply(org, data)
-    # Registered in its home street's district; without one, in the district of the official registering it.
-    if org.district_id is None:  # the official's own district, or the installation's one district
-        org.district_id = (actor.district_id if actor.is_official else None) or only_district_id()
+    org.district_id = _registering_district(actor, org.district_id, data.district_id)
     db.session.add(org)
     db.session.flush()
     if actor.role in (Role.PROVIDER, Role.FUNDER):
@@ -223,6 +244,12 @@ def update_org(actor: User, org: Organization, data: OrgInput) -> Organization:
     policy.require(actor, "organization.edit", org)
     _check_kind_change(actor, org, data.kind)
     _check(data)
+    moves_to = district_of_street(data.home_street_id)
+    if moves_to is not None and org.district_id is not None and moves_to != org.district_id \
+            and actor.role != Role.ADMIN:
+        # Its district's officials govern it: registering in another district is the administrators' work.
+        raise ValidationFailed(_l("Please correct the marked fields."), fields={"home_street_id": _l(
+            "This street lies in another district; moving the registration there is done by an administrator.")})
     before = org.current_facts()
     offer_before = _offer(org)
     _apply(org, data)

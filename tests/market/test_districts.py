@@ -211,10 +211,10 @@ def test_a_districts_department_answers_its_own_districts_matters_only(city, geo
 
     department = make_org(OrgKind.GOVERNMENT, categories=(), home_street_id=None, district_id=geo.district.id,
                           serves_whole_district=True)
-    routing.set_category_route(city.a_official, category("health"), department.id)
+    routing.set_category_route(city.a_official, city.a, category("health"), department.id)
     db.session.commit()
     assert routing.office_for(geo.streets[0].id, category("health").id) == (department, True)
     assert routing.office_for(city.b_street.id, category("health").id) == (None, False)  # B's street answers
     assert department not in routing.departments(city.b.id) and department in routing.departments(city.a.id)
     with pytest.raises(ValidationFailed):  # B's officials cannot hand B's matters to A's department
-        routing.set_category_route(city.b_official, category("elderly_care"), department.id)
+        routing.set_category_route(city.b_official, city.b, category("elderly_care"), department.id)

@@ -1,9 +1,8 @@
 """Routing (自动分派): submitted proposals and raised flags go to the office that must answer them.
 
 By default the street office of the item's street answers; a district department answers matters of
-the categories mapped to it (:class:`~market.micro.models.CategoryRoute`, kept by district officials),
-in its own district only: elsewhere the street offices answer (the map holds one department per
-category for the whole installation).
+the categories its district maps to it (:class:`~market.micro.models.CategoryRoute`: each district keeps
+its own map, changed by its own officials and by administrators).
 Two working-day clocks run from routing, acknowledge and review; acknowledging and reviewing stop
 them. A missed clock escalates the item to the district's officials (:func:`escalate_overdue`, run
 by ``flask micro escalate`` and whenever a queue is shown; escalating twice changes nothing).
@@ -22,9 +21,9 @@ from market.core import policy
 from market.core.audit import record
 from market.core.calendar import add_working_days
 from market.core.db import db, utcnow
-from market.core.errors import Conflict, PermissionDenied, ValidationFailed
-from market.geo.models import Category
-from market.geo.services import district_of_street
+from market.core.errors import Conflict, NotFound, ValidationFailed
+from market.geo.models import Category, District
+from market.geo.services import district_of_street, only_district_id
 from market.micro.models import (
     DEFAULT_ACK_WORKING_DAYS,
     DEFAULT_REVIEW_WORKING_DAYS,
@@ -50,14 +49,15 @@ def departments(district_id: int | None = None) -> list[Organization]:
     found = db.session.scalars(select(Organization).where(
         Organization.kind == OrgKind.GOVERNMENT, Organization.serves_whole_district.is_(True))
         .order_by(Organization.id))
-    return [o for o in found if district_id is None or o.district_key in (None, district_id)]
+    return [o for o in found if district_id is None or o.district_key == district_id]
 
 
 def office_for(street_id: int, category_id: int) -> tuple[Organization | None, bool]:
     """The office that answers a matter of ``category_id`` in ``street_id``, and whether it is a department
     (a department of the street's own district only: another district's never answers for this one)."""
-    route = db.session.scalar(select(CategoryRoute).where(CategoryRoute.category_id == category_id))
-    if route is not None and route.office.district_key in (None, district_of_street(street_id)):
+    route = db.session.scalar(select(CategoryRoute).where(
+        CategoryRoute.category_id == category_id, CategoryRoute.district_id == district_of_street(street_id)))
+    if route is not None:
         return route.office, True
     return street_office(street_id), False
 
@@ -293,42 +293,49 @@ def queue_for(official: User, *, now: datetime | None = None, limit: int = 200) 
     return entries
 
 
-# ------------------------------------------------------------------ the category → department map
+# ------------------------------------------------------------------ each district's category → department map
 
-def category_routes() -> dict[int, CategoryRoute]:
-    return {r.category_id: r for r in db.session.scalars(select(CategoryRoute))}
+def map_district(actor: User, district_id: int | None) -> District | None:
+    """The district whose map ``actor`` works on: the one asked for, else their own, else the installation's
+    only one; None when an administrator must choose. Another district's map is refused."""
+    district_id = district_id or actor.district_id or only_district_id()
+    if district_id is None:
+        return None
+    district = db.session.get(District, district_id)
+    if district is None:
+        raise NotFound(_l("No such district."))
+    policy.require(actor, "routing.configure", district)
+    return district
 
 
-def may_change_route(actor: User, route: CategoryRoute | None) -> bool:
-    """Whether ``actor`` may change or undo ``route``: a category given to a department is that department's
-    district's choice (the map has one entry per category for the whole installation)."""
-    return route is None or policy.can(actor, "routing.configure", policy.Scope(district_id=route.office.district_key))
+def category_routes(district: District) -> dict[int, CategoryRoute]:
+    """The district's map: category id → its route to a department."""
+    return {r.category_id: r for r in db.session.scalars(
+        select(CategoryRoute).where(CategoryRoute.district_id == district.id))}
 
 
-def set_category_route(actor: User, category: Category, office_id: int | None, *,
+def set_category_route(actor: User, district: District, category: Category, office_id: int | None, *,
                        now: datetime | None = None) -> CategoryRoute | None:
-    """A district official maps a category to a department (``None``: back to the street offices), audited.
-    Items already routed stay where they are."""
-    policy.require(actor, "routing.configure")
-    route = db.session.scalar(select(CategoryRoute).where(CategoryRoute.category_id == category.id))
-    if not may_change_route(actor, route):
-        raise PermissionDenied(_l("Another district gave this category to one of its departments; only its "
-                                  "officials can change that."), code="forbidden")
-    before = {"office_id": route.office_id if route else None}
+    """An official of ``district`` (or an administrator) gives a category to one of the district's departments
+    (``None``: back to the street offices), audited. Items already routed stay where they are."""
+    policy.require(actor, "routing.configure", district)
+    route = db.session.scalar(select(CategoryRoute).where(
+        CategoryRoute.district_id == district.id, CategoryRoute.category_id == category.id))
+    before = {"category_id": category.id, "office_id": route.office_id if route else None}
     if office_id is None:
         if route is None:
             return None
+        record(actor, "micro.category_route_set", route, before=before, after={**before, "office_id": None})
         db.session.delete(route)
         db.session.flush()
-        record(actor, "micro.category_route_set", category, before=before, after={"office_id": None})
         return None
     office = db.session.get(Organization, office_id)
     if (office is None or office.kind != OrgKind.GOVERNMENT or not office.serves_whole_district
-            or not policy.can(actor, "routing.configure", policy.Scope(district_id=office.district_key))):
-        raise ValidationFailed(_l("Choose a district department."),
-                               fields={f"office_{category.id}": _l("Not a district department.")})
+            or office.district_key != district.id):
+        raise ValidationFailed(_l("Choose a department of this district."),
+                               fields={f"office_{category.id}": _l("Not a department of this district.")})
     if route is None:
-        route = CategoryRoute(category_id=category.id, office_id=office.id)
+        route = CategoryRoute(district_id=district.id, category_id=category.id, office_id=office.id)
         db.session.add(route)
     elif route.office_id == office.id:
         return route
@@ -336,5 +343,5 @@ def set_category_route(actor: User, category: Category, office_id: int | None, *
     route.updated_by_id = actor.id
     route.updated_at = now or utcnow()
     db.session.flush()
-    record(actor, "micro.category_route_set", category, before=before, after={"office_id": office.id})
+    record(actor, "micro.category_route_set", route, before=before, after={**before, "office_id": office.id})
     return route

@@ -12,7 +12,7 @@ from market.core.audit import AuditEvent
 from market.core.calendar import BEIJING, add_working_days
 from market.core.db import db
 from market.core.errors import Conflict, PermissionDenied, ValidationFailed
-from market.geo.models import ProjectType
+from market.geo.models import District, ProjectType
 from market.micro.models import FlagKind, Proposal, ProposalStatus, RoundPhase, RoutedItem
 from market.micro.services import proposals, review, routing, supervision
 from market.notifications.models import Notification
@@ -71,6 +71,10 @@ def submit(app, make_round, make_user, category, tmp_path):
     return make
 
 
+def _district(official) -> District:
+    return db.session.get(District, official.district_id)
+
+
 def _item(proposal) -> RoutedItem:
     return routing.item_of(proposal=proposal)
 
@@ -89,7 +93,7 @@ def test_a_proposal_goes_to_its_street_office_by_default(offices, submit, geo):
 
 
 def test_a_category_mapped_to_a_department_goes_to_the_department(offices, submit, category):
-    routing.set_category_route(offices.district, category("health"), offices.health.id)
+    routing.set_category_route(offices.district, _district(offices.district), category("health"), offices.health.id)
     db.session.commit()
     proposal = submit("社区义诊", "health", description="每月请社康医生来量血压。")
     item = _item(proposal)
@@ -103,18 +107,18 @@ def test_a_category_mapped_to_a_department_goes_to_the_department(offices, submi
 def test_the_category_map_is_kept_by_district_officials_and_audited(offices, category, browser):
     health = category("health")
     with pytest.raises(PermissionDenied):
-        routing.set_category_route(offices.street_official, health, offices.health.id)
+        routing.set_category_route(offices.street_official, _district(offices.district), health, offices.health.id)
     with pytest.raises(ValidationFailed):  # a street office is not a department
-        routing.set_category_route(offices.district, health, offices.street[1].id)
-    routing.set_category_route(offices.district, health, offices.health.id)
-    routing.set_category_route(offices.district, health, offices.education.id)
-    routing.set_category_route(offices.district, health, None)
+        routing.set_category_route(offices.district, _district(offices.district), health, offices.street[1].id)
+    routing.set_category_route(offices.district, _district(offices.district), health, offices.health.id)
+    routing.set_category_route(offices.district, _district(offices.district), health, offices.education.id)
+    routing.set_category_route(offices.district, _district(offices.district), health, None)
     db.session.commit()
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "micro.category_route_set")
                                 .order_by(AuditEvent.seq)).all()
     assert [(e.before["office_id"], e.after["office_id"]) for e in events] == [
         (None, offices.health.id), (offices.health.id, offices.education.id), (offices.education.id, None)]
-    assert routing.category_routes() == {}
+    assert routing.category_routes(_district(offices.district)) == {}
 
     browser.login(offices.street_official)
     assert browser.get("/micro/routing").status_code == 403
@@ -123,9 +127,9 @@ def test_the_category_map_is_kept_by_district_officials_and_audited(offices, cat
     browser.login(offices.district)
     assert browser.get("/micro/routing").status_code == 200
     bad = browser.post("/micro/routing", {f"office_{health.id}": str(offices.street[0].id)})
-    assert bad.status_code == 400 and routing.category_routes() == {}
+    assert bad.status_code == 400 and routing.category_routes(_district(offices.district)) == {}
     assert browser.post("/micro/routing", {f"office_{health.id}": str(offices.health.id)}).status_code == 302
-    assert routing.category_routes()[health.id].office_id == offices.health.id
+    assert routing.category_routes(_district(offices.district))[health.id].office_id == offices.health.id
 
 
 def test_a_street_without_an_office_on_the_platform_is_answered_by_its_officials(submit, street_official):
@@ -231,7 +235,7 @@ def test_merging_a_duplicate_closes_its_item(offices, submit, make_round):
 
 
 def test_queues_show_each_office_its_own_items(offices, submit, category):
-    routing.set_category_route(offices.district, category("health"), offices.health.id)
+    routing.set_category_route(offices.district, _district(offices.district), category("health"), offices.health.id)
     street_item = _item(submit(now=FRIDAY))
     health_item = _item(submit("社区义诊", "health", now=FRIDAY))
     monday = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -280,7 +284,7 @@ def test_an_official_of_another_street_cannot_acknowledge_or_reroute(offices, su
 
 
 def test_a_department_item_is_not_the_street_officials(offices, submit, category):
-    routing.set_category_route(offices.district, category("health"), offices.health.id)
+    routing.set_category_route(offices.district, _district(offices.district), category("health"), offices.health.id)
     item = _item(submit("社区义诊", "health"))
     for intruder in (offices.street_official, offices.other_street_official):
         with pytest.raises(PermissionDenied):
