@@ -9,7 +9,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.core.db import AwareDateTime, Base, Localized, TimestampMixin, db, utcnow
@@ -70,6 +82,11 @@ class SelectionRule(LabelledEnum):
     MAX_WELFARE = "max-welfare", _l("Maximum welfare")
 
 
+# The phases of a round under way (collection to public notice); as SQL for the index that allows one at a time.
+ACTIVE_PHASES = (RoundPhase.COLLECTION, RoundPhase.REVIEW, RoundPhase.VOTING, RoundPhase.NOTICE)
+UNDER_WAY_SQL = "phase IN ({})".format(", ".join(f"'{phase.value}'" for phase in ACTIVE_PHASES))
+
+
 class MicroRound(Stateful, Localized, TimestampMixin, Base):
     """One year's programme for a community (or a whole street): collection to final results."""
 
@@ -84,6 +101,13 @@ class MicroRound(Stateful, Localized, TimestampMixin, Base):
         CheckConstraint("notice_working_days >= 0", name="notice_days_non_negative"),
         CheckConstraint("voting_closes_at IS NULL OR voting_opens_at IS NULL OR voting_closes_at > voting_opens_at",
                         name="voting_times_ordered"),
+        # At most one round under way per community, and one street-wide round per street: two officials
+        # opening one at the same moment cannot both succeed.
+        Index("uq_micro_rounds_community_under_way", "community_id", unique=True,
+              sqlite_where=text(UNDER_WAY_SQL), postgresql_where=text(UNDER_WAY_SQL)),
+        Index("uq_micro_rounds_street_wide_under_way", "street_id", unique=True,
+              sqlite_where=text(f"community_id IS NULL AND {UNDER_WAY_SQL}"),
+              postgresql_where=text(f"community_id IS NULL AND {UNDER_WAY_SQL}")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

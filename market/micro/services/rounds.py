@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
 from market.core.audit import record
@@ -16,6 +17,7 @@ from market.core.errors import Conflict, PermissionDenied, ValidationFailed
 from market.core.state import transition
 from market.geo.models import Community, Street
 from market.micro.models import (
+    ACTIVE_PHASES,
     DEFAULT_CAP_SERVICE_CENTS,
     DEFAULT_CAP_WORKS_CENTS,
     BallotType,
@@ -27,8 +29,6 @@ from market.micro.models import (
 )
 from market.micro.services.common import community_residents, governs
 from market.notifications.services import notify
-
-ACTIVE_PHASES = (RoundPhase.COLLECTION, RoundPhase.REVIEW, RoundPhase.VOTING, RoundPhase.NOTICE)
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,13 @@ def create_round(actor: User, data: RoundInput, *, now: datetime | None = None) 
                         budget_cents=data.budget_cents, cap_service_cents=data.cap_service_cents,
                         cap_works_cents=data.cap_works_cents, phase=RoundPhase.COLLECTION,
                         created_at=now or utcnow())
-    db.session.add(round_)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(round_)
+            db.session.flush()
+    except IntegrityError:  # another official opened one for the same place at the same moment
+        raise Conflict(_l("This community already has a round under way."),
+                       fields={"community_id": _l("Busy.")}) from None
     record(actor, "micro.round_created", round_, after=_snapshot(round_))
     notify(community_residents(round_.community_id, round_.street_id), "micro.round_opened",
            {"round": round_.title, "round_en": round_.title_en}, f"/micro/rounds/{round_.id}", now=now)

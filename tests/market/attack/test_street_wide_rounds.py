@@ -38,7 +38,7 @@ def test_another_street_neither_votes_nor_proposes_in_a_street_wide_round(browse
                                                                            make_user, geo):
     voting = make_round(street_wide=True, phase=RoundPhase.VOTING, opens_delta=timedelta(days=-1))
     proposal = make_proposal(voting, author=make_user(Role.RESIDENT, community=geo.communities[0]))
-    collecting = make_round(street_wide=True, phase=RoundPhase.COLLECTION)
+    collecting = make_round(phase=RoundPhase.COLLECTION)  # a community round of the same street
     browser.login(make_user(Role.RESIDENT, community=geo.communities[2]))  # 莲花街道
     assert browser.post(f"/micro/rounds/{voting.id}/ballot",
                         {"proposal_ids": [str(proposal.id)]}).status_code == 403

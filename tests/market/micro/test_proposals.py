@@ -134,7 +134,7 @@ def test_no_proposals_outside_collection(browser, make_user, make_round, categor
 
 def test_a_voting_round_says_until_when_and_points_to_a_collecting_round(browser, make_user, make_round, category):
     voting = make_round(phase=RoundPhase.VOTING)
-    collecting = make_round()
+    collecting = make_round(street_wide=True)  # the street's programme collects while the community votes
     collecting.title, collecting.title_en = "下一轮征集", "The next round"
     db.session.commit()
     browser.login(make_user(Role.RESIDENT))

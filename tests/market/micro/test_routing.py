@@ -56,10 +56,15 @@ def offices(make_org, geo, make_user):
 
 @pytest.fixture
 def submit(app, make_round, make_user, category, tmp_path):
-    """submit(text, category_code, now=...) -> a proposal submitted by a verified resident of the round."""
+    """submit(text, category_code, now=...) -> a proposal submitted by a verified resident of the round (the
+    community's one round under way unless told)."""
+    rounds = []
+
     def make(title="长者饭堂桌椅更新", code="elderly_care", *, now=BEFORE_NATIONAL_DAY, round_=None, author=None,
              description="为社区长者饭堂更换桌椅，方便长者就餐。"):
-        round_ = round_ or make_round()
+        if round_ is None:
+            rounds[:] = rounds or [make_round()]
+            round_ = rounds[0]
         author = author or make_user(Role.RESIDENT, community=round_.community)
         proposal = proposals.create_proposal(author, round_, proposals.ProposalInput(
             title=title, description=description, category_id=category(code).id if code else None,

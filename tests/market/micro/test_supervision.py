@@ -185,7 +185,7 @@ def test_people_without_the_right_are_refused_before_their_form_is_read(browser,
     resident = make_user(Role.RESIDENT)
     flag = supervision.raise_flag(resident, project, "delay", "两周没有施工了。")
     round_ = make_round(phase=RoundPhase.NOTICE, notice_ends_at=utcnow() + timedelta(days=3))
-    proposal = make_proposal(make_round())
+    proposal = make_proposal(make_round(community=geo.communities[2]))
     objection = voting.file_objection(make_user(Role.RESIDENT), round_, "票数统计有误。")
     db.session.commit()
     outsider = make_user(Role.RESIDENT, community=geo.communities[1])

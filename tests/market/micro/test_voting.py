@@ -107,7 +107,7 @@ def test_service_takes_the_clock_as_a_parameter(make_user, voting_round):
 
 def test_ballot_content_is_checked(browser, make_user, voting_round, make_round, make_proposal):
     round_, (a, b, c) = voting_round(max_picks=2)
-    elsewhere = make_proposal(make_round(community=round_.community, phase=RoundPhase.REVIEW))
+    elsewhere = make_proposal(make_round(street_wide=True, phase=RoundPhase.REVIEW))
     browser.login(make_user(Role.RESIDENT))
     url = f"/micro/rounds/{round_.id}/ballot"
     response = browser.post(url, {"proposal_ids": [a.id, b.id, c.id]})
