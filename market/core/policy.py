@@ -53,6 +53,7 @@ class Scope:
     user_id: int | None = None  # the person who owns it
     public: bool = False  # published: anyone may see it
     requested_by_id: int | None = None  # who asked for it (the four-eyes rule: another person confirms)
+    city: bool = False  # the whole city's (an administrator's): no district's officials act on it as theirs
 
 
 NOWHERE = Scope()
@@ -103,7 +104,7 @@ def _district(user: Any, scope: Scope) -> bool:
         return True
     if _role(user) != OFFICIAL or user.street_id is not None or getattr(user, "district_id", None) is None:
         return False
-    return (_placeless(scope) and scope.org_id is None) or _in_district(user, scope)
+    return (_placeless(scope) and scope.org_id is None and not scope.city) or _in_district(user, scope)
 
 
 def _member(user: Any, scope: Scope) -> bool:
@@ -256,12 +257,13 @@ RULES: dict[str, Rule] = {
     "console.use": _rule("official", message=_l("Only officials use the matching console.")),
     "run.view": _rule("governs", message=_l("This run was made for another street.")),
     "match.decide": _rule("governs", message=_l("You cannot decide on another street's project.")),
-    # The sector vocabulary is one for the district: any official may add a word to it; a word is withdrawn by
-    # the official who added it, or by a district-wide official or an administrator.
+    # Each district keeps its own words for the sector vocabulary (administrators' words serve the whole city):
+    # any official adds one to their district's; a word is withdrawn by the official who added it, by a
+    # district-wide official of its district, or by an administrator.
     "vocabulary.view": _rule("official", message=_l("Only officials see the matching vocabulary.")),
     "vocabulary.add": _rule("official", message=_l("Only officials add words to the matching vocabulary.")),
     "vocabulary.withdraw": _rule("responsible", "district", message=_l(
-        "Only the official who added this word, a district official or an administrator can withdraw it.")),
+        "Only the official who added this word, an official of its district or an administrator can withdraw it.")),
     "award.object": _rule("user", message=_l("Log in to file an objection.")),
     "award.answer": _rule("governs", message=_l("You cannot answer objections on another street's project.")),
     "contract.manage": _rule("governs", message=_l("You cannot manage another street's contracts.")),

@@ -235,10 +235,11 @@ def _skip(project: Project, code: str, **params: Any) -> dict[str, Any]:
 
 
 def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datetime,
-                  decisions: Iterable[Any] = ()) -> Built:
+                  decisions: Iterable[Any] = (), district_id: int | None = None) -> Built:
     """Load the selected projects and everything around them into a :class:`MatchProblem`.
 
-    ``decisions`` are :class:`market.review.models.MatchDecision` rows (active ones are used).
+    ``decisions`` are :class:`market.review.models.MatchDecision` rows (active ones are used); the
+    run's ``district_id`` chooses the vocabulary (the city's words and that district's).
     Projects that cannot go to the engine (sealed bids, no valid bid, nothing left to fund,
     already under contract) are returned in ``Built.skipped`` with a reason code.
     """
@@ -351,7 +352,7 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
     built.problem = MatchProblem(
         projects=specs, providers=providers, pools=pools, bids=bid_specs, decisions=decision_specs,
         options=MatchOptions(max_provider_share=options.max_provider_share, as_of=now.date(),
-                             vocabulary=engine_vocabulary()))
+                             vocabulary=engine_vocabulary(district_id)))
     built.stats = {"projects": len(specs), "skipped": len(built.skipped), "providers": len(providers),
                    "pools": len(pools), "bids": len(bid_specs), "decisions": len(decision_specs),
                    "build_s": round(time.perf_counter() - started, 3)}

@@ -27,7 +27,7 @@ from market.core.state import Stateful
 
 if TYPE_CHECKING:
     from market.accounts.models import User
-    from market.geo.models import Category
+    from market.geo.models import Category, District
     from market.projects.models import Project
 
 
@@ -292,7 +292,8 @@ class VocabularyTerm(Base):
 
     The vocabulary the engine uses is the packaged one (:meth:`matching.vocabulary.Vocabulary.default`)
     with the active terms added. ``removed_at`` withdraws a term; the row stays for the record.
-    Terms belong to the district (the vocabulary is one for every street).
+    Terms belong to the district of the official who added them (its streets share them); an administrator's
+    serve the whole city (``district_id`` None).
     """
 
     __tablename__ = "vocabulary_terms"
@@ -300,11 +301,12 @@ class VocabularyTerm(Base):
         CheckConstraint("language IN ('zh', 'en')", name="language_known"),
         CheckConstraint("length(skill) > 0 AND length(term) > 0", name="words_given"),
         # One active entry per word of a skill (the service also compares ignoring case and the packaged words).
-        Index("uq_vocabulary_terms_active", "category_id", "skill", "term", unique=True,
+        Index("uq_vocabulary_terms_active", "district_id", "category_id", "skill", "term", unique=True,
               postgresql_where=text("removed_at IS NULL"), sqlite_where=text("removed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     skill: Mapped[str] = mapped_column(String(60))
     term: Mapped[str] = mapped_column(String(60))
@@ -315,12 +317,13 @@ class VocabularyTerm(Base):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     category: Mapped[Category] = relationship()
+    district: Mapped[District | None] = relationship()
     added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
     removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
 
     def policy_scope(self) -> Scope:
-        """The district's (no street), owned by the official who added it."""
-        return Scope(street_id=None, user_id=self.added_by_id)
+        """Its district's (no street), or the city's; owned by the official who added it."""
+        return Scope(district_id=self.district_id, user_id=self.added_by_id, city=self.district_id is None)
 
     @property
     def is_active(self) -> bool:

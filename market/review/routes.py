@@ -379,7 +379,7 @@ def _vocabulary_page(form: VocabularyTermForm):
     withdrawable = {t.row.id for e in entries for s in e.skills for t in s.added
                     if policy.can(current_user, "vocabulary.withdraw", t.row)}
     return render_template("review/vocabulary.html", entries=entries, form=form, withdrawable=withdrawable,
-                           skills=vocabulary.skill_names(), empty_form=EmptyForm())
+                           skills=vocabulary.skill_names(current_user), empty_form=EmptyForm())
 
 
 @bp.get("/vocabulary")

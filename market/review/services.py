@@ -230,7 +230,8 @@ def execute_run(run: MatchRun, *, now: datetime | None = None,
     started = time.perf_counter()
     options = adapter.RunOptions.from_dict(run.parameters.get("options", {}))
     project_ids = [int(pid) for pid in run.parameters.get("project_ids", [])]
-    built = adapter.build_problem(project_ids, options, now=now, decisions=decisions_for(project_ids))
+    built = adapter.build_problem(project_ids, options, now=now, decisions=decisions_for(project_ids),
+                                  district_id=run.district_id)
     set_progress(run, 25, "problem built")
     save()
 

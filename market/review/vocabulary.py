@@ -3,11 +3,14 @@
 The packaged vocabulary (:meth:`matching.vocabulary.Vocabulary.default`) names, per category, the
 skills a project may need and the words tenders, policy documents and providers use for them.
 Officials add words in the console (:func:`add_term`) and withdraw them (:func:`withdraw_term`);
-both are written to the audit trail. :func:`engine_vocabulary` is what a matching run uses: the
-packaged words with the active added ones.
+both are written to the audit trail. Each district keeps its own added words (an administrator's serve
+the whole city): :func:`engine_vocabulary` is what a district's matching runs use, the packaged words
+with the city's and that district's active added ones, so a word added in one district never changes
+another district's runs.
 
-Who may: any official adds; the official who added a word, district-wide officials and
-administrators withdraw it (``vocabulary.*`` in :mod:`market.core.policy`). No function commits.
+Who may: any official adds to their district's words; the official who added a word, district-wide
+officials of its district and administrators withdraw it (``vocabulary.*`` in :mod:`market.core.policy`).
+No function commits.
 """
 from __future__ import annotations
 
@@ -19,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from market.accounts.models import User
+from market.accounts.models import Role, User
 from market.core import policy
 from market.core.audit import record
 from market.core.db import db, utcnow
@@ -51,9 +54,21 @@ def _key(text: str) -> str:
 
 # ---------------------------------------------------------------- reading
 
-def active_terms() -> list[VocabularyTerm]:
-    """Every word officials added and nobody withdrew, oldest first."""
-    return list(db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.removed_at.is_(None))
+def used_in(district_id: int | None) -> ColumnElement[bool]:
+    """The added words a district's runs use: the city's and its own (None: the city's alone)."""
+    city = VocabularyTerm.district_id.is_(None)
+    return city if district_id is None else or_(city, VocabularyTerm.district_id == district_id)
+
+
+def _shown_to(actor: User) -> ColumnElement[bool]:
+    """The added words an official sees: their district's and the city's; an administrator sees every one."""
+    return true() if actor.role == Role.ADMIN else used_in(actor.district_id)
+
+
+def active_terms(district_id: int | None) -> list[VocabularyTerm]:
+    """The words a district's runs use that nobody withdrew, oldest first."""
+    return list(db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.removed_at.is_(None),
+                                                                used_in(district_id))
                                    .options(selectinload(VocabularyTerm.category))
                                    .order_by(VocabularyTerm.id)))
 
@@ -78,9 +93,10 @@ def skill_terms(terms: Iterable[VocabularyTerm]) -> tuple[SkillTerm, ...]:
                  for (code, skill), words in sorted(grouped.items()))
 
 
-def engine_vocabulary() -> Vocabulary:
-    """The vocabulary a matching run uses: the packaged one with the active added words."""
-    return Vocabulary.default().with_terms(skill_terms(active_terms()))
+def engine_vocabulary(district_id: int | None) -> Vocabulary:
+    """The vocabulary a district's matching runs use: the packaged one with the city's and the district's
+    active added words."""
+    return Vocabulary.default().with_terms(skill_terms(active_terms(district_id)))
 
 
 @dataclass
@@ -125,7 +141,8 @@ def listing(actor: User) -> list[CategoryEntry]:
     then the words and skills officials added, with who added them and when."""
     policy.require(actor, "vocabulary.view")
     packaged = Vocabulary.default()
-    added = list(db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.removed_at.is_(None))
+    added = list(db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.removed_at.is_(None),
+                                                                 _shown_to(actor))
                                     .options(selectinload(VocabularyTerm.added_by))
                                     .order_by(VocabularyTerm.created_at, VocabularyTerm.id)))
     by_category: dict[int, list[VocabularyTerm]] = defaultdict(list)
@@ -145,10 +162,11 @@ def listing(actor: User) -> list[CategoryEntry]:
     return entries
 
 
-def skill_names() -> list[str]:
-    """Every skill name, packaged and added, for suggestions in the form."""
+def skill_names(actor: User) -> list[str]:
+    """Every skill name the official's vocabulary has, packaged and added, for suggestions in the form."""
     names = {s.skill for s in Vocabulary.default().skills}
-    names |= set(db.session.scalars(select(VocabularyTerm.skill).where(VocabularyTerm.removed_at.is_(None))))
+    names |= set(db.session.scalars(select(VocabularyTerm.skill).where(VocabularyTerm.removed_at.is_(None),
+                                                                       used_in(actor.district_id))))
     return sorted(names)
 
 
@@ -193,21 +211,23 @@ def _check(data: TermInput) -> tuple[Category | None, str, str, dict[str, object
     return category, skill, term, errors
 
 
-def _known_words(category: Category, skill: str) -> set[str]:
-    """The words the skill already has in the category (packaged and added, the skill's own name included)."""
+def _known_words(category: Category, skill: str, district_id: int | None) -> set[str]:
+    """The words the skill already has in the category for the district (packaged and added, the skill's own
+    name included)."""
     wanted = _key(skill)
     words: set[str] = set()
     for entry in Vocabulary.default().skills:
         if entry.category == category.code and _key(entry.skill) == wanted:
             words |= {_key(entry.skill)} | {_key(t) for t in entry.terms}
     for row in db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.category_id == category.id,
-                                                              VocabularyTerm.removed_at.is_(None))):
+                                                              VocabularyTerm.removed_at.is_(None),
+                                                              used_in(district_id))):
         if _key(row.skill) == wanted:
             words |= {_key(row.skill), _key(row.term)}
     return words
 
 
-def _existing_skill(category: Category, skill: str) -> str:
+def _existing_skill(category: Category, skill: str, district_id: int | None) -> str:
     """The skill's name as the vocabulary already spells it, else as given: "Visiting" joins an added
     "visiting", and a packaged skill named by one of its words (“home care” for 居家养老) is that skill."""
     wanted = _key(skill)
@@ -219,25 +239,27 @@ def _existing_skill(category: Category, skill: str) -> str:
     if len(named) == 1:
         return named[0]
     spelled = db.session.scalars(select(VocabularyTerm.skill).where(
-        VocabularyTerm.category_id == category.id, VocabularyTerm.removed_at.is_(None))).all()
+        VocabularyTerm.category_id == category.id, VocabularyTerm.removed_at.is_(None), used_in(district_id))).all()
     return next((name for name in spelled if _key(name) == wanted), skill)
 
 
 def add_term(actor: User, data: TermInput, *, now: datetime | None = None) -> VocabularyTerm:
     """Add ``data.term`` as a word for ``data.skill`` in the category (a new skill when the category has
-    none of that name). Raises :class:`ValidationFailed` naming the fields that are wrong."""
+    none of that name), to the official's district's words (an administrator's: the city's). Raises
+    :class:`ValidationFailed` naming the fields that are wrong."""
     policy.require(actor, "vocabulary.add")
     now = now or utcnow()
     category, skill, term, errors = _check(data)
     if errors:
         raise ValidationFailed(_l("The word was not added: please correct the marked fields."), fields=errors)
     assert category is not None
-    skill = _existing_skill(category, skill)
-    if _key(term) in _known_words(category, skill):
+    district_id = actor.district_id
+    skill = _existing_skill(category, skill, district_id)
+    if _key(term) in _known_words(category, skill, district_id):
         raise ValidationFailed(_l("“%(term)s” is already a word for “%(skill)s”.", term=term, skill=skill),
                                fields={"term": _l("Already in the vocabulary for this skill.")})
-    row = VocabularyTerm(category_id=category.id, skill=skill, term=term, language=data.language,
-                         added_by_id=actor.id, created_at=now)
+    row = VocabularyTerm(district_id=district_id, category_id=category.id, skill=skill, term=term,
+                         language=data.language, added_by_id=actor.id, created_at=now)
     try:
         with db.session.begin_nested():
             db.session.add(row)
@@ -246,7 +268,8 @@ def add_term(actor: User, data: TermInput, *, now: datetime | None = None) -> Vo
         raise ValidationFailed(_l("“%(term)s” is already a word for “%(skill)s”.", term=term, skill=skill),
                                fields={"term": _l("Already in the vocabulary for this skill.")}) from None
     record(actor, "vocabulary_term.added", row,
-           after={"category_id": category.id, "skill": skill, "term": term, "language": data.language})
+           after={"district_id": district_id, "category_id": category.id, "skill": skill, "term": term,
+                  "language": data.language})
     return row
 
 

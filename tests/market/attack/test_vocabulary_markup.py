@@ -33,4 +33,4 @@ def test_markup_in_an_added_word_is_escaped_in_the_console_and_on_the_public_awa
     assert "<img src=x" not in html and "&lt;img src=x onerror=" in html
     html = browser.get("/review/vocabulary").get_data(as_text=True)
     assert "<img src=x" not in html
-    assert vocabulary.engine_vocabulary()  # and the engine takes it
+    assert vocabulary.engine_vocabulary(market.official.district_id)  # and the engine takes it

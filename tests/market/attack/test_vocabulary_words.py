@@ -32,7 +32,7 @@ def test_a_word_the_engine_would_refuse_is_refused_by_the_form_and_runs_keep_wor
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
     assert db.session.scalar(select(VocabularyTerm)) is None
-    vocabulary.engine_vocabulary()  # still builds: no matching run of any district fails on it
+    vocabulary.engine_vocabulary(market.official.district_id)  # still builds: no matching run of any district fails on it
 
 
 def test_a_stored_one_character_word_from_before_the_check_does_not_stop_the_runs(market):
@@ -44,7 +44,7 @@ def test_a_stored_one_character_word_from_before_the_check_does_not_stop_the_run
                         VocabularyTerm(category_id=category.id, skill="居家照料服务", term="长者照料", language="zh",
                                        added_by_id=market.official.id, created_at=utcnow())])
     db.session.commit()
-    engine = vocabulary.engine_vocabulary()  # raised ValueError: every district's runs failed
+    engine = vocabulary.engine_vocabulary(market.official.district_id)  # raised ValueError: every district's runs failed
     words = {t for s in engine.skills_of("elderly_care") if s.skill == "居家照料服务" for t in s.terms}
     assert words == {"长者照料"}
 
@@ -121,21 +121,51 @@ def test_a_forged_token_adds_nothing(browser, market):
 
 
 def test_another_districts_officials_on_a_word(city, make_browser):
-    """The vocabulary is one for the installation: another district's street official may not withdraw a
-    district's word; its district-wide officials may (the word changes their runs too), and the trail says who."""
+    """Each district keeps its own words: another district's officials neither see nor withdraw a district's
+    word, its runs do not use it, and it may add the same word for itself; administrators act for the city."""
     from market.core.audit import AuditEvent
 
+    elderly_care = categories_by_code()["elderly_care"].id
     row = vocabulary.add_term(city.a_street_official, vocabulary.TermInput(
-        category_id=categories_by_code()["elderly_care"].id, skill="居家照料服务", term="社区长者照料", language="zh"))
+        category_id=elderly_care, skill="居家照料服务", term="社区长者照料", language="zh"))
     db.session.commit()
-    street = make_browser()
-    street.login(city.b_street_official)
-    assert f"{PAGE}/{row.id}/withdraw" not in street.get(PAGE).get_data(as_text=True)
-    assert street.post(f"{PAGE}/{row.id}/withdraw").status_code == 403
+    assert row.district_id == city.a.id
+    for intruder in (city.b_street_official, city.b_official):
+        browser = make_browser()
+        browser.login(intruder)
+        page = browser.get(PAGE).get_data(as_text=True)
+        assert f"{PAGE}/{row.id}/withdraw" not in page and "社区长者照料" not in page
+        assert browser.post(f"{PAGE}/{row.id}/withdraw").status_code == 403
+        db.session.expire_all()
+        assert db.session.get(VocabularyTerm, row.id).is_active
+    assert "社区长者照料" not in {t for s in vocabulary.engine_vocabulary(city.b.id).skills_of("elderly_care")
+                                 for t in s.terms}
+    assert "社区长者照料" in {t for s in vocabulary.engine_vocabulary(city.a.id).skills_of("elderly_care")
+                             for t in s.terms}
+    own = vocabulary.add_term(city.b_official, vocabulary.TermInput(   # B's own copy of the word
+        category_id=elderly_care, skill="居家照料服务", term="社区长者照料", language="zh"))
+    db.session.commit()
+    assert own.district_id == city.b.id
+    admin = make_browser()
+    admin.login(city.admin)
+    assert admin.post(f"{PAGE}/{row.id}/withdraw").status_code == 302
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "vocabulary_term.withdrawn"))
+    assert event.actor_id == city.admin.id and event.before["term"] == "社区长者照料"
+    assert event.district_id == city.a.id  # in A's audit trail, not B's
+
+
+def test_an_administrators_word_serves_the_city_and_no_district_withdraws_it(city, make_browser):
+    row = vocabulary.add_term(city.admin, vocabulary.TermInput(
+        category_id=categories_by_code()["elderly_care"].id, skill="居家照料服务", term="全市通用说法",
+        language="zh"))
+    db.session.commit()
+    assert row.district_id is None
+    for district in (city.a, city.b):
+        assert "全市通用说法" in {t for s in vocabulary.engine_vocabulary(district.id).skills_of("elderly_care")
+                                for t in s.terms}
+    for official in (city.a_official, city.b_official):
+        browser = make_browser()
+        browser.login(official)
+        assert browser.post(f"{PAGE}/{row.id}/withdraw").status_code == 403
     db.session.expire_all()
     assert db.session.get(VocabularyTerm, row.id).is_active
-    district = make_browser()
-    district.login(city.b_official)
-    assert district.post(f"{PAGE}/{row.id}/withdraw").status_code == 302
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "vocabulary_term.withdrawn"))
-    assert event.actor_id == city.b_official.id and event.before["term"] == "社区长者照料"

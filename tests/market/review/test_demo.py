@@ -231,4 +231,4 @@ def test_the_officials_added_words_to_the_matching_vocabulary_through_the_servic
     assert {r.added_by.email for r in rows} == {"street.official@demo.futian.example", "official@demo.futian.example"}
     added = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "vocabulary_term.added")).all()
     assert sorted(added) == sorted(str(r.id) for r in rows)
-    assert "帮老人洗澡" in vocabulary.engine_vocabulary().skills_in("希望有人帮老人洗澡", "elderly_care").values()
+    assert "帮老人洗澡" in vocabulary.engine_vocabulary(rows[0].district_id).skills_in("希望有人帮老人洗澡", "elderly_care").values()

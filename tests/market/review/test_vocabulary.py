@@ -49,9 +49,9 @@ def test_an_added_word_is_recorded_audited_and_used_by_the_engine(market):
     [event] = _events("vocabulary_term.added")
     assert event.actor_id == market.official.id and event.object_type == "vocabulary_terms"
     assert event.object_id == str(row.id) and event.street_id is None  # the district's vocabulary
-    assert event.after == {"category_id": row.category_id, "skill": "居家照料服务", "term": "社区长者照料",
-                           "language": "zh"}
-    assert "社区长者照料" in _words_of(vocabulary.engine_vocabulary(), "elderly_care", "居家照料服务")
+    assert event.after == {"district_id": market.official.district_id, "category_id": row.category_id,
+                           "skill": "居家照料服务", "term": "社区长者照料", "language": "zh"}
+    assert "社区长者照料" in _words_of(vocabulary.engine_vocabulary(market.official.district_id), "elderly_care", "居家照料服务")
     assert "社区长者照料" not in _words_of(Vocabulary.default(), "elderly_care", "居家照料服务")
 
 
@@ -59,7 +59,7 @@ def test_a_word_for_a_packaged_skill_joins_that_skill_whatever_its_case(market):
     skill, _word = _packaged()
     row = _add(market.official, "neighbourhood elder visits", skill=f"  {skill.upper()} ", language="en")
     assert row.skill == skill  # spelled as the vocabulary spells it
-    assert "neighbourhood elder visits" in _words_of(vocabulary.engine_vocabulary(), "elderly_care", skill)
+    assert "neighbourhood elder visits" in _words_of(vocabulary.engine_vocabulary(market.official.district_id), "elderly_care", skill)
 
 
 def test_a_packaged_skill_may_be_named_by_one_of_its_words(market):
@@ -70,7 +70,7 @@ def test_a_packaged_skill_may_be_named_by_one_of_its_words(market):
 
 def test_the_same_word_added_twice_at_once_is_refused_by_the_database_too(market, monkeypatch):
     first = _add(market.official)
-    monkeypatch.setattr(vocabulary, "_known_words", lambda category, skill: set())  # the check of the other request
+    monkeypatch.setattr(vocabulary, "_known_words", lambda category, skill, district_id: set())  # the check of the other request
     with pytest.raises(ValidationFailed) as caught:
         _add(market.other_official)
     assert "term" in caught.value.fields
@@ -128,7 +128,7 @@ def test_a_withdrawn_word_leaves_the_engine_and_may_be_added_again(market):
     assert row.removed_at is not None and row.removed_by_id == market.official.id
     [event] = _events("vocabulary_term.withdrawn")
     assert event.before["term"] == "社区长者照料" and event.street_id is None
-    assert "社区长者照料" not in _words_of(vocabulary.engine_vocabulary(), "elderly_care", "居家照料服务")
+    assert "社区长者照料" not in _words_of(vocabulary.engine_vocabulary(market.official.district_id), "elderly_care", "居家照料服务")
     with pytest.raises(Conflict):
         vocabulary.withdraw_term(market.official, row)
     db.session.rollback()
@@ -286,7 +286,8 @@ def test_a_run_uses_the_packaged_vocabulary_with_the_active_added_words(market):
     vocabulary.withdraw_term(market.official, dropped)
     db.session.commit()
     project = market.make_project(kind=adapter.ProjectKind.MICRO)
-    options = adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER).problem.options
+    options = adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER,
+                                    district_id=market.official.district_id).problem.options
     assert "社区长者照料" in _words_of(options.vocabulary, "elderly_care", kept.skill)
     assert not _words_of(options.vocabulary, "elderly_care", "精神慰藉")
     assert {s.skill for s in Vocabulary.default().skills} <= {s.skill for s in options.vocabulary.skills}
