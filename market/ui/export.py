@@ -2,7 +2,8 @@
 
 Every export in the app (audit trail, matching runs, statistics, open data) goes through
 :func:`table_response`, so all of them guard against spreadsheet formulas the same way: a text
-cell that starts like a formula (= + - @, tab, carriage return) is prefixed with an apostrophe.
+cell that starts like a formula (= + - @, tab, carriage return, in full width too, after spaces or not) is
+prefixed with an apostrophe.
 Numbers stay numbers in XLSX; amounts are given in yuan by the caller.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,11 +31,13 @@ _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_text(value: Any) -> str:
-    """A cell's text with formula starts neutralised; ``None`` is empty."""
+    """A cell's text with formula starts neutralised; ``None`` is empty. Full-width signs (＝, ＋, －, ＠, as a
+    Chinese keyboard types them) and spaces before a sign count too: spreadsheets may read them as one."""
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    start = unicodedata.normalize("NFKC", text[:8]).lstrip(" \u3000\n")
+    return "'" + text if text.startswith(FORMULA_STARTS) or start.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
