@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from market.core.cache import TTLCache
 from market.search.schema import PAIRS_COLUMN, Searchable, joined
 from market.search.services import normalise, search_terms
 
@@ -60,6 +61,9 @@ FUZZY_CANDIDATES = 50
 FUZZY_MIN_RATIO = 80.0
 # Words standing for one misspelt word, most alike first.
 FUZZY_VARIANTS = 5
+# The words like a misspelt one (or none, when the rows hold it) change only with the titles: a
+# minute-old answer spares each search of the word its look-ups. Tests turn it off.
+spellings = TTLCache(60.0)
 
 _ENGLISH_WORD = re.compile(r"[a-z][a-z0-9]*")
 _LETTER = re.compile(r"[a-z]")
@@ -119,10 +123,11 @@ def text_match(session: Session, spec: Searchable, query: str) -> TextMatch | No
                                     else _Sqlite(session, spec))
     titles, found = [], []
     all_words: list[str] = []
+    database = str(session.get_bind().url)
     for term in terms:
         words = [term]
         if is_fuzzy(term):
-            words += dialect.variants(term)
+            words += spellings.get((database, spec.table, term), lambda term=term: dialect.variants(term))
         all_words += words
         titles.append(or_(*(dialect.contains(dialect.title_text, w) for w in words)))
         # The related row's key first: a row found by it is not read further.

@@ -72,6 +72,30 @@ def test_a_misspelt_english_word_still_finds_elderly_care_titles_first(client, l
     assert found[3:] == [labelled["body"]]
 
 
+def test_the_words_like_a_misspelt_one_are_looked_up_once_a_minute(client, labelled, monkeypatch):
+    """A misspelt word's look-ups (is it in a title, which words are like it) run for its first
+    search; the next ones reuse their answer and find the same rows."""
+    from sqlalchemy import event
+
+    from market.search import query
+
+    monkeypatch.setattr(query, "spellings", query.TTLCache(60.0))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        first = _ids(client, "/api/v1/projects?q=eldery")
+        looked_up = len(statements)
+        statements.clear()
+        assert _ids(client, "/api/v1/projects?q=eldery") == first != []
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) < looked_up
+
+
 def test_the_shorter_closer_title_leads_among_equal_title_matches(client, make_project):
     long = make_project(title="社区心理健康服务与家庭支持综合项目", title_en="x", category_code=NEUTRAL)
     short = make_project(title="心理健康讲座", title_en="y", category_code=NEUTRAL)
