@@ -135,7 +135,11 @@ def text_match(session: Session, spec: Searchable, query: str) -> TextMatch | No
     required = math.ceil(TERM_SHARE * len(terms)) if len(terms) > 3 else len(terms)
     where = and_(*found) if required == len(terms) else and_(or_(*found), _count(found) >= required)
     whole = sorted({normalise(query), " ".join(query.lower().split())} - {""})
-    exact = or_(*(func.lower(column_) == text for column_ in spec.title for text in whole))
+    # Lower case is never shorter than the text (one letter may become two): a longer title cannot be
+    # the query, and its length is read at a fraction of the cost of lowering it.
+    longest = max((len(text) for text in whole), default=0)
+    exact = or_(*(and_(func.length(column_) <= longest, or_(*(func.lower(column_) == text for text in whole)))
+                  for column_ in spec.title))
     relevance = [Key(case((exact, 1), else_=0)), Key(_count(titles))]
     if required < len(terms):  # a row may lack some words: more of them first
         relevance.append(Key(_count(found)))
