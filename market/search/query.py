@@ -129,7 +129,7 @@ def text_match(session: Session, spec: Searchable, query: str) -> TextMatch | No
         if is_fuzzy(term):
             words += spellings.get((database, spec.table, term), lambda term=term: dialect.variants(term))
         all_words += words
-        titles.append(or_(*(dialect.contains(dialect.title_text, w) for w in words)))
+        titles.append(or_(*(dialect.in_title(w) for w in words)))
         # The related row's key first: a row found by it is not read further.
         found.append(or_(dialect.in_related(words), *(dialect.found(w) for w in words)))
     required = math.ceil(TERM_SHARE * len(terms)) if len(terms) > 3 else len(terms)
@@ -185,6 +185,16 @@ class _Postgres:
         # Chinese has no case: LIKE spares ILIKE's folding of the whole text.
         return text.ilike(f"%{word}%") if _LETTER.search(word) else text.like(f"%{word}%")
 
+    def in_title(self, word: str) -> ColumnElement[bool]:
+        """Whether the title holds ``word``: for an English word, first as written in the English
+        title, in lower case or capitalised (a plain LIKE), and only then in any case (ILIKE, which
+        lowers the whole title of each row)."""
+        if not _LETTER.search(word):
+            return self.contains(self.title_text, word)
+        plain = [column_.like(f"%{form}%") for column_ in self.spec.english_title()
+                 for form in dict.fromkeys((word, word.capitalize()))]
+        return or_(*plain, self.contains(self.title_text, word))
+
     def found(self, word: str) -> ColumnElement[bool]:
         if _CJK_PAIR.fullmatch(word):  # trigrams need three characters: the pairs column answers
             pairs = literal_column(f"{self.spec.table}.{PAIRS_COLUMN}", ARRAY(Text))
@@ -238,6 +248,9 @@ class _Sqlite:
 
     def _matching(self, expression: str):
         return select(self.fts.c.rowid).where(literal_column(self.spec.fts_table).match(expression))
+
+    def in_title(self, word: str) -> ColumnElement[bool]:
+        return self.contains(self.title_text, word)
 
     def found(self, word: str) -> ColumnElement[bool]:
         if len(word) >= 3:  # the trigram table answers substrings of three characters or more

@@ -118,6 +118,18 @@ def test_a_visitors_search_page_is_kept_a_moment_without_showing_what_the_listin
     assert set(_ids(browser, "/api/v1/projects?q=书法")) == {first.id, third.id}  # signed in: afresh
 
 
+def test_an_english_word_counts_in_the_title_in_any_case_and_either_language(client, make_project):
+    """Title words count before description words however the title writes them: in capitals, in
+    mixed case, or in the Chinese title."""
+    body = make_project(title="长者活动中心", title_en="Centre for seniors", description_en="Volunteer visits.",
+                        category_code=NEUTRAL)
+    capitals = make_project(title="长者服务", title_en="VOLUNTEER VISITS", category_code=NEUTRAL)
+    mixed = make_project(title="长者服务", title_en="Home-VolUnteer visits", category_code=NEUTRAL)
+    chinese = make_project(title="Volunteer长者探访", title_en="Visits", category_code=NEUTRAL)
+    found = _ids(client, "/api/v1/projects?q=volunteer")
+    assert set(found[:3]) == {capitals.id, mixed.id, chinese.id} and found[3:] == [body.id]
+
+
 def test_the_shorter_closer_title_leads_among_equal_title_matches(client, make_project):
     long = make_project(title="社区心理健康服务与家庭支持综合项目", title_en="x", category_code=NEUTRAL)
     short = make_project(title="心理健康讲座", title_en="y", category_code=NEUTRAL)
