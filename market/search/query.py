@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -123,11 +124,11 @@ def text_match(session: Session, spec: Searchable, query: str) -> TextMatch | No
                                     else _Sqlite(session, spec))
     titles, found = [], []
     all_words: list[str] = []
-    database = str(session.get_bind().url)
+    database = str(session.get_bind().engine.url)
     for term in terms:
         words = [term]
         if is_fuzzy(term):
-            words += spellings.get((database, spec.table, term), lambda term=term: dialect.variants(term))
+            words += spellings.get((database, spec.table, term), partial(dialect.variants, term))
         all_words += words
         titles.append(or_(*(dialect.in_title(w) for w in words)))
         # The related row's key first: a row found by it is not read further.

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, event, literal_column
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -96,7 +97,7 @@ class Searchable:
     def english_title(self) -> tuple[InstrumentedAttribute, ...]:
         return tuple(c for c in self.title if any(c is e for e in self.english))
 
-    def english_vector(self) -> ColumnClause | None:
+    def english_vector(self) -> ColumnClause[Any] | None:
         """PostgreSQL: :data:`ENGLISH_COLUMN` of the table (None without an English title), a
         column of the table to SQL expressions though the model does not map it."""
         if not self.english_title():
