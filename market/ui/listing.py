@@ -122,7 +122,7 @@ def _count(stmt: Select) -> int:
 # reads that a replica may serve (see market.ui.replica): a signed-in user, who may just have
 # written, and a session that has written search afresh. The rows themselves are read afresh,
 # through the listing's filters. Tests turn it off.
-searches = TTLCache(10.0)
+searches = TTLCache(10.0, max_entries=2_000)  # a statement and 20 ids each: a few MB at most
 
 
 def _literal(stmt: Select) -> str:
