@@ -36,15 +36,18 @@ def pytest_addoption(parser):
 
 @pytest.fixture(scope="session", autouse=True)
 def _test_speed_settings():
-    """Real hashing with fewer rounds (the suite logs in hundreds of times); totals and choices see
-    changes at once."""
+    """Real hashing with fewer rounds (the suite logs in hundreds of times); totals, choices, search
+    pages and the words like a misspelt one see changes at once."""
     from market.accounts import models
     from market.geo import services as geo_services
+    from market.search import query
     from market.ui import listing
 
     models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     listing.totals.seconds = 0.0
+    listing.searches.seconds = 0.0
     geo_services.choices.seconds = 0.0
+    query.spellings.seconds = 0.0
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ to three words, and 70 % of a longer one's.
 
 Relevance, best first: the query is the whole title (either language); then the number of query
 words in the title (the others are in the body or the related text); then, on PostgreSQL,
-``ts_rank`` of the English title for the English words (stemmed, whole words:
-``to_tsvector('english')``); then the shorter title; then the id. :func:`ranked_page` computes the
-cheap keys for every row found and the finer ones only where they can change the page.
+``ts_rank`` of the English title for the English words (stemmed, whole words: the
+``to_tsvector('english')`` the database keeps of each title); then the shorter title; then the id.
+:func:`ranked_page` computes the keys once per row found, where the row is read.
 """
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Select,
     Text,
@@ -47,9 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.util import ClauseAdapter
 
+from market.core.cache import TTLCache
 from market.search.schema import PAIRS_COLUMN, Searchable, joined
 from market.search.services import normalise, search_terms
 
@@ -63,6 +62,9 @@ FUZZY_CANDIDATES = 50
 FUZZY_MIN_RATIO = 80.0
 # Words standing for one misspelt word, most alike first.
 FUZZY_VARIANTS = 5
+# The words like a misspelt one (or none, when the rows hold it) change only with the titles: a
+# minute-old answer spares each search of the word its look-ups. Tests turn it off.
+spellings = TTLCache(60.0)
 
 _ENGLISH_WORD = re.compile(r"[a-z][a-z0-9]*")
 _LETTER = re.compile(r"[a-z]")
@@ -80,12 +82,10 @@ class Key:
 
 @dataclass(frozen=True)
 class TextMatch:
-    """A query as SQL: the rows it finds, the cheap keys that order them by relevance (best first),
-    and finer keys that only break the ties those leave."""
+    """A query as SQL: the rows it finds and the keys that order them by relevance (best first)."""
 
     where: ColumnElement[bool]
     relevance: tuple[Key, ...]
-    refine: tuple[Key, ...] = ()
 
 
 def is_english_word(term: str) -> bool:
@@ -124,52 +124,46 @@ def text_match(session: Session, spec: Searchable, query: str) -> TextMatch | No
                                     else _Sqlite(session, spec))
     titles, found = [], []
     all_words: list[str] = []
+    database = str(session.get_bind().engine.url)
     for term in terms:
         words = [term]
         if is_fuzzy(term):
-            words += dialect.variants(term)
+            words += spellings.get((database, spec.table, term), partial(dialect.variants, term))
         all_words += words
-        titles.append(or_(*(dialect.contains(dialect.title_text, w) for w in words)))
+        titles.append(or_(*(dialect.in_title(w) for w in words)))
         # The related row's key first: a row found by it is not read further.
         found.append(or_(dialect.in_related(words), *(dialect.found(w) for w in words)))
     required = math.ceil(TERM_SHARE * len(terms)) if len(terms) > 3 else len(terms)
     where = and_(*found) if required == len(terms) else and_(or_(*found), _count(found) >= required)
     whole = sorted({normalise(query), " ".join(query.lower().split())} - {""})
-    exact = or_(*(func.lower(column_) == text for column_ in spec.title for text in whole))
+    # Lower case is never shorter than the text (one letter may become two): a longer title cannot be
+    # the query, and its length is read at a fraction of the cost of lowering it.
+    longest = max((len(text) for text in whole), default=0)
+    exact = or_(*(and_(func.length(column_) <= longest, or_(*(func.lower(column_) == text for text in whole)))
+                  for column_ in spec.title))
     relevance = [Key(case((exact, 1), else_=0)), Key(_count(titles))]
     if required < len(terms):  # a row may lack some words: more of them first
         relevance.append(Key(_count(found)))
     # Every word is in the title, the body or the related text: more in the title means fewer elsewhere.
-    return TextMatch(where, tuple(relevance), (*dialect.refine(all_words), Key(func.length(dialect.title_text), False)))
+    relevance += [*dialect.refine(all_words), Key(func.length(dialect.title_text), False)]
+    return TextMatch(where, tuple(relevance))
 
 
 def ranked_page(stmt: Select, model: type, match: TextMatch, *, limit: int, offset: int) -> Select:
     """Ids of one page of the rows of ``stmt`` that ``match`` finds, best first, each with the number
     of rows found: one statement.
 
-    The relevance keys are computed once per row found, in a narrow subquery (with the columns the
-    finer keys read); the finer keys only for the rows that can be on the page: those ranked, by the
-    relevance keys alone, no lower than the page's last place (ties included).
+    The relevance keys are computed once per row found, in a narrow subquery (the rows read for the
+    search condition give them: the full-text rank reads the vector the database stores), and the
+    page is the top of those narrow rows.
     """
-    table = model.__table__
-    read = {c.key: c for key in match.refine for c in visitors.iterate(key.expression)
-            if isinstance(c, Column) and c.table is table}
-    # OFFSET 0 keeps the keys computed under the window functions, in narrow rows.
-    found = (stmt.where(match.where)
-             .with_only_columns(model.id, *(k.expression.label(f"k{i}") for i, k in enumerate(match.relevance)),
-                                *(column for name, column in sorted(read.items()) if name != "id"))
-             .order_by(None).offset(0).subquery("found"))
-
-    def ordered(columns, ks):
-        return [column.desc() if k.descending else column.asc() for column, k in zip(columns, ks, strict=True)]
-
-    cheap = ordered([found.c[f"k{i}"] for i in range(len(match.relevance))], match.relevance)
-    scored = select(found, func.count().over().label("total"), func.rank().over(order_by=cheap).label("place")
-                    ).subquery("scored")
-    cheap = ordered([scored.c[f"k{i}"] for i in range(len(match.relevance))], match.relevance)
-    fine = ordered([ClauseAdapter(scored).traverse(k.expression) for k in match.refine], match.refine)
-    return (select(scored.c.id, scored.c.total).where(scored.c.place <= offset + limit)
-            .order_by(*cheap, *fine, scored.c.id).limit(limit).offset(offset))
+    # OFFSET 0 keeps the keys computed in the scan, in narrow rows, under the window function and the sort.
+    keys = [k.expression.label(f"k{i}") for i, k in enumerate(match.relevance)]
+    found = (stmt.where(match.where).with_only_columns(model.id, *keys).order_by(None).offset(0).subquery("found"))
+    order = [found.c[f"k{i}"].desc() if k.descending else found.c[f"k{i}"].asc()
+             for i, k in enumerate(match.relevance)]
+    return (select(found.c.id, func.count().over().label("total"))
+            .order_by(*order, found.c.id).limit(limit).offset(offset))
 
 
 def _count(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[int]:
@@ -191,6 +185,16 @@ class _Postgres:
     def contains(text: ColumnElement[str], word: str) -> ColumnElement[bool]:
         # Chinese has no case: LIKE spares ILIKE's folding of the whole text.
         return text.ilike(f"%{word}%") if _LETTER.search(word) else text.like(f"%{word}%")
+
+    def in_title(self, word: str) -> ColumnElement[bool]:
+        """Whether the title holds ``word``: for an English word, first as written in the English
+        title, in lower case or capitalised (a plain LIKE), and only then in any case (ILIKE, which
+        lowers the whole title of each row)."""
+        if not _LETTER.search(word):
+            return self.contains(self.title_text, word)
+        plain = [column_.like(f"%{form}%") for column_ in self.spec.english_title()
+                 for form in dict.fromkeys((word, word.capitalize()))]
+        return or_(*plain, self.contains(self.title_text, word))
 
     def found(self, word: str) -> ColumnElement[bool]:
         if _CJK_PAIR.fullmatch(word):  # trigrams need three characters: the pairs column answers
@@ -224,10 +228,9 @@ class _Postgres:
     def refine(self, words: Sequence[str]) -> tuple[Key, ...]:
         """Full-text rank of the English title for the English words (stemmed, whole words)."""
         english = [w for w in words if is_english_word(w)]
-        english_title = self.spec.english_title()
-        if not english or not english_title:
+        vector = self.spec.english_vector()  # to_tsvector('english') of the title, stored by the database
+        if not english or vector is None:
             return ()
-        vector = func.to_tsvector(literal_column("'english'"), joined(english_title))
         return (Key(func.ts_rank(vector, func.to_tsquery(literal_column("'english'"), " | ".join(english)))),)
 
 
@@ -246,6 +249,9 @@ class _Sqlite:
 
     def _matching(self, expression: str):
         return select(self.fts.c.rowid).where(literal_column(self.spec.fts_table).match(expression))
+
+    def in_title(self, word: str) -> ColumnElement[bool]:
+        return self.contains(self.title_text, word)
 
     def found(self, word: str) -> ColumnElement[bool]:
         if len(word) >= 3:  # the trigram table answers substrings of three characters or more

@@ -10,8 +10,11 @@ them):
   (substrings of three characters or more in any language, ``word_similarity`` for misspelt
   words), and a GIN index on a generated column :data:`PAIRS_COLUMN` holding the pairs of
   adjacent Chinese characters of both (:data:`CJK_PAIRS_FUNCTION`): the two-character words most
-  Chinese queries are made of, which trigrams cannot find. The column is the database's own (the
-  models do not map it); the database computes it, and keeps the indexes current, in each write.
+  Chinese queries are made of, which trigrams cannot find; and a generated column
+  :data:`ENGLISH_COLUMN` holding the English title's ``to_tsvector('english')``, which ranking
+  reads instead of parsing and stemming the title of every row found (migration
+  ``0027_search_speed``). The columns are the database's own (the models do not map them); the
+  database computes them, and keeps the indexes current, in each write.
 * SQLite: an FTS5 table ``<table>_search`` with the ``trigram`` tokenizer holding each row's
   title and body, kept in step by triggers in the writing transaction. (A later migration that
   rebuilds such a table in batch mode drops its triggers and must create them again.)
@@ -20,10 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, event, literal_column
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.expression import ColumnClause
 
 # SQLite's FTS5 keeps each full-text table's data in these shadow tables.
 FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
@@ -37,6 +43,9 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$"""
 #: PostgreSQL: the generated column of each searchable table holding its Chinese character pairs.
 PAIRS_COLUMN = "search_pairs"
+#: PostgreSQL: the generated column of each searchable table with an English title holding that
+#: title's ``to_tsvector('english', ...)``: full-text ranking reads it instead of computing it per row.
+ENGLISH_COLUMN = "search_english"
 
 
 def joined(columns: Sequence[InstrumentedAttribute]) -> ColumnElement[str]:
@@ -88,10 +97,17 @@ class Searchable:
     def english_title(self) -> tuple[InstrumentedAttribute, ...]:
         return tuple(c for c in self.title if any(c is e for e in self.english))
 
+    def english_vector(self) -> ColumnClause[Any] | None:
+        """PostgreSQL: :data:`ENGLISH_COLUMN` of the table (None without an English title), a
+        column of the table to SQL expressions though the model does not map it."""
+        if not self.english_title():
+            return None
+        return ColumnClause(ENGLISH_COLUMN, TSVECTOR(), _selectable=self.model.__table__)
+
     def owns(self, name: str) -> bool:
         """Whether ``name`` is one of the search structures built here (not described by the models)."""
         return (name == self.fts_table or any(name == f"{self.fts_table}_{s}" for s in FTS5_SHADOWS)
-                or name in self.index_names() or name == PAIRS_COLUMN)
+                or name in self.index_names() or name in (PAIRS_COLUMN, ENGLISH_COLUMN))
 
     # -- DDL
     def create_statements(self, dialect: str, *, trgm_schema: str = "public") -> list[str]:
@@ -108,7 +124,10 @@ class Searchable:
                     f"GENERATED ALWAYS AS (search_cjk_pairs({_sql(self.title + self.body)})) STORED",
                     f"CREATE INDEX {title_index} ON {self.table} USING gin (({title}) {opclass})",
                     f"CREATE INDEX {body_index} ON {self.table} USING gin (({body}) {opclass})",
-                    f"CREATE INDEX {pairs_index} ON {self.table} USING gin ({PAIRS_COLUMN})"]
+                    f"CREATE INDEX {pairs_index} ON {self.table} USING gin ({PAIRS_COLUMN})",
+                    *([f"ALTER TABLE {self.table} ADD COLUMN {ENGLISH_COLUMN} tsvector GENERATED ALWAYS AS "
+                       f"(to_tsvector('english'::regconfig, {_sql(self.english_title())})) STORED"]
+                      if self.english_title() else [])]
         if dialect == "sqlite":
             fts, table = self.fts_table, self.table
             columns = ", ".join(_names(self.title + self.body))
@@ -128,7 +147,8 @@ class Searchable:
         """Statements that remove the search structures (the table itself stays)."""
         if dialect == "postgresql":
             return [*(f"DROP INDEX IF EXISTS {name}" for name in self.index_names()),
-                    f"ALTER TABLE {self.table} DROP COLUMN IF EXISTS {PAIRS_COLUMN}"]
+                    f"ALTER TABLE {self.table} DROP COLUMN IF EXISTS {PAIRS_COLUMN}",
+                    f"ALTER TABLE {self.table} DROP COLUMN IF EXISTS {ENGLISH_COLUMN}"]
         if dialect == "sqlite":
             fts = self.fts_table
             return [*(f"DROP TRIGGER IF EXISTS {fts}_{when}" for when in ("insert", "update", "delete")),

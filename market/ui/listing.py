@@ -5,7 +5,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import Select, func, select
 
 from market.core.cache import TTLCache
@@ -110,8 +112,26 @@ totals = TTLCache(2.0)
 
 def _count(stmt: Select) -> int:
     counting = select(func.count()).select_from(stmt.order_by(None).subquery())
-    key = (str(db.engine.url), str(counting.compile(db.engine, compile_kwargs={"literal_binds": True})))
+    key = (str(db.engine.url), _literal(counting))
     return totals.get(key, lambda: db.session.scalar(counting) or 0)
+
+
+# A search page for visitors (the ids found and their number) for ten seconds, as long as a client
+# that wrote reads from the primary (REPLICA_FRESH_SECONDS): the same queries come again and again,
+# and finding and ranking every row a query finds is most of a search's cost. Only for anonymous
+# reads that a replica may serve (see market.ui.replica): a signed-in user, who may just have
+# written, and a session that has written search afresh. The rows themselves are read afresh,
+# through the listing's filters. Tests turn it off.
+searches = TTLCache(10.0, max_entries=2_000)  # a statement and 20 ids each: a few MB at most
+
+
+def _literal(stmt: Select) -> str:
+    return str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+
+
+def _may_be_a_moment_old() -> bool:
+    return (db.session.info.get("replica", False) and not db.session.info.get("wrote", False)
+            and has_request_context() and current_user.is_anonymous)
 
 
 def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],
@@ -123,20 +143,28 @@ def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Se
     """
     offset = (listing.page - 1) * listing.per_page
     if listing.q and search is not None:
-        match = text_match(db.session, search, listing.q)
-        if match is None:
-            return Page([], 0, listing.page, listing.per_page)
-        found = stmt.where(match.where)
-        if listing.sort:
-            page = (found.with_only_columns(model.id, func.count().over()).order_by(*order_by)
-                    .limit(listing.per_page).offset(offset))
-        else:
-            page = ranked_page(stmt, model, match, limit=listing.per_page, offset=offset)
-        rows = db.session.execute(page).all()
-        # Past the last page no row carries the total: count it.
-        total = rows[0][1] if rows else (_count(found) if offset else 0)
-        return Page(_rows_in_order(model, [row[0] for row in rows], load_options), total, listing.page,
-                    listing.per_page)
+        def searched() -> tuple[list[int], int]:
+            match = text_match(db.session, search, listing.q)
+            if match is None:
+                return [], 0
+            found = stmt.where(match.where)
+            if listing.sort:
+                page = (found.with_only_columns(model.id, func.count().over()).order_by(*order_by)
+                        .limit(listing.per_page).offset(offset))
+            else:
+                page = ranked_page(stmt, model, match, limit=listing.per_page, offset=offset)
+            rows = db.session.execute(page).all()
+            # Past the last page no row carries the total: count it.
+            return [row[0] for row in rows], rows[0][1] if rows else (_count(found) if offset else 0)
+
+        if _may_be_a_moment_old():
+            key = (str(db.engine.url), model.__tablename__, _literal(stmt), listing.q, listing.sort, offset,
+                   listing.per_page)
+            ids, total = searches.get(key, searched)
+            # Rows the listing no longer shows (hidden, deleted) since the search are left out.
+            return Page(_rows_in_order(model, ids, load_options, stmt), total, listing.page, listing.per_page)
+        ids, total = searched()
+        return Page(_rows_in_order(model, ids, load_options), total, listing.page, listing.per_page)
     total = _count(stmt)
     # Ids first, rows after: a deep page then skips index entries, not whole rows.
     page_ids = list(db.session.scalars(
@@ -144,6 +172,10 @@ def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Se
     return Page(_rows_in_order(model, page_ids, load_options), total, listing.page, listing.per_page)
 
 
-def _rows_in_order(model: type, ids: list[int], load_options: Sequence[Any]) -> list:
-    loaded = {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(ids)).options(*load_options))}
-    return [loaded[i] for i in ids]
+def _rows_in_order(model: type, ids: list[int], load_options: Sequence[Any], stmt: Select | None = None) -> list:
+    """The rows of ``ids`` in their order; with ``stmt``, only those it still selects."""
+    if not ids:
+        return []
+    rows = (select(model) if stmt is None else stmt.order_by(None)).where(model.id.in_(ids)).options(*load_options)
+    loaded = {obj.id: obj for obj in db.session.scalars(rows).unique()}
+    return [loaded[i] for i in ids if i in loaded]

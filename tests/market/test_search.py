@@ -72,6 +72,64 @@ def test_a_misspelt_english_word_still_finds_elderly_care_titles_first(client, l
     assert found[3:] == [labelled["body"]]
 
 
+def test_the_words_like_a_misspelt_one_are_looked_up_once_a_minute(client, labelled, monkeypatch):
+    """A misspelt word's look-ups (is it in a title, which words are like it) run for its first
+    search; the next ones reuse their answer and find the same rows."""
+    from sqlalchemy import event
+
+    from market.search import query
+
+    monkeypatch.setattr(query, "spellings", query.TTLCache(60.0))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        first = _ids(client, "/api/v1/projects?q=eldery")
+        looked_up = len(statements)
+        statements.clear()
+        assert _ids(client, "/api/v1/projects?q=eldery") == first != []
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) < looked_up
+
+
+def test_a_visitors_search_page_is_kept_a_moment_without_showing_what_the_listing_hides(
+        client, browser, make_project, make_user, monkeypatch):
+    """An anonymous search asked again within ten seconds reuses the ids and total found; the rows
+    are read afresh through the listing's filters (a project back in draft meanwhile is left out),
+    and a signed-in user, who may just have written, searches afresh."""
+    from sqlalchemy import update
+
+    from market.ui import listing
+
+    monkeypatch.setattr(listing, "searches", listing.TTLCache(10.0))
+    first = make_project(title="梅林社区书法班", title_en="Calligraphy class in Meilin", category_code=NEUTRAL)
+    second = make_project(title="景田社区书法班", title_en="Calligraphy class in Jingtian", category_code=NEUTRAL)
+    assert set(_ids(client, "/api/v1/projects?q=书法")) == {first.id, second.id}
+    third = make_project(title="香蜜湖书法班", title_en="Calligraphy class in Xiangmihu", category_code=NEUTRAL)
+    db.session.execute(update(Project).where(Project.id == second.id).values(status=ProjectStatus.DRAFT))
+    db.session.commit()
+    kept = client.get("/api/v1/projects?q=书法").get_json()
+    assert [item["id"] for item in kept["items"]] == [first.id] and kept["total"] == 2  # the page found before
+    browser.login(make_user(Role.RESIDENT))
+    assert set(_ids(browser, "/api/v1/projects?q=书法")) == {first.id, third.id}  # signed in: afresh
+
+
+def test_an_english_word_counts_in_the_title_in_any_case_and_either_language(client, make_project):
+    """Title words count before description words however the title writes them: in capitals, in
+    mixed case, or in the Chinese title."""
+    body = make_project(title="长者活动中心", title_en="Centre for seniors", description_en="Volunteer visits.",
+                        category_code=NEUTRAL)
+    capitals = make_project(title="长者服务", title_en="VOLUNTEER VISITS", category_code=NEUTRAL)
+    mixed = make_project(title="长者服务", title_en="Home-VolUnteer visits", category_code=NEUTRAL)
+    chinese = make_project(title="Volunteer长者探访", title_en="Visits", category_code=NEUTRAL)
+    found = _ids(client, "/api/v1/projects?q=volunteer")
+    assert set(found[:3]) == {capitals.id, mixed.id, chinese.id} and found[3:] == [body.id]
+
+
 def test_the_shorter_closer_title_leads_among_equal_title_matches(client, make_project):
     long = make_project(title="社区心理健康服务与家庭支持综合项目", title_en="x", category_code=NEUTRAL)
     short = make_project(title="心理健康讲座", title_en="y", category_code=NEUTRAL)
