@@ -73,6 +73,9 @@ class Config:
         # seconds after its last write stay on the primary (replication lag is usually well under it).
         self.DATABASE_REPLICA_URL = _normalise_database_url(replica) if replica else ""
         self.REPLICA_FRESH_SECONDS = int(os.environ.get("MARKET_REPLICA_FRESH_SECONDS", "10"))
+        # Visitors' search pages kept ten seconds per web process (market.ui.listing.searches); 0 turns it off,
+        # so that every search sees the last commit.
+        self.VISITOR_SEARCH_CACHE = os.environ.get("MARKET_VISITOR_SEARCH_CACHE", "1") != "0"
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # If Redis goes away, count in process memory rather than failing requests.

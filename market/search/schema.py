@@ -13,7 +13,7 @@ them):
   Chinese queries are made of, which trigrams cannot find; and a generated column
   :data:`ENGLISH_COLUMN` holding the English title's ``to_tsvector('english')``, which ranking
   reads instead of parsing and stemming the title of every row found (migration
-  ``0027_search_speed``). The columns are the database's own (the models do not map them); the
+  ``0029_search_speed``). The columns are the database's own (the models do not map them); the
   database computes them, and keeps the indexes current, in each write.
 * SQLite: an FTS5 table ``<table>_search`` with the ``trigram`` tokenizer holding each row's
   title and body, kept in step by triggers in the writing transaction. (A later migration that

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask import has_request_context
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, func, select
@@ -121,7 +121,7 @@ def _count(stmt: Select) -> int:
 # and finding and ranking every row a query finds is most of a search's cost. Only for anonymous
 # reads that a replica may serve (see market.ui.replica): a signed-in user, who may just have
 # written, and a session that has written search afresh. The rows themselves are read afresh,
-# through the listing's filters. Tests turn it off.
+# through the listing's filters. MARKET_VISITOR_SEARCH_CACHE=0 turns it off; so do the tests.
 searches = TTLCache(10.0, max_entries=2_000)  # a statement and 20 ids each: a few MB at most
 
 
@@ -131,7 +131,8 @@ def _literal(stmt: Select) -> str:
 
 def _may_be_a_moment_old() -> bool:
     return (db.session.info.get("replica", False) and not db.session.info.get("wrote", False)
-            and has_request_context() and current_user.is_anonymous)
+            and has_request_context() and current_user.is_anonymous
+            and current_app.config.get("VISITOR_SEARCH_CACHE", True))
 
 
 def run_listing(model: type, stmt: Select, listing: ListingArgs, *, order_by: Sequence[Any],

@@ -118,6 +118,18 @@ def test_a_visitors_search_page_is_kept_a_moment_without_showing_what_the_listin
     assert set(_ids(browser, "/api/v1/projects?q=书法")) == {first.id, third.id}  # signed in: afresh
 
 
+def test_with_the_visitor_cache_turned_off_every_search_sees_the_last_commit(app, client, make_project,
+                                                                          monkeypatch):
+    from market.ui import listing
+
+    monkeypatch.setattr(listing, "searches", listing.TTLCache(10.0))
+    monkeypatch.setitem(app.config, "VISITOR_SEARCH_CACHE", False)
+    first = make_project(title="梅林社区书法班", title_en="Calligraphy class in Meilin", category_code=NEUTRAL)
+    assert _ids(client, "/api/v1/projects?q=书法") == [first.id]
+    second = make_project(title="景田社区书法班", title_en="Calligraphy class in Jingtian", category_code=NEUTRAL)
+    assert set(_ids(client, "/api/v1/projects?q=书法")) == {first.id, second.id}
+
+
 def test_an_english_word_counts_in_the_title_in_any_case_and_either_language(client, make_project):
     """Title words count before description words however the title writes them: in capitals, in
     mixed case, or in the Chinese title."""

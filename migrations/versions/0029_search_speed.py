@@ -5,8 +5,8 @@ Ranking by ts_rank parsed and stemmed the English title of every row a query fin
 time of an English search of a large table); the database now keeps the vector with the row.
 market/search/schema.py describes the same column for ``db.create_all()``. SQLite: nothing.
 
-Revision ID: 0027_search_speed
-Revises: 0025_expert_district
+Revision ID: 0029_search_speed
+Revises: 0028_vocabulary_district
 Create Date: 2026-12-07 08:00:00.000000
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0027_search_speed'
-down_revision = '0025_expert_district'
+revision = '0029_search_speed'
+down_revision = '0028_vocabulary_district'
 branch_labels = None
 depends_on = None
 
