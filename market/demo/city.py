@@ -21,7 +21,9 @@ per row would take hours):
 * every verified or refused organisation has the audit event of its decision, made by an official
   of its district whom the policy allows to decide;
 * rounds whose voting closed are counted through :func:`market.micro.services.voting.close_voting`:
-  the round's rule, the results, the phase change through the transition helper and its audit event.
+  the round's rule, the results, the phase change through the transition helper and its audit event;
+  those whose public notice ended are made final by :func:`~market.micro.services.voting.finalise_results`,
+  which turns their selected proposals into micro-projects (one round under way per community at most).
 
 Every value comes from ``random.Random(SEED)`` in a fixed order, and dates lie around the demo's
 reference date, so two loads into empty databases give the same rows.
@@ -570,7 +572,8 @@ class _CityBuilder:
             self.session.execute(insert(BallotChoice), chunk)
 
     def _count_closed(self, round_ids: list[int], round_rows: list[dict[str, Any]]) -> None:
-        """Rounds whose voting closed are counted by their street's official through the voting service."""
+        """Rounds whose voting closed are counted by their street's official through the voting service, and
+        those whose public notice ended are made final: their selected proposals become micro-projects."""
         officials = {u.id: u for d in self.districts for u in d.street_officials.values()}
         closed = [round_id for round_id, row in zip(round_ids, round_rows, strict=True)
                   if row["voting_closes_at"] < D.REFERENCE_TIME]
@@ -578,5 +581,8 @@ class _CityBuilder:
             rounds = self.session.scalars(select(MicroRound).where(MicroRound.id.in_(closed[start:start + 200]))
                                           .order_by(MicroRound.id)).all()
             for round_ in rounds:
-                voting.close_voting(officials[round_.official_id], round_, now=round_.voting_closes_at + timedelta(hours=1))
+                official = officials[round_.official_id]
+                voting.close_voting(official, round_, now=round_.voting_closes_at + timedelta(hours=1))
+                if round_.notice_ends_at is not None and round_.notice_ends_at < D.REFERENCE_TIME:
+                    voting.finalise_results(official, round_, now=round_.notice_ends_at + timedelta(hours=1))
             self.session.flush()

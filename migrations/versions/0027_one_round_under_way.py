@@ -23,8 +23,10 @@ def upgrade():
         f"SELECT street_id, coalesce(community_id, 0), count(*) FROM micro_rounds WHERE {UNDER_WAY} "
         "GROUP BY street_id, coalesce(community_id, 0) HAVING count(*) > 1")).all()
     if twice:
-        raise RuntimeError("these (street, community) pairs have more than one round under way; cancel the "
-                           f"extra rounds first: {[tuple(row[:2]) for row in twice]}")
+        shown = ", ".join(f"street {street} community {community or '(street-wide)'}"
+                          for street, community, _n in twice[:10])
+        raise RuntimeError(f"{len(twice)} places have more than one round under way ({shown}"
+                           f"{', ...' if len(twice) > 10 else ''}); finish or cancel the extra rounds, then upgrade")
     op.create_index('uq_micro_rounds_community_under_way', 'micro_rounds', ['community_id'], unique=True,
                     sqlite_where=sa.text(UNDER_WAY), postgresql_where=sa.text(UNDER_WAY))
     street_wide = f"community_id IS NULL AND {UNDER_WAY}"

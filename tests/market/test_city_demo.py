@@ -16,7 +16,7 @@ from market.core.db import db
 from market.demo.city import CITY_EMAIL_DOMAIN, DISTRICTS, load_city
 from market.funds.models import FundingPool
 from market.geo.models import Community, District, Street
-from market.micro.models import Ballot, BallotChoice, MicroRound, Proposal, RoundPhase
+from market.micro.models import ACTIVE_PHASES, Ballot, BallotChoice, MicroRound, Proposal, ProposalStatus, RoundPhase
 from market.orgs.models import Organization, VerificationState
 from market.payments.models import PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project
@@ -57,7 +57,9 @@ def test_the_city_has_ten_districts_74_streets_and_about_680_communities(ctx):
     assert [d.name for d in districts][:3] == ["福田区", "罗湖区", "南山区"]
     assert _count(Street) == 74 and 600 <= _count(Community) <= 760
     counts = ctx.config["CITY_COUNTS"]
-    assert counts["projects"] == 3 * 300 and counts["micro_rounds"] == 20 and counts["micro_ballots"] > 100
+    from_rounds = _count(Proposal, Proposal.project_id.is_not(None))  # micro-projects of the finished rounds
+    assert counts["projects"] == 3 * 300 + from_rounds and from_rounds > 0
+    assert counts["micro_rounds"] == 20 and counts["micro_ballots"] > 100
     assert 40 <= counts["organizations"] - 10 <= 60  # a hundredth of 5,000, and the ten bureaus
 
 
@@ -102,9 +104,19 @@ def test_money_moved_only_through_the_ledger_and_the_record_verifies(ctx):
     verified = _count(Organization, Organization.verification_state == VerificationState.VERIFIED,
                       Organization.kind != "government")
     assert _count(AuditEvent, AuditEvent.action == "organization.verified") == verified
-    # The counted rounds went through the transition helper, which writes the audit event.
-    counted = _count(MicroRound, MicroRound.phase == RoundPhase.NOTICE)
-    assert counted > 0 and _count(AuditEvent, AuditEvent.action == "micro.results_published") == counted
+    # The counted rounds went through the transition helper, which writes the audit event; those whose
+    # notice ended were made final, and their selected proposals became micro-projects.
+    noticed = _count(MicroRound, MicroRound.phase == RoundPhase.NOTICE)
+    final = _count(MicroRound, MicroRound.phase == RoundPhase.FINAL)
+    assert final > 0 and _count(AuditEvent, AuditEvent.action == "micro.results_published") == noticed + final
+    assert _count(AuditEvent, AuditEvent.action == "micro.results_final") == final
+    selected = _count(Proposal, Proposal.status == ProposalStatus.SELECTED)
+    assert selected > 0 and _count(Proposal, Proposal.project_id.is_not(None)) == selected
+    # At most one round under way per community (the database refuses a second one).
+    under_way = db.session.execute(select(MicroRound.community_id, func.count(MicroRound.id))
+                                   .where(MicroRound.phase.in_(ACTIVE_PHASES))
+                                   .group_by(MicroRound.community_id)).all()
+    assert under_way and max(n for _c, n in under_way) == 1
 
 
 def test_ballots_come_from_the_rounds_own_verified_residents(ctx):
@@ -124,7 +136,8 @@ def test_ballots_come_from_the_rounds_own_verified_residents(ctx):
         per_ballot[ballot_id] = per_ballot.get(ballot_id, 0) + 1
     assert set(per_ballot) == {row[0] for row in rows}
     assert max(per_ballot.values()) <= 3
-    for round_ in db.session.scalars(select(MicroRound).where(MicroRound.phase == RoundPhase.NOTICE)):
+    for round_ in db.session.scalars(select(MicroRound).where(MicroRound.phase.in_((RoundPhase.NOTICE,
+                                                                                     RoundPhase.FINAL)))):
         assert round_.voters_count == _count(Ballot, Ballot.round_id == round_.id) and round_.results
 
 

@@ -17,6 +17,7 @@ from market.core.db import db, utcnow
 from market.core.errors import Conflict, DomainError, IllegalTransition, ValidationFailed
 from market.core.money import money
 from market.core.state import transition
+from market.geo.services import district_of_street
 from market.micro.models import (
     Ballot,
     BallotChoice,
@@ -259,7 +260,8 @@ def _project_from(actor: User, round_: MicroRound, proposal: Proposal, now: date
     project = Project(kind=ProjectKind.MICRO, title=proposal.title, title_en=proposal.title_en,
                       description=proposal.description, description_en=proposal.description_en,
                       category_id=proposal.category_id, project_type=proposal.project_type,
-                      street_id=round_.street_id, community_id=proposal.community_id,
+                      street_id=round_.street_id, district_id=district_of_street(round_.street_id),
+                      community_id=proposal.community_id,
                       budget_cents=proposal.official_cost_cents, owner_id=official.id,
                       organization_id=official.organization_id, status=ProjectStatus.OPEN, published_at=now)
     db.session.add(project)

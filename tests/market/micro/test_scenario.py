@@ -141,6 +141,7 @@ def test_a_year_of_resident_micro_projects(make_browser, make_user, make_org, ge
     db.session.commit()
     assert sorted(p.budget_cents for p in projects) == [30_000_000, 48_000_000]
     assert all(p.status == ProjectStatus.OPEN and p.owner_id == street_official.id for p in projects)
+    assert {p.district_id for p in projects} == {round_.street.district_id}  # its district governs it
     project = db.session.get(Project, _proposal("儿童游乐场设施更新").project_id)
 
     # -- implementation: the marketplace engages a provider (simulated here) ------------------------------
