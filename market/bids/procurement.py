@@ -23,6 +23,7 @@ from market.core.db import db, utcnow
 from market.core.errors import ValidationFailed
 from market.core.money import money
 from market.geo.models import District, Street
+from market.geo.services import only_district_id
 from market.orgs.models import Organization, OrgKind
 from market.projects.models import Project
 
@@ -58,15 +59,14 @@ class SettingsInput:
 
 
 def district_of(project: Project) -> District | None:
-    """The district of the project's street; a district-wide project's own district (the first district for
-    one that names none)."""
+    """The district of the project's street; a district-wide project's own district; for one that names
+    none, the installation's only district (None in a city: the whole city's project has the defaults)."""
     if project.street_id is not None:
         street = db.session.get(Street, project.street_id)
         if street is not None:
             return db.session.get(District, street.district_id)
-    if project.district_id is not None:
-        return db.session.get(District, project.district_id)
-    return db.session.scalar(select(District).order_by(District.id).limit(1))
+    district_id = project.district_id if project.district_id is not None else only_district_id()
+    return db.session.get(District, district_id) if district_id is not None else None
 
 
 def settings_for(district: District | None) -> ProcurementSettings:

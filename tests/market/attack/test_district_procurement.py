@@ -71,3 +71,15 @@ def test_a_districts_settings_changes_are_in_its_own_audit_trail_only(city, make
     own = make_browser()
     own.login(city.a_street_official)
     assert "FTZF" in own.get(page).get_data(as_text=True)
+
+
+def test_a_city_wide_project_follows_the_defaults_not_the_first_districts_settings(city, make_browser,
+                                                                                    make_project):
+    own = make_browser()
+    own.login(city.a_official)
+    assert own.post(f"/bids/districts/{city.a.id}/settings", _settings_form(number_prefix="FTZF")).status_code == 302
+    project = make_project(owner=city.admin, street=None, district_id=None)
+    project.street_id = None
+    db.session.commit()
+    assert procurement.district_of(project) is None
+    assert procurement.project_settings(project).number_prefix == ""  # not district A's "FTZF"
