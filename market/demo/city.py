@@ -498,13 +498,17 @@ class _CityBuilder:
                 "voting_opens_at": opens, "voting_closes_at": opens + timedelta(days=14),
                 "ballot_salt": f"{rng.getrandbits(64):016x}", "created_at": opens - timedelta(days=60),
                 "updated_at": opens})
-        round_ids: list[int] = []
-        for chunk in _chunks(round_rows):
-            round_ids += self.session.scalars(insert(MicroRound).returning(MicroRound.id, sort_by_parameter_order=True),
-                                              chunk).all()
-        self._proposals_and_ballots(round_ids, round_rows, residents)
-        self._count_closed(round_ids, round_rows)
-        return len(round_ids)
+        # Year by year, as they ran: a community's round of one year is final before its next one opens (the
+        # database allows one round under way per community).
+        for year in YEARS:
+            rows = [row for row in round_rows if row["year"] == year]
+            round_ids: list[int] = []
+            for chunk in _chunks(rows):
+                round_ids += self.session.scalars(
+                    insert(MicroRound).returning(MicroRound.id, sort_by_parameter_order=True), chunk).all()
+            self._proposals_and_ballots(round_ids, rows, residents)
+            self._count_closed(round_ids, rows)
+        return len(round_rows)
 
     def _residents(self, communities: dict[int, dict[str, Any]]) -> dict[int, list[int]]:
         """Verified residents of the communities that hold rounds, verified by their street's official."""
