@@ -65,6 +65,7 @@ from market.ui.forms import handle_form, require_form, saved
 from market.ui.guard import domain_error_response, guard, public
 from market.ui.listing import parse_listing_args
 from market.ui.sections import Section
+from market.ui.security import MAX_ID
 
 bp = Blueprint("micro", __name__, url_prefix="/micro")
 
@@ -856,7 +857,10 @@ def reroute(item: RoutedItem):
 def category_routes():
     """Which of a district's departments answers which category (the rest go to street offices)."""
     locale = _locale()
-    district = routing.map_district(current_user, request.args.get("district", type=int))
+    asked = request.args.get("district", type=int)
+    if asked is not None and not 0 < asked <= MAX_ID:
+        abort(404)
+    district = routing.map_district(current_user, asked)
     if district is None:  # an administrator of several districts chooses one
         districts = db.session.scalars(select(District).order_by(District.id)).all()
         return render_template("micro/routing_districts.html", districts=districts)

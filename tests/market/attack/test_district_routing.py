@@ -65,7 +65,8 @@ def test_another_districts_official_cannot_read_or_change_a_districts_map_throug
     assert routing.office_for(geo.streets[0].id, category("health").id) == (futian_health, True)
     own = intruder.get("/micro/routing").get_data(as_text=True)  # its own map, without A's department
     assert f'name="office_{category("health").id}"' in own and f'value="{futian_health.id}"' not in own
-    assert intruder.get("/micro/routing?district=999999").status_code == 404
+    for absurd in ("999999", str(10**20), "-1", "0"):
+        assert intruder.get(f"/micro/routing?district={absurd}").status_code == 404
 
 
 def test_an_administrator_chooses_the_district_whose_map_to_change(city, departments, category, make_browser, geo):
