@@ -93,18 +93,15 @@ def _governs_other(user: Any, scope: Scope) -> bool:
     return _governs(user, scope) and not (scope.org_id is not None and user.organization_id == scope.org_id)
 
 
-def _placeless(scope: Scope) -> bool:
-    return scope.street_id is None and scope.district_id is None
-
-
 def _district(user: Any, scope: Scope) -> bool:
-    """An administrator, or a district-wide official: on no object or on one of their own district. An
-    organisation's object that names no district is the administrators' (no district may claim it)."""
+    """An administrator, or a district-wide official: on no object or on one of their own district. An object
+    that names no district (an organisation's, the whole city's project's donations, a city word) is the
+    administrators' (no district may claim it)."""
     if _role(user) == ADMIN:
         return True
     if _role(user) != OFFICIAL or user.street_id is not None or getattr(user, "district_id", None) is None:
         return False
-    return (_placeless(scope) and scope.org_id is None and not scope.city) or _in_district(user, scope)
+    return scope == NOWHERE or _in_district(user, scope)
 
 
 def _member(user: Any, scope: Scope) -> bool:

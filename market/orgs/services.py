@@ -174,6 +174,10 @@ def _registering_district(actor: User, home_district: int | None, chosen: int | 
     if chosen is not None and official_district is not None and chosen != official_district:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                fields={"district_id": _l("Officials register organisations in their own district.")})
+    if home_district is not None and official_district is not None and home_district != official_district:
+        # Else an official could give another district a department of their making (its routing map lists it).
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields={"home_street_id": _l("Officials register organisations in their own district.")})
     district = home_district or chosen or official_district or only_district_id()
     if district is None:
         raise ValidationFailed(_l("Please correct the marked fields."), fields={"district_id": _l(

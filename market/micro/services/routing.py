@@ -198,7 +198,7 @@ def reroute(actor: User, item: RoutedItem, office_id: int | None, *, now: dateti
     office = db.session.get(Organization, office_id) if office_id else None
     own_street_office = street_office(item.street_id)
     if office is None or office.kind != OrgKind.GOVERNMENT or not (
-            (office.serves_whole_district and office.district_key in (None, item.street.district_id))
+            (office.serves_whole_district and office.district_key == item.street.district_id)
             or (own_street_office is not None and office.id == own_street_office.id)):
         raise ValidationFailed(_l("Choose a district department or this street's office."),
                                fields={"office_id": _l("Not an office this matter can go to.")})
