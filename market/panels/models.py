@@ -65,8 +65,8 @@ class Expert(Localized, TimestampMixin, Base):
         back_populates="expert", order_by="ExpertRelationship.id", cascade="all, delete-orphan")
 
     def policy_scope(self) -> Scope:
-        """The pool is its district's."""
-        return Scope(district_id=self.district_id)
+        """The pool is its district's; an expert of no district is in the whole city's pool (administrators')."""
+        return Scope(district_id=self.district_id, city=self.district_id is None)
 
 
 class ExpertEmployment(Base):

@@ -109,3 +109,27 @@ def test_a_districts_official_cannot_refund_a_donation_to_the_whole_citys_projec
     db.session.commit()
     assert policy.can(city.a_official, "payment.refund", local_order)
     assert not policy.can(city.b_official, "payment.refund", local_order)
+
+
+def test_a_districts_official_cannot_read_or_change_the_whole_citys_expert(city, make_browser, category):
+    """An administrator's expert is in the whole city's pool (drawn for the city's projects): no district's
+    official lists it, and asking for it by its number does not open it either."""
+    from market.panels import services as panels
+
+    expert = panels.create_expert(city.admin, panels.ExpertInput(name="全市专家", category_ids=(category("health").id,),
+                                                                 phone="13800000009"))
+    db.session.commit()
+    assert expert.district_id is None
+    for official in (city.a_official, city.b_official):
+        assert not policy.can(official, "experts.manage", expert)
+        with pytest.raises(PermissionDenied):
+            panels.update_expert(official, expert, panels.ExpertInput(name="改名", category_ids=()))
+        db.session.rollback()
+        browser = make_browser()
+        browser.login(official)
+        page = browser.get(f"/panels/experts/{expert.id}/edit")
+        assert page.status_code == 403 and "13800000009" not in page.get_data(as_text=True)
+        assert browser.post(f"/panels/experts/{expert.id}/edit", {"name": "改名"}).status_code == 403
+    assert db.session.get(type(expert), expert.id).name == "全市专家"
+    assert policy.can(city.admin, "experts.manage", expert)
+    assert policy.can(city.a_official, "experts.manage")  # the pool's page itself (their own district's)
