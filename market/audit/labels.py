@@ -264,7 +264,7 @@ FIELD_LABELS: dict[str, Any] = {
     "checkout_session_id": _l("Checkout session"), "code": _l("Code"), "commitment": _l("Seal commitment"),
     "community_id": _l("Community"), "contract_id": _l("Contract"), "contracts": _l("Contracts"),
     "credit_code": _l("Unified social credit code"), "criteria": _l("Criteria"), "currency": _l("Currency"),
-    "declared_cents": _l("Declared total"), "disabled": _l("Disabled"), "document_id": _l("Document"),
+    "declared_cents": _l("Declared total"), "disabled": _l("Disabled"), "district_id": _l("District"), "document_id": _l("Document"),
     "document_ref": _l("Document"), "due_at": _l("Due"), "ends_at": _l("Ends"), "error": _l("Error"),
     "estimated_cost_cents": _l("Estimated cost"), "event_id": _l("Payment provider event"),
     "facts": _l("Facts"), "from": _l("From"), "from_pools_cents": _l("From pools"),
