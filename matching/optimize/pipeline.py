@@ -25,8 +25,9 @@ from ..solvers import LinearModel, SolveOutcome
 from .explain import pin_conflicts
 from .flow import FAST_PATH_REASON, assign_providers, flow_blocker, solve_flow
 from .formulation import Formulation, build_formulation, restrict
+from .dive import dive
 from .greedy import fallback_from_pins, greedy_fill
-from .instance import BoolArray, FloatArray, Instance
+from .instance import BoolArray, FloatArray, Instance, IntArray
 from .money import allocate
 from .relaxation import solve_relaxation
 from .result import GAP_SLACK, Outcome, bound_noise, finish, infeasible, relative_gap
@@ -40,6 +41,8 @@ __all__ = ["Pipeline"]
 _TOL = 1e-6
 #: Time kept after the selection MIP, in multiples of the incumbent step's time.
 _AFTER_MIP = 10.0
+#: Share of the time left that diving on the selection LP may use.
+_DIVE_SHARE = 0.5
 
 
 class Pipeline:
@@ -101,16 +104,20 @@ class Pipeline:
         self.stats["incumbent_s"] = time.perf_counter() - started
         if best is None:
             return self._infeasible(pin_conflicts(inst))
+        self.stats["incumbent_value"] = solution_value(inst, best)
         # 3. MIP over project selection (provider choice continuous: a transportation problem)
         if fractional and self._gap(best, bound) > self.gap + GAP_SLACK \
                 and self.runner.remaining() > 0.5:
             free = self._free_projects(form, fractional, lp)
-            found, mip_bound = self._selection_mip(form, x_lp, free, best)
+            found, mip_bound = self._selection_mip(form, x_lp, free, best, bound)
             if found is not None and solution_value(inst, found) > solution_value(inst, best):
                 best = found
             if mip_bound is not None:
                 bound = min(bound, mip_bound)
-        return self._finish(best, bound=bound)
+        started = time.perf_counter()
+        outcome = self._finish(best, bound=bound)
+        self.stats["finish_s"] = time.perf_counter() - started
+        return outcome
 
     # ----------------------------------------------------------------- steps
 
@@ -176,11 +183,13 @@ class Pipeline:
         return free, False
 
     def _selection_mip(self, form: Formulation, x_lp: FloatArray,
-                       selection: tuple[set[int], bool], best: Solution
+                       selection: tuple[set[int], bool], best: Solution, bound: float
                        ) -> tuple[Solution | None, float | None]:
         """Step 3: the MIP over the selection of the free projects; returns (solution, bound).
 
-        The bound is global only when every project is free (provider choice relaxed).
+        The bound is global only when every project is free (provider choice relaxed).  When
+        not every project is free, diving on the selection LP goes first, and the MIP runs only
+        if that leaves the gap to ``bound`` above the target.
         """
         inst, model = self.inst, form.model
         free, everything = selection
@@ -190,6 +199,13 @@ class Pipeline:
                               row_lb=model.row_lb, row_ub=model.row_ub, offset=model.offset)
         values = np.where(model.integer, np.round(x_lp), x_lp)
         sub, free_idx, _ = restrict(relaxed, fix, values)
+        dived = None
+        if not everything:  # a rounding of the selection LP first: the MIP starts from it
+            dived = self._dive(form, sub, (fix, values, free_idx))
+            if dived is not None and solution_value(inst, dived) > solution_value(inst, best):
+                best = dived
+                if self._gap(best, bound) <= self.gap + GAP_SLACK:
+                    return best, None
         warm = form.encode(best)[free_idx]
         started = time.perf_counter()
         gap_abs = None if everything else 0.25 * self.gap * float(model.c @ x_lp)
@@ -202,17 +218,39 @@ class Pipeline:
         if not out.has_solution or out.x is None:
             self.notes.append(Reason("selection_mip_failed",
                                      {"status": out.status, "message": out.message}))
-            return None, None
-        x = np.where(fix, values, 0.0)
-        x[free_idx] = out.x
+            return dived, None
         mip_bound = None
         if everything and out.bound is not None and math.isfinite(out.bound):
             mip_bound = float(out.bound) * inst.value_scale
+        found = self._complete(form, (fix, values, free_idx), out.x, "selection_mip")
+        if found is None or (dived is not None
+                             and solution_value(inst, dived) >= solution_value(inst, found)):
+            return dived, mip_bound
+        return found, mip_bound
+
+    def _dive(self, form: Formulation, sub: LinearModel,
+              fixed: tuple[BoolArray, FloatArray, IntArray]) -> Solution | None:
+        """Step 3a: the selection LP rounded by diving (:mod:`matching.optimize.dive`)."""
+        started = time.perf_counter()
+        x_sub = dive(sub, self.runner, seconds=_DIVE_SHARE * self.runner.remaining())
+        found = None if x_sub is None else self._complete(form, fixed, x_sub, "dive")
+        self.stats["dive_s"] = time.perf_counter() - started
+        if found is not None:
+            self.stats["dive_value"] = solution_value(self.inst, found)
+        return found
+
+    def _complete(self, form: Formulation, fixed: tuple[BoolArray, FloatArray, IntArray],
+                  x_sub: FloatArray, stage: str) -> Solution | None:
+        """The whole model's vector from the sub-model's (``fixed``: the columns fixed, their
+        values, the free columns), provider choices made integral (step 4), then step 5."""
+        fix, values, free_idx = fixed
+        x = np.where(fix, values, 0.0)
+        x[free_idx] = x_sub
         # 4. provider choices left fractional: a small MIP with the selection fixed
-        fractional = model.integer & (np.abs(x - np.round(x)) > _TOL)
+        fractional = form.model.integer & (np.abs(x - np.round(x)) > _TOL)
         if fractional.any():
             x = self._repair_fractional(form, x, fractional)
-        return self._integerise(form, x, "selection_mip"), mip_bound
+        return self._integerise(form, x, stage)
 
     def _selection_columns(self, form: Formulation, free: set[int], everything: bool
                            ) -> tuple[BoolArray, BoolArray]:
@@ -241,10 +279,12 @@ class Pipeline:
         by_flow = self._repair_by_flow(form, x, bad)
         if by_flow is not None:
             return by_flow
-        fix = model.integer.copy()
+        # only the pairs and money of those projects move: the rest stays where it is
+        fix = np.ones(model.n_cols, dtype=bool)
         for j in bad:
             fix[inst.pairs_of_project(j)] = False
-        values = np.round(x)
+            fix[[form.columns.first_fund + t for t in inst.project_funds[j]]] = False
+        values = np.where(model.integer, np.round(x), x)
         sub, free_idx, _ = restrict(model, fix, values)
         out = self.runner.run(sub, mip=True, gap_abs=0.1 * self.gap * float(model.c @ x),
                               time_limit=max(1.0, 0.5 * self.runner.remaining()))
