@@ -22,10 +22,10 @@ import numpy as np
 
 from ..reasons import Reason
 from ..solvers import LinearModel, SolveOutcome
+from .dive import dive
 from .explain import pin_conflicts
 from .flow import FAST_PATH_REASON, assign_providers, flow_blocker, solve_flow
 from .formulation import Formulation, build_formulation, restrict
-from .dive import dive
 from .greedy import fallback_from_pins, greedy_fill
 from .instance import BoolArray, FloatArray, Instance, IntArray
 from .money import allocate
