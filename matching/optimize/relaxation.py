@@ -40,6 +40,8 @@ _MAX_ROUNDS = 15
 _MAX_GROWING_ROUNDS = 200
 #: Passes of :func:`tighten_duals` over the rows after each round.
 _TIGHTEN_PASSES = 2
+#: A raw bound this far above the master's value (relative) gets one pass of tightening.
+_FAR = 0.1
 #: Column generation stops when its bound is within this share of the gap target of the
 #: master's value (rounding loses a little more).
 _STOP_SHARE = 0.5
@@ -153,13 +155,15 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
         duals = np.zeros(model.n_rows)
         duals[kept] = out.row_duals
         tightening = time.perf_counter()
-        tightened = tighten_duals(model, duals, passes=_TIGHTEN_PASSES,
-                                  seconds=0.1 * runner.remaining())
-        bound = min(bound, lagrangian_bound(model, duals), lagrangian_bound(model, tightened))
+        value = float(out.objective or 0.0)
+        raw = lagrangian_bound(model, duals)
+        # far from the master's value the multipliers only price columns: one pass will do
+        passes = 1 if raw - value > _FAR * abs(value) else _TIGHTEN_PASSES
+        tightened = tighten_duals(model, duals, passes=passes, seconds=0.1 * runner.remaining())
+        bound = min(bound, raw, lagrangian_bound(model, tightened))
         reduced = model.c - model.A.T @ duals
         best = SolveOutcome(out.status, out.x, model.objective(out.x), bound, 0.0, out.solver,
                             "column generation", dict(out.info), reduced, duals)
-        value = float(out.objective or 0.0)
         stats.setdefault("cg_rounds", []).append(
             (round(out.seconds, 2), round(time.perf_counter() - tightening, 2), round(value, 2),
              round(bound, 2)))
