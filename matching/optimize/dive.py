@@ -41,15 +41,21 @@ _FIX_UP = 0.6
 _MAX_ROUNDS = 60
 
 
-def dive(model: LinearModel, runner: SolverRunner, *, seconds: float) -> FloatArray | None:
+def dive(model: LinearModel, runner: SolverRunner, *, seconds: float,
+         latest: float | None = None) -> FloatArray | None:
     """A solution of the LP ``model`` whose integer columns (bounds 0 and 1) are integral, or
-    ``None`` (HiGHS not installed, or the LP not solved in time)."""
+    ``None`` (HiGHS not installed, or the LP not solved in time).
+
+    New fixes stop after ``seconds``; the re-solves that finish the dive may go on until
+    ``latest`` (``time.perf_counter()``; default: half a second before the runner's deadline).
+    """
     integer = np.flatnonzero(model.integer)
     if not len(integer) or runner.solver != "highs" or "highs" not in available_solvers():
         return None
     import highspy
 
     stop = time.perf_counter() + min(seconds, runner.remaining())
+    hard_stop = runner.deadline - 0.5 if latest is None else min(latest, runner.deadline - 0.5)
     h = new_highs()
     h.passModel(highs_lp(model, mip=False))
     settings: dict[str, Any] = {"presolve": "off"}
@@ -67,7 +73,7 @@ def dive(model: LinearModel, runner: SolverRunner, *, seconds: float) -> FloatAr
         started = time.perf_counter()
         # past ``stop`` a re-solve still gets twice the last one's time (the last fixes are
         # small steps), never past the runner's deadline
-        limit = min(max(stop - started, 2 * last_s, 1.0), runner.remaining() - 0.5)
+        limit = min(max(stop - started, 2 * last_s, 1.0), hard_stop - started)
         if limit <= 0:
             return None
         h.setOptionValue("time_limit", float(h.getRunTime()) + limit)

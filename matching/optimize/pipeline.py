@@ -41,8 +41,11 @@ __all__ = ["Pipeline"]
 _TOL = 1e-6
 #: Time kept after the selection MIP, in multiples of the incumbent step's time.
 _AFTER_MIP = 10.0
+#: A selection MIP over only some projects is not started with less time than this (seconds):
+#: building it and solving its root LP take longer.
+_MIN_MIP_S = 3.0
 #: Share of the time left that diving on the selection LP may use.
-_DIVE_SHARE = 0.5
+_DIVE_SHARE = 0.7
 
 
 class Pipeline:
@@ -201,18 +204,21 @@ class Pipeline:
         sub, free_idx, _ = restrict(relaxed, fix, values)
         dived = None
         if not everything:  # a rounding of the selection LP first: the MIP starts from it
-            dived = self._dive(form, sub, (fix, values, free_idx))
+            dived = self._dive(form, self._without_optional_rows(form, relaxed, fix, values),
+                               (fix, values, free_idx))
             if dived is not None and solution_value(inst, dived) > solution_value(inst, best):
                 best = dived
                 if self._gap(best, bound) <= self.gap + GAP_SLACK:
                     return best, None
+        time_limit = 0.8 * self.runner.remaining() - _AFTER_MIP * self.stats.get("incumbent_s", 0.0)
+        if time_limit < _MIN_MIP_S and not everything:  # too little time to improve anything
+            return dived, None
         warm = form.encode(best)[free_idx]
         started = time.perf_counter()
         gap_abs = None if everything else 0.25 * self.gap * float(model.c @ x_lp)
         out = self.runner.run(sub, mip=bool(sub.integer.any()),
                               gap=self.gap if everything else None, gap_abs=gap_abs, warm=warm,
-                              time_limit=max(1.0, 0.8 * self.runner.remaining()
-                                             - _AFTER_MIP * self.stats.get("incumbent_s", 0.0)))
+                              time_limit=max(1.0, time_limit))
         self.stats["mip_s"] = time.perf_counter() - started
         self.stats["mip_status"] = out.status
         if not out.has_solution or out.x is None:
@@ -232,12 +238,28 @@ class Pipeline:
               fixed: tuple[BoolArray, FloatArray, IntArray]) -> Solution | None:
         """Step 3a: the selection LP rounded by diving (:mod:`matching.optimize.dive`)."""
         started = time.perf_counter()
-        x_sub = dive(sub, self.runner, seconds=_DIVE_SHARE * self.runner.remaining())
+        # what follows (repair, money, checks, explanations) takes a few times the incumbent
+        after = 4.0 * self.stats.get("incumbent_s", 0.0) + 1.0
+        x_sub = dive(sub, self.runner, seconds=_DIVE_SHARE * (self.runner.remaining() - after),
+                     latest=self.runner.deadline - after)
         found = None if x_sub is None else self._complete(form, fixed, x_sub, "dive")
         self.stats["dive_s"] = time.perf_counter() - started
         if found is not None:
             self.stats["dive_value"] = solution_value(self.inst, found)
         return found
+
+    @staticmethod
+    def _without_optional_rows(form: Formulation, relaxed: LinearModel, fix: BoolArray,
+                               values: FloatArray) -> LinearModel:
+        """The selection LP without the pools' caps on each candidate's price (as the relaxation
+        leaves them out: several times faster; the integer money enforces them)."""
+        if not form.optional_rows.any():
+            return restrict(relaxed, fix, values)[0]
+        kept = np.flatnonzero(~form.optional_rows)
+        lean = LinearModel(c=relaxed.c, lb=relaxed.lb, ub=relaxed.ub, integer=relaxed.integer,
+                           A=relaxed.A.tocsr()[kept], row_lb=relaxed.row_lb[kept],
+                           row_ub=relaxed.row_ub[kept], offset=relaxed.offset)
+        return restrict(lean, fix, values)[0]
 
     def _complete(self, form: Formulation, fixed: tuple[BoolArray, FloatArray, IntArray],
                   x_sub: FloatArray, stage: str) -> Solution | None:

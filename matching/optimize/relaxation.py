@@ -35,7 +35,7 @@ _GROWING_POOLS = 2
 _ENTER_PER_ROUND = 20_000
 #: Share of the time left that column generation may use (rounding and the selection MIP
 #: need the rest).
-_LP_SHARE = 0.85
+_LP_SHARE = 0.75
 _MAX_ROUNDS = 15
 _MAX_GROWING_ROUNDS = 200
 #: Passes of :func:`tighten_duals` over the rows after each round.
