@@ -168,10 +168,11 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
             (round(out.seconds, 2), round(time.perf_counter() - tightening, 2), round(value, 2),
              round(bound, 2)))
         # stop when the bound is within :data:`_STOP_SHARE` of the gap target of the master's
-        # value, or when another round as long as this one would not finish
+        # value, or when another round half as long again as this one would not finish (a
+        # round stopped by its time limit is lost)
         round_s = out.seconds + time.perf_counter() - tightening
         if bound - value <= _STOP_SHARE * gap * abs(value) \
-                or time.perf_counter() + max(1.0, round_s) > stop_at:
+                or time.perf_counter() + max(1.0, 1.5 * round_s) > stop_at:
             break
         chosen = _entering_columns(model, master, reduced, model.c - model.A.T @ tightened)
         if not len(chosen):
