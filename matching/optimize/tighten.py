@@ -93,75 +93,88 @@ def disjoint_row_groups(matrix: sparse.csr_matrix) -> list[IntArray]:
 
 def _best_multipliers(model: LinearModel, rows: IntArray, block: sparse.csr_matrix,
                       reduced: FloatArray, y: FloatArray, infinite_cols: BoolArray) -> FloatArray:
-    """Each row's multiplier minimising its part of the bound, the other rows held.
-
-    Row ``r``'s part at multiplier ``v`` is ``v * side(v) + sum_k f_k(base_k - a_k v)`` with
-    ``f_k(w) = w * ub_k`` for ``w > 0``, ``w * lb_k`` otherwise: convex and piecewise linear,
-    its minimum at 0, at the current value or at a breakpoint ``base_k / a_k``.
-    """
-    n = len(rows)
-    lengths = np.diff(block.indptr)
-    entry_row = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    cols = block.indices
-    a = block.data
+    """Each row's multiplier minimising its part of the bound, the other rows held (rows with
+    a column without finite bounds keep theirs)."""
     current = y[rows]
-    base = reduced[cols] + a * current[entry_row]
-    lb, ub = model.lb[cols], model.ub[cols]
-    fixed = np.bincount(entry_row, weights=infinite_cols[cols].astype(np.float64),
-                        minlength=n) > 0
-    lb, ub = np.where(np.isfinite(lb), lb, 0.0), np.where(np.isfinite(ub), ub, 0.0)
-    # below its breakpoint a term is f_k at slope m_left, above at m_right
-    m_left = np.where(a > 0, ub, lb)
-    m_right = np.where(a > 0, lb, ub)
-    left_base = np.bincount(entry_row, weights=base * m_left, minlength=n)
-    left_slope = np.bincount(entry_row, weights=a * m_left, minlength=n)
-    upper, lower = model.row_ub[rows], model.row_lb[rows]
-
-    def value(row: IntArray, v: FloatArray, past_base: FloatArray,
-              past_slope: FloatArray) -> FloatArray:
-        """The row's part at ``v``, ``past_*`` summed over the terms past their breakpoint."""
-        side = np.where(v > 0, upper[row], lower[row])
-        with np.errstate(invalid="ignore"):
-            out = np.where(v == 0, 0.0, v * side) + left_base[row] - v * left_slope[row] \
-                + past_base - v * past_slope
-        return np.where(np.isnan(out), np.inf, out)
-
-    def value_at(v: FloatArray) -> FloatArray:
-        weights = np.where(v[entry_row] >= point, 1.0, 0.0)  # past its breakpoint
-        past_base = np.bincount(entry_row, weights=weights * base * (m_right - m_left),
-                                minlength=n).astype(np.float64)
-        past_slope = np.bincount(entry_row, weights=weights * a * (m_right - m_left),
-                                 minlength=n).astype(np.float64)
-        return value(np.arange(n), v, past_base, past_slope)
-
-    point = base / a
-    at_current = value_at(current)
-    at_zero = value_at(np.zeros(n))
-    # every breakpoint, each row's sorted: the terms up to it are past it
-    order = np.lexsort((point, entry_row))
-    sorted_row, sorted_point = entry_row[order], point[order]
-    step_base = np.cumsum((base * (m_right - m_left))[order])
-    step_slope = np.cumsum((a * (m_right - m_left))[order])
-    starts = block.indptr[:-1]
-    before_base = np.concatenate([[0.0], step_base])[starts][sorted_row]
-    before_slope = np.concatenate([[0.0], step_slope])[starts][sorted_row]
-    at_points = value(sorted_row, sorted_point, step_base - before_base,
-                      step_slope - before_slope)
-    allowed = np.where(sorted_point > 0, np.isfinite(upper[sorted_row]),
-                       np.where(sorted_point < 0, np.isfinite(lower[sorted_row]), True))
-    at_points = np.where(allowed & np.isfinite(sorted_point), at_points, np.inf)
-    best_point = np.full(n, np.inf)
-    best_value = np.full(n, np.inf)
-    if len(order):
-        by_value = np.lexsort((at_points, sorted_row))
-        first = np.unique(sorted_row[by_value], return_index=True)
-        best_point[first[0]] = sorted_point[by_value[first[1]]]
-        best_value[first[0]] = at_points[by_value[first[1]]]
+    parts = _RowParts(model, rows, block, reduced, current)
+    at_current = parts.value_at(current)
+    at_zero = parts.value_at(np.zeros(len(rows)))
+    best_point, best_value = parts.best_breakpoints()
     out = current.copy()
     margin = 1e-12 * np.maximum(1.0, np.abs(at_current))
     zero_better = (at_zero < at_current - margin) & (at_zero <= best_value)
     point_better = (best_value < at_current - margin) & ~zero_better
     out[zero_better] = 0.0
     out[point_better] = best_point[point_better]
+    fixed = np.bincount(parts.entry_row, weights=infinite_cols[block.indices].astype(np.float64),
+                        minlength=len(rows)) > 0
     out[fixed] = current[fixed]
     return out
+
+
+class _RowParts:
+    """The rows' parts of the bound as functions of their multipliers.
+
+    Row ``r``'s part at multiplier ``v`` is ``v * side(v) + sum_k f_k(base_k - a_k v)`` with
+    ``f_k(w) = w * ub_k`` for ``w > 0``, ``w * lb_k`` otherwise: convex and piecewise linear,
+    its minimum at 0, at the current value or at a breakpoint ``base_k / a_k``.
+    """
+
+    def __init__(self, model: LinearModel, rows: IntArray, block: sparse.csr_matrix,
+                 reduced: FloatArray, current: FloatArray):
+        n = self.n = len(rows)
+        self.starts = block.indptr[:-1]
+        self.entry_row = np.repeat(np.arange(n, dtype=np.int64), np.diff(block.indptr))
+        cols, a = block.indices, block.data
+        self.a = a
+        self.base = reduced[cols] + a * current[self.entry_row]
+        lb, ub = model.lb[cols], model.ub[cols]
+        lb, ub = np.where(np.isfinite(lb), lb, 0.0), np.where(np.isfinite(ub), ub, 0.0)
+        # below its breakpoint a term has slope m_left, past it m_right
+        m_left = np.where(a > 0, ub, lb)
+        self.jump = np.where(a > 0, lb, ub) - m_left
+        self.left_base = np.bincount(self.entry_row, weights=self.base * m_left, minlength=n)
+        self.left_slope = np.bincount(self.entry_row, weights=a * m_left, minlength=n)
+        self.upper, self.lower = model.row_ub[rows], model.row_lb[rows]
+        self.point = self.base / a
+
+    def value(self, row: IntArray, v: FloatArray, past_base: FloatArray,
+              past_slope: FloatArray) -> FloatArray:
+        """Row ``row``'s part at ``v``, ``past_*`` summed over the terms past their breakpoint
+        (``inf`` outside the multiplier's sign)."""
+        side = np.where(v > 0, self.upper[row], self.lower[row])
+        with np.errstate(invalid="ignore"):
+            out = np.where(v == 0, 0.0, v * side) + self.left_base[row] \
+                - v * self.left_slope[row] + past_base - v * past_slope
+        return np.where(np.isnan(out), np.inf, out)
+
+    def value_at(self, v: FloatArray) -> FloatArray:
+        """Each row's part at its multiplier ``v[r]``."""
+        past = np.where(v[self.entry_row] >= self.point, 1.0, 0.0)
+        past_base = np.bincount(self.entry_row, weights=past * self.base * self.jump,
+                                minlength=self.n).astype(np.float64)
+        past_slope = np.bincount(self.entry_row, weights=past * self.a * self.jump,
+                                 minlength=self.n).astype(np.float64)
+        return self.value(np.arange(self.n), v, past_base, past_slope)
+
+    def best_breakpoints(self) -> tuple[FloatArray, FloatArray]:
+        """Each row's best breakpoint and its part there (``inf`` for a row without one)."""
+        # each row's breakpoints sorted: at one, the terms up to it are past theirs
+        order = np.lexsort((self.point, self.entry_row))
+        rows, points = self.entry_row[order], self.point[order]
+        step_base = np.cumsum((self.base * self.jump)[order])
+        step_slope = np.cumsum((self.a * self.jump)[order])
+        before_base = np.concatenate([[0.0], step_base])[self.starts][rows]
+        before_slope = np.concatenate([[0.0], step_slope])[self.starts][rows]
+        values = self.value(rows, points, step_base - before_base, step_slope - before_slope)
+        allowed = np.where(points > 0, np.isfinite(self.upper[rows]),
+                           np.where(points < 0, np.isfinite(self.lower[rows]), True))
+        values = np.where(allowed & np.isfinite(points), values, np.inf)
+        best_point = np.full(self.n, np.inf)
+        best_value = np.full(self.n, np.inf)
+        if len(order):
+            by_value = np.lexsort((values, rows))
+            found, first = np.unique(rows[by_value], return_index=True)
+            best_point[found] = points[by_value[first]]
+            best_value[found] = values[by_value[first]]
+        return best_point, best_value
