@@ -139,7 +139,9 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
                             ) -> SolveOutcome:
     """Column generation on one HiGHS model that grows (each round starts from the last
     basis); stops within :data:`_LP_SHARE` of the time left, keeping the last round solved
-    to optimality (its duals give the bound)."""
+    to optimality.  Every round's bound is :func:`lagrangian_bound` at its duals tightened by
+    :func:`tighten_duals` (the best over the rounds is kept); half the entering columns are
+    priced by those tightened multipliers (:func:`_entering_columns`)."""
     model = form.model
     stop_at = time.perf_counter() + _LP_SHARE * runner.remaining()
     lp = IncrementalMaster(lean, np.flatnonzero(master), threads=runner.threads,
