@@ -36,16 +36,20 @@ Solution method
 ---------------
 1. **LP relaxation** - an upper bound, and most decisions already integral (without budgets
    the model is a transportation problem and the LP optimum is integral).  Large models
-   (> 40,000 columns) are solved by column generation: each project's 5 best providers and 4
-   best pools first, then every column the row duals price as improving.
+   (> 40,000 columns) are solved by column generation: each project's best providers and
+   pools first, then the columns the row duals price as improving.  Their bound is
+   Lagrangian (valid for any multipliers), taken each round at the master's duals moved row
+   by row to their best (:mod:`matching.optimize.tighten`); half of each round's new columns
+   are priced by those moved multipliers.
 2. **Cheap incumbent** - the LP without the projects it split, money rounded to fen, leftovers
    filled greedily.  If that is within ``gap`` of the bound, stop.
 3. **Selection MIP** - branch only on "project j goes ahead" (``y``); provider choices and money
    stay continuous, because for fixed ``y`` the provider side is a transportation problem.
    With up to ``mip_max_projects`` projects every selection is free and the solver's bound is
    a valid global bound; above that, only the split projects and those with the smallest LP
-   reduced costs are free (the money of the others stays where the LP put it).  Warm-started
-   from the incumbent.
+   reduced costs are free (the money of the others stays where the LP put it); their
+   selection LP is then first rounded by diving (:mod:`matching.optimize.dive`), and the MIP
+   runs only if that leaves the gap above the target.  Warm-started from the best solution.
 4. **Repair** - provider choices that came out fractional are made integral by a small MIP
    with the selection fixed (or those projects are dropped).
 5. **Money in fen** - amounts are floored, then the few missing fen are routed by an integral

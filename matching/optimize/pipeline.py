@@ -22,11 +22,12 @@ import numpy as np
 
 from ..reasons import Reason
 from ..solvers import LinearModel, SolveOutcome
+from .dive import dive
 from .explain import pin_conflicts
 from .flow import FAST_PATH_REASON, assign_providers, flow_blocker, solve_flow
 from .formulation import Formulation, build_formulation, restrict
 from .greedy import fallback_from_pins, greedy_fill
-from .instance import BoolArray, FloatArray, Instance
+from .instance import BoolArray, FloatArray, Instance, IntArray
 from .money import allocate
 from .relaxation import solve_relaxation
 from .result import GAP_SLACK, Outcome, bound_noise, finish, infeasible, relative_gap
@@ -40,6 +41,11 @@ __all__ = ["Pipeline"]
 _TOL = 1e-6
 #: Time kept after the selection MIP, in multiples of the incumbent step's time.
 _AFTER_MIP = 10.0
+#: A selection MIP over only some projects is not started with less time than this (seconds):
+#: building it and solving its root LP take longer.
+_MIN_MIP_S = 3.0
+#: Share of the time left that diving on the selection LP may use.
+_DIVE_SHARE = 0.7
 
 
 class Pipeline:
@@ -101,16 +107,20 @@ class Pipeline:
         self.stats["incumbent_s"] = time.perf_counter() - started
         if best is None:
             return self._infeasible(pin_conflicts(inst))
+        self.stats["incumbent_value"] = solution_value(inst, best)
         # 3. MIP over project selection (provider choice continuous: a transportation problem)
         if fractional and self._gap(best, bound) > self.gap + GAP_SLACK \
                 and self.runner.remaining() > 0.5:
             free = self._free_projects(form, fractional, lp)
-            found, mip_bound = self._selection_mip(form, x_lp, free, best)
+            found, mip_bound = self._selection_mip(form, x_lp, free, best, bound)
             if found is not None and solution_value(inst, found) > solution_value(inst, best):
                 best = found
             if mip_bound is not None:
                 bound = min(bound, mip_bound)
-        return self._finish(best, bound=bound)
+        started = time.perf_counter()
+        outcome = self._finish(best, bound=bound)
+        self.stats["finish_s"] = time.perf_counter() - started
+        return outcome
 
     # ----------------------------------------------------------------- steps
 
@@ -176,11 +186,13 @@ class Pipeline:
         return free, False
 
     def _selection_mip(self, form: Formulation, x_lp: FloatArray,
-                       selection: tuple[set[int], bool], best: Solution
+                       selection: tuple[set[int], bool], best: Solution, bound: float
                        ) -> tuple[Solution | None, float | None]:
         """Step 3: the MIP over the selection of the free projects; returns (solution, bound).
 
-        The bound is global only when every project is free (provider choice relaxed).
+        The bound is global only when every project is free (provider choice relaxed).  When
+        not every project is free, diving on the selection LP goes first, and the MIP runs only
+        if that leaves the gap to ``bound`` above the target.
         """
         inst, model = self.inst, form.model
         free, everything = selection
@@ -190,29 +202,77 @@ class Pipeline:
                               row_lb=model.row_lb, row_ub=model.row_ub, offset=model.offset)
         values = np.where(model.integer, np.round(x_lp), x_lp)
         sub, free_idx, _ = restrict(relaxed, fix, values)
+        dived = None
+        if not everything:  # a rounding of the selection LP first: the MIP starts from it
+            dived = self._dive(form, self._without_optional_rows(form, relaxed, fix, values),
+                               (fix, values, free_idx))
+            if dived is not None and solution_value(inst, dived) > solution_value(inst, best):
+                best = dived
+                if self._gap(best, bound) <= self.gap + GAP_SLACK:
+                    return best, None
+        time_limit = 0.8 * self.runner.remaining() - _AFTER_MIP * self.stats.get("incumbent_s", 0.0)
+        if time_limit < _MIN_MIP_S and not everything:  # too little time to improve anything
+            return dived, None
         warm = form.encode(best)[free_idx]
         started = time.perf_counter()
         gap_abs = None if everything else 0.25 * self.gap * float(model.c @ x_lp)
         out = self.runner.run(sub, mip=bool(sub.integer.any()),
                               gap=self.gap if everything else None, gap_abs=gap_abs, warm=warm,
-                              time_limit=max(1.0, 0.8 * self.runner.remaining()
-                                             - _AFTER_MIP * self.stats.get("incumbent_s", 0.0)))
+                              time_limit=max(1.0, time_limit))
         self.stats["mip_s"] = time.perf_counter() - started
         self.stats["mip_status"] = out.status
         if not out.has_solution or out.x is None:
             self.notes.append(Reason("selection_mip_failed",
                                      {"status": out.status, "message": out.message}))
-            return None, None
-        x = np.where(fix, values, 0.0)
-        x[free_idx] = out.x
+            return dived, None
         mip_bound = None
         if everything and out.bound is not None and math.isfinite(out.bound):
             mip_bound = float(out.bound) * inst.value_scale
+        found = self._complete(form, (fix, values, free_idx), out.x, "selection_mip")
+        if found is None or (dived is not None
+                             and solution_value(inst, dived) >= solution_value(inst, found)):
+            return dived, mip_bound
+        return found, mip_bound
+
+    def _dive(self, form: Formulation, sub: LinearModel,
+              fixed: tuple[BoolArray, FloatArray, IntArray]) -> Solution | None:
+        """Step 3a: the selection LP rounded by diving (:mod:`matching.optimize.dive`)."""
+        started = time.perf_counter()
+        # what follows (repair, money, checks, explanations) takes a few times the incumbent
+        after = 4.0 * self.stats.get("incumbent_s", 0.0) + 1.0
+        x_sub = dive(sub, self.runner, seconds=_DIVE_SHARE * (self.runner.remaining() - after),
+                     latest=self.runner.deadline - after)
+        found = None if x_sub is None else self._complete(form, fixed, x_sub, "dive")
+        self.stats["dive_s"] = time.perf_counter() - started
+        if found is not None:
+            self.stats["dive_value"] = solution_value(self.inst, found)
+        return found
+
+    @staticmethod
+    def _without_optional_rows(form: Formulation, relaxed: LinearModel, fix: BoolArray,
+                               values: FloatArray) -> LinearModel:
+        """The selection LP without the pools' caps on each candidate's price (as the relaxation
+        leaves them out: several times faster; the integer money enforces them)."""
+        if not form.optional_rows.any():
+            return restrict(relaxed, fix, values)[0]
+        kept = np.flatnonzero(~form.optional_rows)
+        lean = LinearModel(c=relaxed.c, lb=relaxed.lb, ub=relaxed.ub, integer=relaxed.integer,
+                           A=relaxed.A.tocsr()[kept], row_lb=relaxed.row_lb[kept],
+                           row_ub=relaxed.row_ub[kept], offset=relaxed.offset)
+        return restrict(lean, fix, values)[0]
+
+    def _complete(self, form: Formulation, fixed: tuple[BoolArray, FloatArray, IntArray],
+                  x_sub: FloatArray, stage: str) -> Solution | None:
+        """The whole model's vector from the sub-model's (``fixed``: the columns fixed, their
+        values, the free columns), provider choices made integral (step 4), then step 5."""
+        fix, values, free_idx = fixed
+        x = np.where(fix, values, 0.0)
+        x[free_idx] = x_sub
         # 4. provider choices left fractional: a small MIP with the selection fixed
-        fractional = model.integer & (np.abs(x - np.round(x)) > _TOL)
+        fractional = form.model.integer & (np.abs(x - np.round(x)) > _TOL)
         if fractional.any():
             x = self._repair_fractional(form, x, fractional)
-        return self._integerise(form, x, "selection_mip"), mip_bound
+        return self._integerise(form, x, stage)
 
     def _selection_columns(self, form: Formulation, free: set[int], everything: bool
                            ) -> tuple[BoolArray, BoolArray]:
@@ -241,10 +301,12 @@ class Pipeline:
         by_flow = self._repair_by_flow(form, x, bad)
         if by_flow is not None:
             return by_flow
-        fix = model.integer.copy()
+        # only the pairs and money of those projects move: the rest stays where it is
+        fix = np.ones(model.n_cols, dtype=bool)
         for j in bad:
             fix[inst.pairs_of_project(j)] = False
-        values = np.round(x)
+            fix[[form.columns.first_fund + t for t in inst.project_funds[j]]] = False
+        values = np.where(model.integer, np.round(x), x)
         sub, free_idx, _ = restrict(model, fix, values)
         out = self.runner.run(sub, mip=True, gap_abs=0.1 * self.gap * float(model.c @ x),
                               time_limit=max(1.0, 0.5 * self.runner.remaining()))

@@ -35,9 +35,16 @@ _GROWING_POOLS = 2
 _ENTER_PER_ROUND = 20_000
 #: Share of the time left that column generation may use (rounding and the selection MIP
 #: need the rest).
-_LP_SHARE = 0.85
+_LP_SHARE = 0.75
 _MAX_ROUNDS = 15
 _MAX_GROWING_ROUNDS = 200
+#: Passes of :func:`tighten_duals` over the rows after each round.
+_TIGHTEN_PASSES = 2
+#: A raw bound this far above the master's value (relative) gets one pass of tightening.
+_FAR = 0.1
+#: Column generation stops when its bound is within this share of the gap target of the
+#: master's value (rounding loses a little more).
+_STOP_SHARE = 0.5
 
 
 def lagrangian_bound(model: LinearModel, duals: FloatArray) -> float:
@@ -132,9 +139,10 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
                             ) -> SolveOutcome:
     """Column generation on one HiGHS model that grows (each round starts from the last
     basis); stops within :data:`_LP_SHARE` of the time left, keeping the last round solved
-    to optimality (its duals give the bound)."""
+    to optimality.  Every round's bound is :func:`lagrangian_bound` at its duals tightened by
+    :func:`tighten_duals` (the best over the rounds is kept); half the entering columns are
+    priced by those tightened multipliers (:func:`_entering_columns`)."""
     model = form.model
-    scale = max(1e-12, float(np.abs(model.c).mean()))
     stop_at = time.perf_counter() + _LP_SHARE * runner.remaining()
     lp = IncrementalMaster(lean, np.flatnonzero(master), threads=runner.threads,
                            options=runner.options)
@@ -148,30 +156,51 @@ def _generate_incrementally(form: Formulation, lean: LinearModel, kept: IntArray
             break
         duals = np.zeros(model.n_rows)
         duals[kept] = out.row_duals
-        bound = min(bound, lagrangian_bound(model, duals))
+        tightening = time.perf_counter()
+        value = float(out.objective or 0.0)
+        raw = lagrangian_bound(model, duals)
+        # far from the master's value the multipliers only price columns: one pass will do
+        passes = 1 if raw - value > _FAR * abs(value) else _TIGHTEN_PASSES
+        tightened = tighten_duals(model, duals, passes=passes, seconds=0.1 * runner.remaining())
+        bound = min(bound, raw, lagrangian_bound(model, tightened))
         reduced = model.c - model.A.T @ duals
         best = SolveOutcome(out.status, out.x, model.objective(out.x), bound, 0.0, out.solver,
                             "column generation", dict(out.info), reduced, duals)
-        enter = ~master & (reduced > 1e-9 * scale) & (model.ub > 0)
-        value = float(out.objective or 0.0)
-        # stop when the bound is within 5 % of the gap target of the master's value, or when
-        # another round as long as this one would not finish (its time goes to rounding)
-        if not enter.any() or bound - value <= 0.05 * gap * abs(value) \
-                or time.perf_counter() + max(1.0, out.seconds) > stop_at:
+        stats.setdefault("cg_rounds", []).append(
+            (round(out.seconds, 2), round(time.perf_counter() - tightening, 2), round(value, 2),
+             round(bound, 2)))
+        # stop when the bound is within :data:`_STOP_SHARE` of the gap target of the master's
+        # value, or when another round half as long again as this one would not finish (a
+        # round stopped by its time limit is lost)
+        round_s = out.seconds + time.perf_counter() - tightening
+        if bound - value <= _STOP_SHARE * gap * abs(value) \
+                or time.perf_counter() + max(1.0, 1.5 * round_s) > stop_at:
             break
-        chosen = np.flatnonzero(enter)
-        if len(chosen) > _ENTER_PER_ROUND:  # the most improving ones: small steps re-solve fast
-            chosen = chosen[np.argpartition(-reduced[chosen], _ENTER_PER_ROUND)[:_ENTER_PER_ROUND]]
+        chosen = _entering_columns(model, master, reduced, model.c - model.A.T @ tightened)
+        if not len(chosen):
+            break
         lp.add(chosen)
         master[chosen] = True
     stats["cg_columns"] = int(master.sum())
     if best is None:
         return runner.run(model, mip=False, time_limit=0.5)
-    if best.row_duals is not None:  # the master's duals, each short row's moved to its best
-        tightened = tighten_duals(model, best.row_duals, seconds=0.1 * runner.remaining())
-        bound = min(bound, lagrangian_bound(model, tightened))
-        stats["cg_bound"] = lagrangian_bound(model, best.row_duals)
     return dataclasses.replace(best, bound=bound, seconds=time.perf_counter() - started)
+
+
+def _entering_columns(model: LinearModel, master: BoolArray, reduced: FloatArray,
+                      priced: FloatArray) -> IntArray:
+    """Columns to add to the master: half of :data:`_ENTER_PER_ROUND` the most improving by
+    the master's duals (``reduced``), half by the tightened multipliers (``priced``: close to
+    the whole LP's duals, they point at the columns of its optimum)."""
+    scale = max(1e-12, float(np.abs(model.c).mean()))
+    half = _ENTER_PER_ROUND // 2
+    chosen = []
+    for costs in (reduced, priced):
+        enter = np.flatnonzero(~master & (costs > 1e-9 * scale) & (model.ub > 0))
+        if len(enter) > half:
+            enter = enter[np.argpartition(-costs[enter], half)[:half]]
+        chosen.append(enter)
+    return np.union1d(chosen[0], chosen[1])
 
 
 def _initial_master(form: Formulation, providers: int = _MASTER_PROVIDERS,

@@ -653,3 +653,23 @@ def test_a_relaxation_stopped_by_its_time_limit_proves_no_bound():
     assert honest.status == "optimal"
     assert stopped.objective == pytest.approx(honest.objective)
     assert stopped.status == "feasible" and stopped.bound == float("inf")
+
+
+@pytest.mark.skipif("highs" not in available_solvers(), reason="highspy not installed")
+@given(prob=markets())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_column_generation_and_diving_keep_every_constraint_and_an_honest_bound(prob):
+    # the large-model path on small markets: column generation with tightened multipliers for
+    # the relaxation, diving on the selection LP (only some projects free) for the rounding
+    from matching.optimize import relaxation
+
+    exact = solve(prob, solver="cbc", gap=0.0, time_limit=20)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(relaxation, "COLUMN_GENERATION_MIN", 0)
+        result = solve(prob, solver="highs", time_limit=20, mip_max_projects=1)
+    check_properties(prob, result)
+    if exact.status == "optimal" and result.status in ("optimal", "feasible"):
+        assert result.objective <= exact.objective * (1 + 1e-6) + 1e-6
+        assert result.bound >= exact.objective * (1 - 1e-6) - 1e-6
+        if result.status == "optimal":
+            assert result.objective >= exact.objective * (1 - 1e-3 - 1e-6) - 1e-6
