@@ -352,11 +352,20 @@ def build_problem(project_ids: Iterable[int], options: RunOptions, *, now: datet
     built.problem = MatchProblem(
         projects=specs, providers=providers, pools=pools, bids=bid_specs, decisions=decision_specs,
         options=MatchOptions(max_provider_share=options.max_provider_share, as_of=now.date(),
-                             vocabulary=engine_vocabulary(district_id)))
+                             vocabulary=engine_vocabulary(_vocabulary_district(district_id, projects))))
     built.stats = {"projects": len(specs), "skipped": len(built.skipped), "providers": len(providers),
                    "pools": len(pools), "bids": len(bid_specs), "decisions": len(decision_specs),
                    "build_s": round(time.perf_counter() - started, 3)}
     return built
+
+
+def _vocabulary_district(district_id: int | None, projects: list[Project]) -> int | None:
+    """Whose added words a run uses: its district's; for an administrator's run (no district), the
+    district of its projects when they share one, else the city's words alone."""
+    if district_id is not None:
+        return district_id
+    districts = {p.district_id for p in projects}
+    return districts.pop() if len(districts) == 1 else None
 
 
 def _note(code: str, **params: Any) -> dict[str, Any]:

@@ -413,3 +413,15 @@ def test_a_run_matches_a_skill_through_a_word_an_official_added_and_the_console_
     browser.login(market.official)
     html = browser.get(f"/review/runs/{run.id}/projects/{project.id}").get_data(as_text=True)
     assert "居家养老 ≈ 陪诊到家" in html and "matched: " in html
+
+
+def test_an_administrators_run_uses_the_words_of_its_projects_district(market):
+    from market.review import adapter
+    from tests.market.bids.helpers import AFTER
+
+    _add(market.official, "社区长者照料")
+    db.session.commit()
+    project = market.make_project(kind=adapter.ProjectKind.MICRO)
+    assert project.district_id == market.official.district_id
+    options = adapter.build_problem([project.id], adapter.RunOptions(), now=AFTER).problem.options  # no district
+    assert "社区长者照料" in _words_of(options.vocabulary, "elderly_care", "居家照料服务")
