@@ -34,7 +34,8 @@ from matching.pb.meta import CityScores, city_scores, meta_number
 from matching.pb.model import Election, Number, PBResult, ProjectExplanation, total_cost
 from matching.pb.rules.citygreedy import SELECTED, below_threshold, explain_steps, ranked_walk
 from matching.pb.rules.greedy import _format_score
-from matching.pb.rules.mes import _add_one, _empty_run, _EqualShares, _result, _Run
+from matching.pb.rules.mes import _add_one, _empty_run, _result
+from matching.pb.rules.mes_engine import _EqualShares, _Run
 from matching.pb.tiebreaking import tie_breaking_ranks
 
 EQUAL_SHARES_VARIANTS = ("equalshares", "equalshares-comparison", "equalshares/add1", "equalshares/add1-comparison")
