@@ -44,12 +44,19 @@ def street_office(street_id: int) -> Organization | None:
         Organization.serves_whole_district.is_(False)).order_by(Organization.id).limit(1))
 
 
+def is_department(office: Organization | None, district_id: int | None = None) -> bool:
+    """Whether ``office`` is a district department (of ``district_id``): a verified government
+    organisation serving the whole district. An unverified one answers nobody's matters."""
+    return (office is not None and office.kind == OrgKind.GOVERNMENT and office.serves_whole_district
+            and office.is_verified and (district_id is None or office.district_key == district_id))
+
+
 def departments(district_id: int | None = None) -> list[Organization]:
-    """District departments: government organisations serving the whole district (of ``district_id``)."""
+    """District departments (of ``district_id``), see :func:`is_department`."""
     found = db.session.scalars(select(Organization).where(
         Organization.kind == OrgKind.GOVERNMENT, Organization.serves_whole_district.is_(True))
         .order_by(Organization.id))
-    return [o for o in found if district_id is None or o.district_key == district_id]
+    return [o for o in found if is_department(o, district_id)]
 
 
 def office_for(street_id: int, category_id: int) -> tuple[Organization | None, bool]:
@@ -57,7 +64,7 @@ def office_for(street_id: int, category_id: int) -> tuple[Organization | None, b
     (a department of the street's own district only: another district's never answers for this one)."""
     route = db.session.scalar(select(CategoryRoute).where(
         CategoryRoute.category_id == category_id, CategoryRoute.district_id == district_of_street(street_id)))
-    if route is not None:
+    if route is not None and is_department(route.office):  # a department no longer verified answers nothing
         return route.office, True
     return street_office(street_id), False
 
@@ -197,9 +204,8 @@ def reroute(actor: User, item: RoutedItem, office_id: int | None, *, now: dateti
         raise Conflict(_l("This matter is closed."))
     office = db.session.get(Organization, office_id) if office_id else None
     own_street_office = street_office(item.street_id)
-    if office is None or office.kind != OrgKind.GOVERNMENT or not (
-            (office.serves_whole_district and office.district_key == item.street.district_id)
-            or (own_street_office is not None and office.id == own_street_office.id)):
+    if office is None or not (is_department(office, item.street.district_id)
+                              or (own_street_office is not None and office.id == own_street_office.id)):
         raise ValidationFailed(_l("Choose a district department or this street's office."),
                                fields={"office_id": _l("Not an office this matter can go to.")})
     if office.id == item.office_id:
@@ -330,8 +336,7 @@ def set_category_route(actor: User, district: District, category: Category, offi
         db.session.flush()
         return None
     office = db.session.get(Organization, office_id)
-    if (office is None or office.kind != OrgKind.GOVERNMENT or not office.serves_whole_district
-            or office.district_key != district.id):
+    if not is_department(office, district.id):
         raise ValidationFailed(_l("Choose a department of this district."),
                                fields={f"office_{category.id}": _l("Not a department of this district.")})
     if route is None:

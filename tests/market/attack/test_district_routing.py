@@ -82,3 +82,20 @@ def test_an_administrator_chooses_the_district_whose_map_to_change(city, departm
     assert routing.office_for(geo.streets[0].id, health.id)[1] is False  # A's map is unchanged: its street
     wrong = admin.post(f"/micro/routing?district={city.a.id}", {f"office_{health.id}": str(departments[1].id)})
     assert wrong.status_code == 400  # B's department does not answer for A
+
+
+def test_an_unverified_department_answers_no_residents_matters(city, geo, make_org, category, departments):
+    from market.core.state import transition
+    from market.orgs.models import VerificationState
+
+    pending = make_org(OrgKind.GOVERNMENT, categories=(), home_street_id=None, district_id=city.a.id,
+                       serves_whole_district=True, verified=False)
+    assert pending not in routing.departments(city.a.id)
+    with pytest.raises(ValidationFailed):
+        routing.set_category_route(city.a_official, city.a, category("health"), pending.id)
+    db.session.rollback()
+    # A department whose verification is withdrawn stops answering: its street offices answer again.
+    routing.set_category_route(city.a_official, city.a, category("health"), departments[0].id)
+    transition(departments[0], VerificationState.PENDING, actor=city.admin, action="organization.facts_changed")
+    db.session.commit()
+    assert routing.office_for(geo.streets[0].id, category("health").id)[1] is False
