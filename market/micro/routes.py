@@ -870,15 +870,13 @@ def category_routes():
     errors: dict[str, Any] = {}
     if request.method == "POST":
         require_form(forms.ButtonForm())
-        valid = {str(o.id) for o in offices}
-        chosen = {c: request.form.get(f"office_{c.id}", "") for c in categories}
-        errors = {f"office_{c.id}": _("Not a department of this district.") for c, value in chosen.items()
-                  if value and value not in valid}
-        if errors:
+        try:
+            routing.set_district_map(current_user, district,
+                                     {c: request.form.get(f"office_{c.id}", "") for c in categories})
+        except ValidationFailed as error:  # checked before anything was written
+            errors = dict(error.fields)
             flash(_("Please correct the marked fields."), "danger")
         else:
-            for category, value in chosen.items():
-                routing.set_category_route(current_user, district, category, int(value) if value else None)
             return _done(_("Routing saved; new proposals and flags follow it."),
                          url_for("micro.category_routes", district=district.id))
     return render_template("micro/routing.html", district=district, categories=categories, offices=offices,

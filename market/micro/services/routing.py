@@ -320,6 +320,20 @@ def category_routes(district: District) -> dict[int, CategoryRoute]:
         select(CategoryRoute).where(CategoryRoute.district_id == district.id))}
 
 
+def set_district_map(actor: User, district: District, choices: dict[Category, str], *,
+                     now: datetime | None = None) -> None:
+    """Save the district's whole map from a form (category → the chosen department's id as text, "" for the
+    street offices): every choice is checked first, so that one wrong choice saves none."""
+    policy.require(actor, "routing.configure", district)
+    valid = {str(o.id) for o in departments(district.id)}
+    errors = {f"office_{c.id}": _l("Not a department of this district.") for c, value in choices.items()
+              if value and value not in valid}
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    for category, value in choices.items():
+        set_category_route(actor, district, category, int(value) if value else None, now=now)
+
+
 def set_category_route(actor: User, district: District, category: Category, office_id: int | None, *,
                        now: datetime | None = None) -> CategoryRoute | None:
     """An official of ``district`` (or an administrator) gives a category to one of the district's departments
