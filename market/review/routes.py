@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, get_locale, ngettext
@@ -51,7 +52,7 @@ from market.review.models import (
 from market.ui.charts import Bar, bar_chart
 from market.ui.export import FORMATS, table_response
 from market.ui.formatting import money
-from market.ui.forms import apply_field_errors, require_form
+from market.ui.forms import apply_field_errors, handle_form, require_form, saved
 from market.ui.guard import guard, public
 from market.ui.listing import ListingArgs, Page, parse_listing_args, run_listing
 
@@ -374,39 +375,36 @@ def _term_form() -> VocabularyTermForm:
     return form
 
 
-def _vocabulary_page(form: VocabularyTermForm):
+def _vocabulary_context() -> dict[str, Any]:
     entries = vocabulary.listing(current_user)
     withdrawable = {t.row.id for e in entries for s in e.skills for t in s.added
                     if policy.can(current_user, "vocabulary.withdraw", t.row)}
-    return render_template("review/vocabulary.html", entries=entries, form=form, withdrawable=withdrawable,
-                           skills=vocabulary.skill_names(current_user), empty_form=EmptyForm())
+    return {"entries": entries, "withdrawable": withdrawable, "skills": vocabulary.skill_names(current_user),
+            "empty_form": EmptyForm()}
 
 
 @bp.get("/vocabulary")
 @guard("vocabulary.view")
 def vocabulary_index():
     """The matching vocabulary per category: packaged words, words officials added, and a form to add one."""
-    return _vocabulary_page(_term_form())
+    return render_template("review/vocabulary.html", form=_term_form(), **_vocabulary_context())
 
 
 @bp.post("/vocabulary")
 @guard("vocabulary.add")
 def add_term():
     form = _term_form()
-    if form.validate_on_submit():
-        data = vocabulary.TermInput(category_id=form.category_id.data, skill=form.skill.data or "",
-                                    term=form.term.data or "", language=form.language.data or "")
-        try:
-            row = vocabulary.add_term(current_user, data, now=utcnow())
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_field_errors(form, error)
-            return _vocabulary_page(form), error.status_code
-        db.session.commit()
-        flash(_("“%(term)s” added to “%(skill)s”; the next matching runs use it.", term=row.term, skill=row.skill),
-              "success")
-        return redirect(url_for("review.vocabulary_index", _anchor=f"category-{row.category_id}"))
-    return _vocabulary_page(form), 400
+
+    def operation() -> VocabularyTerm:
+        return vocabulary.add_term(current_user, vocabulary.TermInput(
+            category_id=form.category_id.data, skill=form.skill.data or "", term=form.term.data or "",
+            language=form.language.data or ""), now=utcnow())
+
+    def done(row: VocabularyTerm):
+        return saved(_("“%(term)s” added to “%(skill)s”; the next matching runs use it.", term=row.term,
+                       skill=row.skill), url_for("review.vocabulary_index", _anchor=f"category-{row.category_id}"))
+
+    return handle_form(form, "review/vocabulary.html", operation, done, **_vocabulary_context())
 
 
 @bp.post("/vocabulary/<int:term_id>/withdraw")
