@@ -420,3 +420,12 @@ def city(geo, make_user):
     c.admin = make_user(Role.ADMIN)
     c.intruders = (c.b_official, c.b_street_official)
     return c
+
+
+@pytest.fixture(scope="module")
+def databases(request):
+    """Empty databases for a module's demo loads, on the run's database server (``--db-url``)."""
+    from tests.market.demo_helpers import demo_databases
+
+    with demo_databases(request.config.getoption("--db-url")) as made:
+        yield made

@@ -20,15 +20,9 @@ from market.micro.models import ACTIVE_PHASES, Ballot, BallotChoice, MicroRound,
 from market.orgs.models import Organization, VerificationState
 from market.payments.models import PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project
-from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
+from tests.market.demo_helpers import determinism_is_checked_on_sqlite
 
 FRACTION = 0.01
-
-
-@pytest.fixture(scope="module")
-def databases(request):
-    with demo_databases(request.config.getoption("--db-url")) as databases:
-        yield databases
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from market.geo.taxonomy import CATEGORIES
 from market.orgs.models import Organization, OrgKind, VerificationState
 from market.payments.models import PaymentMethod, PaymentOrder, PaymentPurpose, PaymentStatus
 from market.projects.models import Project, ProjectKind, ProjectStatus
-from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
+from tests.market.demo_helpers import determinism_is_checked_on_sqlite
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -44,12 +44,6 @@ def _digest() -> str:
                                       ledger.Transfer.key, ledger.Transfer.reference_id, ledger.Transfer.project_id)
                                .order_by(ledger.Transfer.id)).all()]
     return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def databases(request):
-    with demo_databases(request.config.getoption("--db-url")) as databases:
-        yield databases
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from sqlalchemy import func, select
 
 from market.core.db import db
 from market.demo import load_demo
 from market.demo.data import REFERENCE_TIME
 from matching import pb
-from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
+from tests.market.demo_helpers import determinism_is_checked_on_sqlite
 
 
 def _fresh_app(tmp_path_factory, databases):
@@ -33,12 +32,6 @@ def _digest() -> str:
             db.session.execute(select(RoundResult.proposal_id, RoundResult.votes, RoundResult.selected)
                                .order_by(RoundResult.id)).all()]
     return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def databases(request):
-    with demo_databases(request.config.getoption("--db-url")) as databases:
-        yield databases
 
 
 def _round(phase, community=None):

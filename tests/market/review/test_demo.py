@@ -31,7 +31,7 @@ from market.review.models import (
     MatchRun,
     RunStatus,
 )
-from tests.market.demo_helpers import demo_databases, determinism_is_checked_on_sqlite
+from tests.market.demo_helpers import determinism_is_checked_on_sqlite
 
 STAGE = load_marketplace_demo
 
@@ -42,12 +42,6 @@ def _load(tmp_path_factory, databases):
         loader.load_demo(db.session, stages=(STAGE,))  # this stage alone, on the base data
         db.session.commit()
     return app
-
-
-@pytest.fixture(scope="module")
-def databases(request):
-    with demo_databases(request.config.getoption("--db-url")) as databases:
-        yield databases
 
 
 @pytest.fixture(scope="module")
