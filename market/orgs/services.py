@@ -166,22 +166,22 @@ def _registering_district(actor: User, home_district: int | None, chosen: int | 
     official's, else the installation's only one. Every organisation has one, so that only that district's
     officials govern it (closing its campaigns, refunding its payments)."""
     official_district = actor.district_id if actor.is_official else None
-    if chosen is not None and db.session.get(District, chosen) is None:
-        raise ValidationFailed(_l("Please correct the marked fields."), fields={"district_id": _l("No such district.")})
-    if chosen is not None and home_district is not None and chosen != home_district:
-        raise ValidationFailed(_l("Please correct the marked fields."),
-                               fields={"district_id": _l("The home street lies in another district.")})
-    if chosen is not None and official_district is not None and chosen != official_district:
-        raise ValidationFailed(_l("Please correct the marked fields."),
-                               fields={"district_id": _l("Officials register organisations in their own district.")})
-    if home_district is not None and official_district is not None and home_district != official_district:
-        # Else an official could give another district a department of their making (its routing map lists it).
-        raise ValidationFailed(_l("Please correct the marked fields."),
-                               fields={"home_street_id": _l("Officials register organisations in their own district.")})
     district = home_district or chosen or official_district or only_district_id()
-    if district is None:
-        raise ValidationFailed(_l("Please correct the marked fields."), fields={"district_id": _l(
-            "Choose the district the organisation is registered in, or its home street.")})
+    in_own = _l("Officials register organisations in their own district.")
+    refusals = (  # (refused, field, why): the first that holds is said
+        (chosen is not None and db.session.get(District, chosen) is None, "district_id", _l("No such district.")),
+        (chosen is not None and home_district not in (None, chosen), "district_id",
+         _l("The home street lies in another district.")),
+        (chosen is not None and official_district not in (None, chosen), "district_id", in_own),
+        # Else an official could give another district a department of their making (its routing map lists it).
+        (home_district is not None and official_district not in (None, home_district), "home_street_id", in_own),
+        (district is None, "district_id", _l("Choose the district the organisation is registered in, or its "
+                                             "home street.")),
+    )
+    for refused, name, why in refusals:
+        if refused:
+            raise ValidationFailed(_l("Please correct the marked fields."), fields={name: why})
+    assert district is not None
     return district
 
 
